@@ -1,0 +1,98 @@
+/**
+ * `npm start`: the embedded default. Runs the stats service and the game server as two real
+ * processes on loopback, prefixes their log lines, and stops both together on Ctrl-C / SIGTERM.
+ * If either dies on its own, the other is stopped too and the exit code is non-zero: a half-up
+ * stack that looks healthy is worse than a clear failure.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+const env = { ...process.env };
+env.STATS_PORT ??= "2580";
+env.STATS_TOKEN ??= "dev-stats-token";
+env.STATS_URL ??= `ws://127.0.0.1:${env.STATS_PORT}/rpc`;
+if (!env.AUTH_SECRET) {
+  // Tokens signed with a per-run secret stop working after a restart: fine for a local run,
+  // and it keeps a guessable default out of anything that gets deployed.
+  env.AUTH_SECRET = randomBytes(32).toString("hex");
+  log("main", { level: "warn", msg: "AUTH_SECRET not set; using a random per-run secret" });
+}
+
+function log(name: string, record: Record<string, unknown>): void {
+  process.stdout.write(`[${name}] ${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  ready: Promise<void>;
+  exited: Promise<number>;
+}
+
+/** Starts one service; resolves `ready` when it logs a "... listening" line. */
+function start(name: string, entry: string): Child {
+  const proc = spawn(process.execPath, [here(entry)], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  for (const stream of [proc.stdout!, proc.stderr!]) {
+    createInterface({ input: stream }).on("line", (line) => {
+      process.stdout.write(`[${name}] ${line}\n`);
+      if (/"msg":"[^"]*listening/.test(line)) markReady();
+    });
+  }
+  const exited = new Promise<number>((resolve) => proc.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  return { name, proc, ready, exited };
+}
+
+const stats = start("stats", "./stats/main.ts");
+let game: Child | undefined;
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    // Game first, so its last round and journal flush can still reach the stats service.
+    for (const child of [game, stats]) {
+      if (!child || child.proc.exitCode !== null) continue;
+      child.proc.kill("SIGTERM");
+      const timer = setTimeout(() => child.proc.kill("SIGKILL"), 10_000);
+      await child.exited;
+      clearTimeout(timer);
+    }
+    log("main", { level: "info", msg: "stopped" });
+  }
+  process.exit(code);
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stopAll(0));
+
+stats.exited.then((code) => {
+  if (!stopping) {
+    log("main", { level: "error", msg: "stats service exited", code });
+    void stopAll(1);
+  }
+});
+
+await stats.ready;
+game = start("game", "./game/main.ts");
+game.exited.then((code) => {
+  if (!stopping) {
+    log("main", { level: "error", msg: "game server exited", code });
+    void stopAll(1);
+  }
+});
+await game.ready;
+log("main", {
+  level: "info",
+  msg: "skirmish is up",
+  game: `ws://127.0.0.1:${env.PORT ?? "2567"}`,
+  stats: env.STATS_URL,
+  hint: "npm run sim -- --bots 20 --duration 30",
+});
