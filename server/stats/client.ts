@@ -1,0 +1,36 @@
+// The stats client the game server uses. The URL scheme picks the transport: ws:// or wss:// ->
+// msgpack RPC over one WebSocket (service path /rpc), http:// or https:// -> HTTP JSON (keep-alive),
+// so Skirmish can be pointed at any HTTP stats backend speaking `GET /players/:id/stats`.
+import { CoalescingClient, type StatsClient } from "./coalescing-client.ts";
+import { HttpTransport } from "./http-client.ts";
+import { RpcTransport } from "./rpc-client.ts";
+
+export { StatsError, type StatsErrorCode } from "./errors.ts";
+export type { StatsClient, GetOptions, ClientCounters } from "./coalescing-client.ts";
+
+export interface StatsClientOptions {
+  token: string;
+  /** default deadline of a get, ms (1000) */
+  deadlineMs?: number;
+  /** RPC: send the gets of one event-loop turn as one batch frame (default true) */
+  batch?: boolean;
+  /** how many ids the last-known-good cache keeps (10000) */
+  lkgSize?: number;
+  /** reconnect backoff / HTTP breaker bounds, ms (50 .. 1000) */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+export function createStatsClient(url: string, opts: StatsClientOptions): StatsClient {
+  const scheme = new URL(url).protocol;
+  const core = new CoalescingClient({
+    deadlineMs: opts.deadlineMs ?? 1000,
+    batch: opts.batch ?? true,
+    lkgSize: opts.lkgSize ?? 10_000,
+  });
+  const t = { token: opts.token, backoffMinMs: opts.backoffMinMs, backoffMaxMs: opts.backoffMaxMs };
+  if (scheme === "ws:" || scheme === "wss:") core.attach(new RpcTransport(url, core, t));
+  else if (scheme === "http:" || scheme === "https:") core.attach(new HttpTransport(url, core, t));
+  else throw new TypeError(`stats URL must be ws://, wss://, http:// or https://, got ${url}`);
+  return core;
+}

@@ -1,0 +1,105 @@
+// HTTP transport of the stats client: `GET {base}/players/:id/stats` through Node's fetch (which
+// keeps connections alive). An abandoned call aborts its fetch. A connection failure opens a
+// short breaker (doubling up to backoffMaxMs) during which gets fail fast with 'unavailable'; the
+// first get after it is the probe that closes it again.
+import { isValidStatsId, STAT_FIELDS, type PlayerStats } from "../../shared/stats.ts";
+import { type Call, type CallSink, type Transport } from "./coalescing-client.ts";
+import { StatsError, type StatsErrorCode } from "./errors.ts";
+
+export interface HttpTransportOptions {
+  token: string;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+export class HttpTransport implements Transport {
+  private readonly base: string;
+  private readonly sink: CallSink;
+  private readonly headers: Record<string, string>;
+  private readonly backoffMinMs: number;
+  private readonly backoffMaxMs: number;
+  private backoffMs: number;
+  private downUntil = 0;
+  private wasDown = false;
+  private closed = false;
+  private lastError = new StatsError("unavailable", "stats service unreachable");
+
+  constructor(url: string, sink: CallSink, opts: HttpTransportOptions) {
+    this.base = url.replace(/\/+$/, "");
+    this.sink = sink;
+    this.headers = { authorization: `Bearer ${opts.token}`, accept: "application/json" };
+    this.backoffMinMs = opts.backoffMinMs ?? 50;
+    this.backoffMaxMs = opts.backoffMaxMs ?? 1000;
+    this.backoffMs = this.backoffMinMs;
+  }
+
+  get down(): boolean {
+    return this.closed || performance.now() < this.downUntil;
+  }
+
+  downError(): StatsError {
+    return this.closed ? new StatsError("unavailable", "stats client is closed") : this.lastError;
+  }
+
+  send(calls: Call[]): void {
+    for (const call of calls) void this.fetchOne(call);
+  }
+
+  forget(call: Call): void {
+    (call.wire as AbortController).abort();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private async fetchOne(call: Call): Promise<void> {
+    const c = this.sink.tally;
+    const ac = new AbortController();
+    call.wire = ac;
+    c.wireRequests++;
+    c.frames++;
+    let result: PlayerStats | StatsError;
+    try {
+      const res = await fetch(`${this.base}/players/${call.id}/stats`, { headers: this.headers, signal: ac.signal });
+      const body: unknown = await res.json().catch(() => undefined);
+      result = res.ok ? parseStats(body, call.id) : errorFromResponse(res.status, body);
+      if (this.wasDown) {
+        this.wasDown = false;
+        c.reconnects++;
+      }
+      this.backoffMs = this.backoffMinMs;
+    } catch (err) {
+      if (ac.signal.aborted) return; // abandoned by every waiter: nobody is listening
+      result = this.lastError = new StatsError("unavailable", `stats service unreachable: ${(err as Error).message}`);
+      if (!this.wasDown) c.disconnects++;
+      this.wasDown = true;
+      this.downUntil = performance.now() + this.backoffMs;
+      this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);
+    }
+    this.sink.settle(call, result);
+  }
+}
+
+function parseStats(body: unknown, id: string): PlayerStats | StatsError {
+  if (typeof body !== "object" || body === null) return new StatsError("server", "stats reply is not a JSON object");
+  const r = body as Record<string, unknown>;
+  if (r.id !== id || !isValidStatsId(r.id)) return new StatsError("server", "stats reply is for another id");
+  const out = { id, version: 0 } as PlayerStats;
+  for (const f of [...STAT_FIELDS, "version"] as const) {
+    const v = r[f];
+    if (!Number.isInteger(v)) return new StatsError("server", `stats reply field "${f}" is not an integer`);
+    out[f] = v as number;
+  }
+  return out;
+}
+
+function errorFromResponse(status: number, body: unknown): StatsError {
+  const message =
+    typeof body === "object" && body !== null && typeof (body as { message?: unknown }).message === "string"
+      ? (body as { message: string }).message
+      : `HTTP ${status}`;
+  const code: StatsErrorCode =
+    status === 404 ? "not_found" : status === 400 ? "bad_request" : status === 401 ? "unauthorized" : "server";
+  return new StatsError(code, message);
+}

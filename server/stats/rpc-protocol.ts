@@ -1,0 +1,63 @@
+// Wire format of the stats RPC (WebSocket, binary msgpack frames), shared by service and client.
+//
+// Frames are positional msgpack arrays, not maps: a stats reply is a 9-element tuple of a string and
+// small integers, which is as compact as a msgpackr shared-structure record (no keys on the wire)
+// and needs no structure table agreed or streamed between the two ends.
+//
+//   client -> service   [OP_GET, reqId, id]            one id
+//                       [OP_BATCH, reqId, [id, ...]]   many ids (<= MAX_BATCH), answered in order
+//   service -> client   [reqId, item]                  reply to OP_GET
+//                       [reqId, [item, ...]]           reply to OP_BATCH
+//                       [0, error]                     a frame the service could not attribute
+//   item  = stats tuple [id, level, maxHp, attack, defense, critChance, critMultiplier, speed, version]
+//         | error map   { e: code, m: message }         (per request / per id)
+//
+// The service token goes in the upgrade request's `Authorization: Bearer <token>` header; a missing
+// or wrong token is refused with HTTP 401 before any frame.
+import { Packr } from "msgpackr";
+import type { PlayerStats } from "../../shared/stats.ts";
+
+export const RPC_PATH = "/rpc";
+export const OP_GET = 1;
+export const OP_BATCH = 2;
+export const MAX_BATCH = 4096;
+/** Largest frame either end accepts: a full batch of 64-char ids fits with room to spare. */
+export const MAX_FRAME_BYTES = 512 * 1024;
+
+export type StatsTuple = [string, number, number, number, number, number, number, number, number];
+export interface WireError {
+  e: string;
+  m: string;
+}
+export type ReplyItem = StatsTuple | WireError;
+
+/** One codec per process; useRecords off so that maps stay plain msgpack maps for other decoders. */
+export const codec = new Packr({ useRecords: false, mapsAsObjects: true });
+
+export function toTuple(s: PlayerStats): StatsTuple {
+  return [s.id, s.level, s.maxHp, s.attack, s.defense, s.critChance, s.critMultiplier, s.speed, s.version];
+}
+
+export function fromTuple(t: StatsTuple): PlayerStats {
+  return {
+    id: t[0],
+    level: t[1],
+    maxHp: t[2],
+    attack: t[3],
+    defense: t[4],
+    critChance: t[5],
+    critMultiplier: t[6],
+    speed: t[7],
+    version: t[8],
+  };
+}
+
+export function isTuple(x: unknown): x is StatsTuple {
+  if (!Array.isArray(x) || x.length !== 9 || typeof x[0] !== "string") return false;
+  for (let i = 1; i < 9; i++) if (!Number.isInteger(x[i])) return false;
+  return true;
+}
+
+export function isWireError(x: unknown): x is WireError {
+  return typeof x === "object" && x !== null && typeof (x as WireError).e === "string";
+}

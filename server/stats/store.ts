@@ -1,0 +1,132 @@
+// SQLite store of player stats (node:sqlite) with a bounded in-memory cache in front. Writes go to
+// SQLite first and then to the cache, so the cache never holds anything the database does not.
+// Unknown ids are created on first read with stats derived from the id (shared/stats.ts).
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { deriveStats, STAT_FIELDS, type PlayerStats, type StatFields } from "../../shared/stats.ts";
+import { Lru } from "./lru.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS player_stats (
+  id              TEXT PRIMARY KEY,
+  level           INTEGER NOT NULL,
+  max_hp          INTEGER NOT NULL,
+  attack          INTEGER NOT NULL,
+  defense         INTEGER NOT NULL,
+  crit_chance     INTEGER NOT NULL,
+  crit_multiplier INTEGER NOT NULL,
+  speed           INTEGER NOT NULL,
+  version         INTEGER NOT NULL
+) WITHOUT ROWID`;
+
+const COLUMNS = "id, level, max_hp, attack, defense, crit_chance, crit_multiplier, speed, version";
+
+interface Row {
+  id: string;
+  level: number;
+  max_hp: number;
+  attack: number;
+  defense: number;
+  crit_chance: number;
+  crit_multiplier: number;
+  speed: number;
+  version: number;
+}
+
+function fromRow(r: Row): PlayerStats {
+  return {
+    id: r.id, level: r.level, maxHp: r.max_hp, attack: r.attack, defense: r.defense,
+    critChance: r.crit_chance, critMultiplier: r.crit_multiplier, speed: r.speed, version: r.version,
+  };
+}
+
+export type PutResult = { ok: true; stats: PlayerStats } | { ok: false; current: PlayerStats };
+
+export class StatsStore {
+  private readonly db: DatabaseSync;
+  private readonly selectOne: StatementSync;
+  private readonly insertIfAbsent: StatementSync;
+  private readonly upsert: StatementSync;
+  private readonly cache: Lru<string, PlayerStats>;
+
+  constructor(path: string, cacheSize = 100_000) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    if (path !== ":memory:") {
+      // WAL + NORMAL: durable across process crashes, one fsync per checkpoint rather than per write
+      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    }
+    this.db.exec(SCHEMA);
+    this.selectOne = this.db.prepare(`SELECT ${COLUMNS} FROM player_stats WHERE id = ?`);
+    this.insertIfAbsent = this.db.prepare(`INSERT OR IGNORE INTO player_stats (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.upsert = this.db.prepare(
+      `INSERT INTO player_stats (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET level = excluded.level, max_hp = excluded.max_hp, attack = excluded.attack,
+         defense = excluded.defense, crit_chance = excluded.crit_chance, crit_multiplier = excluded.crit_multiplier,
+         speed = excluded.speed, version = excluded.version`,
+    );
+    this.cache = new Lru(cacheSize);
+  }
+
+  /** Stats of `id`; an id never seen is created (derived) unless `create` is false. */
+  get(id: string, create = true): PlayerStats | undefined {
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return cached;
+    const row = this.selectOne.get(id) as Row | undefined;
+    if (row !== undefined) {
+      const s = fromRow(row);
+      this.cache.set(id, s);
+      return s;
+    }
+    if (!create) return undefined;
+    const s = deriveStats(id);
+    this.write(this.insertIfAbsent, s);
+    this.cache.set(id, s);
+    return s;
+  }
+
+  /** Like get() for many ids, creating the unknown ones in one transaction. */
+  getMany(ids: readonly string[]): PlayerStats[] {
+    const out = new Array<PlayerStats>(ids.length);
+    let missing: number[] | undefined;
+    for (let i = 0; i < ids.length; i++) {
+      const s = this.cache.get(ids[i]);
+      if (s !== undefined) out[i] = s;
+      else (missing ??= []).push(i);
+    }
+    if (missing !== undefined) {
+      this.db.exec("BEGIN");
+      try {
+        for (const i of missing) out[i] = this.get(ids[i])!;
+        this.db.exec("COMMIT");
+      } catch (err) {
+        this.db.exec("ROLLBACK");
+        throw err;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the stat fields of `id`. The version is bumped when anything changes (a never-read id
+   * counts as its derived stats at version 1). With `expectedVersion`, a mismatch changes nothing.
+   */
+  put(id: string, fields: StatFields, expectedVersion?: number): PutResult {
+    const current = this.get(id)!;
+    if (expectedVersion !== undefined && expectedVersion !== current.version) return { ok: false, current };
+    if (STAT_FIELDS.every((f) => current[f] === fields[f])) return { ok: true, stats: current };
+    const next: PlayerStats = { id, ...fields, version: current.version + 1 };
+    this.write(this.upsert, next);
+    this.cache.set(id, next);
+    return { ok: true, stats: next };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private write(stmt: StatementSync, s: PlayerStats): void {
+    stmt.run(s.id, s.level, s.maxHp, s.attack, s.defense, s.critChance, s.critMultiplier, s.speed, s.version);
+  }
+}
