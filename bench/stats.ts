@@ -1,0 +1,196 @@
+/**
+ * `npm run bench:stats`: stat fetches per second and p50/p99 latency of the real StatsClient
+ * against the real stats service running in a separate child process, at concurrency 1, 64 and
+ * 512, for RPC with batching, RPC without batching, and HTTP keep-alive (Node's fetch), side by
+ * side in one run. Each cell runs SLICES slices of SLICE_MS after a warm-up; fetches/s is the
+ * median slice, latencies are over all samples of the cell. CPU is measured for both processes:
+ * this one through process.cpuUsage(), the service through its /metrics.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
+
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 1000);
+const SLICES = 3;
+const WARMUP_MS = 300;
+const CONCURRENCY = [1, 64, 512];
+const IDS = Array.from({ length: 10_000 }, (_, i) => `p_bench_${i}`);
+const TOKEN = "bench-token";
+
+interface Mode {
+  name: string;
+  url: (svc: ServiceProc) => string;
+  batch: boolean;
+}
+interface ServiceProc {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+interface Cell {
+  mode: string;
+  concurrency: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+  clientCpuUs: number; // per fetch
+  serviceCpuUs: number; // per fetch
+  errors: number;
+}
+
+async function startServiceProcess(): Promise<ServiceProc> {
+  const entry = fileURLToPath(new URL("../server/stats/main.ts", import.meta.url));
+  const child = spawn(process.execPath, [entry, "--port", "0", "--db", ":memory:", "--token", TOKEN], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("stats service did not start within 10 s")), 10_000);
+    child.once("exit", (code) => reject(new Error(`stats service exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (!line.includes('"stats listening"')) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+  });
+  return {
+    port,
+    pid: child.pid!,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+async function serviceCpuSeconds(svc: ServiceProc): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${svc.port}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^process_cpu_(?:user|system)_seconds_total ([0-9.e+-]+)$/gm)) total += Number(m[1]);
+  return total;
+}
+
+/** `concurrency` loops, each awaiting one get after another, until `ms` has passed. */
+async function drive(client: StatsClient, concurrency: number, ms: number, samples: number[] | undefined) {
+  let next = 0;
+  let done = 0;
+  let errors = 0;
+  const end = performance.now() + ms;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const id = IDS[next++ % IDS.length];
+      const t0 = performance.now();
+      try {
+        await client.get(id, { deadlineMs: 5000 });
+        samples?.push(performance.now() - t0);
+        done++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { done, errors };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function runCell(svc: ServiceProc, mode: Mode, concurrency: number): Promise<Cell> {
+  const client = createStatsClient(mode.url(svc), { token: TOKEN, batch: mode.batch, deadlineMs: 5000 });
+  try {
+    await drive(client, concurrency, WARMUP_MS, undefined);
+    const samples: number[] = [];
+    const rates: number[] = [];
+    let errors = 0;
+    let fetches = 0;
+    const cpu0 = process.cpuUsage();
+    const svcCpu0 = await serviceCpuSeconds(svc);
+    for (let i = 0; i < SLICES; i++) {
+      const t0 = performance.now();
+      const r = await drive(client, concurrency, SLICE_MS, samples);
+      rates.push(r.done / ((performance.now() - t0) / 1000));
+      errors += r.errors;
+      fetches += r.done;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const svcCpu = (await serviceCpuSeconds(svc)) - svcCpu0;
+    const sorted = Float64Array.from(samples).sort();
+    return {
+      mode: mode.name,
+      concurrency,
+      perSec: median(rates),
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      clientCpuUs: (cpu.user + cpu.system) / Math.max(1, fetches),
+      serviceCpuUs: (svcCpu * 1e6) / Math.max(1, fetches),
+      errors,
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+const MODES: Mode[] = [
+  { name: "RPC batched", url: (s) => `ws://127.0.0.1:${s.port}/rpc`, batch: true },
+  { name: "RPC single", url: (s) => `ws://127.0.0.1:${s.port}/rpc`, batch: false },
+  { name: "HTTP keep-alive", url: (s) => `http://127.0.0.1:${s.port}`, batch: false },
+];
+
+export async function benchStats(): Promise<string> {
+  const svc = await startServiceProcess();
+  const cells: Cell[] = [];
+  try {
+    // fill the service's store and cache once, so every mode reads the same warm data
+    const filler = createStatsClient(`ws://127.0.0.1:${svc.port}/rpc`, { token: TOKEN });
+    await Promise.all(IDS.map((id) => filler.get(id, { deadlineMs: 10_000 })));
+    await filler.close();
+    for (const concurrency of CONCURRENCY) {
+      for (const mode of MODES) {
+        const cell = await runCell(svc, mode, concurrency);
+        cells.push(cell);
+        console.error(`  ${mode.name.padEnd(16)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`);
+      }
+    }
+  } finally {
+    await svc.stop();
+  }
+  const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+  const lines = [
+    `Stats fetches: real StatsClient -> stats service (separate process, :memory: store, warm cache), ` +
+      `${SLICES} x ${SLICE_MS} ms per cell after ${WARMUP_MS} ms warm-up; fetches/s = median slice.`,
+    ``,
+    `| transport | concurrency | fetches/s | p50 ms | p99 ms | client CPU µs/fetch | service CPU µs/fetch | errors |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...cells.map(
+      (c) =>
+        `| ${c.mode} | ${c.concurrency} | ${Math.round(c.perSec).toLocaleString("en-US")} | ${f(c.p50, 3)} | ${f(c.p99, 3)} | ` +
+        `${f(c.clientCpuUs, 1)} | ${f(c.serviceCpuUs, 1)} | ${c.errors} |`,
+    ),
+    ``,
+    `Ratios (fetches/s vs HTTP keep-alive at the same concurrency):`,
+    ``,
+    `| concurrency | RPC batched / HTTP | RPC single / HTTP | RPC batched / RPC single |`,
+    `| ---: | ---: | ---: | ---: |`,
+  ];
+  for (const c of CONCURRENCY) {
+    const rate = (m: string) => cells.find((x) => x.mode === m && x.concurrency === c)!.perSec;
+    const b = rate("RPC batched");
+    const s = rate("RPC single");
+    const h = rate("HTTP keep-alive");
+    lines.push(`| ${c} | ${f(b / h, 1)}x | ${f(s / h, 1)}x | ${f(b / s, 1)}x |`);
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  console.log(await benchStats());
+}
