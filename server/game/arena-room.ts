@@ -1,0 +1,341 @@
+/**
+ * The `arena` room: players (authenticated by token) and NPCs fight in combat rounds.
+ *
+ * A clock tick at TICK_HZ advances the runtime's TickScheduler (NPC brains think on it); every
+ * ROUND_TICKS ticks a combat round starts unless one is still running. Intents are validated and
+ * queued between rounds; a round applies its whole result synchronously, then patches state
+ * (patchRate is null: clients never see half a round) and broadcasts one `round` message.
+ * Every entity owns a runtime Scope; removing the entity halts it.
+ */
+import { randomInt } from "node:crypto";
+import { Room, ServerError, ErrorCode, type Client, type AuthContext, type RoomException, type RoomMethodName } from "@colyseus/core";
+import { Scope, TickScheduler } from "../runtime/index.ts";
+import { ArenaState, Entity } from "../../shared/state.ts";
+import { Msg, parseIntent, type ErrorMessage, type Intent, type RoundMessage } from "../../shared/protocol.ts";
+import { compareIds } from "../../shared/combat.ts";
+import { deriveStats, NPC_PROFILES } from "../../shared/stats.ts";
+import type { StatsClient } from "../stats/client.ts";
+import { verifyToken, type TokenClaims } from "./auth.ts";
+import { checkIntent, IntentQueue } from "./intent-queue.ts";
+import { npcBrain } from "./npc-brain.ts";
+import { RoundRunner } from "./round-runner.ts";
+import type { PlannedEntity, RoundOutcome } from "./combat-round.ts";
+import type { PlayerRegistry } from "./player-registry.ts";
+import type { RoundJournal } from "./round-journal.ts";
+import type { GameMetrics } from "./metrics.ts";
+import type { GameConfig } from "./config.ts";
+import { errorFields, type Logger } from "./log.ts";
+
+export interface ArenaDeps {
+  config: GameConfig;
+  authSecret: string;
+  statsClient: StatsClient;
+  journal: RoundJournal | null;
+  metrics: GameMetrics;
+  log: Logger;
+  players: PlayerRegistry;
+  /** live rooms, for the rooms/ccu gauges and the summary */
+  rooms: Set<ArenaRoom>;
+}
+
+const NPC_KINDS = Object.keys(NPC_PROFILES).filter((k) => k !== "dragon");
+
+/** An intent frame is ~60 bytes; anything near this is not a well-behaved client. */
+export const MAX_PAYLOAD_BYTES = 1024;
+
+export class ArenaRoom extends Room<{ state: ArenaState }> {
+  /** set by the per-server subclass (see arenaRoomClass) */
+  declare deps: ArenaDeps;
+
+  private roomSeed = 0;
+  private ticks = new TickScheduler();
+  private tickCount = 0;
+  private readonly intents = new IntentQueue();
+  private readonly scopes = new Map<string, Scope>();
+  private runner!: RoundRunner;
+  /** per-client soft limit on intents, to answer `rate_limited` before the hard drop */
+  private readonly intentBudget = new Map<string, { windowEnd: number; used: number; warned: boolean }>();
+
+  onCreate(): void {
+    const { config, metrics, log } = this.deps;
+    this.maxClients = config.maxPlayers;
+    this.patchRate = null;
+    this.maxMessagesPerSecond = config.maxMessagesPerSecond;
+    this.roomSeed = randomInt(0, 0x1_0000_0000);
+    this.state = new ArenaState();
+    this.state.phase = "waiting";
+    this.state.round = 0;
+
+    for (let i = 0; i < config.npcs; i++) {
+      const kind = NPC_KINDS[i % NPC_KINDS.length];
+      const id = `npc_${kind}_${i + 1}`;
+      this.addEntity(id, `${kind[0].toUpperCase()}${kind.slice(1)} ${i + 1}`, "npc");
+      const scope = this.scopes.get(id)!;
+      scope.run(() => npcBrain(id, this.npcWorld, { roomSeed: this.roomSeed, roundTicks: config.roundTicks }), { name: "brain" });
+    }
+
+    const statsClient = this.deps.statsClient;
+    this.runner = new RoundRunner({
+      roomId: this.roomId,
+      roomSeed: this.roomSeed,
+      deadlineMs: config.roundDeadlineMs,
+      snapshot: () => this.cutOff(),
+      sources: {
+        fetch: (id, signal, deadlineMs) => statsClient.get(id, { signal, deadlineMs }),
+        lastKnownGood: (id) => statsClient.lastKnownGood(id),
+        now: () => performance.now(),
+      },
+      apply: (round, outcome) => this.applyRound(round, outcome),
+      journal: this.deps.journal,
+      metrics,
+      log,
+      now: () => performance.now(),
+    });
+
+    this.onMessage(Msg.intent, (client, raw) => this.onIntent(client, raw));
+    this.onMessage("*", (client, type) => {
+      this.refuse(client, { code: "unknown_type", message: `unknown message type ${JSON.stringify(String(type)).slice(0, 40)}` });
+    });
+    this.setSimulationInterval(() => this.tick(), 1000 / config.tickHz);
+    this.deps.rooms.add(this);
+    log.debug("arena created", { room: this.roomId, seed: this.roomSeed, npcs: config.npcs });
+  }
+
+  // --- joining -----------------------------------------------------------------------------
+
+  onAuth(_client: Client, options: unknown, context: AuthContext): TokenClaims {
+    const fromOptions = typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
+    const check = verifyToken(this.deps.authSecret, fromOptions ?? context.token, Math.floor(Date.now() / 1000));
+    if (!check.ok) {
+      this.deps.metrics.authRejected.inc(check.reason);
+      throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
+    }
+    const where = this.deps.players.where(check.claims.pid);
+    if (where !== undefined) {
+      this.deps.metrics.authRejected.inc("already_in_arena");
+      throw new ServerError(ErrorCode.AUTH_FAILED, `player ${check.claims.pid} is already in an arena (${where})`);
+    }
+    return check.claims;
+  }
+
+  onJoin(client: Client, _options: unknown, auth: TokenClaims): void {
+    // onAuth's check and this claim are separated by an await: two joins with one token can race.
+    if (!this.deps.players.claim(auth.pid, this.roomId)) {
+      this.deps.metrics.authRejected.inc("already_in_arena");
+      throw new ServerError(ErrorCode.AUTH_FAILED, `player ${auth.pid} is already in an arena`);
+    }
+    client.userData = { pid: auth.pid };
+    this.addEntity(auth.pid, auth.name, "player");
+    this.broadcastPatch();
+    this.deps.log.debug("player joined", { room: this.roomId, pid: auth.pid });
+  }
+
+  onDrop(client: Client): void {
+    const pid = this.pidOf(client);
+    const entity = pid ? this.state.entities.get(pid) : undefined;
+    if (!entity) return;
+    entity.connected = false;
+    this.intents.drop(pid!);
+    this.broadcastPatch();
+    if (this.deps.config.reconnectGraceS > 0) this.allowReconnection(client, this.deps.config.reconnectGraceS);
+  }
+
+  onReconnect(client: Client): void {
+    const pid = this.pidOf(client);
+    const entity = pid ? this.state.entities.get(pid) : undefined;
+    if (!entity) return;
+    entity.connected = true;
+    this.broadcastPatch();
+    this.deps.log.debug("player reconnected", { room: this.roomId, pid });
+  }
+
+  onLeave(client: Client): void {
+    const pid = this.pidOf(client);
+    if (!pid) return;
+    this.intentBudget.delete(client.sessionId);
+    void this.removeEntity(pid);
+    this.deps.players.release(pid, this.roomId);
+    this.broadcastPatch();
+    this.deps.log.debug("player left", { room: this.roomId, pid });
+  }
+
+  async onDispose(): Promise<void> {
+    const { config } = this.deps;
+    await this.runner.stop(config.roundDeadlineMs + 500);
+    for (const [id, entity] of this.state.entities) if (entity.kind === "player") this.deps.players.release(id, this.roomId);
+    await Promise.all([...this.scopes.keys()].map((id) => this.removeEntity(id)));
+    this.deps.rooms.delete(this);
+    this.deps.log.debug("arena disposed", { room: this.roomId, round: this.state.round });
+  }
+
+  onUncaughtException(error: RoomException, method: RoomMethodName): void {
+    const cause = (error as Error).cause ?? error;
+    // Refused tokens are expected traffic, already counted by reason in onAuth/onJoin.
+    if (cause instanceof ServerError && (method === "onAuth" || method === "onJoin")) return;
+    this.deps.metrics.errors.inc("uncaught_" + method);
+    this.deps.log.error("room exception", { room: this.roomId, method, ...errorFields(cause) });
+  }
+
+  get ccu(): number {
+    return this.clients.length;
+  }
+
+  get roundNumber(): number {
+    return this.state.round;
+  }
+
+  // --- intents -----------------------------------------------------------------------------
+
+  private onIntent(client: Client, raw: unknown): void {
+    const pid = this.pidOf(client);
+    if (!pid) return;
+    if (!this.withinBudget(client)) return;
+    const parsed = parseIntent(raw);
+    if (!parsed.ok) return this.refuse(client, parsed.error);
+    const refusal = checkIntent(this.intentWorld, pid, parsed.value);
+    if (refusal) return this.refuse(client, refusal);
+    this.intents.put(pid, parsed.value);
+    this.deps.metrics.intentsAccepted.inc();
+  }
+
+  /** Soft limit at half the hard one: the client is told, once per second, before being dropped. */
+  private withinBudget(client: Client): boolean {
+    const now = this.clock.currentTime;
+    let b = this.intentBudget.get(client.sessionId);
+    if (!b || now >= b.windowEnd) {
+      b = { windowEnd: now + 1000, used: 0, warned: false };
+      this.intentBudget.set(client.sessionId, b);
+    }
+    b.used++;
+    if (b.used <= Math.max(1, Math.floor(this.deps.config.maxMessagesPerSecond / 2))) return true;
+    if (!b.warned) {
+      b.warned = true;
+      this.refuse(client, { code: "rate_limited", message: "too many intents: at most one per round counts" });
+    }
+    return false;
+  }
+
+  private refuse(client: Client, error: ErrorMessage): void {
+    this.deps.metrics.errors.inc(error.code);
+    client.send(Msg.error, error);
+  }
+
+  private readonly intentWorld = {
+    aliveOf: (id: string): boolean | undefined => this.state.entities.get(id)?.alive,
+  };
+
+  private readonly npcWorld = {
+    livingIds: (): string[] => {
+      const ids: string[] = [];
+      for (const [id, e] of this.state.entities) if (e.alive) ids.push(id);
+      return ids.sort(compareIds);
+    },
+    isAlive: (id: string): boolean => this.state.entities.get(id)?.alive === true,
+    submit: (npcId: string, intent: Intent): boolean => {
+      if (checkIntent(this.intentWorld, npcId, intent)) return false;
+      this.intents.put(npcId, intent);
+      return true;
+    },
+  };
+
+  // --- rounds ------------------------------------------------------------------------------
+
+  private tick(): void {
+    this.ticks.tick();
+    this.tickCount++;
+    if (this.tickCount % this.deps.config.roundTicks === 0 && this.runner.start()) {
+      this.state.phase = "resolving";
+    }
+  }
+
+  /** The round's cut-off: every entity, with the intent it queued (if any). */
+  private cutOff(): PlannedEntity[] {
+    const taken = this.intents.takeAll();
+    const planned: PlannedEntity[] = [];
+    for (const [id, e] of this.state.entities) {
+      planned.push({ id, hp: e.hp, maxHp: e.maxHp, alive: e.alive, respawnIn: e.respawnIn, charge: e.charge, intent: taken.get(id) ?? null });
+    }
+    return planned.sort((a, b) => compareIds(a.id, b.id));
+  }
+
+  /** Synchronous from first mutation to broadcast: no patch can go out half-applied. */
+  private applyRound(round: number, outcome: RoundOutcome): void {
+    const stale = new Set(outcome.stale);
+    const absent = new Set(outcome.absent);
+    for (const next of outcome.result.next) {
+      const e = this.state.entities.get(next.id);
+      if (!e) continue; // left while the round ran
+      e.hp = next.hp;
+      e.maxHp = next.maxHp;
+      e.alive = next.alive;
+      e.respawnIn = next.respawnIn;
+      e.charge = next.charge;
+      e.defending = next.defending;
+      e.stale = stale.has(next.id);
+      e.absent = absent.has(next.id);
+    }
+    this.state.round = round;
+    this.state.phase = "fighting";
+    this.broadcastPatch();
+    const message: RoundMessage = {
+      round,
+      seed: outcome.result.seed,
+      events: outcome.result.events,
+      intents: outcome.intents,
+      stale: outcome.stale,
+      absent: outcome.absent,
+      joinMs: Math.round(outcome.joinMs * 100) / 100,
+      hash: outcome.result.hash,
+    };
+    this.broadcast(Msg.round, message);
+  }
+
+  // --- entities ----------------------------------------------------------------------------
+
+  private addEntity(id: string, name: string, kind: "player" | "npc"): void {
+    // Until its first round brings real stats, an entity has the stats the service derives for
+    // an unknown id; resolveRound clamps hp to the fetched maxHp.
+    const maxHp = deriveStats(id).maxHp;
+    const e = new Entity();
+    e.id = id;
+    e.name = name;
+    e.kind = kind;
+    e.hp = maxHp;
+    e.maxHp = maxHp;
+    e.alive = true;
+    e.respawnIn = 0;
+    e.charge = 0;
+    e.defending = false;
+    e.stale = false;
+    e.absent = false;
+    e.connected = kind === "player";
+    this.state.entities.set(id, e);
+    this.scopes.set(id, new Scope({ name: id, order: id, ticks: this.ticks }));
+  }
+
+  private async removeEntity(id: string): Promise<void> {
+    this.state.entities.delete(id);
+    this.intents.drop(id);
+    const scope = this.scopes.get(id);
+    this.scopes.delete(id);
+    if (scope) {
+      try {
+        await scope.halt();
+      } catch (err) {
+        this.deps.metrics.errors.inc("scope_halt");
+        this.deps.log.error("entity scope halt failed", { room: this.roomId, id, ...errorFields(err) });
+      }
+    }
+  }
+
+  private pidOf(client: Client): string | undefined {
+    return (client.userData as { pid?: string } | undefined)?.pid;
+  }
+}
+
+/** A room class bound to one server's dependencies (the matchmaker instantiates it). */
+export function arenaRoomClass(deps: ArenaDeps): typeof ArenaRoom {
+  return class BoundArenaRoom extends ArenaRoom {
+    deps = deps;
+  };
+}

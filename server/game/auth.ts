@@ -1,0 +1,82 @@
+/**
+ * Player tokens: `<payload>.<mac>`, both base64url; payload = JSON { pid, name, exp } (exp in unix
+ * seconds); mac = HMAC-SHA256(secret, payload part). A token binds a player id (and display name)
+ * to this server's secret until it expires.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { PLAYER_ID_PREFIX } from "../../shared/stats.ts";
+
+export interface TokenClaims {
+  pid: string;
+  name: string;
+  /** expiry, unix seconds */
+  exp: number;
+}
+
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: "missing" | "malformed" | "forged" | "expired"; message: string };
+
+const MAX_TOKEN_LENGTH = 1024;
+const NAME_PATTERN = /^[\p{L}\p{N} _.-]{1,24}$/u;
+
+function mac(secret: string, payload: string): Buffer {
+  return createHmac("sha256", secret).update(payload).digest();
+}
+
+export function signToken(secret: string, claims: TokenClaims): string {
+  const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  return `${payload}.${mac(secret, payload).toString("base64url")}`;
+}
+
+export function verifyToken(secret: string, token: unknown, nowS: number): TokenCheck {
+  if (token === undefined || token === null || token === "") {
+    return { ok: false, reason: "missing", message: "missing token: POST /auth/guest, then join with { token }" };
+  }
+  if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) {
+    return { ok: false, reason: "malformed", message: "malformed token" };
+  }
+  const dot = token.indexOf(".");
+  if (dot <= 0 || dot !== token.lastIndexOf(".")) return { ok: false, reason: "malformed", message: "malformed token" };
+  const payload = token.slice(0, dot);
+  const given = Buffer.from(token.slice(dot + 1), "base64url");
+  const expected = mac(secret, payload);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, reason: "forged", message: "invalid token signature" };
+  }
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+  } catch {
+    return { ok: false, reason: "malformed", message: "malformed token payload" };
+  }
+  const c = claims as Partial<TokenClaims>;
+  if (typeof c !== "object" || c === null || typeof c.pid !== "string" || typeof c.name !== "string" || typeof c.exp !== "number") {
+    return { ok: false, reason: "malformed", message: "malformed token payload" };
+  }
+  if (c.exp <= nowS) return { ok: false, reason: "expired", message: "token expired: get a new one from POST /auth/guest" };
+  return { ok: true, claims: { pid: c.pid, name: c.name, exp: c.exp } };
+}
+
+export function newPlayerId(): string {
+  return PLAYER_ID_PREFIX + randomBytes(9).toString("base64url");
+}
+
+/** A requested display name if it is acceptable, else a generated one. */
+export function guestName(requested: unknown, playerId: string): string {
+  if (typeof requested === "string") {
+    const trimmed = requested.trim();
+    if (NAME_PATTERN.test(trimmed)) return trimmed;
+  }
+  return "Guest-" + playerId.slice(PLAYER_ID_PREFIX.length, PLAYER_ID_PREFIX.length + 4);
+}
+
+export interface GuestGrant {
+  playerId: string;
+  name: string;
+  token: string;
+}
+
+export function issueGuest(secret: string, ttlS: number, requestedName: unknown, nowS: number): GuestGrant {
+  const playerId = newPlayerId();
+  const name = guestName(requestedName, playerId);
+  return { playerId, name, token: signToken(secret, { pid: playerId, name, exp: nowS + ttlS }) };
+}

@@ -1,0 +1,154 @@
+/**
+ * One combat round as a runtime coroutine: one child per living entity, spawned in entity-id
+ * order, each fetching its stats through a journaled `call`, all concurrently; the join is
+ * `allSettled` bounded by the round deadline; then the pure `resolveRound`.
+ *
+ * The same coroutine runs live (real stats client) and in replay (the runtime answers each
+ * `call` from the journal), so a replay proves the round, not a re-implementation of it.
+ */
+import { allSettled, call, timeout, TimeoutError, type Operation, type Settled } from "../runtime/index.ts";
+import { compareIds, resolveRound, type Combatant, type RoundInput, type RoundResult } from "../../shared/combat.ts";
+import type { Intent } from "../../shared/protocol.ts";
+import type { PlayerStats } from "../../shared/stats.ts";
+
+/** An entity as the round found it at its cut-off (stats not yet known). */
+export interface PlannedEntity {
+  id: string;
+  hp: number;
+  maxHp: number;
+  alive: boolean;
+  respawnIn: number;
+  charge: number;
+  intent: Intent | null;
+}
+
+export interface RoundPlan {
+  roomSeed: number;
+  round: number;
+  entities: PlannedEntity[];
+  deadlineMs: number;
+}
+
+export interface RoundSources {
+  /** fetch fresh stats; `deadlineMs` is what is left of the round's budget */
+  fetch(id: string, signal: AbortSignal, deadlineMs: number): Promise<PlayerStats>;
+  /** stats to fall back on when the fetch failed or was late */
+  lastKnownGood(id: string): PlayerStats | undefined;
+  /** wall clock for joinMs (reporting only, never part of the rules) */
+  now(): number;
+}
+
+export interface RoundOutcome {
+  input: RoundInput;
+  result: RoundResult;
+  stale: string[];
+  absent: string[];
+  /** [entity id, seq] of the intents this round consumed, sorted by id */
+  intents: [string, number][];
+  joinMs: number;
+  /** ids whose fetch failed, with the reason (for logs and metrics) */
+  failures: { id: string; reason: string }[];
+}
+
+/**
+ * Slack on top of the stats client's own deadline: the client rejects late fetches itself (a
+ * journaled failure, replayable); the runtime timeout is only the backstop that keeps a round
+ * from hanging if a fetch ignores its deadline.
+ */
+export const JOIN_BACKSTOP_MS = 100;
+
+/** The live round task's name; replay must use the same, the call journal is keyed by it. */
+export function roundTaskName(room: string, round: number): string {
+  return `round:${room}:${round}`;
+}
+
+export function callName(id: string): string {
+  return "stats:" + id;
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === "string" ? code : err.name;
+  }
+  return "error";
+}
+
+export interface FetchedStats {
+  fetched: Map<string, PlayerStats>;
+  failures: { id: string; reason: string }[];
+  joinMs: number;
+}
+
+/**
+ * The heart of the round: one child per living entity, spawned in entity-id order, each a
+ * journaled stats `call`; joined with allSettled, bounded by the deadline.
+ */
+export function* fetchConcurrently(living: readonly string[], deadlineMs: number, sources: RoundSources): Operation<FetchedStats> {
+  const fetched = new Map<string, PlayerStats>();
+  const failures: { id: string; reason: string }[] = [];
+  const started = sources.now();
+  const children = living.map((id) =>
+    (function* fetchOne(): Operation<void> {
+      const stats: PlayerStats = yield* call(callName(id), (signal: AbortSignal) => sources.fetch(id, signal, deadlineMs));
+      fetched.set(id, stats);
+    })(),
+  );
+  try {
+    const settled = yield* timeout(deadlineMs + JOIN_BACKSTOP_MS, allSettled(children));
+    settled.forEach((s: Settled<void>, i: number) => {
+      if (!s.ok) failures.push({ id: living[i], reason: reasonOf(s.error) });
+    });
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+    for (const id of living) if (!fetched.has(id)) failures.push({ id, reason: "deadline" });
+  }
+  return { fetched, failures, joinMs: sources.now() - started };
+}
+
+/** Fills in each entity's stats (fresh, last-known-good = stale, or none = absent) and resolves. */
+export function resolvePlanned(plan: RoundPlan, got: FetchedStats, sources: Pick<RoundSources, "lastKnownGood">): RoundOutcome {
+  const entities = [...plan.entities].sort((a, b) => compareIds(a.id, b.id));
+  const stale: string[] = [];
+  const absent: string[] = [];
+  const combatants: Combatant[] = entities.map((e) => {
+    let stats: PlayerStats | null = null;
+    let isStale = false;
+    if (e.alive) {
+      const fresh = got.fetched.get(e.id);
+      if (fresh) {
+        stats = fresh;
+      } else {
+        const lkg = sources.lastKnownGood(e.id);
+        if (lkg) {
+          stats = lkg;
+          isStale = true;
+          stale.push(e.id);
+        } else {
+          absent.push(e.id);
+        }
+      }
+    }
+    return { id: e.id, hp: e.hp, maxHp: e.maxHp, alive: e.alive, respawnIn: e.respawnIn, charge: e.charge, stats, stale: isStale, intent: e.intent };
+  });
+  const input: RoundInput = { roomSeed: plan.roomSeed, round: plan.round, combatants };
+  const result = resolveRound(input);
+  const intents: [string, number][] = entities.filter((e) => e.intent !== null).map((e) => [e.id, e.intent!.seq]);
+  return { input, result, stale, absent, intents, joinMs: got.joinMs, failures: got.failures };
+}
+
+export function* combatRound(plan: RoundPlan, sources: RoundSources): Operation<RoundOutcome> {
+  const living = plan.entities.filter((e) => e.alive).map((e) => e.id).sort(compareIds);
+  const got = yield* fetchConcurrently(living, plan.deadlineMs, sources);
+  return resolvePlanned(plan, got, sources);
+}
+
+/** The plan a journaled input was made from (replay re-runs the round from it). */
+export function planOf(input: RoundInput, deadlineMs: number): RoundPlan {
+  return {
+    roomSeed: input.roomSeed,
+    round: input.round,
+    deadlineMs,
+    entities: input.combatants.map((c) => ({ id: c.id, hp: c.hp, maxHp: c.maxHp, alive: c.alive, respawnIn: c.respawnIn, charge: c.charge, intent: c.intent })),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * `npm run game`: the game server alone, against the stats service at STATS_URL.
+ * Configuration by environment variables and matching flags (`--help`). Logs one JSON line per
+ * event; `{"msg":"game listening","port":…}` once ready (server/main.ts waits for it).
+ * SIGINT/SIGTERM: stop accepting, finish or cancel in-flight rounds, close the journal, exit 0.
+ */
+import { helpText, loadConfig, type GameConfig } from "./config.ts";
+import { createLogger, errorFields } from "./log.ts";
+import { startGameServer } from "./server.ts";
+
+let config: GameConfig | null;
+try {
+  config = loadConfig(process.argv.slice(2), process.env);
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
+if (config === null) {
+  process.stdout.write(helpText());
+  process.exit(0);
+}
+
+const log = createLogger(config.logLevel);
+
+// Nothing a coroutine, a client or the stats service does may kill the process: anything that
+// escapes every handler is logged and counted here instead of crashing the arena for everyone.
+let escaped = 0;
+process.on("uncaughtException", (err) => {
+  escaped++;
+  log.error("uncaught exception", { escaped, ...errorFields(err) });
+});
+process.on("unhandledRejection", (err) => {
+  escaped++;
+  log.error("unhandled rejection", { escaped, ...errorFields(err) });
+});
+
+const server = await startGameServer({ ...config, log });
+log.info("game listening", {
+  port: server.port,
+  host: config.host,
+  statsUrl: config.statsUrl,
+  journal: config.journalPath,
+  tickHz: config.tickHz,
+  roundTicks: config.roundTicks,
+  roundDeadlineMs: config.roundDeadlineMs,
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info("game stopping", { signal });
+  // a shutdown that hangs must not leave a zombie holding the port
+  const force = setTimeout(() => {
+    log.error("shutdown timed out; exiting");
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  await server.close();
+  log.info("game stopped", { rounds: server.metrics.roundsTotal.get(), journalRounds: server.metrics.journalRounds.get() });
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,143 @@
+/**
+ * The round journal: one SQLite row (node:sqlite) per resolved round with everything needed to
+ * re-run it: the room, round number, seed, the full RoundInput and the runtime's call journal of
+ * the round (both msgpackr), the stats deadline, and the hash of the resolved output.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { Packr } from "msgpackr";
+import type { RoundInput } from "../../shared/combat.ts";
+
+export interface JournalRecord {
+  room: string;
+  round: number;
+  seed: number;
+  input: RoundInput;
+  /** the runtime Journal's entries for this round (plain data) */
+  calls: unknown[];
+  hash: string;
+  joinMs: number;
+  deadlineMs: number;
+}
+
+// Records off: a journal must decode the same in any process, without shared structure tables.
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS rounds (
+  room TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  seed INTEGER NOT NULL,
+  input BLOB NOT NULL,
+  calls BLOB NOT NULL,
+  hash TEXT NOT NULL,
+  join_ms REAL NOT NULL,
+  deadline_ms INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (room, round)
+) STRICT;`;
+
+interface Row {
+  room: string;
+  round: number;
+  seed: number;
+  input: Uint8Array;
+  calls: Uint8Array;
+  hash: string;
+  join_ms: number;
+  deadline_ms: number;
+}
+
+export class RoundJournal {
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly insert: StatementSync | null;
+  private readonly readOnly: boolean;
+  private closed = false;
+
+  /** `readOnly`: for replay and tools; the file must exist. */
+  constructor(path: string, opts: { readOnly?: boolean } = {}) {
+    this.path = path;
+    this.readOnly = opts.readOnly === true;
+    if (this.readOnly) {
+      this.db = new DatabaseSync(path, { readOnly: true });
+      this.insert = null;
+      return;
+    }
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    if (path !== ":memory:") {
+      // WAL: appends do not block readers (a replay while the server runs); NORMAL is durable
+      // across process crashes, which is what a journal of a game server needs.
+      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    }
+    this.db.exec(SCHEMA);
+    this.insert = this.db.prepare(
+      "INSERT INTO rounds (room, round, seed, input, calls, hash, join_ms, deadline_ms, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  append(rec: JournalRecord): void {
+    if (this.closed) throw new Error("round journal is closed");
+    if (!this.insert) throw new Error("round journal is open read-only");
+    this.insert.run(rec.room, rec.round, rec.seed, packr.pack(rec.input), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
+  }
+
+  rooms(): string[] {
+    return (this.db.prepare("SELECT DISTINCT room FROM rounds ORDER BY room").all() as { room: string }[]).map((r) => r.room);
+  }
+
+  count(room?: string): number {
+    const row = (room === undefined
+      ? this.db.prepare("SELECT COUNT(*) AS n FROM rounds").get()
+      : this.db.prepare("SELECT COUNT(*) AS n FROM rounds WHERE room = ?").get(room)) as { n: number };
+    return row.n;
+  }
+
+  /** Rounds in (room, round) order, optionally one room and/or one round. */
+  *read(filter: { room?: string; round?: number } = {}): Generator<JournalRecord> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.room !== undefined) {
+      where.push("room = ?");
+      args.push(filter.room);
+    }
+    if (filter.round !== undefined) {
+      where.push("round = ?");
+      args.push(filter.round);
+    }
+    const sql = `SELECT room, round, seed, input, calls, hash, join_ms, deadline_ms FROM rounds${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY room, round`;
+    for (const row of this.db.prepare(sql).iterate(...args) as Iterable<Row>) {
+      yield {
+        room: row.room,
+        round: row.round,
+        seed: row.seed,
+        input: packr.unpack(row.input) as RoundInput,
+        calls: packr.unpack(row.calls) as unknown[],
+        hash: row.hash,
+        joinMs: row.join_ms,
+        deadlineMs: row.deadline_ms,
+      };
+    }
+  }
+
+  /** Test and tooling hook: rewrite one stored field (e.g. to prove tampering is detected). */
+  rawUpdate(room: string, round: number, set: { hash?: string; input?: RoundInput; calls?: unknown[] }): void {
+    if (set.hash !== undefined) this.db.prepare("UPDATE rounds SET hash = ? WHERE room = ? AND round = ?").run(set.hash, room, round);
+    if (set.input !== undefined) this.db.prepare("UPDATE rounds SET input = ? WHERE room = ? AND round = ?").run(packr.pack(set.input), room, round);
+    if (set.calls !== undefined) this.db.prepare("UPDATE rounds SET calls = ? WHERE room = ? AND round = ?").run(packr.pack(set.calls), room, round);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // checkpoint so the .db file alone holds every round once the server has exited
+    if (this.path !== ":memory:" && !this.readOnly) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
+    this.db.close();
+  }
+}

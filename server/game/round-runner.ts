@@ -1,0 +1,133 @@
+/**
+ * Drives a room's combat rounds: starts one when asked unless one is still running (then the
+ * slot is counted as an overrun, never stacked), runs it as a runtime task with its own call
+ * journal, hands the outcome to the room to apply, and appends it to the round journal.
+ * A failing round is counted and logged; it never takes the room or the process down.
+ */
+import { Journal, run, type Task } from "../runtime/index.ts";
+import { combatRound, roundTaskName, type PlannedEntity, type RoundOutcome, type RoundSources } from "./combat-round.ts";
+import type { RoundJournal } from "./round-journal.ts";
+import type { GameMetrics } from "./metrics.ts";
+import { errorFields, type Logger } from "./log.ts";
+
+export interface RoundRunnerOptions {
+  roomId: string;
+  roomSeed: number;
+  deadlineMs: number;
+  /** the round's cut-off: entities as they stand, with the intents taken from the queue */
+  snapshot(): PlannedEntity[];
+  sources: RoundSources;
+  /** apply a resolved round to the room, synchronously, then patch and broadcast */
+  apply(round: number, outcome: RoundOutcome): void;
+  journal: RoundJournal | null;
+  metrics: GameMetrics;
+  log: Logger;
+  /** wall clock for durations (reporting only) */
+  now(): number;
+}
+
+export class RoundRunner {
+  private readonly o: RoundRunnerOptions;
+  private inFlight: { round: number; task: Task<RoundOutcome>; settled: Promise<void> } | null = null;
+  private nextRound: number;
+  private stopped = false;
+
+  constructor(options: RoundRunnerOptions, firstRound = 1) {
+    this.o = options;
+    this.nextRound = firstRound;
+  }
+
+  get running(): boolean {
+    return this.inFlight !== null;
+  }
+
+  /** Starts the next round; false if the previous one still runs (an overrun) or we stopped. */
+  start(): boolean {
+    if (this.stopped) return false;
+    if (this.inFlight) {
+      this.o.metrics.overruns.inc();
+      this.o.log.debug("round overrun", { room: this.o.roomId, running: this.inFlight.round });
+      return false;
+    }
+    const round = this.nextRound++;
+    const plan = { roomSeed: this.o.roomSeed, round, deadlineMs: this.o.deadlineMs, entities: this.o.snapshot() };
+    const calls = new Journal();
+    const started = this.o.now();
+    const task = run(() => combatRound(plan, this.o.sources), { name: roundTaskName(this.o.roomId, round), journal: calls });
+    const settled = Promise.resolve(task).then(
+      (outcome) => this.finish(round, outcome, calls, started),
+      (err) => {
+        this.o.metrics.roundsCancelled.inc();
+        if (this.stopped) {
+          this.o.log.debug("round cancelled", { room: this.o.roomId, round });
+        } else {
+          this.o.metrics.errors.inc("round_failed");
+          this.o.log.error("round failed", { room: this.o.roomId, round, ...errorFields(err) });
+        }
+      },
+    ).finally(() => {
+      this.inFlight = null;
+    });
+    this.inFlight = { round, task, settled };
+    return true;
+  }
+
+  private finish(round: number, outcome: RoundOutcome, calls: Journal, started: number): void {
+    try {
+      this.o.apply(round, outcome);
+    } catch (err) {
+      this.o.metrics.errors.inc("round_apply");
+      this.o.log.error("round apply failed", { room: this.o.roomId, round, ...errorFields(err) });
+      return;
+    }
+    const m = this.o.metrics;
+    m.roundsTotal.inc();
+    m.roundDuration.observe(this.o.now() - started);
+    m.joinWait.observe(outcome.joinMs);
+    m.staleEntities.inc("", outcome.stale.length);
+    m.absentEntities.inc("", outcome.absent.length);
+    for (const f of outcome.failures) m.errors.inc("stats_" + f.reason);
+    if (this.o.journal && !this.o.journal.isClosed) {
+      try {
+        this.o.journal.append({
+          room: this.o.roomId,
+          round,
+          seed: outcome.result.seed,
+          input: outcome.input,
+          calls: calls.entries,
+          hash: outcome.result.hash,
+          joinMs: outcome.joinMs,
+          deadlineMs: this.o.deadlineMs,
+        });
+        m.journalRounds.inc();
+      } catch (err) {
+        m.errors.inc("journal_append");
+        this.o.log.error("journal append failed", { room: this.o.roomId, round, ...errorFields(err) });
+      }
+    }
+    this.o.log.debug("round", {
+      room: this.o.roomId, round, entities: outcome.input.combatants.length, events: outcome.result.events.length,
+      stale: outcome.stale.length, absent: outcome.absent.length, joinMs: Math.round(outcome.joinMs * 10) / 10, hash: outcome.result.hash,
+    });
+  }
+
+  /**
+   * No more rounds. The one in flight may finish (it is bounded by the round deadline) within
+   * `graceMs`; after that it is halted (its fetches aborted) and counted as cancelled.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    const current = this.inFlight;
+    if (!current) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      current.settled.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      await current.task.halt();
+      await current.settled;
+    }
+  }
+}

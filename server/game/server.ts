@@ -1,0 +1,154 @@
+/**
+ * The game server: Colyseus (`@colyseus/core` Server + `@colyseus/ws-transport`) with the
+ * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
+ * GET /healthz, GET /metrics, POST /auth/guest.
+ *
+ * Colyseus' matchmaker is process-global: one game server per process at a time (tests start
+ * and close them one after another).
+ */
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { Server, createRouter, createEndpoint } from "@colyseus/core";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import { ROOM_NAME } from "../../shared/protocol.ts";
+import { createStatsClient, type StatsClient } from "../stats/client.ts";
+import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaDeps, type ArenaRoom } from "./arena-room.ts";
+import { issueGuest } from "./auth.ts";
+import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
+import { createLogger, errorFields, type Logger } from "./log.ts";
+import { GameMetrics } from "./metrics.ts";
+import { PlayerRegistry } from "./player-registry.ts";
+import { RoundJournal } from "./round-journal.ts";
+
+export interface GameServerOptions extends Partial<GameConfig> {
+  /** defaults to a JSON logger at `logLevel` on stdout */
+  log?: Logger;
+}
+
+export interface GameServer {
+  readonly port: number;
+  /** ws://host:port, what an SDK Client is given */
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly config: GameConfig;
+  readonly metrics: GameMetrics;
+  readonly journal: RoundJournal;
+  readonly rooms: ReadonlySet<ArenaRoom>;
+  /** stop accepting, finish or cancel in-flight rounds, close the journal and the stats client */
+  close(): Promise<void>;
+}
+
+/** Colyseus' own log calls (garbage frames, handshake failures) as structured lines, counted. */
+function colyseusLogger(log: Logger, metrics: GameMetrics) {
+  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ").slice(0, 500);
+  return {
+    debug: () => {},
+    trace: () => {},
+    info: (...args: unknown[]) => log.debug("colyseus", { detail: text(args) }),
+    warn: (...args: unknown[]) => log.warn("colyseus", { detail: text(args) }),
+    error: (...args: unknown[]) => {
+      metrics.errors.inc("colyseus");
+      log.warn("colyseus error", { detail: text(args) });
+    },
+  };
+}
+
+export async function startGameServer(opts: GameServerOptions = {}): Promise<GameServer> {
+  const { log: givenLog, ...overrides } = opts;
+  const config: GameConfig = { ...DEFAULT_CONFIG, port: 0, ...overrides };
+  const log = givenLog ?? createLogger(config.logLevel);
+  const authSecret = config.authSecret || randomBytes(32).toString("hex");
+  if (!config.authSecret) log.warn("AUTH_SECRET not set: tokens are signed with a random per-process secret");
+
+  const rooms = new Set<ArenaRoom>();
+  const statsClient: StatsClient = createStatsClient(config.statsUrl, { token: config.statsToken, deadlineMs: config.roundDeadlineMs });
+  const journal = new RoundJournal(config.journalPath);
+  const metrics = new GameMetrics({
+    ccu: () => [...rooms].reduce((n, r) => n + r.ccu, 0),
+    rooms: () => rooms.size,
+    statsClientCounters: () => statsClient.counters() as unknown as Record<string, number>,
+  });
+  const deps: ArenaDeps = { config, authSecret, statsClient, journal, metrics, log, players: new PlayerRegistry(), rooms };
+  let closing = false;
+
+  const transport = new WebSocketTransport({ maxPayload: MAX_PAYLOAD_BYTES });
+  const server = new Server({ transport, greet: false, gracefullyShutdown: false, logger: colyseusLogger(log, metrics) });
+
+  const healthz = createEndpoint("/healthz", { method: "GET" }, async () =>
+    Response.json(
+      { status: closing ? "shutting_down" : "ok", rooms: rooms.size, ccu: [...rooms].reduce((n, r) => n + r.ccu, 0) },
+      { status: closing ? 503 : 200 },
+    ),
+  );
+  const metricsRoute = createEndpoint("/metrics", { method: "GET" }, async () =>
+    new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }),
+  );
+  const guest = createEndpoint("/auth/guest", { method: "POST" }, async (ctx) => {
+    const body: unknown = ctx.body;
+    if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {
+      return Response.json({ error: "body must be a JSON object { name?: string }" }, { status: 400 });
+    }
+    const grant = issueGuest(authSecret, config.authTtlS, (body as { name?: unknown } | undefined)?.name, Math.floor(Date.now() / 1000));
+    metrics.guestsIssued.inc();
+    return Response.json(grant);
+  });
+  server.router = createRouter({ healthz, metricsRoute, guest });
+  server.define(ROOM_NAME, arenaRoomClass(deps));
+
+  try {
+    await server.listen(config.port, config.host);
+  } catch (err) {
+    journal.close();
+    await statsClient.close();
+    throw err;
+  }
+  const httpServer = transport.server!;
+  const port = (httpServer.address() as AddressInfo).port;
+
+  const summary = config.summaryEveryS > 0
+    ? setInterval(() => {
+        log.info("summary", {
+          rooms: rooms.size,
+          ccu: [...rooms].reduce((n, r) => n + r.ccu, 0),
+          rounds: metrics.roundsTotal.get(),
+          overruns: metrics.overruns.get(),
+          stale: metrics.staleEntities.get(),
+          absent: metrics.absentEntities.get(),
+          journalRounds: metrics.journalRounds.get(),
+        });
+      }, config.summaryEveryS * 1000)
+    : undefined;
+  summary?.unref();
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      closing = true;
+      if (summary) clearInterval(summary);
+      try {
+        // locks rooms, disconnects clients, awaits each room's onDispose (which finishes or
+        // cancels its in-flight round), then closes the websocket and HTTP servers
+        await server.gracefullyShutdown(false);
+      } catch (err) {
+        log.error("colyseus shutdown failed", errorFields(err));
+      }
+      httpServer.closeAllConnections?.();
+      journal.close();
+      try {
+        await statsClient.close();
+      } catch (err) {
+        log.error("stats client close failed", errorFields(err));
+      }
+    })());
+
+  return {
+    port,
+    url: `ws://${config.host}:${port}`,
+    httpUrl: `http://${config.host}:${port}`,
+    config,
+    metrics,
+    journal,
+    rooms,
+    close,
+  };
+}
