@@ -1,0 +1,68 @@
+/**
+ * Runs a share of the bots in this process: starts them evenly over the ramp (by their global
+ * index, so several processes interleave), reports a snapshot every second, stops them all at the
+ * end of the run and returns the final snapshot.
+ */
+import { Bot } from "./bot.ts";
+import type { Log } from "./log.ts";
+import { Metrics, type MetricsSnapshot } from "./metrics.ts";
+import { autoRooms, fixedRooms } from "./room-plan.ts";
+import { SCENARIOS, type ScenarioName } from "./scenarios/index.ts";
+
+export interface FleetPlan {
+  /** global indices of the bots this process runs */
+  indices: number[];
+  /** bots across all processes (spaces the ramp) */
+  totalBots: number;
+  /** epoch ms at which the ramp starts, common to all processes */
+  startAt: number;
+  rampS: number;
+  durationS: number;
+  seed: number;
+  url: string;
+  httpUrl: string;
+  scenario: ScenarioName;
+  rooms: "auto" | number;
+}
+
+const TICK_MS = 1_000;
+/** bots still closing after this are left to the hard stop */
+const STOP_BUDGET_MS = 5_000;
+
+/** Which of `workers` processes runs bot `index`: a fixed room's bots stay in one process. */
+export function workerOf(index: number, workers: number, rooms: "auto" | number): number {
+  return (rooms === "auto" ? index : index % rooms) % workers;
+}
+
+export async function runFleet(
+  plan: FleetPlan,
+  metrics: Metrics,
+  log: Log,
+  onTick: (snap: MetricsSnapshot) => void,
+): Promise<MetricsSnapshot> {
+  const rooms = plan.rooms === "auto" ? autoRooms() : fixedRooms(plan.rooms);
+  const scenario = SCENARIOS[plan.scenario];
+  const bots: Bot[] = [];
+  const starters: ReturnType<typeof setTimeout>[] = [];
+  for (const index of plan.indices) {
+    const at = plan.startAt + (index / plan.totalBots) * plan.rampS * 1000;
+    starters.push(
+      setTimeout(() => {
+        const bot = new Bot({ index, httpUrl: plan.httpUrl, wsUrl: plan.url, seed: plan.seed, scenario, rooms, metrics, log });
+        bots.push(bot);
+        bot.start();
+      }, Math.max(0, at - Date.now())),
+    );
+  }
+  const ticker = setInterval(() => onTick(metrics.snapshot(false)), TICK_MS);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, plan.startAt + plan.durationS * 1000 - Date.now())));
+  for (const s of starters) clearTimeout(s);
+  clearInterval(ticker);
+  let budget: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.allSettled(bots.map((b) => b.stop())),
+    new Promise((resolve) => (budget = setTimeout(resolve, STOP_BUDGET_MS))),
+  ]);
+  clearTimeout(budget);
+  return metrics.snapshot(true);
+}

@@ -1,0 +1,137 @@
+/**
+ * What one process's bots measured: counters, errors by kind, latency histograms and the rounds
+ * seen per room. A snapshot is plain JSON so worker processes can send it over IPC; snapshots from
+ * several processes are merged with `mergeSnapshots`.
+ */
+import type { Histogram } from "hdr-histogram-js";
+import { encodeHistogram, mergeEncoded, newHistogram, recordMs } from "./histogram.ts";
+
+export const COUNTERS = [
+  "botsStarted",
+  "joinAttempts",
+  "joins",
+  "rejoins",
+  "reconnects",
+  "drops",
+  "left",
+  "intentsSent",
+  "intentsResolved",
+  "intentsSuperseded",
+  "intentsLost",
+  "garbageSent",
+  "roundsReceived",
+  "roundsMissed",
+  "messages",
+  "bytes",
+  "sdkLogLines",
+] as const;
+export type CounterName = (typeof COUNTERS)[number];
+
+/** intent -> result latency, guest auth, WebSocket open, joined, and client-seen round interval */
+export const HISTOGRAMS = ["latency", "auth", "connect", "join", "interval"] as const;
+export type HistogramName = (typeof HISTOGRAMS)[number];
+
+export interface MetricsSnapshot {
+  /** bots currently in a room */
+  connected: number;
+  counters: Record<CounterName, number>;
+  /** unexpected: count toward the error rate */
+  errors: Record<string, number>;
+  /** provoked on purpose by the scenario (garbage, self-inflicted drops): reported, not rated */
+  expected: Record<string, number>;
+  /** cumulative, encoded; empty strings in interim snapshots (only `window` travels then) */
+  histograms: Record<HistogramName, string>;
+  /** intent -> result latencies recorded since the previous snapshot */
+  window: string;
+  /** room id -> distinct rounds seen in it */
+  rounds: Record<string, number>;
+}
+
+export class Metrics {
+  connected = 0;
+  readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<CounterName, number>;
+  private readonly errors = new Map<string, number>();
+  private readonly expected = new Map<string, number>();
+  private readonly histograms = Object.fromEntries(HISTOGRAMS.map((h) => [h, newHistogram()])) as Record<HistogramName, Histogram>;
+  private window = newHistogram();
+  private readonly lastRound = new Map<string, number>();
+  private readonly rounds = new Map<string, number>();
+
+  count(name: CounterName, n = 1): void {
+    this.counters[name] += n;
+  }
+
+  error(kind: string, expected = false): void {
+    const m = expected ? this.expected : this.errors;
+    m.set(kind, (m.get(kind) ?? 0) + 1);
+  }
+
+  record(name: HistogramName, ms: number): void {
+    recordMs(this.histograms[name], ms);
+    if (name === "latency") recordMs(this.window, ms);
+  }
+
+  /** Counts a round once per room however many local bots receive it. */
+  roundSeen(roomId: string, round: number): void {
+    const last = this.lastRound.get(roomId);
+    if (last !== undefined && round <= last) return;
+    this.lastRound.set(roomId, round);
+    this.rounds.set(roomId, (this.rounds.get(roomId) ?? 0) + 1);
+  }
+
+  snapshot(final: boolean): MetricsSnapshot {
+    const window = encodeHistogram(this.window);
+    this.window = newHistogram();
+    return {
+      connected: this.connected,
+      counters: { ...this.counters },
+      errors: Object.fromEntries(this.errors),
+      expected: Object.fromEntries(this.expected),
+      histograms: Object.fromEntries(HISTOGRAMS.map((h) => [h, final ? encodeHistogram(this.histograms[h]) : ""])) as Record<HistogramName, string>,
+      window,
+      rounds: Object.fromEntries(this.rounds),
+    };
+  }
+}
+
+export interface MergedMetrics {
+  connected: number;
+  counters: Record<CounterName, number>;
+  errors: Record<string, number>;
+  expected: Record<string, number>;
+  histograms: Record<HistogramName, Histogram>;
+  rooms: number;
+  /** sum over rooms of distinct rounds (a room seen by two processes counts its rounds once) */
+  rounds: number;
+}
+
+function addInto(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MergedMetrics {
+  const counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<CounterName, number>;
+  const errors: Record<string, number> = {};
+  const expected: Record<string, number> = {};
+  const rounds = new Map<string, number>();
+  let connected = 0;
+  for (const s of snaps) {
+    connected += s.connected;
+    addInto(counters, s.counters);
+    addInto(errors, s.errors);
+    addInto(expected, s.expected);
+    for (const [room, n] of Object.entries(s.rounds)) rounds.set(room, Math.max(rounds.get(room) ?? 0, n));
+  }
+  let totalRounds = 0;
+  for (const n of rounds.values()) totalRounds += n;
+  const histograms = Object.fromEntries(
+    HISTOGRAMS.map((h) => [h, mergeEncoded(snaps.map((s) => s.histograms[h]))]),
+  ) as Record<HistogramName, Histogram>;
+  return { connected, counters, errors, expected, histograms, rooms: rounds.size, rounds: totalRounds };
+}
+
+export function sumValues(r: Record<string, number>): number {
+  let n = 0;
+  for (const v of Object.values(r)) n += v;
+  return n;
+}

@@ -1,0 +1,97 @@
+/**
+ * The final report: built from the merged metrics, printed as a table on stdout and written as
+ * JSON (with the encoded histograms, so runs can be merged or re-analysed later) with --json.
+ */
+import { encodeHistogram, summarize, type LatencySummary } from "./histogram.ts";
+import { HISTOGRAMS, sumValues, type HistogramName, type MergedMetrics } from "./metrics.ts";
+import type { SimOptions } from "./options.ts";
+
+export interface Report {
+  config: Omit<SimOptions, "httpUrl" | "verbose" | "allowRemote" | "json">;
+  elapsedS: number;
+  bots: { target: number; joined: number; rejoins: number; reconnects: number; drops: number; left: number };
+  rooms: number;
+  rounds: number;
+  roundsPerS: number;
+  intents: { sent: number; resolved: number; superseded: number; lost: number };
+  /** milliseconds */
+  latency: Record<HistogramName, LatencySummary>;
+  traffic: { messages: number; bytes: number; messagesPerS: number; bytesPerS: number; sdkLogLines: number };
+  errors: { total: number; rate: number; byKind: Record<string, number> };
+  /** provoked by the scenario on purpose: not part of the rate */
+  expected: { total: number; byKind: Record<string, number> };
+  /** error rate within --max-error-rate */
+  ok: boolean;
+  /** HdrHistogram compressed base64, microseconds */
+  histograms: Record<HistogramName, string>;
+}
+
+export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number): Report {
+  const c = m.counters;
+  const errorsTotal = sumValues(m.errors);
+  const rate = errorsTotal / Math.max(1, c.intentsSent + c.joinAttempts);
+  const { url, bots, durationS, rampS, rooms, seed, workers, scenario, maxErrorRate } = opts;
+  return {
+    config: { url, bots, durationS, rampS, rooms, seed, workers, scenario, maxErrorRate },
+    elapsedS,
+    bots: { target: bots, joined: c.joins, rejoins: c.rejoins, reconnects: c.reconnects, drops: c.drops, left: c.left },
+    rooms: m.rooms,
+    rounds: m.rounds,
+    roundsPerS: m.rounds / Math.max(1e-9, elapsedS),
+    intents: { sent: c.intentsSent, resolved: c.intentsResolved, superseded: c.intentsSuperseded, lost: c.intentsLost },
+    latency: Object.fromEntries(HISTOGRAMS.map((h) => [h, summarize(m.histograms[h])])) as Record<HistogramName, LatencySummary>,
+    traffic: {
+      messages: c.messages,
+      bytes: c.bytes,
+      messagesPerS: c.messages / Math.max(1e-9, elapsedS),
+      bytesPerS: c.bytes / Math.max(1e-9, elapsedS),
+      sdkLogLines: c.sdkLogLines,
+    },
+    errors: { total: errorsTotal, rate, byKind: m.errors },
+    expected: { total: sumValues(m.expected), byKind: m.expected },
+    ok: rate <= maxErrorRate,
+    histograms: Object.fromEntries(HISTOGRAMS.map((h) => [h, encodeHistogram(m.histograms[h])])) as Record<HistogramName, string>,
+  };
+}
+
+const LABELS: Record<HistogramName, string> = {
+  latency: "intent -> result",
+  auth: "guest auth",
+  connect: "connect (ws open)",
+  join: "join (seat + ws)",
+  interval: "round interval",
+};
+
+function kinds(r: Record<string, number>): string {
+  const entries = Object.entries(r).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? "-" : entries.map(([k, v]) => `${k}=${v}`).join(" ");
+}
+
+function bytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
+}
+
+export function formatReport(r: Report): string {
+  const cfg = r.config;
+  const num = (x: number) => x.toFixed(1).padStart(9);
+  const lines = [
+    `client-sim: ${cfg.bots} bots, scenario ${cfg.scenario}, ${cfg.durationS}s (ramp ${cfg.rampS}s), rooms ${cfg.rooms}, workers ${cfg.workers}, seed ${cfg.seed}`,
+    `target ${cfg.url}   elapsed ${r.elapsedS.toFixed(1)}s`,
+    "",
+    `bots      joined ${r.bots.joined}/${r.bots.target}  rejoins ${r.bots.rejoins}  sdk reconnects ${r.bots.reconnects}  drops ${r.bots.drops}  left ${r.bots.left}`,
+    `rounds    rooms ${r.rooms}  rounds ${r.rounds}  rounds/s ${r.roundsPerS.toFixed(1)}`,
+    `intents   sent ${r.intents.sent}  resolved ${r.intents.resolved}  superseded ${r.intents.superseded}  lost ${r.intents.lost}`,
+    `traffic   ${r.traffic.messages} messages (${r.traffic.messagesPerS.toFixed(0)}/s)  ${bytes(r.traffic.bytes)} (${bytes(r.traffic.bytesPerS)}/s)`,
+    "",
+    `${"ms".padEnd(20)}${"count".padStart(9)}${"p50".padStart(9)}${"p90".padStart(9)}${"p99".padStart(9)}${"max".padStart(9)}${"mean".padStart(9)}${"stddev".padStart(9)}`,
+    ...HISTOGRAMS.map((h) => {
+      const s = r.latency[h];
+      return `${LABELS[h].padEnd(20)}${String(s.count).padStart(9)}${num(s.p50)}${num(s.p90)}${num(s.p99)}${num(s.max)}${num(s.mean)}${num(s.stddev)}`;
+    }),
+    "",
+    `errors    ${r.errors.total}  rate ${r.errors.rate.toFixed(4)} (max ${cfg.maxErrorRate})  ${r.ok ? "OK" : "FAIL"}`,
+    `          ${kinds(r.errors.byKind)}`,
+    `expected  ${r.expected.total}  ${kinds(r.expected.byKind)}`,
+  ];
+  return lines.join("\n") + "\n";
+}
