@@ -1,0 +1,693 @@
+import {
+  CALL, Effect, GROUP, JOIN, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL, RACE, TIMEOUT, markResume,
+} from "./effect.ts";
+import type { Context, TaskOwner } from "./context.ts";
+import { Group } from "./group.ts";
+import { HaltedError, NonDeterminismError, describeValue, misuse } from "../errors.ts";
+import { journalError, replayedError } from "../journal.ts";
+import type { Journal, JournalEntry } from "../journal.ts";
+import type { TickEntry, TickWaiter } from "../tick-scheduler.ts";
+import type { Operation } from "../operation.ts";
+import type { Task, TaskState } from "../task.ts";
+
+/**
+ * The trampoline. One Coroutine drives one generator: it steps it, handles each yielded effect,
+ * and either continues synchronously (the effect had an immediate result) or suspends until a
+ * callback wakes it. Everything that can resume a coroutine goes through `resume()`, which only
+ * records the result when the coroutine is already on the stack, so it is never re-entered.
+ *
+ * Cancellation uses a generation counter (`seq`): a suspension remembers the `seq` it started
+ * with; cancelling or resuming bumps it, so a late callback (a promise that settles after a
+ * halt) is ignored instead of resuming anything.
+ */
+
+// Coroutine status.
+export const RUNNING = 0;
+export const COMPLETED = 1;
+export const FAILED = 2;
+export const HALTED = 3;
+const STATE_NAMES: TaskState[] = ["running", "completed", "failed", "halted"];
+
+// How to step the generator.
+export const NEXT = 0;
+export const THROW = 1;
+const RETURN = 2;
+
+// What a suspended coroutine waits for (decides how to cancel it).
+const P_NONE = 0;
+const P_CALL = 1;
+const P_PROMISE = 2;
+const P_TIMER = 3;
+const P_TICK = 4;
+const P_JOIN = 5;
+export const P_GROUP = 6;
+const P_FOREVER = 7;
+
+// What to do once all children have settled.
+const C_NONE = 0;
+const C_RETURN = 1;
+const C_SETTLE = 2;
+
+let sequence = 0;
+
+/** An in-flight journaled call in record mode: enough to record it as halted if cut off. */
+class PendingCall {
+  readonly controller: AbortController | null;
+  readonly call: string;
+  readonly step: number;
+  constructor(controller: AbortController | null, call: string, step: number) {
+    this.controller = controller;
+    this.call = call;
+    this.step = step;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
+  /** Spawn sequence: global creation order, the tie-break of tick ordering. */
+  readonly id: number;
+  readonly parent: Coroutine<any> | null;
+  readonly ctx: Context;
+  readonly order: string;
+  owner: TaskOwner | null = null;
+  private label: string | undefined;
+  private readonly childIndex: number;
+  private nextChildIndex = 0;
+
+  status = RUNNING;
+  result: any = undefined;
+  private iter: Iterator<Effect, T, any> | null = null;
+  private effect: Effect | null = null;
+  private running = false;
+  private haltRequested = false;
+  private haltStarted = false;
+  private bodyDone = false;
+  private closing = C_NONE;
+  private finalStatus = RUNNING;
+  private finalValue: unknown = undefined;
+  private hasCloseError = false;
+  private forced = false;
+  private closeError: unknown = undefined;
+  private crashes: unknown[] | null = null;
+
+  private firstChild: Coroutine<any> | null = null;
+  private lastChild: Coroutine<any> | null = null;
+  private prevSibling: Coroutine<any> | null = null;
+  private nextSibling: Coroutine<any> | null = null;
+
+  private pending = P_NONE;
+  private pendingRef: any = null;
+  private seq = 0;
+  private hasNext = false;
+  private nextMode = NEXT;
+  private nextValue: unknown = undefined;
+
+  group: Group | null = null;
+  groupIndex = 0;
+  private step = 0;
+  private joiner: Coroutine<any> | null = null;
+  private joiners: Coroutine<any>[] | null = null;
+  private promise: Promise<T> | null = null;
+  private resolvePromise: ((value: T) => void) | null = null;
+  private rejectPromise: ((error: unknown) => void) | null = null;
+  private haltWaiters: (() => void)[] | null = null;
+
+  constructor(parent: Coroutine<any> | null, ctx: Context, label: string | undefined, order: string | undefined) {
+    this.id = ++sequence;
+    this.parent = parent;
+    this.ctx = ctx;
+    this.label = label;
+    if (parent !== null) {
+      this.order = order ?? parent.order;
+      this.childIndex = parent.nextChildIndex++;
+      const last = parent.lastChild;
+      this.prevSibling = last;
+      if (last !== null) last.nextSibling = this;
+      else parent.firstChild = this;
+      parent.lastChild = this;
+    } else {
+      this.childIndex = 0;
+      this.order = order ?? label ?? "";
+    }
+  }
+
+  // ---- public Task surface ------------------------------------------------------------------
+
+  /** Unnamed children are named `<parent>.<index>` (lazily: most names are never read). */
+  get name(): string {
+    if (this.label === undefined) this.label = `${(this.parent as Coroutine<any>).name}.${this.childIndex}`;
+    return this.label;
+  }
+
+  get state(): TaskState {
+    return STATE_NAMES[this.status];
+  }
+
+  get error(): unknown {
+    return this.status === FAILED ? this.result : undefined;
+  }
+
+  halt(): Promise<void> {
+    this.requestHalt();
+    if (this.status !== RUNNING) return Promise.resolve();
+    return new Promise((resolve) => (this.haltWaiters ??= []).push(resolve));
+  }
+
+  then<A = T, B = never>(
+    onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: any) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.toPromise().then(onfulfilled, onrejected);
+  }
+
+  [Symbol.iterator](): Iterator<Effect, T, any> {
+    return new Effect<T>(JOIN, this, undefined, undefined);
+  }
+
+  // ---- starting -----------------------------------------------------------------------------
+
+  startBody(body: () => Operation<T>): void {
+    let op: Operation<T>;
+    try {
+      op = body();
+    } catch (error) {
+      this.bodyFinished(FAILED, error);
+      return;
+    }
+    this.startOp(op);
+  }
+
+  startOp(op: Operation<T>): void {
+    if (op === null || op === undefined || typeof (op as any)[Symbol.iterator] !== "function") {
+      const hint = typeof op === "function" ? " (a function: did you forget to call the generator function?)" :
+        isThenable(op) ? " (use call() or until() for promises and async functions)" : "";
+      this.bodyFinished(FAILED, misuse(this.name, `expected an operation (a generator or an effect), got ${describeValue(op)}${hint}`));
+      return;
+    }
+    try {
+      this.iter = op[Symbol.iterator]();
+    } catch (error) {
+      this.bodyFinished(FAILED, error);
+      return;
+    }
+    this.drive(NEXT, undefined);
+  }
+
+  // ---- the trampoline -----------------------------------------------------------------------
+
+  private drive(mode: number, value: unknown): void {
+    const iter = this.iter;
+    if (iter === null) return;
+    this.running = true;
+    for (;;) {
+      let r: IteratorResult<Effect, T>;
+      try {
+        if (mode === NEXT) {
+          markResume(this.effect);
+          r = iter.next(value);
+        } else if (mode === THROW) {
+          if (typeof iter.throw !== "function") throw value;
+          r = iter.throw(value);
+        } else {
+          r = typeof iter.return === "function" ? iter.return(undefined) : { done: true, value: undefined as T };
+        }
+      } catch (error) {
+        markResume(null);
+        this.running = false;
+        this.bodyFinished(FAILED, error);
+        return;
+      }
+      markResume(null);
+      if (r.done === true) {
+        this.running = false;
+        this.bodyFinished(COMPLETED, r.value);
+        return;
+      }
+      const effect = r.value;
+      this.effect = effect;
+      if (effect instanceof Effect) this.handle(effect);
+      else this.resume(THROW, misuse(this.name, `yielded ${describeValue(effect)}, which is not an effect (use yield*, and until() or call() for promises)`));
+
+      if (this.haltRequested && !this.haltStarted) {
+        this.hasNext = false;
+        this.startHalt();
+      } else if (this.crashes !== null) {
+        const error = this.crashes.shift();
+        if (this.crashes.length === 0) this.crashes = null;
+        this.cancelPending();
+        this.hasNext = true;
+        this.nextMode = THROW;
+        this.nextValue = error;
+      }
+      if (!this.hasNext) {
+        this.running = false;
+        return;
+      }
+      this.hasNext = false;
+      mode = this.nextMode;
+      value = this.nextValue;
+      this.nextValue = undefined;
+    }
+  }
+
+  /** Continue with a result; deferred to the drive loop when the coroutine is on the stack. */
+  resume(mode: number, value: unknown): void {
+    if (this.running) {
+      this.hasNext = true;
+      this.nextMode = mode;
+      this.nextValue = value;
+      return;
+    }
+    this.drive(mode, value);
+  }
+
+  /** Enter a suspension; returns the generation a wake-up must present. */
+  suspend(kind: number, ref: unknown): number {
+    this.pending = kind;
+    this.pendingRef = ref;
+    return this.seq;
+  }
+
+  /** Wake from a suspension if it is still the current one. */
+  wake(seq: number, mode: number, value: unknown): void {
+    if (seq !== this.seq || this.pending === P_NONE) return;
+    this.seq++;
+    this.pending = P_NONE;
+    this.pendingRef = null;
+    this.resume(mode, value);
+  }
+
+  tickDue(entry: TickEntry): void {
+    if (this.pending === P_TICK && this.pendingRef === entry) this.wake(this.seq, NEXT, undefined);
+  }
+
+  private cancelPending(): void {
+    const kind = this.pending;
+    if (kind === P_NONE) return;
+    const ref = this.pendingRef;
+    this.pending = P_NONE;
+    this.pendingRef = null;
+    this.seq++;
+    switch (kind) {
+      case P_CALL:
+        if (ref instanceof PendingCall) {
+          ref.controller?.abort();
+          this.record({
+            coroutine: this.name, step: ref.step, call: ref.call, ok: false, halted: true,
+            error: { name: "HaltedError", message: "halted before the call returned" },
+          });
+        } else if (ref !== null) {
+          (ref as AbortController).abort();
+        }
+        break;
+      case P_TIMER:
+        clearTimeout(ref);
+        break;
+      case P_TICK:
+        this.ctx.ticks?.cancel(ref as TickEntry);
+        break;
+      case P_JOIN:
+        (ref as Coroutine<any>).removeJoiner(this);
+        break;
+      case P_GROUP:
+        (ref as Group).cancel();
+        break;
+    }
+  }
+
+  // ---- effects ------------------------------------------------------------------------------
+
+  private handle(effect: Effect): void {
+    switch (effect.kind) {
+      case CALL:
+        this.handleCall(effect.a, effect.b);
+        return;
+      case UNTIL: {
+        const promise = effect.a;
+        if (!isThenable(promise)) {
+          this.resume(THROW, misuse(this.name, `until() expects a promise, got ${describeValue(promise)}`));
+          return;
+        }
+        this.await(promise, P_PROMISE, null);
+        return;
+      }
+      case SPAWN: {
+        const body = effect.a;
+        const options = effect.b as { name?: string; order?: string } | undefined;
+        if (typeof body !== "function") {
+          this.resume(THROW, misuse(this.name, `spawn() expects a function returning an operation, got ${describeValue(body)}`));
+          return;
+        }
+        const child = new Coroutine<unknown>(this, this.ctx, options?.name, options?.order);
+        child.startBody(body);
+        this.resume(NEXT, child);
+        return;
+      }
+      case JOIN:
+        this.handleJoin(effect.a as Coroutine<any>);
+        return;
+      case GROUP: {
+        const kind = effect.a as number;
+        const ops = effect.b;
+        if (!Array.isArray(ops)) {
+          this.resume(THROW, misuse(this.name, `${groupName(kind)} expects an array of operations, got ${describeValue(ops)}`));
+        } else if (kind === RACE && ops.length === 0) {
+          this.resume(THROW, misuse(this.name, "race() of no operations would never settle"));
+        } else if (kind === TIMEOUT && !(typeof effect.c === "number" && effect.c >= 0 && effect.c <= 0x7fffffff)) {
+          this.resume(THROW, misuse(this.name, `timeout(ms, op) expects ms between 0 and 2^31-1, got ${describeValue(effect.c)}`));
+        } else {
+          new Group(this, kind, ops, effect.c as number).start();
+        }
+        return;
+      }
+      case SLEEP: {
+        const ms = effect.a;
+        if (!(typeof ms === "number" && ms >= 0 && ms <= 0x7fffffff)) {
+          this.resume(THROW, misuse(this.name, `sleep(ms) expects ms between 0 and 2^31-1, got ${describeValue(ms)}`));
+          return;
+        }
+        const seq = this.suspend(P_TIMER, null);
+        this.pendingRef = setTimeout(() => this.wake(seq, NEXT, undefined), ms);
+        return;
+      }
+      case TICKS: {
+        const n = effect.a;
+        const ticks = this.ctx.ticks;
+        if (ticks === null) {
+          this.resume(THROW, misuse(this.name, `${effect.b}() needs a TickScheduler: pass { ticks } to run() or to the Scope`));
+        } else if (!(Number.isSafeInteger(n) && n >= 0)) {
+          this.resume(THROW, misuse(this.name, `waitTicks(n) expects a non-negative integer, got ${describeValue(n)}`));
+        } else if (n === 0) {
+          this.resume(NEXT, undefined);
+        } else {
+          this.suspend(P_TICK, null);
+          this.pendingRef = ticks.add(this, this.order, this.id, n);
+        }
+        return;
+      }
+      case SUSPEND:
+        this.suspend(P_FOREVER, null);
+        return;
+      default:
+        this.resume(THROW, misuse(this.name, `yielded an unknown effect kind ${effect.kind}`));
+    }
+  }
+
+  private handleCall(name: unknown, fn: unknown): void {
+    if (typeof name !== "string" || typeof fn !== "function") {
+      this.resume(THROW, misuse(this.name, `call(name, fn) expects a string and a function, got ${describeValue(name)} and ${describeValue(fn)}`));
+      return;
+    }
+    const journal = this.ctx.journal;
+    if (journal !== null) {
+      this.journaledCall(journal, name, fn);
+      return;
+    }
+    // The signal is created only when fn declares a parameter: most calls never use one.
+    let controller: AbortController | null = null;
+    let result: unknown;
+    try {
+      if (fn.length === 0) result = fn();
+      else {
+        controller = new AbortController();
+        result = fn(controller.signal);
+      }
+    } catch (error) {
+      this.resume(THROW, error);
+      return;
+    }
+    if (isThenable(result)) this.await(result, P_CALL, controller);
+    else this.resume(NEXT, result);
+  }
+
+  private await(promise: PromiseLike<unknown>, kind: number, ref: unknown): void {
+    const seq = this.suspend(kind, ref);
+    try {
+      promise.then((value) => this.wake(seq, NEXT, value), (error) => this.wake(seq, THROW, error));
+    } catch (error) {
+      this.wake(seq, THROW, error);
+    }
+  }
+
+  private journaledCall(journal: Journal, name: string, fn: Function): void {
+    const step = this.step++;
+    const coroutine = this.name;
+    if (this.ctx.replay) {
+      const entry = journal.lookup(coroutine, step);
+      if (entry === undefined || entry.call !== name) {
+        this.diverge(journal, new NonDeterminismError(coroutine, step, name, entry === undefined ? null : entry.call));
+      } else if (entry.ok) {
+        this.resume(NEXT, entry.value);
+      } else if (entry.halted === true) {
+        this.suspend(P_FOREVER, null); // it was cut off here when recorded; wait to be cut off again
+      } else {
+        this.resume(THROW, replayedError(entry.error));
+      }
+      return;
+    }
+    let controller: AbortController | null = null;
+    let result: unknown;
+    try {
+      if (fn.length === 0) result = fn();
+      else {
+        controller = new AbortController();
+        result = fn(controller.signal);
+      }
+    } catch (error) {
+      this.recordAndResume({ coroutine, step, call: name, ok: false, error: journalError(error) }, THROW, error);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.recordAndResume({ coroutine, step, call: name, ok: true, value: result }, NEXT, result);
+      return;
+    }
+    const seq = this.suspend(P_CALL, new PendingCall(controller, name, step));
+    const settle = (mode: number, value: unknown) => {
+      if (seq !== this.seq || this.pending !== P_CALL) return;
+      this.seq++;
+      this.pending = P_NONE;
+      this.pendingRef = null;
+      this.recordAndResume(
+        mode === NEXT
+          ? { coroutine, step, call: name, ok: true, value }
+          : { coroutine, step, call: name, ok: false, error: journalError(value) },
+        mode, value);
+    };
+    try {
+      result.then((value) => settle(NEXT, value), (error) => settle(THROW, error));
+    } catch (error) {
+      settle(THROW, error);
+    }
+  }
+
+  private recordAndResume(entry: JournalEntry, mode: number, value: unknown): void {
+    if (this.record(entry)) this.resume(mode, value);
+    else this.resume(THROW, misuse(this.name, `step ${entry.step} is already in the journal: coroutines sharing a journal need distinct names`));
+  }
+
+  private record(entry: JournalEntry): boolean {
+    const journal = this.ctx.journal;
+    return journal === null || this.ctx.replay || journal.append(entry);
+  }
+
+  /** Replay diverged: the whole run stops with the error; the coroutine cannot catch it. */
+  private diverge(journal: Journal, error: NonDeterminismError): void {
+    if (journal.divergence === null) journal.divergence = error;
+    this.suspend(P_FOREVER, null);
+    let root: Coroutine<any> = this;
+    while (root.parent !== null) root = root.parent;
+    root.failWith(error);
+  }
+
+  private handleJoin(target: Coroutine<any>): void {
+    if (target.status !== RUNNING) {
+      this.deliverJoin(target);
+    } else if (target === this) {
+      this.resume(THROW, misuse(this.name, "a coroutine cannot join itself"));
+    } else {
+      this.suspend(P_JOIN, target);
+      if (target.joiner === null) target.joiner = this;
+      else (target.joiners ??= []).push(this);
+    }
+  }
+
+  private deliverJoin(target: Coroutine<any>): void {
+    if (target.status === COMPLETED) this.resume(NEXT, target.result);
+    else if (target.status === FAILED) this.resume(THROW, target.result);
+    else this.resume(THROW, new HaltedError(target.name));
+  }
+
+  private joined(target: Coroutine<any>): void {
+    if (this.pending !== P_JOIN || this.pendingRef !== target) return;
+    this.seq++;
+    this.pending = P_NONE;
+    this.pendingRef = null;
+    this.deliverJoin(target);
+  }
+
+  private removeJoiner(joiner: Coroutine<any>): void {
+    if (this.joiner === joiner) {
+      this.joiner = this.joiners !== null && this.joiners.length > 0 ? (this.joiners.shift() as Coroutine<any>) : null;
+    } else if (this.joiners !== null) {
+      const i = this.joiners.indexOf(joiner);
+      if (i >= 0) this.joiners.splice(i, 1);
+    }
+  }
+
+  // ---- halting, closing, settling -----------------------------------------------------------
+
+  requestHalt(): void {
+    if (this.status !== RUNNING || this.haltRequested) return;
+    this.haltRequested = true;
+    // On the stack: the drive loop starts the halt at the next suspension point.
+    // Body done: already closing its children.
+    if (this.running || this.bodyDone) return;
+    this.startHalt();
+  }
+
+  /** Halt and fail with `error` whatever the body does (used for replay divergence). */
+  failWith(error: unknown): void {
+    if (this.status !== RUNNING) return;
+    if (!this.forced) {
+      this.forced = true;
+      this.hasCloseError = true;
+      this.closeError = error;
+    }
+    this.requestHalt();
+  }
+
+  private startHalt(): void {
+    this.haltStarted = true;
+    this.cancelPending();
+    this.closeChildren(C_RETURN);
+  }
+
+  /** A spawned child failed and nobody joined it: throw the error into this coroutine. */
+  childFailed(error: unknown): void {
+    if (this.status !== RUNNING) return;
+    if (this.haltRequested || this.bodyDone) {
+      this.noteCloseError(error);
+    } else if (this.running) {
+      (this.crashes ??= []).push(error);
+    } else {
+      this.cancelPending();
+      this.resume(THROW, error);
+    }
+  }
+
+  private noteCloseError(error: unknown): void {
+    if (!this.hasCloseError) {
+      this.hasCloseError = true;
+      this.closeError = error;
+    }
+  }
+
+  private bodyFinished(status: number, value: unknown): void {
+    this.bodyDone = true;
+    this.iter = null;
+    this.effect = null;
+    if (this.haltStarted) {
+      if (status === FAILED) this.noteCloseError(value);
+      status = HALTED;
+      value = undefined;
+    }
+    this.finalStatus = status;
+    this.finalValue = value;
+    this.closeChildren(C_SETTLE);
+  }
+
+  /** Halt every live child, last spawned first; `then` runs once none is left. */
+  private closeChildren(then: number): void {
+    if (this.firstChild === null) {
+      this.afterClose(then);
+      return;
+    }
+    this.closing = then;
+    const children: Coroutine<any>[] = [];
+    for (let c: Coroutine<any> | null = this.firstChild; c !== null; c = c.nextSibling) children.push(c);
+    for (let i = children.length - 1; i >= 0; i--) children[i].requestHalt();
+  }
+
+  private afterClose(then: number): void {
+    if (then === C_RETURN) {
+      if (this.iter === null) this.bodyFinished(HALTED, undefined);
+      else this.resume(RETURN, undefined);
+      return;
+    }
+    let status = this.finalStatus;
+    let value = this.finalValue;
+    if (this.hasCloseError && (this.forced || status !== FAILED)) {
+      status = FAILED;
+      value = this.closeError;
+    }
+    this.settle(status, value);
+  }
+
+  private settle(status: number, value: unknown): void {
+    this.status = status;
+    this.result = value;
+    const parent = this.parent;
+    if (parent !== null) {
+      const prev = this.prevSibling;
+      const next = this.nextSibling;
+      if (prev !== null) prev.nextSibling = next;
+      else parent.firstChild = next;
+      if (next !== null) next.prevSibling = prev;
+      else parent.lastChild = prev;
+      this.prevSibling = null;
+      this.nextSibling = null;
+    }
+    const joiner = this.joiner;
+    if (joiner !== null) {
+      this.joiner = null;
+      joiner.joined(this);
+      const joiners = this.joiners;
+      if (joiners !== null) {
+        this.joiners = null;
+        for (let i = 0; i < joiners.length; i++) joiners[i].joined(this);
+      }
+    }
+    if (this.group !== null) this.group.childSettled(this);
+    else if (status === FAILED && joiner === null && parent !== null) parent.childFailed(value);
+    if (parent !== null && parent.closing !== C_NONE && parent.firstChild === null) {
+      const then = parent.closing;
+      parent.closing = C_NONE;
+      parent.afterClose(then);
+    }
+    if (this.owner !== null) this.owner.taskSettled(this);
+    if (this.resolvePromise !== null) {
+      if (status === COMPLETED) this.resolvePromise(value as T);
+      else (this.rejectPromise as (e: unknown) => void)(status === FAILED ? value : new HaltedError(this.name));
+      this.resolvePromise = null;
+      this.rejectPromise = null;
+    }
+    const waiters = this.haltWaiters;
+    if (waiters !== null) {
+      this.haltWaiters = null;
+      for (let i = 0; i < waiters.length; i++) waiters[i]();
+    }
+  }
+
+  private toPromise(): Promise<T> {
+    if (this.promise === null) {
+      if (this.status === COMPLETED) this.promise = Promise.resolve(this.result as T);
+      else if (this.status === FAILED) this.promise = Promise.reject(this.result);
+      else if (this.status === HALTED) this.promise = Promise.reject(new HaltedError(this.name));
+      else {
+        this.promise = new Promise<T>((resolve, reject) => {
+          this.resolvePromise = resolve;
+          this.rejectPromise = reject;
+        });
+      }
+    }
+    return this.promise;
+  }
+}
+
+function groupName(kind: number): string {
+  return ["", "all()", "allSettled()", "race()", "timeout()"][kind] ?? "group";
+}

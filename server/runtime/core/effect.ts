@@ -1,0 +1,83 @@
+/**
+ * Effects are small plain descriptors that a coroutine hands to the runtime with `yield*`.
+ *
+ * Each effect is its own iterator, so `yield* effect` costs no extra generator: the first
+ * `next()` yields the effect itself; when the runtime resumes the coroutine it marks the effect
+ * it is resuming (`resuming`) and the following `next(value)` finishes the delegation with
+ * `value`. The mark is global rather than per effect so that one effect object may be shared by
+ * several coroutines (e.g. a module-level `nextTick()`) and re-yielded any number of times.
+ */
+
+/** Effect kinds. Numbers rather than strings keep the dispatch switch cheap. */
+export const CALL = 1;
+export const UNTIL = 2;
+export const SPAWN = 3;
+export const JOIN = 4;
+export const GROUP = 5;
+export const SLEEP = 6;
+export const TICKS = 7;
+export const SUSPEND = 8;
+
+/** Group kinds for the GROUP effect. */
+export const ALL = 1;
+export const ALL_SETTLED = 2;
+export const RACE = 3;
+export const TIMEOUT = 4;
+
+let resuming: Effect | null = null;
+
+/** Called by the runtime right before `iterator.next(value)` (see the file comment). */
+export function markResume(effect: Effect | null): void {
+  resuming = effect;
+}
+
+export class Effect<T = unknown> implements Iterator<Effect, T, any> {
+  kind: number;
+  a: any;
+  b: any;
+  c: any;
+
+  constructor(kind: number, a: unknown, b: unknown, c: unknown) {
+    this.kind = kind;
+    this.a = a;
+    this.b = b;
+    this.c = c;
+  }
+
+  [Symbol.iterator](): Iterator<Effect, T, any> {
+    return this;
+  }
+
+  next(value?: any): IteratorResult<Effect, T> {
+    if (resuming === this) {
+      resuming = null;
+      return { done: true, value };
+    }
+    return { done: false, value: this };
+  }
+
+  throw(error: unknown): IteratorResult<Effect, T> {
+    resuming = null;
+    throw error;
+  }
+
+  return(value?: any): IteratorResult<Effect, T> {
+    resuming = null;
+    return { done: true, value };
+  }
+}
+
+/** A human-readable name of an effect kind, for error messages. */
+export function describeEffect(effect: Effect): string {
+  switch (effect.kind) {
+    case CALL: return `call(${JSON.stringify(effect.a)})`;
+    case UNTIL: return "until()";
+    case SPAWN: return "spawn()";
+    case JOIN: return "join";
+    case GROUP: return ["", "all()", "allSettled()", "race()", "timeout()"][effect.a] ?? "group";
+    case SLEEP: return "sleep()";
+    case TICKS: return "waitTicks()";
+    case SUSPEND: return "suspend()";
+    default: return `effect#${effect.kind}`;
+  }
+}

@@ -1,0 +1,118 @@
+import { ALL, ALL_SETTLED, TIMEOUT } from "./effect.ts";
+import { COMPLETED, Coroutine, HALTED, NEXT, P_GROUP, RUNNING, THROW } from "./coroutine.ts";
+import { HaltedError, TimeoutError } from "../errors.ts";
+import type { Operation } from "../operation.ts";
+
+/**
+ * The children of one all() / allSettled() / race() / timeout(), and the rule deciding when the
+ * waiting parent resumes. Children are ordinary child coroutines of the parent (so halting the
+ * parent halts them), marked with their index; their failures go to the group, never straight
+ * to the parent. Once the outcome is decided, the children still running are halted and the
+ * parent resumes only after all of them have settled (their finally blocks have run).
+ */
+export class Group {
+  private readonly parent: Coroutine<any>;
+  private readonly kind: number;
+  private readonly ops: readonly Operation<unknown>[];
+  private readonly ms: number;
+  private readonly children: Coroutine<unknown>[] = [];
+  private readonly results: unknown[];
+  private remaining: number;
+  private seq = 0;
+  private done = false;
+  private cancelled = false;
+  private closing = 0;
+  private outMode = NEXT;
+  private outValue: unknown = undefined;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(parent: Coroutine<any>, kind: number, ops: readonly Operation<unknown>[], ms: number) {
+    this.parent = parent;
+    this.kind = kind;
+    this.ops = ops;
+    this.ms = ms;
+    this.remaining = ops.length;
+    this.results = kind === ALL || kind === ALL_SETTLED ? new Array(ops.length) : [];
+  }
+
+  start(): void {
+    const parent = this.parent;
+    const ops = this.ops;
+    this.seq = parent.suspend(P_GROUP, this);
+    if (ops.length === 0) {
+      this.decide(NEXT, this.results);
+      return;
+    }
+    for (let i = 0; i < ops.length && !this.done; i++) {
+      const child = new Coroutine<unknown>(parent, parent.ctx, undefined, undefined);
+      child.group = this;
+      child.groupIndex = i;
+      this.children.push(child);
+      child.startOp(ops[i]);
+    }
+    if (this.kind === TIMEOUT && !this.done) this.timer = setTimeout(() => this.timedOut(), this.ms);
+  }
+
+  childSettled(child: Coroutine<any>): void {
+    if (this.cancelled) return;
+    if (this.done) {
+      if (--this.closing === 0) this.parent.wake(this.seq, this.outMode, this.outValue);
+      return;
+    }
+    const status = child.status;
+    const value = status === HALTED ? new HaltedError(child.name) : child.result;
+    switch (this.kind) {
+      case ALL:
+        if (status !== COMPLETED) this.decide(THROW, value);
+        else {
+          this.results[child.groupIndex] = value;
+          if (--this.remaining === 0) this.decide(NEXT, this.results);
+        }
+        return;
+      case ALL_SETTLED:
+        this.results[child.groupIndex] = status === COMPLETED ? { ok: true, value } : { ok: false, error: value };
+        if (--this.remaining === 0) this.decide(NEXT, this.results);
+        return;
+      default: // RACE, TIMEOUT: the first to settle decides
+        this.decide(status === COMPLETED ? NEXT : THROW, value);
+    }
+  }
+
+  /** The parent was interrupted (halted, or a spawned child's error was thrown into it). */
+  cancel(): void {
+    this.cancelled = true;
+    this.done = true;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const children = this.children;
+    for (let i = children.length - 1; i >= 0; i--) children[i].requestHalt();
+  }
+
+  private timedOut(): void {
+    this.timer = null;
+    if (!this.done) this.decide(THROW, new TimeoutError(this.parent.name, this.ms));
+  }
+
+  private decide(mode: number, value: unknown): void {
+    this.done = true;
+    this.outMode = mode;
+    this.outValue = value;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    // The extra 1 keeps a child that settles synchronously inside requestHalt from resuming early.
+    this.closing = 1;
+    const children = this.children;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i];
+      if (child.status === RUNNING) {
+        this.closing++;
+        child.requestHalt();
+      }
+    }
+    if (--this.closing === 0) this.parent.wake(this.seq, mode, value);
+  }
+}

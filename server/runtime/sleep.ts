@@ -1,0 +1,15 @@
+import { Effect, SLEEP } from "./core/effect.ts";
+import type { Operation } from "./operation.ts";
+
+/**
+ * Waits `ms` milliseconds of real time. Halting the coroutine clears the timer. Use waitTicks()
+ * for game time. A negative or non-numeric `ms` is a TypeError naming the coroutine.
+ *
+ * @example
+ * ```ts
+ * yield* sleep(100);
+ * ```
+ */
+export function sleep(ms: number): Operation<void> {
+  return new Effect<void>(SLEEP, ms, undefined, undefined);
+}

@@ -1,0 +1,15 @@
+import { Effect, SUSPEND } from "./core/effect.ts";
+import type { Operation } from "./operation.ts";
+
+/**
+ * Waits forever, until the coroutine is halted (then its finally blocks run). Useful for a
+ * coroutine that only owns resources, or only reacts to its children.
+ *
+ * @example
+ * ```ts
+ * try { yield* suspend(); } finally { release(); }
+ * ```
+ */
+export function suspend(): Operation<never> {
+  return new Effect<never>(SUSPEND, undefined, undefined, undefined);
+}

@@ -1,0 +1,17 @@
+import { Effect, GROUP, TIMEOUT } from "./core/effect.ts";
+import type { Operation } from "./operation.ts";
+
+/**
+ * Runs `op` as a child with a deadline of `ms` milliseconds. If it settles in time its value is
+ * returned (or its error thrown). Otherwise it is halted (signals aborted, finally blocks run)
+ * and then `TimeoutError` is thrown at the `yield*`. The timer is cleared whichever way it ends.
+ *
+ * @example
+ * ```ts
+ * try { return yield* timeout(200, call("stats", (s) => client.get(id, { signal: s }))); }
+ * catch (e) { if (e instanceof TimeoutError) return lastKnownGood; throw e; }
+ * ```
+ */
+export function timeout<T>(ms: number, op: Operation<T>): Operation<T> {
+  return new Effect<T>(GROUP, TIMEOUT, [op], ms);
+}

@@ -1,0 +1,16 @@
+import { Effect, UNTIL } from "./core/effect.ts";
+import type { Operation } from "./operation.ts";
+
+/**
+ * Waits for a promise that already exists and returns its value (a rejection is thrown at the
+ * `yield*`). Not journaled and not cancellable: halting the coroutine only stops waiting. Use
+ * `call()` for I/O that should be cancelled or replayed.
+ *
+ * @example
+ * ```ts
+ * const body = yield* until(response.text());
+ * ```
+ */
+export function until<T>(promise: PromiseLike<T>): Operation<T> {
+  return new Effect<T>(UNTIL, promise, undefined, undefined);
+}

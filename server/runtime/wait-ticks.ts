@@ -1,0 +1,22 @@
+import { Effect, TICKS } from "./core/effect.ts";
+import type { Operation } from "./operation.ts";
+
+/**
+ * Waits `n` ticks of the TickScheduler in scope (given to run() or the Scope). Waiters resume
+ * inside `tick()` in a fixed order: order key (entity id), then spawn sequence. `n = 0` returns
+ * at once. Halting removes the wait from the scheduler. No scheduler in scope, or an `n` that is
+ * not a non-negative integer, is a TypeError naming the coroutine.
+ *
+ * @example
+ * ```ts
+ * yield* waitTicks(3); // act on the third tick from now
+ * ```
+ */
+export function waitTicks(n: number): Operation<void> {
+  return new Effect<void>(TICKS, n, "waitTicks", undefined);
+}
+
+/** Waits for the next `tick()` of the scheduler in scope (same as `waitTicks(1)`). */
+export function nextTick(): Operation<void> {
+  return new Effect<void>(TICKS, 1, "nextTick", undefined);
+}
