@@ -63,6 +63,7 @@ export class HttpTransport implements Transport {
     try {
       const res = await fetch(`${this.base}/players/${call.id}/stats`, { headers: this.headers, signal: ac.signal });
       const body: unknown = await res.json().catch(() => undefined);
+      if (ac.signal.aborted) return; // abandoned while the body was read
       result = res.ok ? parseStats(body, call.id) : errorFromResponse(res.status, body);
       if (this.wasDown) {
         this.wasDown = false;

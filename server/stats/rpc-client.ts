@@ -23,6 +23,7 @@ export interface RpcTransportOptions {
   backoffMinMs?: number;
   backoffMaxMs?: number;
   pingMs?: number;
+  handshakeTimeoutMs?: number;
 }
 
 type State = "connecting" | "open" | "down" | "closed";
@@ -34,6 +35,7 @@ export class RpcTransport implements Transport {
   private readonly backoffMinMs: number;
   private readonly backoffMaxMs: number;
   private readonly pingMs: number;
+  private readonly handshakeTimeoutMs: number;
   private ws: WebSocket | undefined;
   private state: State = "connecting";
   /** only the very first connect queues gets; after an outage gets fail fast until reconnected */
@@ -54,6 +56,7 @@ export class RpcTransport implements Transport {
     this.backoffMinMs = opts.backoffMinMs ?? 50;
     this.backoffMaxMs = opts.backoffMaxMs ?? 1000;
     this.pingMs = opts.pingMs ?? 5000;
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 3000;
     this.backoffMs = this.backoffMinMs;
     this.connect();
   }
@@ -134,6 +137,8 @@ export class RpcTransport implements Transport {
       headers: { authorization: `Bearer ${this.token}` },
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
+      // a connect that hangs (e.g. a black-holed host) must end, so that gets fail fast after it
+      handshakeTimeout: this.handshakeTimeoutMs,
     });
     this.ws = ws;
     ws.binaryType = "nodebuffer";

@@ -3,8 +3,10 @@
 // closed with a reason) and counted; it never reaches the store and never takes the process down.
 //
 // HTTP routes
-//   GET  /players/:id/stats[?create=0]  200 stats | 400 bad id | 404 with create=0 and id not stored
-//                                       (a valid id is otherwise created on first read, so it never 404s)
+//   GET  /players/:id/stats[?create=0]  200 stats | 400 bad id | 404 with create=0 and id not stored.
+//                                       A valid id never 404s otherwise: with the token, an unknown id is
+//                                       created on first read (as over RPC); without it, the derived stats
+//                                       are answered but nothing is written (anonymous reads never write).
 //   PUT  /players/:id/stats             token; body: all 7 stat fields, optional id (must match) and
 //                                       version (expected current version; 409 on mismatch); 400 names the field
 //   GET  /healthz                       200 { status: "ok" }
@@ -16,7 +18,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { isValidStatsId, validateStatFields, type PlayerStats } from "../../shared/stats.ts";
+import { deriveStats, isValidStatsId, validateStatFields, type PlayerStats } from "../../shared/stats.ts";
 import { checkFaults, FaultInjector, type Faults } from "./faults.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import {
@@ -123,7 +125,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     req.on("error", () => metrics.inc("stats_errors_total", `transport="http",status="aborted"`));
   }
 
-  function handlePlayerGet(res: ServerResponse, id: string, create: boolean, started: number): void {
+  function handlePlayerGet(res: ServerResponse, id: string, create: boolean, canWrite: boolean, started: number): void {
     metrics.inc("stats_requests_total", `transport="http",op="get"`);
     if (!isValidStatsId(id)) return sendError(res, 400, "bad_request", "not a valid stats id", "id", started);
     if (faults.stall) return stall(res);
@@ -132,7 +134,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       metrics.leave(1);
       if (res.destroyed) return;
       if (faults.shouldFail()) return sendError(res, 503, "server", "injected failure", undefined, started);
-      const s = store.get(id, create);
+      const s = !create ? store.peek(id) : canWrite ? store.get(id) : (store.peek(id) ?? deriveStats(id));
       if (s === undefined) return sendError(res, 404, "not_found", `no stats stored for ${id}`, undefined, started);
       metrics.inc("stats_ids_served_total", `transport="http"`);
       send(res, 200, s, started);
@@ -196,7 +198,10 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     const m = /^\/players\/([^/]*)\/stats$/.exec(path);
     if (m !== null) {
       const id = decodeURIComponentSafe(m[1]);
-      if (req.method === "GET") return handlePlayerGet(res, id, url.searchParams.get("create") !== "0", started);
+      if (req.method === "GET") {
+        const create = url.searchParams.get("create") !== "0";
+        return handlePlayerGet(res, id, create, create && authorized(req.headers.authorization), started);
+      }
       if (req.method === "PUT") return handlePlayerPut(req, res, id, started);
       return sendError(res, 405, "bad_request", "use GET or PUT");
     }
@@ -308,7 +313,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       return injected;
     }
     metrics.inc("stats_ids_served_total", `transport="rpc"`);
-    return toTuple(store.get(id)!);
+    return toTuple(store.get(id));
   }
 
   function answerMany(ids: unknown[]): ReplyItem[] {
@@ -328,7 +333,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         out[i] = injected;
         failed++;
       } else {
-        out[i] = toTuple(found !== undefined ? found[i] : store.get(id)!);
+        out[i] = toTuple(found !== undefined ? found[i] : store.get(id));
         served++;
       }
     }

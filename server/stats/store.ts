@@ -69,17 +69,21 @@ export class StatsStore {
     this.cache = new Lru(cacheSize);
   }
 
-  /** Stats of `id`; an id never seen is created (derived) unless `create` is false. */
-  get(id: string, create = true): PlayerStats | undefined {
+  /** Stats of `id` as stored, without creating anything. */
+  peek(id: string): PlayerStats | undefined {
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
     const row = this.selectOne.get(id) as Row | undefined;
-    if (row !== undefined) {
-      const s = fromRow(row);
-      this.cache.set(id, s);
-      return s;
-    }
-    if (!create) return undefined;
+    if (row === undefined) return undefined;
+    const s = fromRow(row);
+    this.cache.set(id, s);
+    return s;
+  }
+
+  /** Stats of `id`; an id never seen is created with its derived stats. */
+  get(id: string): PlayerStats {
+    const stored = this.peek(id);
+    if (stored !== undefined) return stored;
     const s = deriveStats(id);
     this.write(this.insertIfAbsent, s);
     this.cache.set(id, s);
@@ -98,7 +102,7 @@ export class StatsStore {
     if (missing !== undefined) {
       this.db.exec("BEGIN");
       try {
-        for (const i of missing) out[i] = this.get(ids[i])!;
+        for (const i of missing) out[i] = this.get(ids[i]);
         this.db.exec("COMMIT");
       } catch (err) {
         this.db.exec("ROLLBACK");
@@ -113,7 +117,7 @@ export class StatsStore {
    * counts as its derived stats at version 1). With `expectedVersion`, a mismatch changes nothing.
    */
   put(id: string, fields: StatFields, expectedVersion?: number): PutResult {
-    const current = this.get(id)!;
+    const current = this.get(id);
     if (expectedVersion !== undefined && expectedVersion !== current.version) return { ok: false, current };
     if (STAT_FIELDS.every((f) => current[f] === fields[f])) return { ok: true, stats: current };
     const next: PlayerStats = { id, ...fields, version: current.version + 1 };

@@ -33,10 +33,15 @@ async function req(method: string, path: string, init: { headers?: Record<string
 }
 
 describe("GET /players/:id/stats", () => {
-  it("creates an unknown valid id on first read with derived stats, then reads the stored row", async () => {
-    const first = await req("GET", "/players/p_http_1/stats");
+  it("with the token, creates an unknown valid id on first read with derived stats, then reads the stored row", async () => {
+    const first = await req("GET", "/players/p_http_1/stats", { headers: auth });
     expect(first).toEqual({ status: 200, json: deriveStats("p_http_1") });
     expect(await req("GET", "/players/p_http_1/stats?create=0")).toEqual(first);
+  });
+
+  it("without the token, answers derived stats for an unknown id but writes nothing", async () => {
+    expect(await req("GET", "/players/p_anon/stats")).toEqual({ status: 200, json: deriveStats("p_anon") });
+    expect((await req("GET", "/players/p_anon/stats?create=0")).status).toBe(404);
   });
 
   it("404 with ?create=0 for an id that was never stored, and nothing is created", async () => {
