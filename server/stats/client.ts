@@ -1,12 +1,12 @@
 // The stats client the game server uses. The URL scheme picks the transport: ws:// or wss:// ->
 // msgpack RPC over one WebSocket (service path /rpc), http:// or https:// -> HTTP JSON (keep-alive),
 // so Skirmish can be pointed at any HTTP stats backend speaking `GET /players/:id/stats`.
-import { CoalescingClient, type StatsClient } from "./coalescing-client.ts";
+import { CoalescingClient, type ClientLog, type StatsClient } from "./coalescing-client.ts";
 import { HttpTransport } from "./http-client.ts";
 import { RpcTransport } from "./rpc-client.ts";
 
 export { StatsError, type StatsErrorCode } from "./errors.ts";
-export type { StatsClient, GetOptions, ClientCounters } from "./coalescing-client.ts";
+export type { StatsClient, GetOptions, ClientCounters, ClientLog } from "./coalescing-client.ts";
 
 export interface StatsClientOptions {
   token: string;
@@ -19,6 +19,8 @@ export interface StatsClientOptions {
   /** reconnect backoff / HTTP breaker bounds, ms (50 .. 1000) */
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /** structured log records of connection events and protocol errors (default: none, counters only) */
+  log?: ClientLog;
 }
 
 export function createStatsClient(url: string, opts: StatsClientOptions): StatsClient {
@@ -28,7 +30,7 @@ export function createStatsClient(url: string, opts: StatsClientOptions): StatsC
     batch: opts.batch ?? true,
     lkgSize: opts.lkgSize ?? 10_000,
   });
-  const t = { token: opts.token, backoffMinMs: opts.backoffMinMs, backoffMaxMs: opts.backoffMaxMs };
+  const t = { token: opts.token, backoffMinMs: opts.backoffMinMs, backoffMaxMs: opts.backoffMaxMs, log: opts.log };
   if (scheme === "ws:" || scheme === "wss:") core.attach(new RpcTransport(url, core, t));
   else if (scheme === "http:" || scheme === "https:") core.attach(new HttpTransport(url, core, t));
   else throw new TypeError(`stats URL must be ws://, wss://, http:// or https://, got ${url}`);

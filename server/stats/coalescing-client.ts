@@ -80,6 +80,9 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/** Receives the client's structured log records (connection lost/back, protocol errors). */
+export type ClientLog = (record: { level: "info" | "warn" | "error"; msg: string; [k: string]: unknown }) => void;
+
 export interface GetOptions {
   signal?: AbortSignal;
   deadlineMs?: number;

@@ -3,13 +3,14 @@
 // short breaker (doubling up to backoffMaxMs) during which gets fail fast with 'unavailable'; the
 // first get after it is the probe that closes it again.
 import { isValidStatsId, STAT_FIELDS, type PlayerStats } from "../../shared/stats.ts";
-import { type Call, type CallSink, type Transport } from "./coalescing-client.ts";
+import { type Call, type CallSink, type ClientLog, type Transport } from "./coalescing-client.ts";
 import { StatsError, type StatsErrorCode } from "./errors.ts";
 
 export interface HttpTransportOptions {
   token: string;
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  log?: ClientLog;
 }
 
 export class HttpTransport implements Transport {
@@ -22,6 +23,7 @@ export class HttpTransport implements Transport {
   private downUntil = 0;
   private wasDown = false;
   private closed = false;
+  private readonly log: ClientLog;
   private lastError = new StatsError("unavailable", "stats service unreachable");
 
   constructor(url: string, sink: CallSink, opts: HttpTransportOptions) {
@@ -31,6 +33,7 @@ export class HttpTransport implements Transport {
     this.backoffMinMs = opts.backoffMinMs ?? 50;
     this.backoffMaxMs = opts.backoffMaxMs ?? 1000;
     this.backoffMs = this.backoffMinMs;
+    this.log = opts.log ?? (() => {});
   }
 
   get down(): boolean {
@@ -68,12 +71,16 @@ export class HttpTransport implements Transport {
       if (this.wasDown) {
         this.wasDown = false;
         c.reconnects++;
+        this.log({ level: "info", msg: "stats service reachable again", url: this.base });
       }
       this.backoffMs = this.backoffMinMs;
     } catch (err) {
       if (ac.signal.aborted) return; // abandoned by every waiter: nobody is listening
       result = this.lastError = new StatsError("unavailable", `stats service unreachable: ${(err as Error).message}`);
-      if (!this.wasDown) c.disconnects++;
+      if (!this.wasDown) {
+        c.disconnects++;
+        this.log({ level: "warn", msg: "stats service unreachable", url: this.base, error: this.lastError.message });
+      }
       this.wasDown = true;
       this.downUntil = performance.now() + this.backoffMs;
       this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);

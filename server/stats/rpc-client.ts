@@ -4,7 +4,7 @@
 // answers come from memory and a cancel frame would cost as much as the answer it saves.
 import WebSocket from "ws";
 import type { PlayerStats } from "../../shared/stats.ts";
-import { type Call, type CallSink, type Transport } from "./coalescing-client.ts";
+import { type Call, type CallSink, type ClientLog, type Transport } from "./coalescing-client.ts";
 import { StatsError, isStatsErrorCode } from "./errors.ts";
 import {
   MAX_BATCH, MAX_FRAME_BYTES, OP_BATCH, OP_GET, codec, fromTuple, isTuple, isWireError, type ReplyItem,
@@ -24,6 +24,7 @@ export interface RpcTransportOptions {
   backoffMaxMs?: number;
   pingMs?: number;
   handshakeTimeoutMs?: number;
+  log?: ClientLog;
 }
 
 type State = "connecting" | "open" | "down" | "closed";
@@ -36,6 +37,7 @@ export class RpcTransport implements Transport {
   private readonly backoffMaxMs: number;
   private readonly pingMs: number;
   private readonly handshakeTimeoutMs: number;
+  private readonly log: ClientLog;
   private ws: WebSocket | undefined;
   private state: State = "connecting";
   /** only the very first connect queues gets; after an outage gets fail fast until reconnected */
@@ -57,6 +59,7 @@ export class RpcTransport implements Transport {
     this.backoffMaxMs = opts.backoffMaxMs ?? 1000;
     this.pingMs = opts.pingMs ?? 5000;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 3000;
+    this.log = opts.log ?? (() => {});
     this.backoffMs = this.backoffMinMs;
     this.connect();
   }
@@ -163,7 +166,10 @@ export class RpcTransport implements Transport {
 
   private onOpen(ws: WebSocket): void {
     if (ws !== this.ws) return;
-    if (!this.firstConnect) this.sink.tally.reconnects++;
+    if (!this.firstConnect) {
+      this.sink.tally.reconnects++;
+      this.log({ level: "info", msg: "stats service reconnected", url: this.url });
+    }
     this.state = "open";
     this.firstConnect = false;
     this.backoffMs = this.backoffMinMs;
@@ -176,7 +182,12 @@ export class RpcTransport implements Transport {
   private onClose(ws: WebSocket): void {
     if (ws !== this.ws || this.state === "closed") return;
     this.ws = undefined;
-    if (this.state === "open") this.sink.tally.disconnects++;
+    if (this.state === "open") {
+      this.sink.tally.disconnects++;
+      this.log({ level: "warn", msg: "stats service connection lost", url: this.url, retryInMs: this.backoffMs });
+    } else if (this.firstConnect) {
+      this.log({ level: "warn", msg: "stats service not reachable", url: this.url, error: this.lastError.message });
+    }
     this.state = "down";
     this.firstConnect = false;
     this.stopPing();
@@ -223,18 +234,14 @@ export class RpcTransport implements Transport {
       if (!isBinary) throw new Error("text frame");
       msg = codec.unpack(data);
     } catch {
-      c.protocolErrors++;
-      return;
+      return this.protocolError("undecodable frame");
     }
-    if (!Array.isArray(msg) || msg.length !== 2 || !Number.isInteger(msg[0])) {
-      c.protocolErrors++;
-      return;
-    }
+    if (!Array.isArray(msg) || msg.length !== 2 || !Number.isInteger(msg[0])) return this.protocolError("frame of the wrong shape");
     const reqId = msg[0] as number;
     const frame = this.frames.get(reqId);
     if (frame === undefined) {
       // reqId 0: the service could not attribute an error to a request of ours
-      if (reqId === 0) c.protocolErrors++;
+      if (reqId === 0) this.protocolError("unattributed error", msg[1]);
       else c.lateReplies++;
       return;
     }
@@ -251,12 +258,17 @@ export class RpcTransport implements Transport {
       return;
     }
     if (!Array.isArray(body) || body.length !== calls.length) {
-      c.protocolErrors++;
+      this.protocolError("batch reply of the wrong length");
       const e = new StatsError("server", "malformed reply from the stats service");
       for (const call of calls) if (!call.done) this.sink.settle(call, e);
       return;
     }
     for (let i = 0; i < calls.length; i++) this.deliver(calls[i], body[i] as ReplyItem);
+  }
+
+  private protocolError(what: string, detail?: unknown): void {
+    this.sink.tally.protocolErrors++;
+    this.log({ level: "warn", msg: `stats RPC: ${what}`, detail });
   }
 
   private deliver(call: Call, item: ReplyItem): void {
@@ -270,7 +282,7 @@ export class RpcTransport implements Transport {
       const code = isStatsErrorCode(item.e) ? item.e : "server";
       result = new StatsError(code, typeof item.m === "string" ? item.m : code);
     } else {
-      this.sink.tally.protocolErrors++;
+      this.protocolError("malformed reply item");
       result = new StatsError("server", "malformed reply item from the stats service");
     }
     this.sink.settle(call, result);

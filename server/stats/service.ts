@@ -78,16 +78,34 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     return given.length === tokenBytes.length && timingSafeEqual(given, tokenBytes);
   }
 
-  /** Runs `answer` after the injected delay (synchronously when there is none). */
-  function later(answer: () => void): void {
+  /**
+   * Runs `answer` after the injected delay (synchronously when there is none). A throw in it (e.g.
+   * an SQLite error) is counted, logged and turned into an error answer by `onError`: it never
+   * reaches the event loop, so it cannot take the process down.
+   */
+  function later(answer: () => void, onError: (message: string) => void): void {
+    const run = () => {
+      try {
+        answer();
+      } catch (err) {
+        metrics.inc("stats_errors_total", `transport="internal"`);
+        log("error", "stats request failed", { error: (err as Error).message });
+        onError("internal error in the stats service");
+      }
+    };
     const ms = faults.delayMs();
-    if (ms === 0) return answer();
+    if (ms === 0) return run();
     const t = setTimeout(() => {
       timers.delete(t);
-      answer();
+      run();
     }, ms);
     timers.add(t);
   }
+
+  const httpFailed = (res: ServerResponse) => (message: string) => {
+    if (res.headersSent) res.destroy();
+    else sendError(res, 500, "server", message);
+  };
 
   // ---------------------------------------------------------------- HTTP
 
@@ -138,7 +156,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       if (s === undefined) return sendError(res, 404, "not_found", `no stats stored for ${id}`, undefined, started);
       metrics.inc("stats_ids_served_total", `transport="http"`);
       send(res, 200, s, started);
-    });
+    }, httpFailed(res));
   }
 
   function handlePlayerPut(req: IncomingMessage, res: ServerResponse, id: string, started: number): void {
@@ -165,7 +183,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         }
         log("info", "stats written", { id, version: r.stats.version });
         send(res, 200, r.stats, started);
-      });
+      }, httpFailed(res));
     });
   }
 
@@ -284,7 +302,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
           metrics.leave(1);
           reply(reqId, answer(arg));
           metrics.observe("rpc", (performance.now() - started) / 1000);
-        });
+        }, (m) => reply(reqId, { e: "server", m }));
       } else if (op === OP_BATCH) {
         metrics.inc("stats_requests_total", `transport="rpc",op="batch"`);
         if (!Array.isArray(arg) || arg.length === 0 || arg.length > MAX_BATCH) {
@@ -297,7 +315,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
           metrics.leave(n);
           reply(reqId, answerMany(arg));
           metrics.observe("rpc", (performance.now() - started) / 1000);
-        });
+        }, (m) => reply(reqId, { e: "server", m }));
       } else {
         reject(reqId, "op", `unknown op ${JSON.stringify(op)}; use ${OP_GET} (get) or ${OP_BATCH} (batch)`);
       }

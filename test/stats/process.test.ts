@@ -74,7 +74,10 @@ describe("stats service process", () => {
   it("killed mid-flight: typed 'unavailable' errors fast; restarted on the same port: clients reconnect by themselves", async () => {
     const first = await startProc(["--port", "0", "--latency-ms", "300"]);
     const port = first.port;
-    const rpc = createStatsClient(`ws://127.0.0.1:${port}/rpc`, { token: TOKEN, backoffMaxMs: 200, deadlineMs: 5000 });
+    const logged: string[] = [];
+    const rpc = createStatsClient(`ws://127.0.0.1:${port}/rpc`, {
+      token: TOKEN, backoffMaxMs: 200, deadlineMs: 5000, log: (r) => logged.push(`${r.level} ${r.msg}`),
+    });
     const http = createStatsClient(`http://127.0.0.1:${port}`, { token: TOKEN, backoffMaxMs: 200, deadlineMs: 5000 });
     try {
       expect(await rpc.get("p_proc")).toEqual(deriveStats("p_proc"));
@@ -118,6 +121,7 @@ describe("stats service process", () => {
         expect(got).toEqual({ id: "p_proc", ...body, version: 2 });
       }
       expect(rpc.counters()).toMatchObject({ disconnects: 1, reconnects: 1 });
+      expect(logged).toEqual(["warn stats service connection lost", "info stats service reconnected"]);
       expect(http.counters().reconnects).toBe(1);
 
       second.child.kill("SIGTERM");
