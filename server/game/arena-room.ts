@@ -8,7 +8,7 @@
  * Every entity owns a runtime Scope; removing the entity halts it.
  */
 import { randomInt } from "node:crypto";
-import { Room, ServerError, ErrorCode, type Client, type AuthContext, type RoomException, type RoomMethodName } from "@colyseus/core";
+import { Room, ServerError, ErrorCode, CloseCode, type Client, type AuthContext, type RoomException, type RoomMethodName } from "@colyseus/core";
 import { Scope, TickScheduler } from "../runtime/index.ts";
 import { ArenaState, Entity } from "../../shared/state.ts";
 import { Msg, parseIntent, type ErrorMessage, type Intent, type RoundMessage } from "../../shared/protocol.ts";
@@ -38,7 +38,8 @@ export interface ArenaDeps {
   rooms: Set<ArenaRoom>;
 }
 
-const NPC_KINDS = Object.keys(NPC_PROFILES).filter((k) => k !== "dragon");
+/** NPC kinds in the order a room fills them: a mixed pack a lone human can still fight. */
+const NPC_KINDS = ["goblin", "wolf", "orc", "rat", "troll"].filter((k) => Object.hasOwn(NPC_PROFILES, k));
 
 /** An intent frame is ~60 bytes; anything near this is not a well-behaved client. */
 export const MAX_PAYLOAD_BYTES = 1024;
@@ -130,14 +131,17 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.deps.log.debug("player joined", { room: this.roomId, pid: auth.pid });
   }
 
-  onDrop(client: Client): void {
+  onDrop(client: Client, code?: number): void {
     const pid = this.pidOf(client);
     const entity = pid ? this.state.entities.get(pid) : undefined;
     if (!entity) return;
     entity.connected = false;
     this.intents.drop(pid!);
     this.broadcastPatch();
-    if (this.deps.config.reconnectGraceS > 0) this.allowReconnection(client, this.deps.config.reconnectGraceS);
+    if (this.deps.config.reconnectGraceS > 0 && code !== CloseCode.SERVER_SHUTDOWN) {
+      // A grace that ends unused (or a room already disposing) is answered by onLeave.
+      Promise.resolve(this.allowReconnection(client, this.deps.config.reconnectGraceS)).catch(() => {});
+    }
   }
 
   onReconnect(client: Client): void {
@@ -310,7 +314,11 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     e.absent = false;
     e.connected = kind === "player";
     this.state.entities.set(id, e);
-    this.scopes.set(id, new Scope({ name: id, order: id, ticks: this.ticks }));
+    const onError = (err: unknown) => {
+      this.deps.metrics.errors.inc("entity_coroutine");
+      this.deps.log.error("entity coroutine failed", { room: this.roomId, id, ...errorFields(err) });
+    };
+    this.scopes.set(id, new Scope({ name: id, order: id, ticks: this.ticks, onError }));
   }
 
   private async removeEntity(id: string): Promise<void> {
