@@ -87,6 +87,8 @@ export class Bot implements BotApi {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retries = 0;
+  private gotRound = false;
+  private gotResult = false;
 
   constructor(cfg: BotConfig) {
     this.cfg = cfg;
@@ -339,6 +341,10 @@ export class Bot implements BotApi {
       return;
     }
     metrics.counters.roundsReceived++;
+    if (!this.gotRound) {
+      this.gotRound = true;
+      metrics.count("botsWithRounds");
+    }
     metrics.roundSeen(room.roomId, msg.round);
     if (this.lastRound >= 0) {
       if (msg.round === this.lastRound + 1) {
@@ -368,6 +374,10 @@ export class Bot implements BotApi {
       if (sent !== undefined) {
         metrics.record("latency", now - sent[0]);
         metrics.count("intentsResolved");
+        if (!this.gotResult) {
+          this.gotResult = true;
+          metrics.count("botsWithResults");
+        }
         this.pending.delete(seq);
         // older intents were replaced by this one before the round's cut-off
         for (const s of this.pending.keys()) {

@@ -9,6 +9,9 @@ import { encodeHistogram, mergeEncoded, newHistogram, recordMs } from "./histogr
 export const COUNTERS = [
   "botsStarted",
   "joinAttempts",
+  /** bots that received at least one round / had at least one intent resolved */
+  "botsWithRounds",
+  "botsWithResults",
   "joins",
   "rejoins",
   "reconnects",

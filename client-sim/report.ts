@@ -9,7 +9,16 @@ import type { SimOptions } from "./options.ts";
 export interface Report {
   config: Omit<SimOptions, "httpUrl" | "verbose" | "allowRemote" | "json">;
   elapsedS: number;
-  bots: { target: number; joined: number; rejoins: number; reconnects: number; drops: number; left: number };
+  bots: {
+    target: number;
+    joined: number;
+    withRounds: number;
+    withResults: number;
+    rejoins: number;
+    reconnects: number;
+    drops: number;
+    left: number;
+  };
   rooms: number;
   rounds: number;
   roundsPerS: number;
@@ -34,7 +43,13 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
   return {
     config: { url, bots, durationS, rampS, rooms, seed, workers, scenario, maxErrorRate },
     elapsedS,
-    bots: { target: bots, joined: c.joins, rejoins: c.rejoins, reconnects: c.reconnects, drops: c.drops, left: c.left },
+    bots: {
+      target: bots,
+      joined: c.joins,
+      withRounds: c.botsWithRounds,
+      withResults: c.botsWithResults,
+      rejoins: c.rejoins, reconnects: c.reconnects, drops: c.drops, left: c.left,
+    },
     rooms: m.rooms,
     rounds: m.rounds,
     roundsPerS: m.rounds / Math.max(1e-9, elapsedS),
@@ -78,7 +93,7 @@ export function formatReport(r: Report): string {
     `client-sim: ${cfg.bots} bots, scenario ${cfg.scenario}, ${cfg.durationS}s (ramp ${cfg.rampS}s), rooms ${cfg.rooms}, workers ${cfg.workers}, seed ${cfg.seed}`,
     `target ${cfg.url}   elapsed ${r.elapsedS.toFixed(1)}s`,
     "",
-    `bots      joined ${r.bots.joined}/${r.bots.target}  rejoins ${r.bots.rejoins}  sdk reconnects ${r.bots.reconnects}  drops ${r.bots.drops}  left ${r.bots.left}`,
+    `bots      joined ${r.bots.joined}/${r.bots.target}  got rounds ${r.bots.withRounds}  got results ${r.bots.withResults}  rejoins ${r.bots.rejoins}  sdk reconnects ${r.bots.reconnects}  drops ${r.bots.drops}  left ${r.bots.left}`,
     `rounds    rooms ${r.rooms}  rounds ${r.rounds}  rounds/s ${r.roundsPerS.toFixed(1)}`,
     `intents   sent ${r.intents.sent}  resolved ${r.intents.resolved}  superseded ${r.intents.superseded}  lost ${r.intents.lost}`,
     `traffic   ${r.traffic.messages} messages (${r.traffic.messagesPerS.toFixed(0)}/s)  ${bytes(r.traffic.bytes)} (${bytes(r.traffic.bytesPerS)}/s)`,

@@ -1,0 +1,319 @@
+/**
+ * `npm run bench:capacity`: how many players one game server carries at the default tick rate.
+ * Starts the stats service and the game server (separate processes, free ports, data in a temp
+ * dir), then runs client-sim (its own processes, `--workers 2`) at growing bot counts, reading the
+ * game process's CPU and RSS from /proc. Stops stepping once p99 intent -> result passes one
+ * round interval or errors appear. Reports the highest CCU that held with zero errors.
+ *
+ * `startStack` and `runSim` are exported for the client-sim tests.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Report } from "../client-sim/report.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const READY_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
+const CLK_TCK = 100;
+const STATS_TOKEN = "capacity-bench-token";
+
+/** Default steps; the run stops early at the first step that fails. */
+const STEPS = [100, 250, 500, 1000, 2000, 4000];
+const STEP_DURATION_S = 16;
+const STEP_RAMP_S = 5;
+const SIM_WORKERS = 2;
+
+export interface Proc {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** everything written on stdout + stderr so far (for error messages) */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function startProcess(script: string, args: string[], env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, [join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  // keep the pipes drained (a full pipe blocks the child) and the tail for error messages
+  const keep = (chunk: Buffer) => {
+    out = (out + chunk.toString()).slice(-64_000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    child,
+    pid: child.pid ?? -1,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resolves with the first JSON line on stdout whose `msg` is `msg`. */
+function waitForLine(proc: Proc, msg: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString();
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          if (parsed.msg === msg) return done(null, parsed);
+        } catch {
+          // not a JSON line: ordinary output
+        }
+      }
+    };
+    const onExit = (code: number | null) => done(new Error(`exited (${code}) before "${msg}":\n${proc.output()}`));
+    const timer = setTimeout(() => done(new Error(`no "${msg}" within ${READY_TIMEOUT_MS} ms:\n${proc.output()}`)), READY_TIMEOUT_MS);
+    function done(err: Error | null, line?: Record<string, unknown>) {
+      clearTimeout(timer);
+      proc.child.stdout!.off("data", onData);
+      proc.child.off("exit", onExit);
+      if (err) reject(err);
+      else resolve(line!);
+    }
+    proc.child.stdout!.on("data", onData);
+    proc.child.once("exit", onExit);
+  });
+}
+
+export interface Stack {
+  /** ws://127.0.0.1:port of the game server */
+  readonly url: string;
+  readonly game: Proc;
+  readonly stats: Proc;
+  readonly roundIntervalMs: number;
+  close(): Promise<void>;
+}
+
+/** Stats service + game server as two processes on free loopback ports, data in a temp dir. */
+export async function startStack(gameEnv: Record<string, string> = {}): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), "skirmish-capacity-"));
+  const stats = startProcess("server/stats/main.ts", [], {
+    STATS_PORT: "0",
+    STATS_HOST: "127.0.0.1",
+    STATS_DB: join(dir, "stats.db"),
+    STATS_TOKEN,
+  });
+  let game: Proc | undefined;
+  try {
+    const statsReady = await waitForLine(stats, "stats listening");
+    game = startProcess("server/game/main.ts", [], {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      STATS_URL: `ws://127.0.0.1:${statsReady.port}/rpc`,
+      STATS_TOKEN,
+      JOURNAL_PATH: join(dir, "journal.db"),
+      LOG_LEVEL: "info",
+      SUMMARY_EVERY_S: "0",
+      ...gameEnv,
+    });
+    const gameReady = await waitForLine(game, "game listening");
+    const tickHz = Number(gameReady.tickHz ?? gameEnv.TICK_HZ ?? 20);
+    const roundTicks = Number(gameReady.roundTicks ?? gameEnv.ROUND_TICKS ?? 10);
+    const g = game;
+    return {
+      url: `ws://127.0.0.1:${gameReady.port}`,
+      game: g,
+      stats,
+      roundIntervalMs: (roundTicks / tickHz) * 1000,
+      async close() {
+        await g.stop();
+        await stats.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await game?.stop();
+    await stats.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export interface SimRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** parsed --json report, when the sim wrote one */
+  report: Report | null;
+}
+
+/**
+ * Runs client-sim as its own process with `args` (plus `--json` into a temp file); kills it
+ * after `timeoutMs`. `onStart` gets the process (the bench samples its CPU).
+ */
+export async function runSim(args: string[], timeoutMs: number, onStart?: (p: Proc) => void): Promise<SimRun> {
+  const dir = mkdtempSync(join(tmpdir(), "skirmish-sim-"));
+  const jsonPath = join(dir, "report.json");
+  const child = spawn(process.execPath, [join(ROOT, "client-sim/main.ts"), ...args, "--json", jsonPath], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  onStart?.({ child, pid: child.pid ?? -1, output: () => stdout + stderr, stop: async () => void child.kill("SIGKILL") });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  clearTimeout(timer);
+  let report: Report | null = null;
+  try {
+    report = JSON.parse(readFileSync(jsonPath, "utf8")) as Report;
+  } catch {
+    report = null;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { code, stdout, stderr, report };
+}
+
+/** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // fields after the command name (which may hold spaces) start after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** the sim and its worker processes */
+function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  try {
+    for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)) {
+      if (c !== "") total += cpuSeconds(Number(c));
+    }
+  } catch {
+    // the sim already exited: nothing more to add
+  }
+  return total;
+}
+
+interface Step {
+  bots: number;
+  ccu: number;
+  rooms: number;
+  serverCpu: number;
+  botsCpu: number;
+  rssMb: number;
+  roundsPerS: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  exit: number | null;
+  ok: boolean;
+}
+
+async function runStep(stack: Stack, bots: number): Promise<Step> {
+  const gamePid = stack.game.pid;
+  let simPid = -1;
+  const samples: { game: number; sim: number; at: number }[] = [];
+  const sample = () => samples.push({ game: cpuSeconds(gamePid), sim: treeCpuSeconds(simPid), at: performance.now() });
+  // CPU is measured over the steady part: after the ramp, until just before the bots leave
+  const t1 = setTimeout(sample, (STEP_RAMP_S + 1) * 1000);
+  const t2 = setTimeout(sample, (STEP_DURATION_S - 0.5) * 1000);
+  let rss = 0;
+  const rssTimer = setInterval(() => (rss = Math.max(rss, rssMb(gamePid))), 1000);
+  const run = await runSim(
+    ["--url", stack.url, "--bots", String(bots), "--duration", String(STEP_DURATION_S), "--ramp", String(STEP_RAMP_S),
+      "--workers", String(SIM_WORKERS), "--seed", String(bots)],
+    (STEP_DURATION_S + 40) * 1000,
+    (p) => (simPid = p.pid),
+  );
+  clearTimeout(t1);
+  clearTimeout(t2);
+  clearInterval(rssTimer);
+  const pct = (key: "game" | "sim") =>
+    samples.length === 2 ? (100 * (samples[1][key] - samples[0][key])) / ((samples[1].at - samples[0].at) / 1000) : NaN;
+  const r = run.report;
+  if (r === null) {
+    process.stderr.write(`capacity: sim at ${bots} bots wrote no report (exit ${run.code}):\n${run.stderr.slice(-2000)}\n`);
+  }
+  const errors = r ? r.errors.total : NaN;
+  const p99 = r ? r.latency.latency.p99 : NaN;
+  return {
+    bots,
+    ccu: r ? r.bots.joined : 0,
+    rooms: r ? r.rooms : 0,
+    serverCpu: pct("game"),
+    botsCpu: pct("sim"),
+    rssMb: rss,
+    roundsPerS: r ? r.roundsPerS : 0,
+    p50: r ? r.latency.latency.p50 : NaN,
+    p99,
+    errors,
+    exit: run.code,
+    ok: r !== null && errors === 0 && r.bots.joined === bots && p99 < stack.roundIntervalMs && r.latency.latency.count > 0,
+  };
+}
+
+function formatTable(steps: Step[], roundIntervalMs: number): string {
+  const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+  const best = steps.filter((s) => s.ok).reduce((m, s) => Math.max(m, s.ccu), 0);
+  return [
+    `Game server: 1 process, default tick rate, round interval ${roundIntervalMs} ms. Bots: client-sim --workers ${SIM_WORKERS} (scenario aggressive), ` +
+      `beside the server on the same machine; ${STEP_DURATION_S} s per step (${STEP_RAMP_S} s ramp); CPU over the steady part (100 % = one core).`,
+    "",
+    "| bots | CCU | rooms | server CPU % | server RSS MB | bots CPU % | rounds/s | p50 ms | p99 ms | errors | held |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
+    ...steps.map(
+      (s) =>
+        `| ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.serverCpu)} | ${f(s.rssMb)} | ${f(s.botsCpu)} | ${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.errors)} | ${s.ok ? "yes" : "no"} |`,
+    ),
+    "",
+    `Highest CCU with p99 intent -> result < one round interval (${roundIntervalMs} ms) and zero errors: **${best}**.`,
+  ].join("\n");
+}
+
+export async function benchCapacity(): Promise<string> {
+  const stack = await startStack();
+  const steps: Step[] = [];
+  try {
+    for (const bots of STEPS) {
+      process.stderr.write(`capacity: ${bots} bots...\n`);
+      const step = await runStep(stack, bots);
+      steps.push(step);
+      process.stderr.write(
+        `capacity: ${bots} bots: CCU ${step.ccu}, p99 ${step.p99.toFixed(1)} ms, errors ${step.errors}, server CPU ${step.serverCpu.toFixed(0)} %\n`,
+      );
+      if (!step.ok) break;
+    }
+  } finally {
+    await stack.close();
+  }
+  return formatTable(steps, stack.roundIntervalMs);
+}
+
+if (import.meta.main) {
+  process.stdout.write((await benchCapacity()) + "\n");
+}

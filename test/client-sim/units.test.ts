@@ -1,0 +1,128 @@
+// Pure parts of client-sim: flag parsing, histogram encode/merge, snapshot merging.
+import { describe, expect, it } from "vitest";
+import { decodeHistogram, encodeHistogram, mergeEncoded, newHistogram, recordMs, summarize } from "../../client-sim/histogram.ts";
+import { Metrics, mergeSnapshots } from "../../client-sim/metrics.ts";
+import { helpText, parseOptions, UsageError } from "../../client-sim/options.ts";
+import { workerOf } from "../../client-sim/fleet.ts";
+
+describe("options", () => {
+  it("has documented defaults", () => {
+    const o = parseOptions([])!;
+    expect(o).toMatchObject({
+      url: "ws://127.0.0.1:2567", httpUrl: "http://127.0.0.1:2567", bots: 100, durationS: 60, rampS: 10,
+      rooms: "auto", seed: 1, json: null, workers: 1, scenario: "aggressive", maxErrorRate: 0.01, allowRemote: false,
+    });
+  });
+
+  it("parses every flag, both --flag v and --flag=v", () => {
+    const o = parseOptions([
+      "--url=wss://localhost:9000/game", "--bots", "7", "--duration", "3", "--ramp=0.5", "--rooms", "2", "--seed", "42",
+      "--json", "/tmp/x.json", "--workers", "3", "--scenario", "garbage", "--max-error-rate", "0.5", "--verbose",
+    ])!;
+    expect(o).toMatchObject({
+      url: "wss://localhost:9000/game", httpUrl: "https://localhost:9000/game", bots: 7, durationS: 3, rampS: 0.5,
+      rooms: 2, seed: 42, json: "/tmp/x.json", workers: 3, scenario: "garbage", maxErrorRate: 0.5, verbose: true,
+    });
+  });
+
+  it.each([
+    [["--bogus"], /unknown flag --bogus/],
+    [["--bots", "abc"], /--bots: expected an integer/],
+    [["--bots", "0"], /--bots: expected an integer/],
+    [["--bots"], /--bots needs a value/],
+    [["--duration", "5", "--ramp", "6"], /--ramp .* must not exceed --duration/],
+    [["--rooms", "many"], /--rooms: expected an integer/],
+    [["--scenario", "chaos"], /--scenario: expected one of aggressive, passive, reconnect-storm, garbage/],
+    [["--url", "http://127.0.0.1:2567"], /expected ws:\/\/ or wss:\/\//],
+    [["--url", "ws://example.com:2567"], /not a loopback address.*--allow-remote/],
+    [["--url", "ws://10.0.0.1:2567"], /not a loopback address/],
+    [["--max-error-rate", "2"], /--max-error-rate: expected a number in \[0, 1\]/],
+    [["stray"], /unexpected argument/],
+  ])("refuses %j", (argv, message) => {
+    expect(() => parseOptions(argv)).toThrow(UsageError);
+    expect(() => parseOptions(argv)).toThrow(message);
+  });
+
+  it("allows a remote URL only with --allow-remote, loopback forms always", () => {
+    expect(parseOptions(["--url", "ws://example.com:2567", "--allow-remote"])!.httpUrl).toBe("http://example.com:2567");
+    for (const host of ["localhost", "127.0.0.1", "127.1.2.3", "[::1]"]) {
+      expect(parseOptions(["--url", `ws://${host}:1234`])!.url).toBe(`ws://${host}:1234`);
+    }
+  });
+
+  it("--help lists every flag with its default", () => {
+    const help = helpText();
+    for (const flag of ["url", "bots", "duration", "ramp", "rooms", "seed", "json", "workers", "scenario", "max-error-rate", "allow-remote", "verbose", "help"]) {
+      expect(help).toContain(`--${flag}`);
+    }
+    expect(help).toContain("(default: 0.01)");
+    expect(parseOptions(["--bots", "5", "--help"])).toBeNull();
+  });
+});
+
+describe("histograms", () => {
+  it("survive encoding and merge by adding counts", () => {
+    const a = newHistogram();
+    const b = newHistogram();
+    for (let i = 1; i <= 100; i++) recordMs(a, i); // 1..100 ms
+    for (let i = 0; i < 100; i++) recordMs(b, 1000); // 100 x 1 s
+    const merged = mergeEncoded([encodeHistogram(a), encodeHistogram(b), ""]);
+    const s = summarize(merged);
+    expect(s.count).toBe(200);
+    expect(s.p50).toBeCloseTo(100, 0);
+    expect(s.p99).toBeCloseTo(1000, 0);
+    expect(s.max).toBeCloseTo(1000, 0);
+    expect(summarize(decodeHistogram(encodeHistogram(a))).p90).toBeCloseTo(90, 0);
+  });
+
+  it("summarizes an empty histogram as zeros and clamps silly values", () => {
+    expect(summarize(newHistogram())).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0, stddev: 0 });
+    const h = newHistogram();
+    recordMs(h, -5);
+    recordMs(h, 1e12);
+    expect(h.totalCount).toBe(2);
+  });
+});
+
+describe("metrics", () => {
+  it("counts a room's rounds once per process and once across processes", () => {
+    const a = new Metrics();
+    const b = new Metrics();
+    for (const m of [a, b]) for (let r = 1; r <= 10; r++) { m.roundSeen("roomX", r); m.roundSeen("roomX", r); }
+    b.roundSeen("roomY", 1);
+    a.count("intentsSent", 3);
+    b.count("intentsSent", 4);
+    a.error("server:bad_intent");
+    b.error("server:bad_intent");
+    b.error("server:bad_intent", true);
+    a.record("latency", 10);
+    b.record("latency", 20);
+    const m = mergeSnapshots([a.snapshot(true), b.snapshot(true)]);
+    expect(m.rooms).toBe(2);
+    expect(m.rounds).toBe(11);
+    expect(m.counters.intentsSent).toBe(7);
+    expect(m.errors).toEqual({ "server:bad_intent": 2 });
+    expect(m.expected).toEqual({ "server:bad_intent": 1 });
+    expect(m.histograms.latency.totalCount).toBe(2);
+  });
+
+  it("interim snapshots carry only the latency window since the previous one", () => {
+    const m = new Metrics();
+    m.record("latency", 5);
+    const first = m.snapshot(false);
+    expect(first.histograms.latency).toBe("");
+    expect(decodeHistogram(first.window).totalCount).toBe(1);
+    expect(decodeHistogram(m.snapshot(false).window).totalCount).toBe(0);
+    expect(decodeHistogram(m.snapshot(true).histograms.latency).totalCount).toBe(1);
+  });
+});
+
+describe("worker split", () => {
+  it("keeps a fixed room's bots in one process and spreads auto bots evenly", () => {
+    const rooms = 5;
+    for (let i = 0; i < 100; i++) expect(workerOf(i, 2, rooms)).toBe(workerOf(i % rooms, 2, rooms));
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 99; i++) counts[workerOf(i, 3, "auto")]++;
+    expect(counts).toEqual([33, 33, 33]);
+  });
+});
