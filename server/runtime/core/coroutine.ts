@@ -67,54 +67,62 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === "function";
 }
 
+/** State most coroutines never need (scope ownership, closing, promises): allocated on demand. */
+class Extra {
+  owner: TaskOwner | null = null;
+  closing = C_NONE;
+  finalStatus = RUNNING;
+  finalValue: unknown = undefined;
+  hasCloseError = false;
+  forced = false;
+  closeError: unknown = undefined;
+  crashes: unknown[] | null = null;
+  joiners: Coroutine<any>[] | null = null;
+  promise: Promise<any> | null = null;
+  resolvePromise: ((value: any) => void) | null = null;
+  rejectPromise: ((error: unknown) => void) | null = null;
+  haltWaiters: (() => void)[] | null = null;
+}
+
+// Flag bits. One small integer instead of five booleans keeps coroutines small (memory is
+// what a hundred thousand in-flight coroutines cost most).
+const F_RUNNING = 1; // on the stack, inside drive()
+const F_HALT_REQUESTED = 2;
+const F_HALT_STARTED = 4;
+const F_BODY_DONE = 8;
+const F_HAS_NEXT = 16; // a result arrived while running; drive() continues with it
+
 export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   /** Spawn sequence: global creation order, the tie-break of tick ordering. */
   readonly id: number;
   readonly parent: Coroutine<any> | null;
   readonly ctx: Context;
   readonly order: string;
-  owner: TaskOwner | null = null;
   private label: string | undefined;
-  private readonly childIndex: number;
-  private nextChildIndex = 0;
+  readonly childIndex: number;
+  nextChildIndex = 0;
 
   status = RUNNING;
   result: any = undefined;
   private iter: Iterator<Effect, T, any> | null = null;
   private effect: Effect | null = null;
-  private running = false;
-  private haltRequested = false;
-  private haltStarted = false;
-  private bodyDone = false;
-  private closing = C_NONE;
-  private finalStatus = RUNNING;
-  private finalValue: unknown = undefined;
-  private hasCloseError = false;
-  private forced = false;
-  private closeError: unknown = undefined;
-  private crashes: unknown[] | null = null;
+  private flags = 0;
 
+  // Children: a doubly linked list, newest first (the order they are halted in).
   private firstChild: Coroutine<any> | null = null;
-  private lastChild: Coroutine<any> | null = null;
   private prevSibling: Coroutine<any> | null = null;
   private nextSibling: Coroutine<any> | null = null;
 
   private pending = P_NONE;
   private pendingRef: any = null;
   private seq = 0;
-  private hasNext = false;
   private nextMode = NEXT;
   private nextValue: unknown = undefined;
 
   group: Group | null = null;
-  groupIndex = 0;
   private step = 0;
   private joiner: Coroutine<any> | null = null;
-  private joiners: Coroutine<any>[] | null = null;
-  private promise: Promise<T> | null = null;
-  private resolvePromise: ((value: T) => void) | null = null;
-  private rejectPromise: ((error: unknown) => void) | null = null;
-  private haltWaiters: (() => void)[] | null = null;
+  private extra: Extra | null = null;
 
   constructor(parent: Coroutine<any> | null, ctx: Context, label: string | undefined, order: string | undefined) {
     this.id = ++sequence;
@@ -124,15 +132,23 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     if (parent !== null) {
       this.order = order ?? parent.order;
       this.childIndex = parent.nextChildIndex++;
-      const last = parent.lastChild;
-      this.prevSibling = last;
-      if (last !== null) last.nextSibling = this;
-      else parent.firstChild = this;
-      parent.lastChild = this;
+      const head = parent.firstChild;
+      this.nextSibling = head;
+      if (head !== null) head.prevSibling = this;
+      parent.firstChild = this;
     } else {
       this.childIndex = 0;
       this.order = order ?? label ?? "";
     }
+  }
+
+  private x(): Extra {
+    return (this.extra ??= new Extra());
+  }
+
+  /** Set by a Scope on its root coroutines. */
+  set owner(owner: TaskOwner) {
+    this.x().owner = owner;
   }
 
   // ---- public Task surface ------------------------------------------------------------------
@@ -154,7 +170,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   halt(): Promise<void> {
     this.requestHalt();
     if (this.status !== RUNNING) return Promise.resolve();
-    return new Promise((resolve) => (this.haltWaiters ??= []).push(resolve));
+    const x = this.x();
+    return new Promise((resolve) => (x.haltWaiters ??= []).push(resolve));
   }
 
   then<A = T, B = never>(
@@ -202,7 +219,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   private drive(mode: number, value: unknown): void {
     const iter = this.iter;
     if (iter === null) return;
-    this.running = true;
+    this.flags |= F_RUNNING;
     for (;;) {
       let r: IteratorResult<Effect, T>;
       try {
@@ -217,13 +234,13 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         }
       } catch (error) {
         markResume(null);
-        this.running = false;
+        this.flags &= ~F_RUNNING;
         this.bodyFinished(FAILED, error);
         return;
       }
       markResume(null);
       if (r.done === true) {
-        this.running = false;
+        this.flags &= ~F_RUNNING;
         this.bodyFinished(COMPLETED, r.value);
         return;
       }
@@ -232,22 +249,24 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       if (effect instanceof Effect) this.handle(effect);
       else this.resume(THROW, misuse(this.name, `yielded ${describeValue(effect)}, which is not an effect (use yield*, and until() or call() for promises)`));
 
-      if (this.haltRequested && !this.haltStarted) {
-        this.hasNext = false;
+      // Interruptions that arrived while the coroutine was on the stack.
+      if ((this.flags & (F_HALT_REQUESTED | F_HALT_STARTED)) === F_HALT_REQUESTED) {
+        this.flags &= ~F_HAS_NEXT;
         this.startHalt();
-      } else if (this.crashes !== null) {
-        const error = this.crashes.shift();
-        if (this.crashes.length === 0) this.crashes = null;
+      } else if (this.extra !== null && this.extra.crashes !== null) {
+        const crashes = this.extra.crashes;
+        const error = crashes.shift();
+        if (crashes.length === 0) this.extra.crashes = null;
         this.cancelPending();
-        this.hasNext = true;
+        this.flags |= F_HAS_NEXT;
         this.nextMode = THROW;
         this.nextValue = error;
       }
-      if (!this.hasNext) {
-        this.running = false;
+      if ((this.flags & F_HAS_NEXT) === 0) {
+        this.flags &= ~F_RUNNING;
         return;
       }
-      this.hasNext = false;
+      this.flags &= ~F_HAS_NEXT;
       mode = this.nextMode;
       value = this.nextValue;
       this.nextValue = undefined;
@@ -256,8 +275,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
 
   /** Continue with a result; deferred to the drive loop when the coroutine is on the stack. */
   resume(mode: number, value: unknown): void {
-    if (this.running) {
-      this.hasNext = true;
+    if ((this.flags & F_RUNNING) !== 0) {
+      this.flags |= F_HAS_NEXT;
       this.nextMode = mode;
       this.nextValue = value;
       return;
@@ -511,7 +530,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     } else {
       this.suspend(P_JOIN, target);
       if (target.joiner === null) target.joiner = this;
-      else (target.joiners ??= []).push(this);
+      else (target.x().joiners ??= []).push(this);
     }
   }
 
@@ -530,38 +549,41 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   }
 
   private removeJoiner(joiner: Coroutine<any>): void {
+    const joiners = this.extra === null ? null : this.extra.joiners;
     if (this.joiner === joiner) {
-      this.joiner = this.joiners !== null && this.joiners.length > 0 ? (this.joiners.shift() as Coroutine<any>) : null;
-    } else if (this.joiners !== null) {
-      const i = this.joiners.indexOf(joiner);
-      if (i >= 0) this.joiners.splice(i, 1);
+      this.joiner = joiners !== null && joiners.length > 0 ? (joiners.shift() as Coroutine<any>) : null;
+    } else if (joiners !== null) {
+      const i = joiners.indexOf(joiner);
+      if (i >= 0) joiners.splice(i, 1);
     }
   }
 
   // ---- halting, closing, settling -----------------------------------------------------------
 
   requestHalt(): void {
-    if (this.status !== RUNNING || this.haltRequested) return;
-    this.haltRequested = true;
+    const flags = this.flags;
+    if (this.status !== RUNNING || (flags & F_HALT_REQUESTED) !== 0) return;
+    this.flags = flags | F_HALT_REQUESTED;
     // On the stack: the drive loop starts the halt at the next suspension point.
     // Body done: already closing its children.
-    if (this.running || this.bodyDone) return;
+    if ((flags & (F_RUNNING | F_BODY_DONE)) !== 0) return;
     this.startHalt();
   }
 
   /** Halt and fail with `error` whatever the body does (used for replay divergence). */
   failWith(error: unknown): void {
     if (this.status !== RUNNING) return;
-    if (!this.forced) {
-      this.forced = true;
-      this.hasCloseError = true;
-      this.closeError = error;
+    const x = this.x();
+    if (!x.forced) {
+      x.forced = true;
+      x.hasCloseError = true;
+      x.closeError = error;
     }
     this.requestHalt();
   }
 
   private startHalt(): void {
-    this.haltStarted = true;
+    this.flags |= F_HALT_STARTED;
     this.cancelPending();
     this.closeChildren(C_RETURN);
   }
@@ -569,10 +591,11 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   /** A spawned child failed and nobody joined it: throw the error into this coroutine. */
   childFailed(error: unknown): void {
     if (this.status !== RUNNING) return;
-    if (this.haltRequested || this.bodyDone) {
+    const flags = this.flags;
+    if ((flags & (F_HALT_REQUESTED | F_BODY_DONE)) !== 0) {
       this.noteCloseError(error);
-    } else if (this.running) {
-      (this.crashes ??= []).push(error);
+    } else if ((flags & F_RUNNING) !== 0) {
+      (this.x().crashes ??= []).push(error);
     } else {
       this.cancelPending();
       this.resume(THROW, error);
@@ -580,49 +603,59 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   }
 
   private noteCloseError(error: unknown): void {
-    if (!this.hasCloseError) {
-      this.hasCloseError = true;
-      this.closeError = error;
+    const x = this.x();
+    if (!x.hasCloseError) {
+      x.hasCloseError = true;
+      x.closeError = error;
     }
   }
 
   private bodyFinished(status: number, value: unknown): void {
-    this.bodyDone = true;
+    this.flags |= F_BODY_DONE;
     this.iter = null;
     this.effect = null;
-    if (this.haltStarted) {
+    if ((this.flags & F_HALT_STARTED) !== 0) {
       if (status === FAILED) this.noteCloseError(value);
       status = HALTED;
       value = undefined;
     }
-    this.finalStatus = status;
-    this.finalValue = value;
+    if (this.firstChild === null) {
+      this.finish(status, value);
+      return;
+    }
+    const x = this.x();
+    x.finalStatus = status;
+    x.finalValue = value;
     this.closeChildren(C_SETTLE);
   }
 
-  /** Halt every live child, last spawned first; `then` runs once none is left. */
+  /** Halt every live child, newest first; `then` runs once none is left. */
   private closeChildren(then: number): void {
     if (this.firstChild === null) {
       this.afterClose(then);
       return;
     }
-    this.closing = then;
+    this.x().closing = then;
     const children: Coroutine<any>[] = [];
     for (let c: Coroutine<any> | null = this.firstChild; c !== null; c = c.nextSibling) children.push(c);
-    for (let i = children.length - 1; i >= 0; i--) children[i].requestHalt();
+    for (let i = 0; i < children.length; i++) children[i].requestHalt();
   }
 
   private afterClose(then: number): void {
     if (then === C_RETURN) {
       if (this.iter === null) this.bodyFinished(HALTED, undefined);
       else this.resume(RETURN, undefined);
-      return;
+    } else {
+      const x = this.x();
+      this.finish(x.finalStatus, x.finalValue);
     }
-    let status = this.finalStatus;
-    let value = this.finalValue;
-    if (this.hasCloseError && (this.forced || status !== FAILED)) {
+  }
+
+  private finish(status: number, value: unknown): void {
+    const x = this.extra;
+    if (x !== null && x.hasCloseError && (x.forced || status !== FAILED)) {
       status = FAILED;
-      value = this.closeError;
+      value = x.closeError;
     }
     this.settle(status, value);
   }
@@ -637,54 +670,56 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       if (prev !== null) prev.nextSibling = next;
       else parent.firstChild = next;
       if (next !== null) next.prevSibling = prev;
-      else parent.lastChild = prev;
       this.prevSibling = null;
       this.nextSibling = null;
     }
     const joiner = this.joiner;
+    const x = this.extra;
     if (joiner !== null) {
       this.joiner = null;
       joiner.joined(this);
-      const joiners = this.joiners;
+      const joiners = x === null ? null : x.joiners;
       if (joiners !== null) {
-        this.joiners = null;
+        (x as Extra).joiners = null;
         for (let i = 0; i < joiners.length; i++) joiners[i].joined(this);
       }
     }
     if (this.group !== null) this.group.childSettled(this);
     else if (status === FAILED && joiner === null && parent !== null) parent.childFailed(value);
-    if (parent !== null && parent.closing !== C_NONE && parent.firstChild === null) {
-      const then = parent.closing;
-      parent.closing = C_NONE;
+    if (parent !== null && parent.firstChild === null && parent.extra !== null && parent.extra.closing !== C_NONE) {
+      const then = parent.extra.closing;
+      parent.extra.closing = C_NONE;
       parent.afterClose(then);
     }
-    if (this.owner !== null) this.owner.taskSettled(this);
-    if (this.resolvePromise !== null) {
-      if (status === COMPLETED) this.resolvePromise(value as T);
-      else (this.rejectPromise as (e: unknown) => void)(status === FAILED ? value : new HaltedError(this.name));
-      this.resolvePromise = null;
-      this.rejectPromise = null;
+    if (x === null) return;
+    if (x.owner !== null) x.owner.taskSettled(this);
+    if (x.resolvePromise !== null) {
+      if (status === COMPLETED) x.resolvePromise(value);
+      else (x.rejectPromise as (e: unknown) => void)(status === FAILED ? value : new HaltedError(this.name));
+      x.resolvePromise = null;
+      x.rejectPromise = null;
     }
-    const waiters = this.haltWaiters;
+    const waiters = x.haltWaiters;
     if (waiters !== null) {
-      this.haltWaiters = null;
+      x.haltWaiters = null;
       for (let i = 0; i < waiters.length; i++) waiters[i]();
     }
   }
 
   private toPromise(): Promise<T> {
-    if (this.promise === null) {
-      if (this.status === COMPLETED) this.promise = Promise.resolve(this.result as T);
-      else if (this.status === FAILED) this.promise = Promise.reject(this.result);
-      else if (this.status === HALTED) this.promise = Promise.reject(new HaltedError(this.name));
+    const x = this.x();
+    if (x.promise === null) {
+      if (this.status === COMPLETED) x.promise = Promise.resolve(this.result as T);
+      else if (this.status === FAILED) x.promise = Promise.reject(this.result);
+      else if (this.status === HALTED) x.promise = Promise.reject(new HaltedError(this.name));
       else {
-        this.promise = new Promise<T>((resolve, reject) => {
-          this.resolvePromise = resolve;
-          this.rejectPromise = reject;
+        x.promise = new Promise<T>((resolve, reject) => {
+          x.resolvePromise = resolve;
+          x.rejectPromise = reject;
         });
       }
     }
-    return this.promise;
+    return x.promise;
   }
 }
 

@@ -19,6 +19,8 @@ export class Group {
   private readonly results: unknown[];
   private remaining: number;
   private seq = 0;
+  /** childIndex of the first child: a child's index in `ops` is its childIndex minus this. */
+  private base = 0;
   private done = false;
   private cancelled = false;
   private closing = 0;
@@ -39,6 +41,7 @@ export class Group {
     const parent = this.parent;
     const ops = this.ops;
     this.seq = parent.suspend(P_GROUP, this);
+    this.base = parent.nextChildIndex;
     if (ops.length === 0) {
       this.decide(NEXT, this.results);
       return;
@@ -46,7 +49,6 @@ export class Group {
     for (let i = 0; i < ops.length && !this.done; i++) {
       const child = new Coroutine<unknown>(parent, parent.ctx, undefined, undefined);
       child.group = this;
-      child.groupIndex = i;
       this.children.push(child);
       child.startOp(ops[i]);
     }
@@ -65,12 +67,12 @@ export class Group {
       case ALL:
         if (status !== COMPLETED) this.decide(THROW, value);
         else {
-          this.results[child.groupIndex] = value;
+          this.results[child.childIndex - this.base] = value;
           if (--this.remaining === 0) this.decide(NEXT, this.results);
         }
         return;
       case ALL_SETTLED:
-        this.results[child.groupIndex] = status === COMPLETED ? { ok: true, value } : { ok: false, error: value };
+        this.results[child.childIndex - this.base] = status === COMPLETED ? { ok: true, value } : { ok: false, error: value };
         if (--this.remaining === 0) this.decide(NEXT, this.results);
         return;
       default: // RACE, TIMEOUT: the first to settle decides

@@ -1,0 +1,126 @@
+/**
+ * Runtime overhead per coroutine: spawn + one call (awaiting an already-resolved promise) + join,
+ * side by side with a bare Promise.all of async functions that await once, and with Effection 4.
+ * Prints medians (ns per coroutine) and ratios measured in one run. Not a test: never fails on
+ * timing. `npm run bench:runtime`, or `benchRuntime()` from bench/main.ts.
+ */
+import { run, spawn, call, all } from "../server/runtime/index.ts";
+import type { Operation, Task } from "../server/runtime/index.ts";
+import * as effection from "effection";
+
+type Runner = (n: number) => Promise<number>;
+
+async function work(i: number): Promise<number> {
+  await Promise.resolve(i);
+  return i;
+}
+
+const promiseAll: Runner = async (n) => {
+  const ps = new Array<Promise<number>>(n);
+  for (let i = 0; i < n; i++) ps[i] = work(i);
+  const xs = await Promise.all(ps);
+  return xs.length;
+};
+
+function* child(i: number): Operation<number> {
+  return yield* call("work", () => Promise.resolve(i));
+}
+
+const runtimeSpawnJoin: Runner = async (n) =>
+  run(function* () {
+    const tasks = new Array<Task<number>>(n);
+    for (let i = 0; i < n; i++) tasks[i] = yield* spawn(() => child(i));
+    let joined = 0;
+    for (let i = 0; i < n; i++) {
+      yield* tasks[i];
+      joined++;
+    }
+    return joined;
+  });
+
+const runtimeAll: Runner = async (n) =>
+  run(function* () {
+    const ops = new Array<Operation<number>>(n);
+    for (let i = 0; i < n; i++) ops[i] = child(i);
+    return (yield* all(ops)).length;
+  });
+
+function* effectionChild(i: number): effection.Operation<number> {
+  return yield* effection.call(() => Promise.resolve(i));
+}
+
+const effectionSpawnJoin: Runner = (n) =>
+  effection.run(function* () {
+    const tasks = new Array<effection.Task<number>>(n);
+    for (let i = 0; i < n; i++) tasks[i] = yield* effection.spawn(() => effectionChild(i));
+    let joined = 0;
+    for (let i = 0; i < n; i++) {
+      yield* tasks[i];
+      joined++;
+    }
+    return joined;
+  });
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function nsPerTask(runner: Runner, n: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const count = await runner(n);
+  const dt = Number(process.hrtime.bigint() - t0);
+  if (count !== n) throw new Error(`benchmark runner returned ${count}, expected ${n}`);
+  return dt / n;
+}
+
+interface Row { n: number; runs: number; promiseAll: number; runtime: number; runtimeAll: number; effection: number }
+
+/** Runs the benchmark and returns the result table (markdown). */
+export async function benchRuntime(options: { sizes?: number[]; runs?: number } = {}): Promise<string> {
+  const sizes = options.sizes ?? [1_000, 100_000];
+  const rows: Row[] = [];
+  for (const n of sizes) {
+    // Effection costs ~50-100 µs per task: fewer runs at large N keep the bench under a minute.
+    const runs = options.runs ?? (n >= 50_000 ? 3 : 7);
+    const samples = { promiseAll: [] as number[], runtime: [] as number[], runtimeAll: [] as number[], effection: [] as number[] };
+    const warm = Math.min(n, 10_000);
+    for (let w = 0; w < 3; w++) {
+      await promiseAll(warm);
+      await runtimeSpawnJoin(warm);
+      await runtimeAll(warm);
+      await effectionSpawnJoin(Math.min(warm, 1_000));
+    }
+    // Interleaved so that machine noise hits every contender alike.
+    for (let r = 0; r < runs; r++) {
+      samples.promiseAll.push(await nsPerTask(promiseAll, n));
+      samples.runtime.push(await nsPerTask(runtimeSpawnJoin, n));
+      samples.runtimeAll.push(await nsPerTask(runtimeAll, n));
+      samples.effection.push(await nsPerTask(effectionSpawnJoin, n));
+    }
+    rows.push({
+      n, runs,
+      promiseAll: median(samples.promiseAll),
+      runtime: median(samples.runtime),
+      runtimeAll: median(samples.runtimeAll),
+      effection: median(samples.effection),
+    });
+  }
+  const f = (x: number) => x.toFixed(0);
+  const lines = [
+    "Runtime overhead: ns per coroutine (spawn + one call + join), medians",
+    "",
+    "| N | runs | Promise.all | runtime spawn+join | runtime all() | Effection 4 | runtime / Promise.all | Effection / runtime |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) =>
+      `| ${r.n} | ${r.runs} | ${f(r.promiseAll)} | ${f(r.runtime)} | ${f(r.runtimeAll)} | ${f(r.effection)} | ` +
+      `${(r.runtime / r.promiseAll).toFixed(2)}x | ${(r.effection / r.runtime).toFixed(0)}x |`),
+  ];
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  console.log(`node ${process.version}`);
+  console.log(await benchRuntime());
+}
