@@ -165,7 +165,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   async onDispose(): Promise<void> {
     const { config } = this.deps;
-    await this.runner.stop(config.roundDeadlineMs + 500);
+    await this.runner?.stop(config.roundDeadlineMs + 500);
     for (const [id, entity] of this.state.entities) if (entity.kind === "player") this.deps.players.release(id, this.roomId);
     await Promise.all([...this.scopes.keys()].map((id) => this.removeEntity(id)));
     this.deps.rooms.delete(this);

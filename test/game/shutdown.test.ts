@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as pathJoin } from "node:path";
+import { spawnSync } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
+import { RoundJournal } from "../../server/game/round-journal.ts";
+import { replayJournal } from "../../server/game/replay-cli.ts";
+import { AUTH_SECRET, join, repoFile, spawnEntry, spawnStats, stop, STATS_TOKEN, waitFor, type ChildService } from "./helpers.ts";
+
+const dir = mkdtempSync(pathJoin(tmpdir(), "skirmish-shutdown-"));
+const children: ChildService[] = [];
+afterAll(async () => {
+  for (const c of children) await stop(c, "SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("server/game/main.ts as a real process", () => {
+  it("prints its flags with --help", () => {
+    const r = spawnSync(process.execPath, [repoFile("server/game/main.ts"), "--help"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    for (const v of ["PORT", "STATS_URL", "AUTH_SECRET", "JOURNAL_PATH", "TICK_HZ", "ROUND_TICKS", "ROUND_DEADLINE_MS", "MAX_PLAYERS"]) {
+      expect(r.stdout).toContain(v);
+    }
+    const bad = spawnSync(process.execPath, [repoFile("server/game/main.ts"), "--tick-hz", "zero"], { encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--tick-hz/);
+  });
+
+  it("SIGTERM mid-match: finishes or cancels the round in flight, closes the journal, exits 0", async () => {
+    const stats = await spawnStats(0);
+    children.push(stats);
+    // slow stats (60 ms) against 80 ms round slots: a round is almost always in flight
+    const faults = await fetch(`http://127.0.0.1:${stats.port}/admin/faults`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${STATS_TOKEN}` },
+      body: JSON.stringify({ latencyMs: 60 }),
+    });
+    expect(faults.status).toBe(200);
+    const journalPath = pathJoin(dir, "journal.db");
+    const game = await spawnEntry("server/game/main.ts", {
+      PORT: "0",
+      STATS_URL: `ws://127.0.0.1:${stats.port}/rpc`,
+      STATS_TOKEN,
+      AUTH_SECRET,
+      JOURNAL_PATH: journalPath,
+      TICK_HZ: "50",
+      ROUND_TICKS: "4",
+      ROUND_DEADLINE_MS: "200",
+      LOG_LEVEL: "info",
+    });
+    children.push(game);
+    const listening = JSON.parse(game.lines.find((l) => l.includes('"game listening"'))!);
+    expect(listening).toMatchObject({ level: "info", msg: "game listening", port: game.port });
+    const url = { url: `ws://127.0.0.1:${game.port}`, httpUrl: `http://127.0.0.1:${game.port}` };
+    const ann = await join(url, "Ann");
+    await waitFor("rounds", () => ann.rounds.length >= 5, 10_000);
+
+    const code = await stop(game, "SIGTERM");
+    expect(code).toBe(0);
+    await waitFor("Ann told the server shut down", () => ann.left !== null, 3000);
+    const stopped = game.lines.map((l) => JSON.parse(l)).find((r) => r.msg === "game stopped");
+    expect(stopped).toBeDefined();
+    for (const line of game.lines) expect(JSON.parse(line).level).not.toBe("error");
+
+    const journal = new RoundJournal(journalPath, { readOnly: true });
+    const count = journal.count();
+    journal.close();
+    expect(count).toBe(stopped.journalRounds);
+    expect(count).toBeGreaterThanOrEqual(ann.rounds.length);
+    expect(Math.min(...ann.rounds.map((r) => r.joinMs))).toBeGreaterThanOrEqual(55);
+    const out: string[] = [];
+    expect(await replayJournal({ path: journalPath }, (l) => out.push(l))).toBe(0);
+    expect(out.filter((l) => l.startsWith("OK"))).toHaveLength(count);
+  });
+});
