@@ -7,7 +7,7 @@
 import { Client, CloseCode, type Room } from "@colyseus/sdk";
 import { Msg, type Action, type ErrorMessage, type Intent, type RoundMessage } from "../shared/protocol.ts";
 import { Sfc32 } from "../shared/prng.ts";
-import type { ArenaState } from "../shared/state.ts";
+import { ArenaState } from "../shared/state.ts";
 import type { Log } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ArenaRoom, RoomPlan } from "./room-plan.ts";
@@ -62,6 +62,7 @@ export class Bot implements BotApi {
   id = "";
   readonly rng: Sfc32;
   roundIntervalMs = 500;
+  alive = true;
 
   private readonly cfg: BotConfig;
   private readonly client: InstrumentedClient;
@@ -139,7 +140,8 @@ export class Bot implements BotApi {
   }
 
   intent(action: Action, target?: string): void {
-    if (!this.inRoom || this.room === null) return;
+    // a dead player cannot act until it respawns (the server would answer "dead")
+    if (!this.inRoom || this.room === null || !this.alive) return;
     const seq = ++this.seq;
     const msg: Intent = action === "attack" ? { seq, action, target: target ?? "" } : { seq, action };
     this.pending.set(seq, [performance.now(), this.lastRound]);
@@ -305,11 +307,37 @@ export class Bot implements BotApi {
         metrics.count("left");
         return;
       }
-      // dropped and the SDK gave up (or the server closed the room): take a fresh seat
+      // dropped and the SDK gave up (or never tried: it needs 5 s of uptime), or the server
+      // closed the socket: the seat is kept for the reconnection grace, so reclaim it
       metrics.error(`left:${code}`, this.selfDropped);
       this.room = null;
-      void this.join();
+      void this.reconnect(room.reconnectionToken);
     });
+  }
+
+  /** Takes the seat back with the reconnection token; a fresh join as a new player otherwise. */
+  private async reconnect(reconnectionToken: string): Promise<void> {
+    const { metrics, log } = this.cfg;
+    if (this.stopping) return;
+    metrics.count("joinAttempts");
+    try {
+      this.joinStartedAt = performance.now();
+      this.awaitingOpen = true;
+      const room = await this.withTimeout(this.client.reconnect<ArenaState>(reconnectionToken, ArenaState));
+      if (this.stopping) {
+        await room.leave(true);
+        return;
+      }
+      metrics.record("join", performance.now() - this.joinStartedAt);
+      this.onJoined(room);
+    } catch (err) {
+      const kind = errorKind(err);
+      metrics.error(`reconnect:${kind}`);
+      log("reconnect_failed", { bot: this.cfg.index, kind, error: String((err as Error)?.message ?? err) });
+      // the old seat is held until its grace ends: only a new identity can join now
+      this.token = "";
+      void this.join();
+    }
   }
 
   private leaveRoomState(): void {
@@ -361,8 +389,17 @@ export class Bot implements BotApi {
 
     if (this.pending.size > 0) this.resolveIntents(msg, now);
     this.died.clear();
-    for (const e of msg.events) if (e.t === "death") this.died.add(e.by);
-
+    // the round's events are fresher than the state patch, which may arrive after the message
+    let alive = this.room?.state?.entities?.get(this.id)?.alive ?? true;
+    for (const e of msg.events) {
+      if (e.t === "death") {
+        this.died.add(e.by);
+        if (e.by === this.id) alive = false;
+      } else if (e.t === "respawn" && e.by === this.id) {
+        alive = true;
+      }
+    }
+    this.alive = alive;
     if (this.warm) this.cfg.scenario.onRound(this, msg);
   }
 

@@ -13,6 +13,8 @@ export interface BotApi {
   readonly rng: Sfc32;
   /** milliseconds between rounds as this bot sees them (moving average) */
   readonly roundIntervalMs: number;
+  /** false from this bot's death until its respawn; `intent` is ignored meanwhile */
+  readonly alive: boolean;
   /** ids of alive entities other than this bot, from the room state */
   targets(): string[];
   /** sends an intent with the next seq; its intent -> result latency is measured */

@@ -62,7 +62,9 @@ describe("client-sim against a real game server", () => {
   }, 20_000);
 
   function expectSaneRun(run: Awaited<ReturnType<typeof runSim>>, bots: number) {
-    if (run.code !== 0) throw new Error(`sim exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
+    if (run.code !== 0) {
+      throw new Error(`sim exited ${run.code}:\n${run.stdout}\n${run.stderr}\n--- game server ---\n${stack.game.output().slice(-3000)}`);
+    }
     const r = run.report!;
     expect(r).not.toBeNull();
     expect(r.bots.joined).toBe(bots);
