@@ -184,8 +184,9 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     return this.clients.length;
   }
 
-  get roundNumber(): number {
-    return this.state.round;
+  /** The runtime Scope an entity owns (introspection for tests and tools). */
+  scopeOf(id: string): Scope | undefined {
+    return this.scopes.get(id);
   }
 
   // --- intents -----------------------------------------------------------------------------

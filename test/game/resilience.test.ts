@@ -122,6 +122,47 @@ describe("the stats service going away", () => {
   });
 });
 
+describe("a slow or stalled stats service", () => {
+  let stats: StatsService;
+  let game: GameServer;
+  const players: Player[] = [];
+  afterAll(async () => {
+    await leaveAll(players);
+    await game?.close();
+    await stats?.close();
+  });
+
+  it("counts overruns instead of stacking rounds, and bounds a stalled join by the deadline", async () => {
+    stats = await startStats();
+    // 80 ms round slots, 150 ms stats latency, 300 ms deadline: every round overruns its slot
+    game = await startGame(stats.rpcUrl, { roundDeadlineMs: 300 });
+    const ann = await join(game, "Ann");
+    players.push(ann);
+    await waitFor("fresh rounds", () => ann.rounds.length >= 2);
+    stats.setFaults({ latencyMs: 150 });
+    const slowFrom = ann.rounds.length;
+    await waitFor("slow rounds", () => ann.rounds.length >= slowFrom + 4, 5000);
+    const slow = ann.rounds.slice(slowFrom + 1);
+    for (const r of slow) {
+      expect(r.joinMs).toBeGreaterThanOrEqual(140);
+      expect(r.stale).toEqual([]);
+    }
+    const metrics = await (await fetch(`${game.httpUrl}/metrics`)).text();
+    expect(Number(/^skirmish_round_overruns_total (\d+)$/m.exec(metrics)![1])).toBeGreaterThan(3);
+    expectConsecutive(ann);
+
+    stats.setFaults({ latencyMs: 0, stall: true });
+    const stalledRound = await waitFor("a round on last-known-good stats", () => ann.rounds.slice(slowFrom).find((r) => r.stale.includes(ann.id)), 5000);
+    // bounded by the 300 ms deadline (plus scheduling slack), never hung
+    expect(stalledRound.joinMs).toBeGreaterThanOrEqual(250);
+    expect(stalledRound.joinMs).toBeLessThan(450);
+    stats.setFaults({ stall: false });
+    const back = ann.rounds.length;
+    await waitFor("fresh again", () => ann.rounds.slice(back).find((r) => r.stale.length === 0), 5000);
+    expectConsecutive(ann);
+  });
+});
+
 describe("reconnection", () => {
   let stats: StatsService;
   let game: GameServer;
@@ -155,9 +196,21 @@ describe("reconnection", () => {
     await waitFor("Ann alive", () => entitiesOf(back).get(ann.id)?.alive, 5000);
     back.send("intent", { seq: 5150, action: "attack", target });
     await waitFor("Ann's intent after reconnecting", () => again.rounds.some((r) => r.intents.some(([id, s]) => id === ann.id && s === 5150)));
+    const room = [...game.rooms][0];
+    const annScope = room.scopeOf(ann.id)!;
+    const npcScope = room.scopeOf("npc_goblin_1")!;
+    expect(annScope.halted).toBe(false);
     await back.leave();
     await waitFor("Ann gone after a consented leave", () => !entitiesOf(bob.room).has(ann.id));
+    // removing the entity halted the runtime Scope it owned
+    await waitFor("Ann's scope halted", () => annScope.halted);
+    expect(npcScope.halted).toBe(false);
+    expect(npcScope.size).toBe(1); // the NPC's brain is still running
     await bob.room.leave();
+    // the room is disposed with its last player: every entity's scope (NPC brains too) halted
+    await waitFor("room disposed", () => game.rooms.size === 0, 5000);
+    expect(npcScope.halted).toBe(true);
+    expect(npcScope.size).toBe(0);
     await sleep(10);
   });
 });
