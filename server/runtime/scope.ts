@@ -38,6 +38,9 @@ export class Scope implements TaskOwner {
   readonly order: string;
   /** Number of this scope's coroutines that failed. */
   errors = 0;
+  /** Errors thrown by `onError` itself (counted, never rethrown). */
+  hookErrors = 0;
+  lastHookError: unknown = undefined;
   private readonly ctx: Context;
   private readonly onError: ((error: unknown, task: Task<unknown>) => void) | undefined;
   private readonly tasks = new Set<Coroutine<any>>();
@@ -93,6 +96,14 @@ export class Scope implements TaskOwner {
     this.tasks.delete(task);
     if (task.state !== "failed") return;
     this.errors++;
-    this.onError?.(task.error, task);
+    if (this.onError === undefined) return;
+    try {
+      this.onError(task.error, task);
+    } catch (error) {
+      // A throwing hook must not escape into the promise callback that settled the task
+      // (that would be an unhandled rejection); count it and keep the first one visible.
+      this.hookErrors++;
+      this.lastHookError ??= error;
+    }
   }
 }

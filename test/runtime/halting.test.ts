@@ -47,6 +47,20 @@ describe("halting", () => {
     await expect(task).rejects.toBeInstanceOf(HaltedError);
   });
 
+  it("halts siblings newest first", async () => {
+    const log: string[] = [];
+    const task = run(function* () {
+      for (const name of ["a", "b", "c"]) {
+        yield* spawn(function* () {
+          try { yield* suspend(); } finally { log.push(name); }
+        });
+      }
+      yield* suspend();
+    });
+    await task.halt();
+    expect(log).toEqual(["c", "b", "a"]);
+  });
+
   it("halt() waits for finally blocks that themselves yield", async () => {
     const log: string[] = [];
     const task = run(function* () {

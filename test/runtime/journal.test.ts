@@ -96,15 +96,18 @@ describe("Journal record / replay", () => {
 
   it("records a call cut off by a timeout as halted, and replay reproduces the timeout path", async () => {
     const journal = new Journal();
-    const body = (io: () => Promise<string>) => function* (): Operation<string> {
+    const body = (io: (signal: AbortSignal) => Promise<string>) => function* (): Operation<string> {
       try {
         return yield* timeout(20, call("slow", io));
       } catch (e) {
         return `fallback after ${(e as Error).name}`;
       }
     };
-    const live = await run(body(() => delay(500, "late")), { name: "t", journal });
+    let signal: AbortSignal | undefined;
+    const slowIo = (s: AbortSignal) => { signal = s; return delay(500, "late", s); };
+    const live = await run(body(slowIo), { name: "t", journal });
     expect(live).toBe("fallback after TimeoutError");
+    expect(signal?.aborted).toBe(true);
     expect(journal.entries).toMatchObject([{ coroutine: "t.0", step: 0, call: "slow", ok: false, halted: true }]);
     const replay = await run(body(noIo), { name: "t", journal: Journal.from(journal.entries), replay: true });
     expect(replay).toBe(live);

@@ -70,6 +70,13 @@ describe("Scope (entity-owned)", () => {
     expect(scope.size).toBe(1);
   });
 
+  it("an onError hook that throws is counted, not rethrown", async () => {
+    const scope = new Scope({ name: "p_3", onError: () => { throw new Error("hook bug"); } });
+    const task = scope.run(function* () { yield* call("fail", async () => { throw new Error("io"); }); });
+    await expect(task).rejects.toThrow("io");
+    expect([scope.errors, scope.hookErrors, (scope.lastHookError as Error).message]).toEqual([1, 1, "hook bug"]);
+  });
+
   it("uses the entity id as the tick order key", () => {
     const ticks = new TickScheduler();
     const log: string[] = [];
