@@ -313,7 +313,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     e.defending = false;
     e.stale = false;
     e.absent = false;
-    e.connected = kind === "player";
+    // NPCs are always there; a player is disconnected only while its reconnection grace runs
+    e.connected = true;
     this.state.entities.set(id, e);
     const onError = (err: unknown) => {
       this.deps.metrics.errors.inc("entity_coroutine");

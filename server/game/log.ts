@@ -34,10 +34,10 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     if (!enabled(l)) return;
     let line: string;
     try {
-      line = JSON.stringify({ t: new Date().toISOString(), level: l, msg, ...fields });
+      line = JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...fields });
     } catch {
       // a field that cannot be serialised (cycle, BigInt) must not lose the line itself
-      line = JSON.stringify({ t: new Date().toISOString(), level: l, msg, fields: "unserialisable" });
+      line = JSON.stringify({ time: new Date().toISOString(), level: l, msg, fields: "unserialisable" });
     }
     write(line + "\n");
   };

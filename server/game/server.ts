@@ -38,17 +38,32 @@ export interface GameServer {
   close(): Promise<void>;
 }
 
-/** Colyseus' own log calls (garbage frames, handshake failures) as structured lines, counted. */
+/**
+ * Colyseus' own log calls (garbage frames, handshake failures) as structured lines. Every one is
+ * counted; lines are capped at one per second so a client spraying junk cannot flood the log.
+ */
 function colyseusLogger(log: Logger, metrics: GameMetrics) {
   const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ").slice(0, 500);
+  let windowStart = 0;
+  let suppressed = 0;
+  const limited = (level: "warn" | "debug", msg: string, args: unknown[]) => {
+    const now = Date.now();
+    if (now - windowStart < 1000) {
+      suppressed++;
+      return;
+    }
+    windowStart = now;
+    log[level](msg, suppressed > 0 ? { detail: text(args), suppressed } : { detail: text(args) });
+    suppressed = 0;
+  };
   return {
     debug: () => {},
     trace: () => {},
     info: (...args: unknown[]) => log.debug("colyseus", { detail: text(args) }),
-    warn: (...args: unknown[]) => log.warn("colyseus", { detail: text(args) }),
+    warn: (...args: unknown[]) => limited("warn", "colyseus", args),
     error: (...args: unknown[]) => {
       metrics.errors.inc("colyseus");
-      log.warn("colyseus error", { detail: text(args) });
+      limited("warn", "colyseus error", args);
     },
   };
 }

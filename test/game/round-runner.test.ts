@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStatsClient, type StatsClient } from "../../server/stats/client.ts";
+import type { StatsService } from "../../server/stats/service.ts";
+import { RoundRunner } from "../../server/game/round-runner.ts";
+import { RoundJournal } from "../../server/game/round-journal.ts";
+import { GameMetrics } from "../../server/game/metrics.ts";
+import { createLogger } from "../../server/game/log.ts";
+import type { PlannedEntity, RoundOutcome } from "../../server/game/combat-round.ts";
+import { replayRecord } from "../../server/game/replay.ts";
+import { startStats, STATS_TOKEN, waitFor } from "./helpers.ts";
+
+describe("RoundRunner against the real stats service", () => {
+  let stats: StatsService;
+  let client: StatsClient;
+  beforeAll(async () => {
+    stats = await startStats();
+    client = createStatsClient(stats.rpcUrl, { token: STATS_TOKEN, deadlineMs: 200 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await stats.close();
+  });
+
+  function runner(snapshot: () => PlannedEntity[], applied: [number, RoundOutcome][], journal: RoundJournal | null = null) {
+    const metrics = new GameMetrics({ ccu: () => 0, rooms: () => 0, statsClientCounters: () => client.counters() });
+    const lines: string[] = [];
+    const r = new RoundRunner({
+      roomId: "room1",
+      roomSeed: 99,
+      deadlineMs: 200,
+      snapshot,
+      sources: {
+        fetch: (id, signal, deadlineMs) => client.get(id, { signal, deadlineMs }),
+        lastKnownGood: (id) => client.lastKnownGood(id),
+        now: () => performance.now(),
+      },
+      apply: (round, outcome) => applied.push([round, outcome]),
+      journal,
+      metrics,
+      log: createLogger("debug", (l) => lines.push(l)),
+      now: () => performance.now(),
+    });
+    return { r, metrics, lines };
+  }
+
+  const entity = (id: string, over: Partial<PlannedEntity> = {}): PlannedEntity => ({
+    id, hp: 50, maxHp: 50, alive: true, respawnIn: 0, charge: 0, intent: null, ...over,
+  });
+
+  it("never stacks rounds: a start while one runs is an overrun; rounds are numbered and journaled", async () => {
+    const applied: [number, RoundOutcome][] = [];
+    const journal = new RoundJournal(":memory:");
+    const { r, metrics } = runner(() => [entity("p_b", { intent: { seq: 3, action: "attack", target: "p_a" } }), entity("p_a")], applied, journal);
+    stats.setFaults({ latencyMs: 40 });
+    expect(r.start()).toBe(true);
+    expect(r.start()).toBe(false);
+    expect(r.start()).toBe(false);
+    expect(metrics.overruns.get()).toBe(2);
+    await waitFor("round 1 applied", () => applied.length === 1);
+    expect(r.start()).toBe(true);
+    await waitFor("round 2 applied", () => applied.length === 2);
+    stats.setFaults({ latencyMs: 0 });
+    expect(applied.map(([n]) => n)).toEqual([1, 2]);
+    expect(applied[0][1].intents).toEqual([["p_b", 3]]);
+    expect(applied[0][1].result.events[0]).toMatchObject({ t: "attack", by: "p_b", target: "p_a" });
+    expect(metrics.roundsTotal.get()).toBe(2);
+    const recs = [...journal.read()];
+    expect(recs.map((x) => x.round)).toEqual([1, 2]);
+    for (const rec of recs) expect(await replayRecord(rec)).toMatchObject({ ok: true });
+    journal.close();
+  });
+
+  it("contains a failing round: counted and logged, the next round runs", async () => {
+    const applied: [number, RoundOutcome][] = [];
+    let broken = true;
+    // a non-integer hp makes resolveRound throw: a bug inside the round, not in the process
+    const { r, metrics, lines } = runner(() => [entity("p_a", { hp: broken ? 1.5 : 10 })], applied);
+    expect(r.start()).toBe(true);
+    await waitFor("the failure counted", () => metrics.errors.get("round_failed") === 1);
+    expect(lines.some((l) => l.includes('"round failed"') && l.includes("must be an integer"))).toBe(true);
+    broken = false;
+    await waitFor("runner free again", () => !r.running);
+    expect(r.start()).toBe(true);
+    await waitFor("round 2 applied", () => applied.length === 1);
+    expect(applied[0][0]).toBe(2);
+  });
+
+  it("stop(): a round stuck on a stalled service is halted after the grace and counted as cancelled", async () => {
+    const applied: [number, RoundOutcome][] = [];
+    const { r, metrics } = runner(() => [entity("p_stuck_1"), entity("p_stuck_2")], applied);
+    stats.setFaults({ stall: true });
+    try {
+      expect(r.start()).toBe(true);
+      const t0 = performance.now();
+      await r.stop(20);
+      expect(performance.now() - t0).toBeLessThan(150);
+      expect(r.running).toBe(false);
+      expect(metrics.roundsCancelled.get()).toBe(1);
+      expect(applied).toEqual([]);
+      expect(r.start()).toBe(false); // stopped for good
+    } finally {
+      stats.setFaults({ stall: false });
+    }
+  });
+});
