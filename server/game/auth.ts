@@ -4,7 +4,7 @@
  * to this server's secret until it expires.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { PLAYER_ID_PREFIX } from "../../shared/stats.ts";
+import { isValidStatsId, PLAYER_ID_PREFIX } from "../../shared/stats.ts";
 
 export interface TokenClaims {
   pid: string;
@@ -51,6 +51,10 @@ export function verifyToken(secret: string, token: unknown, nowS: number): Token
   const c = claims as Partial<TokenClaims>;
   if (typeof c !== "object" || c === null || typeof c.pid !== "string" || typeof c.name !== "string" || typeof c.exp !== "number") {
     return { ok: false, reason: "malformed", message: "malformed token payload" };
+  }
+  // a player id must be usable as an entity and stats id, whoever signed it
+  if (!c.pid.startsWith(PLAYER_ID_PREFIX) || !isValidStatsId(c.pid) || c.name.length > 64) {
+    return { ok: false, reason: "malformed", message: "token names no valid player id" };
   }
   if (c.exp <= nowS) return { ok: false, reason: "expired", message: "token expired: get a new one from POST /auth/guest" };
   return { ok: true, claims: { pid: c.pid, name: c.name, exp: c.exp } };

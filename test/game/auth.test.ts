@@ -20,6 +20,9 @@ describe("player tokens", () => {
     const other = signToken("s3cret", { pid: "p_other", name: "Bob", exp: now + 60 });
     const spliced = other.split(".")[0] + "." + token.split(".")[1];
     expect(verifyToken("s3cret", spliced, now)).toMatchObject({ ok: false, reason: "forged" });
+    // signed, but not a player id an entity can have
+    expect(verifyToken("s3cret", signToken("s3cret", { pid: "npc_goblin_1", name: "G", exp: now + 60 }), now)).toMatchObject({ ok: false, reason: "malformed" });
+    expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_bad id!", name: "G", exp: now + 60 }), now)).toMatchObject({ ok: false, reason: "malformed" });
   });
 });
 
