@@ -1,5 +1,5 @@
 import {
-  CALL, Effect, GROUP, JOIN, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL, RACE, TIMEOUT, markResume,
+  CALL, Effect, GROUP, JOIN, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL, RACE, TIMEOUT, markResume, setExecuting,
 } from "./effect.ts";
 import type { Context, TaskOwner } from "./context.ts";
 import { Group } from "./group.ts";
@@ -222,6 +222,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     this.flags |= F_RUNNING;
     for (;;) {
       let r: IteratorResult<Effect, T>;
+      const outer = setExecuting(this);
       try {
         if (mode === NEXT) {
           markResume(this.effect);
@@ -233,11 +234,13 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
           r = typeof iter.return === "function" ? iter.return(undefined) : { done: true, value: undefined as T };
         }
       } catch (error) {
+        setExecuting(outer);
         markResume(null);
         this.flags &= ~F_RUNNING;
         this.bodyFinished(FAILED, error);
         return;
       }
+      setExecuting(outer);
       markResume(null);
       if (r.done === true) {
         this.flags &= ~F_RUNNING;
@@ -354,15 +357,14 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         this.await(promise, P_PROMISE, null);
         return;
       }
-      case SPAWN: {
-        const body = effect.a;
-        const options = effect.b as { name?: string; order?: string } | undefined;
-        if (typeof body !== "function") {
-          this.resume(THROW, misuse(this.name, `spawn() expects a function returning an operation, got ${describeValue(body)}`));
+      case SPAWN: { // only when yielded with a plain `yield`; `yield*` completes in spawnNow()
+        let child: Coroutine<unknown>;
+        try {
+          child = this.spawnNow(effect.a, effect.b);
+        } catch (error) {
+          this.resume(THROW, error);
           return;
         }
-        const child = new Coroutine<unknown>(this, this.ctx, options?.name, options?.order);
-        child.startBody(body);
         this.resume(NEXT, child);
         return;
       }
@@ -520,6 +522,24 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     let root: Coroutine<any> = this;
     while (root.parent !== null) root = root.parent;
     root.failWith(error);
+  }
+
+  /** Starts a child now: called from SPAWN's `next()` while this coroutine's generator runs. */
+  spawnNow(body: unknown, options: unknown): Coroutine<unknown> {
+    if (typeof body !== "function") {
+      throw misuse(this.name, `spawn() expects a function returning an operation, got ${describeValue(body)}`);
+    }
+    const opts = options as { name?: string; order?: string } | undefined;
+    const child = new Coroutine<unknown>(this, this.ctx, opts?.name, opts?.order);
+    child.startBody(body as () => Operation<unknown>);
+    return child;
+  }
+
+  /** The outcome of a settled coroutine, for a join: its value, or its error thrown. */
+  joinNow(): T {
+    if (this.status === COMPLETED) return this.result;
+    if (this.status === FAILED) throw this.result;
+    throw new HaltedError(this.name);
   }
 
   private handleJoin(target: Coroutine<any>): void {
