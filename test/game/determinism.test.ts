@@ -117,12 +117,15 @@ describe("journal and replay", () => {
     calls.find((c) => c.ok)!.value.defense += 5;
     expect((await replayRecord({ ...target, calls })).ok).toBe(false);
 
-    // an intent rewritten: the input replays, but its resolution no longer has the journaled hash
-    const input2 = structuredClone(target.input);
-    const c = input2.combatants.find((x) => x.alive && x.stats)!;
-    c.intent = { seq: 1, action: "defend" };
-    const v = await replayRecord({ ...target, input: input2 });
+    // an intent rewritten (an attack that landed becomes a defend): the input replays, but its
+    // resolution no longer has the journaled hash
+    const landed = recs.find((r) => r.round > 1 && r.input.combatants.some((x) => resolveRound(r.input).events.some((e) => e.t === "attack" && e.by === x.id)))!;
+    const input2 = structuredClone(landed.input);
+    const attacker = resolveRound(landed.input).events.find((e) => e.t === "attack")!.by;
+    input2.combatants.find((x) => x.id === attacker)!.intent = { seq: 1, action: "defend" };
+    const v = await replayRecord({ ...landed, input: input2 });
     expect(v).toMatchObject({ ok: false });
+    expect((v as { divergence: string }).divergence).toMatch(/output hash/);
 
     // the untouched record still replays
     expect(await replayRecord(target)).toMatchObject({ ok: true, hash: target.hash });
