@@ -75,32 +75,35 @@ async function nsPerTask(runner: Runner, n: number): Promise<number> {
   return dt / n;
 }
 
-interface Row { n: number; runs: number; promiseAll: number; runtime: number; runtimeAll: number; effection: number }
+interface Row { n: number; runs: string; promiseAll: number; runtime: number; runtimeAll: number; effection: number }
 
 /** Runs the benchmark and returns the result table (markdown). */
 export async function benchRuntime(options: { sizes?: number[]; runs?: number } = {}): Promise<string> {
   const sizes = options.sizes ?? [1_000, 100_000];
   const rows: Row[] = [];
   for (const n of sizes) {
-    // Effection costs ~50-100 µs per task: fewer runs at large N keep the bench under a minute.
-    const runs = options.runs ?? (n >= 50_000 ? 3 : 7);
+    // Small N is quick and noisy: many samples. Effection costs ~50-100 µs per task, so large N
+    // gets fewer samples to keep the whole bench around a minute.
+    const runs = options.runs ?? (n >= 50_000 ? 5 : 31);
+    const effectionRuns = Math.min(runs, n >= 50_000 ? 3 : 11);
     const samples = { promiseAll: [] as number[], runtime: [] as number[], runtimeAll: [] as number[], effection: [] as number[] };
-    const warm = Math.min(n, 10_000);
-    for (let w = 0; w < 3; w++) {
-      await promiseAll(warm);
-      await runtimeSpawnJoin(warm);
-      await runtimeAll(warm);
-      await effectionSpawnJoin(Math.min(warm, 1_000));
+    for (let w = 0; w < 20; w++) {
+      await promiseAll(1_000);
+      await runtimeSpawnJoin(1_000);
+      await runtimeAll(1_000);
     }
-    // Interleaved so that machine noise hits every contender alike.
+    for (let w = 0; w < 3; w++) await effectionSpawnJoin(1_000);
+    // Promise.all and this runtime are interleaved so that machine noise hits both alike.
+    // Effection runs after them: its garbage (a lot) would otherwise be collected on their clock.
+    // (Forcing a GC between samples is no fix: it deoptimises JS code, not the built-ins.)
     for (let r = 0; r < runs; r++) {
       samples.promiseAll.push(await nsPerTask(promiseAll, n));
       samples.runtime.push(await nsPerTask(runtimeSpawnJoin, n));
       samples.runtimeAll.push(await nsPerTask(runtimeAll, n));
-      samples.effection.push(await nsPerTask(effectionSpawnJoin, n));
     }
+    for (let r = 0; r < effectionRuns; r++) samples.effection.push(await nsPerTask(effectionSpawnJoin, n));
     rows.push({
-      n, runs,
+      n, runs: `${runs}/${effectionRuns}`,
       promiseAll: median(samples.promiseAll),
       runtime: median(samples.runtime),
       runtimeAll: median(samples.runtimeAll),
@@ -111,7 +114,7 @@ export async function benchRuntime(options: { sizes?: number[]; runs?: number } 
   const lines = [
     "Runtime overhead: ns per coroutine (spawn + one call + join), medians",
     "",
-    "| N | runs | Promise.all | runtime spawn+join | runtime all() | Effection 4 | runtime / Promise.all | Effection / runtime |",
+    "| N | runs (Effection) | Promise.all | runtime spawn+join | runtime all() | Effection 4 | runtime / Promise.all | Effection / runtime |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map((r) =>
       `| ${r.n} | ${r.runs} | ${f(r.promiseAll)} | ${f(r.runtime)} | ${f(r.runtimeAll)} | ${f(r.effection)} | ` +
