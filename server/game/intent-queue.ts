@@ -40,8 +40,4 @@ export class IntentQueue {
   drop(entityId: string): void {
     this.pending.delete(entityId);
   }
-
-  get size(): number {
-    return this.pending.size;
-  }
 }

@@ -6,12 +6,10 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Logger {
-  readonly level: LogLevel;
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
-  enabled(level: Exclude<LogLevel, "silent">): boolean;
 }
 
 export function isLogLevel(value: string): value is LogLevel {
@@ -42,8 +40,6 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     write(line + "\n");
   };
   return {
-    level,
-    enabled,
     debug: (msg, fields) => emit("debug", msg, fields),
     info: (msg, fields) => emit("info", msg, fields),
     warn: (msg, fields) => emit("warn", msg, fields),

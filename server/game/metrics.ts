@@ -74,9 +74,6 @@ export class Histogram {
     this.total++;
     for (let i = 0; i < this.boundsMs.length; i++) if (ms <= this.boundsMs[i]) this.counts[i]++;
   }
-  get count(): number {
-    return this.total;
-  }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     this.boundsMs.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b / 1000}"} ${this.counts[i]}`));

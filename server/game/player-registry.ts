@@ -20,8 +20,4 @@ export class PlayerRegistry {
   release(playerId: string, roomId: string): void {
     if (this.roomOf.get(playerId) === roomId) this.roomOf.delete(playerId);
   }
-
-  get size(): number {
-    return this.roomOf.size;
-  }
 }

@@ -88,10 +88,6 @@ export class RoundJournal {
     this.insert.run(rec.room, rec.round, rec.seed, packr.pack(rec.input), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
   }
 
-  rooms(): string[] {
-    return (this.db.prepare("SELECT DISTINCT room FROM rounds ORDER BY room").all() as { room: string }[]).map((r) => r.room);
-  }
-
   count(room?: string): number {
     const row = (room === undefined
       ? this.db.prepare("SELECT COUNT(*) AS n FROM rounds").get()
