@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "../client-sim/report.ts";
@@ -22,9 +22,14 @@ const STATS_TOKEN = "capacity-bench-token";
 
 /** Default steps; the run stops early at the first step that fails. */
 const STEPS = [100, 250, 500, 1000, 2000, 4000];
-const STEP_DURATION_S = 16;
-const STEP_RAMP_S = 5;
+/** seconds measured after the ramp */
+const STEADY_S = 12;
 const SIM_WORKERS = 2;
+
+/** joins are the expensive part: at most ~400 bots start per second */
+function rampOf(bots: number): number {
+  return Math.max(4, Math.ceil(bots / 400));
+}
 
 export interface Proc {
   readonly child: ChildProcess;
@@ -197,6 +202,18 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/** [busy, total] jiffies of the whole machine, from /proc/stat */
+function machineJiffies(): [number, number] {
+  try {
+    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    const idle = cpu[3] + (cpu[4] ?? 0);
+    return [total - idle, total];
+  } catch {
+    return [0, 0];
+  }
+}
+
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -224,56 +241,78 @@ interface Step {
   ccu: number;
   rooms: number;
   serverCpu: number;
+  statsCpu: number;
   botsCpu: number;
+  /** every process on the machine, other people's included: 100 % = all cores busy */
+  machineCpu: number;
   rssMb: number;
   roundsPerS: number;
   p50: number;
   p99: number;
+  p99All: number;
   errors: number;
+  errorKinds: string;
   exit: number | null;
   ok: boolean;
 }
 
 async function runStep(stack: Stack, bots: number): Promise<Step> {
   const gamePid = stack.game.pid;
+  const rampS = rampOf(bots);
+  const durationS = rampS + STEADY_S;
   let simPid = -1;
-  const samples: { game: number; sim: number; at: number }[] = [];
-  const sample = () => samples.push({ game: cpuSeconds(gamePid), sim: treeCpuSeconds(simPid), at: performance.now() });
+  const samples: { game: number; stats: number; sim: number; machine: [number, number]; at: number }[] = [];
+  const sample = () =>
+    samples.push({
+      game: cpuSeconds(gamePid),
+      stats: cpuSeconds(stack.stats.pid),
+      sim: treeCpuSeconds(simPid),
+      machine: machineJiffies(),
+      at: performance.now(),
+    });
   // CPU is measured over the steady part: after the ramp, until just before the bots leave
-  const t1 = setTimeout(sample, (STEP_RAMP_S + 1) * 1000);
-  const t2 = setTimeout(sample, (STEP_DURATION_S - 0.5) * 1000);
+  const t1 = setTimeout(sample, (rampS + 1) * 1000);
+  const t2 = setTimeout(sample, (durationS - 0.5) * 1000);
   let rss = 0;
   const rssTimer = setInterval(() => (rss = Math.max(rss, rssMb(gamePid))), 1000);
   const run = await runSim(
-    ["--url", stack.url, "--bots", String(bots), "--duration", String(STEP_DURATION_S), "--ramp", String(STEP_RAMP_S),
+    ["--url", stack.url, "--bots", String(bots), "--duration", String(durationS), "--ramp", String(rampS),
       "--workers", String(SIM_WORKERS), "--seed", String(bots)],
-    (STEP_DURATION_S + 40) * 1000,
+    (durationS + 40) * 1000,
     (p) => (simPid = p.pid),
   );
   clearTimeout(t1);
   clearTimeout(t2);
   clearInterval(rssTimer);
-  const pct = (key: "game" | "sim") =>
+  const pct = (key: "game" | "stats" | "sim") =>
     samples.length === 2 ? (100 * (samples[1][key] - samples[0][key])) / ((samples[1].at - samples[0].at) / 1000) : NaN;
   const r = run.report;
   if (r === null) {
     process.stderr.write(`capacity: sim at ${bots} bots wrote no report (exit ${run.code}):\n${run.stderr.slice(-2000)}\n`);
   }
   const errors = r ? r.errors.total : NaN;
-  const p99 = r ? r.latency.latency.p99 : NaN;
+  const p99 = r ? r.latency.steady.p99 : NaN;
+  const machine =
+    samples.length === 2
+      ? (100 * (samples[1].machine[0] - samples[0].machine[0])) / Math.max(1, samples[1].machine[1] - samples[0].machine[1])
+      : NaN;
   return {
     bots,
     ccu: r ? r.bots.joined : 0,
     rooms: r ? r.rooms : 0,
     serverCpu: pct("game"),
+    statsCpu: pct("stats"),
     botsCpu: pct("sim"),
+    machineCpu: machine,
     rssMb: rss,
     roundsPerS: r ? r.roundsPerS : 0,
-    p50: r ? r.latency.latency.p50 : NaN,
+    p50: r ? r.latency.steady.p50 : NaN,
     p99,
+    p99All: r ? r.latency.latency.p99 : NaN,
     errors,
+    errorKinds: r ? Object.entries(r.errors.byKind).map(([k, v]) => `${k}=${v}`).join(" ") : "",
     exit: run.code,
-    ok: r !== null && errors === 0 && r.bots.joined === bots && p99 < stack.roundIntervalMs && r.latency.latency.count > 0,
+    ok: r !== null && errors === 0 && r.bots.joined === bots && p99 < stack.roundIntervalMs && r.latency.steady.count > 0,
   };
 }
 
@@ -281,14 +320,18 @@ function formatTable(steps: Step[], roundIntervalMs: number): string {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
   const best = steps.filter((s) => s.ok).reduce((m, s) => Math.max(m, s.ccu), 0);
   return [
-    `Game server: 1 process, default tick rate, round interval ${roundIntervalMs} ms. Bots: client-sim --workers ${SIM_WORKERS} (scenario aggressive), ` +
-      `beside the server on the same machine; ${STEP_DURATION_S} s per step (${STEP_RAMP_S} s ramp); CPU over the steady part (100 % = one core).`,
+    `One game server process at the default tick rate (round interval ${roundIntervalMs} ms), one stats service process, ` +
+      `bots from client-sim --workers ${SIM_WORKERS} (scenario aggressive: acts 20-40 % into each round) on the same ${cpus().length}-core machine. ` +
+      `Each step: ramp (bots/400 s, at least 4 s), then ${STEADY_S} s measured. CPU % over the measured part, 100 % = one core; ` +
+      `"machine" is all cores of the machine, other work included (100 % = saturated). Latency: intent -> round result, ` +
+      `intents sent after the ramp; "p99 all" includes the ramp.`,
     "",
-    "| bots | CCU | rooms | server CPU % | server RSS MB | bots CPU % | rounds/s | p50 ms | p99 ms | errors | held |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
+    "| bots | CCU | rooms | server CPU % | server RSS MB | stats CPU % | bots CPU % | machine % | rounds/s | p50 ms | p99 ms | p99 all ms | errors | held |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
     ...steps.map(
       (s) =>
-        `| ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.serverCpu)} | ${f(s.rssMb)} | ${f(s.botsCpu)} | ${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.errors)} | ${s.ok ? "yes" : "no"} |`,
+        `| ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.serverCpu)} | ${f(s.rssMb)} | ${f(s.statsCpu)} | ${f(s.botsCpu)} | ${f(s.machineCpu)} | ` +
+        `${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.p99All, 1)} | ${f(s.errors)} | ${s.ok ? "yes" : "no"} |`,
     ),
     "",
     `Highest CCU with p99 intent -> result < one round interval (${roundIntervalMs} ms) and zero errors: **${best}**.`,
@@ -304,7 +347,7 @@ export async function benchCapacity(): Promise<string> {
       const step = await runStep(stack, bots);
       steps.push(step);
       process.stderr.write(
-        `capacity: ${bots} bots: CCU ${step.ccu}, p99 ${step.p99.toFixed(1)} ms, errors ${step.errors}, server CPU ${step.serverCpu.toFixed(0)} %\n`,
+        `capacity: ${bots} bots: CCU ${step.ccu}, p99 ${step.p99.toFixed(1)} ms (all ${step.p99All.toFixed(1)}), machine CPU ${step.machineCpu.toFixed(0)} %, errors ${step.errors} ${step.errorKinds}, server CPU ${step.serverCpu.toFixed(0)} %\n`,
       );
       if (!step.ok) break;
     }

@@ -22,6 +22,8 @@ export interface BotConfig {
   rooms: RoomPlan;
   metrics: Metrics;
   log: Log;
+  /** epoch ms when the ramp is over: intents sent from then on also count as steady state */
+  steadyAt: number;
 }
 
 /** a pending intent older than this many rounds will never be resolved */
@@ -77,8 +79,8 @@ export class Bot implements BotApi {
   /** the next WebSocket open belongs to a join (not an SDK reconnect): time it */
   private awaitingOpen = false;
   private seq = 0;
-  /** seq -> [sent at (performance.now), round current when sent] */
-  private readonly pending = new Map<number, [number, number]>();
+  /** seq -> [sent at (performance.now), round current when sent, sent in the steady state] */
+  private readonly pending = new Map<number, [number, number, boolean]>();
   private lastRound = -1;
   private lastRoundAt = 0;
   /** true once a round was seen since (re)joining: the first one only sets the clock */
@@ -144,7 +146,7 @@ export class Bot implements BotApi {
     if (!this.inRoom || this.room === null || !this.alive) return;
     const seq = ++this.seq;
     const msg: Intent = action === "attack" ? { seq, action, target: target ?? "" } : { seq, action };
-    this.pending.set(seq, [performance.now(), this.lastRound]);
+    this.pending.set(seq, [performance.now(), this.lastRound, Date.now() >= this.cfg.steadyAt]);
     this.cfg.metrics.count("intentsSent");
     this.room.send(Msg.intent, msg);
   }
@@ -410,6 +412,7 @@ export class Bot implements BotApi {
       const sent = this.pending.get(seq);
       if (sent !== undefined) {
         metrics.record("latency", now - sent[0]);
+        if (sent[2]) metrics.record("steady", now - sent[0]);
         metrics.count("intentsResolved");
         if (!this.gotResult) {
           this.gotResult = true;

@@ -48,7 +48,8 @@ export async function runFleet(
     const at = plan.startAt + (index / plan.totalBots) * plan.rampS * 1000;
     starters.push(
       setTimeout(() => {
-        const bot = new Bot({ index, httpUrl: plan.httpUrl, wsUrl: plan.url, seed: plan.seed, scenario, rooms, metrics, log });
+        const bot = new Bot({ index, httpUrl: plan.httpUrl, wsUrl: plan.url, seed: plan.seed, scenario, rooms, metrics, log,
+          steadyAt: plan.startAt + plan.rampS * 1000 });
         bots.push(bot);
         bot.start();
       }, Math.max(0, at - Date.now())),

@@ -30,8 +30,11 @@ export const COUNTERS = [
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 
-/** intent -> result latency, guest auth, WebSocket open, joined, and client-seen round interval */
-export const HISTOGRAMS = ["latency", "auth", "connect", "join", "interval"] as const;
+/**
+ * intent -> result latency (whole run, and only intents sent after the ramp: the steady state),
+ * guest auth, WebSocket open, joined, and the round interval as clients see it
+ */
+export const HISTOGRAMS = ["latency", "steady", "auth", "connect", "join", "interval"] as const;
 export type HistogramName = (typeof HISTOGRAMS)[number];
 
 export interface MetricsSnapshot {

@@ -71,6 +71,7 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
 
 const LABELS: Record<HistogramName, string> = {
   latency: "intent -> result",
+  steady: "  after the ramp",
   auth: "guest auth",
   connect: "connect (ws open)",
   join: "join (seat + ws)",

@@ -22,7 +22,7 @@ function emptySnapshot(): MetricsSnapshot {
     counters: {} as MetricsSnapshot["counters"],
     errors: {},
     expected: {},
-    histograms: { latency: "", auth: "", connect: "", join: "", interval: "" },
+    histograms: { latency: "", steady: "", auth: "", connect: "", join: "", interval: "" },
     window: "",
     rounds: {},
   };
