@@ -30,7 +30,7 @@ export interface RoundPlan {
 }
 
 export interface RoundSources {
-  /** fetch fresh stats; `deadlineMs` is what is left of the round's budget */
+  /** fetch fresh stats within the round deadline (every fetch of a round starts at once) */
   fetch(id: string, signal: AbortSignal, deadlineMs: number): Promise<PlayerStats>;
   /** stats to fall back on when the fetch failed or was late */
   lastKnownGood(id: string): PlayerStats | undefined;
