@@ -29,26 +29,27 @@ interface Option {
   env: string;
   kind: "int" | "string" | "level";
   min?: number;
+  max?: number;
   help: string;
 }
 
 export const OPTIONS: readonly Option[] = [
-  { key: "port", env: "PORT", kind: "int", min: 0, help: "game server port (0 = random)" },
+  { key: "port", env: "PORT", kind: "int", min: 0, max: 65535, help: "game server port (0 = random)" },
   { key: "host", env: "HOST", kind: "string", help: "interface to listen on" },
   { key: "statsUrl", env: "STATS_URL", kind: "string", help: "stats service (ws://…/rpc or http://…)" },
   { key: "statsToken", env: "STATS_TOKEN", kind: "string", help: "service token for the stats service" },
   { key: "authSecret", env: "AUTH_SECRET", kind: "string", help: "HMAC secret of player tokens (unset: random per process)" },
-  { key: "authTtlS", env: "AUTH_TTL_S", kind: "int", min: 1, help: "player token lifetime, seconds" },
+  { key: "authTtlS", env: "AUTH_TTL_S", kind: "int", min: 1, max: 365 * 86400, help: "player token lifetime, seconds" },
   { key: "journalPath", env: "JOURNAL_PATH", kind: "string", help: "round journal, SQLite file or :memory:" },
-  { key: "tickHz", env: "TICK_HZ", kind: "int", min: 1, help: "scheduler ticks per second" },
-  { key: "roundTicks", env: "ROUND_TICKS", kind: "int", min: 1, help: "ticks between combat rounds" },
-  { key: "roundDeadlineMs", env: "ROUND_DEADLINE_MS", kind: "int", min: 1, help: "bound on a round's stats join" },
-  { key: "maxPlayers", env: "MAX_PLAYERS", kind: "int", min: 1, help: "human players per arena" },
-  { key: "npcs", env: "NPCS", kind: "int", min: 0, help: "NPCs per arena" },
-  { key: "reconnectGraceS", env: "RECONNECT_GRACE_S", kind: "int", min: 0, help: "seconds a dropped player may reconnect" },
-  { key: "maxMessagesPerSecond", env: "MAX_MESSAGES_PER_SECOND", kind: "int", min: 1, help: "per client; above it the client is dropped" },
+  { key: "tickHz", env: "TICK_HZ", kind: "int", min: 1, max: 1000, help: "scheduler ticks per second" },
+  { key: "roundTicks", env: "ROUND_TICKS", kind: "int", min: 1, max: 100_000, help: "ticks between combat rounds" },
+  { key: "roundDeadlineMs", env: "ROUND_DEADLINE_MS", kind: "int", min: 1, max: 600_000, help: "bound on a round's stats join" },
+  { key: "maxPlayers", env: "MAX_PLAYERS", kind: "int", min: 1, max: 10_000, help: "human players per arena" },
+  { key: "npcs", env: "NPCS", kind: "int", min: 0, max: 1000, help: "NPCs per arena" },
+  { key: "reconnectGraceS", env: "RECONNECT_GRACE_S", kind: "int", min: 0, max: 86_400, help: "seconds a dropped player may reconnect" },
+  { key: "maxMessagesPerSecond", env: "MAX_MESSAGES_PER_SECOND", kind: "int", min: 1, max: 1_000_000, help: "per client; above it the client is dropped" },
   { key: "logLevel", env: "LOG_LEVEL", kind: "level", help: "debug | info | warn | error | silent" },
-  { key: "summaryEveryS", env: "SUMMARY_EVERY_S", kind: "int", min: 0, help: "seconds between info summaries (0 = off)" },
+  { key: "summaryEveryS", env: "SUMMARY_EVERY_S", kind: "int", min: 0, max: 86_400, help: "seconds between info summaries (0 = off)" },
 ];
 
 export const DEFAULT_CONFIG: GameConfig = {
@@ -90,8 +91,10 @@ function parseValue(o: Option, raw: string, source: string): string | number {
     return raw;
   }
   const n = Number(raw);
-  if (raw.trim() === "" || !Number.isInteger(n) || n < (o.min ?? 0)) {
-    throw new Error(`${source}: expected an integer >= ${o.min ?? 0}, got ${JSON.stringify(raw)}`);
+  const min = o.min ?? 0;
+  const max = o.max ?? Number.MAX_SAFE_INTEGER;
+  if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${source}: expected an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
   }
   return n;
 }

@@ -37,6 +37,7 @@ describe("configuration", () => {
     expect(loadConfig(["--help"], {})).toBeNull();
     expect(() => loadConfig([], { TICK_HZ: "fast" })).toThrow(/TICK_HZ/);
     expect(() => loadConfig(["--nope", "1"], {})).toThrow(/--nope/);
+    expect(() => loadConfig(["--round-deadline-ms", "99999999999"], {})).toThrow(/--round-deadline-ms: expected an integer in \[1, 600000\]/);
   });
 });
 
