@@ -26,10 +26,12 @@ const STEPS = [100, 250, 500, 1000, 2000, 4000];
 const STEADY_S = 12;
 const SIM_WORKERS = 2;
 
-/** joins are the expensive part: at most ~400 bots start per second */
+/** joins are the expensive part (auth + matchmaking + handshake): at most 200 bots start per second */
 function rampOf(bots: number): number {
-  return Math.max(4, Math.ceil(bots / 400));
+  return Math.max(4, Math.ceil(bots / 200));
 }
+/** lets the previous step's rooms dispose before the next one starts */
+const SETTLE_MS = 2_000;
 
 export interface Proc {
   readonly child: ChildProcess;
@@ -322,7 +324,7 @@ function formatTable(steps: Step[], roundIntervalMs: number): string {
   return [
     `One game server process at the default tick rate (round interval ${roundIntervalMs} ms), one stats service process, ` +
       `bots from client-sim --workers ${SIM_WORKERS} (scenario aggressive: acts 20-40 % into each round) on the same ${cpus().length}-core machine. ` +
-      `Each step: ramp (bots/400 s, at least 4 s), then ${STEADY_S} s measured. CPU % over the measured part, 100 % = one core; ` +
+      `Each step: ramp (bots/200 s, at least 4 s), then ${STEADY_S} s measured. CPU % over the measured part, 100 % = one core; ` +
       `"machine" is all cores of the machine, other work included (100 % = saturated). Latency: intent -> round result, ` +
       `intents sent after the ramp; "p99 all" includes the ramp.`,
     "",
@@ -350,6 +352,7 @@ export async function benchCapacity(): Promise<string> {
         `capacity: ${bots} bots: CCU ${step.ccu}, p99 ${step.p99.toFixed(1)} ms (all ${step.p99All.toFixed(1)}), machine CPU ${step.machineCpu.toFixed(0)} %, errors ${step.errors} ${step.errorKinds}, server CPU ${step.serverCpu.toFixed(0)} %\n`,
       );
       if (!step.ok) break;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     }
   } finally {
     await stack.close();

@@ -55,6 +55,8 @@ function botSeed(seed: number, index: number): number {
 
 function errorKind(err: unknown): string {
   const e = err as { code?: unknown; cause?: { code?: unknown }; name?: string; message?: string };
+  // DOMExceptions (fetch aborted by its timeout) carry legacy numeric codes: the name says more
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") return e.name;
   if (typeof e?.cause?.code === "string") return e.cause.code;
   if (typeof e?.code === "number" || typeof e?.code === "string") return String(e.code);
   return e?.name ?? "unknown";

@@ -93,6 +93,10 @@ export function helpText(): string {
     ...rows,
     `  ${"--help".padEnd(34)}this text`,
     "",
+    "Latency is in milliseconds: intent -> result runs from sending an intent to receiving the",
+    "`round` message that lists it; connect (WebSocket open) and join (joined) run from the",
+    "joinOrCreate call, so both include the matchmaking request; guest auth is POST /auth/guest.",
+    "",
     "Exit codes: 0 ok, 1 error rate above --max-error-rate or server unreachable, 2 bad usage, 3 hard stop.",
     "",
   ].join("\n");

@@ -74,7 +74,7 @@ const LABELS: Record<HistogramName, string> = {
   steady: "  after the ramp",
   auth: "guest auth",
   connect: "connect (ws open)",
-  join: "join (seat + ws)",
+  join: "join (joined)",
   interval: "round interval",
 };
 
