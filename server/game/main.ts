@@ -34,7 +34,13 @@ process.on("unhandledRejection", (err) => {
   log.error("unhandled rejection", { escaped, ...errorFields(err) });
 });
 
-const server = await startGameServer({ ...config, log });
+let server: Awaited<ReturnType<typeof startGameServer>>;
+try {
+  server = await startGameServer({ ...config, log });
+} catch (err) {
+  log.error("game failed to start", { port: config.port, host: config.host, ...errorFields(err) });
+  process.exit(1);
+}
 log.info("game listening", {
   port: server.port,
   host: config.host,

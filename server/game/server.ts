@@ -110,14 +110,24 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   server.router = createRouter({ healthz, metricsRoute, guest });
   server.define(ROOM_NAME, arenaRoomClass(deps));
 
+  const httpServer = transport.server!;
   try {
-    await server.listen(config.port, config.host);
+    // Colyseus subscribes to the HTTP server's 'error' only once listening: a busy port would
+    // leave listen() pending forever. Fail fast instead.
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      server.listen(config.port, config.host).then(() => {
+        httpServer.off("error", reject);
+        resolve();
+      }, reject);
+    });
   } catch (err) {
+    httpServer.close();
+    await server.gracefullyShutdown(false).catch(() => {});
     journal.close();
     await statsClient.close();
     throw err;
   }
-  const httpServer = transport.server!;
   const port = (httpServer.address() as AddressInfo).port;
 
   const summary = config.summaryEveryS > 0

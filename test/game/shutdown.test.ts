@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
 import { spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { RoundJournal } from "../../server/game/round-journal.ts";
 import { replayJournal } from "../../server/game/replay-cli.ts";
@@ -15,12 +17,23 @@ afterAll(async () => {
 });
 
 describe("server/game/main.ts as a real process", () => {
-  it("prints its flags with --help", () => {
+  it("prints its flags with --help; refuses bad values and a busy port with exit codes", async () => {
     const r = spawnSync(process.execPath, [repoFile("server/game/main.ts"), "--help"], { encoding: "utf8" });
     expect(r.status).toBe(0);
     for (const v of ["PORT", "STATS_URL", "AUTH_SECRET", "JOURNAL_PATH", "TICK_HZ", "ROUND_TICKS", "ROUND_DEADLINE_MS", "MAX_PLAYERS"]) {
       expect(r.stdout).toContain(v);
     }
+    // a busy port is a clear startup error, not a process hanging in listen()
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((resolve) => blocker.once("listening", resolve));
+    const busy = spawnSync(process.execPath, [repoFile("server/game/main.ts")], {
+      encoding: "utf8",
+      timeout: 15_000,
+      env: { ...process.env, PORT: String((blocker.address() as AddressInfo).port), JOURNAL_PATH: ":memory:" },
+    });
+    blocker.close();
+    expect(busy.status).toBe(1);
+    expect(busy.stdout).toMatch(/"msg":"game failed to start".*EADDRINUSE/);
     const bad = spawnSync(process.execPath, [repoFile("server/game/main.ts"), "--tick-hz", "zero"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--tick-hz/);
