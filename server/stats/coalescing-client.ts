@@ -171,7 +171,7 @@ export class CoalescingClient implements StatsClient, CallSink {
     if (this.closed) return;
     this.closed = true;
     for (const call of [...this.inflight.values()]) this.settle(call, new StatsError("unavailable", "stats client closed"));
-    for (const call of this.queue) this.settle(call, new StatsError("unavailable", "stats client closed"));
+    for (const call of this.queue) if (!call.done) this.settle(call, new StatsError("unavailable", "stats client closed"));
     this.queue = [];
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -191,6 +191,8 @@ export class CoalescingClient implements StatsClient, CallSink {
     if (result instanceof StatsError) {
       for (const w of waiters) this.finishWaiter(w), this.count(result), w.reject(result);
     } else {
+      // one object is shared by every waiter of the call and by the last-known-good cache
+      Object.freeze(result);
       this.lkg.set(call.id, result);
       this.tally.ok += waiters.length;
       for (const w of waiters) this.finishWaiter(w), w.resolve(result);

@@ -90,7 +90,7 @@ describe.each([
     setTimeout(() => ac.abort(), 20);
     const t0 = performance.now();
     expect(await codeOf(aborted)).toBe("aborted");
-    expect(performance.now() - t0).toBeLessThan(120);
+    expect(performance.now() - t0).toBeLessThan(150); // the answer would take 200 ms
     expect(c.counters()).toMatchObject({ inFlight: 1, cancelledCalls: 0 });
     expect(await other).toEqual(deriveStats("p_cancel"));
     expect(await codeOf(c.get("p_cancel", { signal: AbortSignal.abort() }))).toBe("aborted");

@@ -95,7 +95,7 @@ describe("stats service process", () => {
       first.child.kill("SIGKILL");
       const results = await Promise.all(inFlight);
       expect(results.map((r) => r.code)).toEqual(Array(50).fill("unavailable"));
-      expect(performance.now() - killedAt).toBeLessThan(200); // well before the 300 ms answer or the 5 s deadline
+      expect(performance.now() - killedAt).toBeLessThan(1000); // far from the 5 s deadline: failed on the drop, not timed out
       expect((await httpInFlight).code).toBe("unavailable");
 
       // during the outage: fail fast, never hang
