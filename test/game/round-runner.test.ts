@@ -7,6 +7,8 @@ import { GameMetrics } from "../../server/game/metrics.ts";
 import { createLogger } from "../../server/game/log.ts";
 import type { PlannedEntity, RoundOutcome } from "../../server/game/combat-round.ts";
 import { replayRecord } from "../../server/game/replay.ts";
+import { combatRound, JOIN_BACKSTOP_MS, roundTaskName } from "../../server/game/combat-round.ts";
+import { Journal, run } from "../../server/runtime/index.ts";
 import { startStats, STATS_TOKEN, waitFor } from "./helpers.ts";
 
 describe("RoundRunner against the real stats service", () => {
@@ -97,6 +99,30 @@ describe("RoundRunner against the real stats service", () => {
       expect(metrics.roundsCancelled.get()).toBe(1);
       expect(applied).toEqual([]);
       expect(r.start()).toBe(false); // stopped for good
+    } finally {
+      stats.setFaults({ stall: false });
+    }
+  });
+
+  it("a join cut by the runtime's backstop timeout (a fetch ignoring its deadline) is journaled and replays", async () => {
+    stats.setFaults({ stall: true });
+    try {
+      const calls = new Journal();
+      const plan = { roomSeed: 5, round: 1, deadlineMs: 40, entities: [entity("p_late_1"), entity("p_late_2", { intent: { seq: 1, action: "attack" as const, target: "p_late_1" } })] };
+      const outcome = await run(
+        () => combatRound(plan, {
+          // no deadline passed on: only the runtime's timeout can end this join
+          fetch: (id, signal) => client.get(id, { signal, deadlineMs: 5_000 }),
+          lastKnownGood: (id) => client.lastKnownGood(id),
+          now: () => performance.now(),
+        }),
+        { name: roundTaskName("r", 1), journal: calls },
+      );
+      expect(outcome.failures.map((f) => f.reason)).toEqual(["deadline", "deadline"]);
+      expect(outcome.absent).toEqual(["p_late_1", "p_late_2"]);
+      expect(outcome.joinMs).toBeLessThan(40 + JOIN_BACKSTOP_MS + 500);
+      const rec = { room: "r", round: 1, seed: outcome.result.seed, input: outcome.input, calls: structuredClone(calls.entries), hash: outcome.result.hash, joinMs: outcome.joinMs, deadlineMs: 40 };
+      expect(await replayRecord(rec)).toMatchObject({ ok: true, hash: outcome.result.hash });
     } finally {
       stats.setFaults({ stall: false });
     }
