@@ -185,6 +185,15 @@ describe("RPC client specifics", () => {
     expect(await p).toBe("unavailable");
     expect(await codeOf(c.get("p_close"))).toBe("unavailable");
   });
+
+  it("last-known-good keeps the newest lkgSize ids", async () => {
+    const c = client(svc.rpcUrl, { lkgSize: 2 });
+    for (const id of ["p_lkg_1", "p_lkg_2", "p_lkg_3"]) await c.get(id);
+    expect(c.lastKnownGood("p_lkg_1")).toBeUndefined();
+    expect(c.lastKnownGood("p_lkg_2")).toEqual(deriveStats("p_lkg_2"));
+    expect(c.lastKnownGood("p_lkg_3")).toEqual(deriveStats("p_lkg_3"));
+    expect(Object.isFrozen(c.lastKnownGood("p_lkg_3"))).toBe(true);
+  });
 });
 
 describe("HTTP client specifics", () => {

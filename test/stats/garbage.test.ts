@@ -1,5 +1,6 @@
 // Bad input on the RPC port: every bad frame gets a clear error (or the connection is closed with
 // a reason), the service keeps serving other connections, and nothing stored changes.
+import { connect } from "node:net";
 import { Packr } from "msgpackr";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,6 +151,18 @@ describe("bad frames", () => {
     c.ws.send(Buffer.alloc(600 * 1024, 0x90));
     expect((await c.closed).code).toBe(1009);
     expect(await bystander.get("npc_troll_1")).toEqual(deriveStats("npc_troll_1"));
+  });
+
+  it("garbage bytes on the HTTP port get a 400 and close; the port keeps serving", async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect(svc.port, "127.0.0.1", () => sock.write("\x00\xffNOT HTTP AT ALL\r\n\r\n"));
+      let text = "";
+      sock.on("data", (d) => (text += d.toString("latin1")));
+      sock.on("close", () => resolve(text));
+      sock.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(`${svc.httpUrl}/healthz`)).status).toBe(200);
   });
 
   it("nothing stored was changed by any of it", async () => {
