@@ -3,6 +3,7 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSim, startStack, type Stack } from "../../bench/capacity.ts";
+import { decodeHistogram } from "../../client-sim/histogram.ts";
 
 /** short rounds (200 ms) keep the runs quick */
 const GAME_ENV = { TICK_HZ: "20", ROUND_TICKS: "4" };
@@ -79,6 +80,10 @@ describe("client-sim against a real game server", () => {
     expect(lat.p50).toBeLessThanOrEqual(lat.p99);
     expect(lat.p99).toBeLessThanOrEqual(lat.max);
     expect(lat.p99).toBeLessThan(3 * stack.roundIntervalMs);
+    // the JSON carries the merged histogram itself, not just its summary
+    const h = decodeHistogram(r.histograms.latency);
+    expect(h.totalCount).toBe(lat.count);
+    expect(h.maxValue / 1000).toBeCloseTo(lat.max, 0);
     // bots see rounds at the server's pace
     expect(r.latency.interval.p50).toBeGreaterThan(0.5 * stack.roundIntervalMs);
     expect(r.latency.interval.p50).toBeLessThan(1.5 * stack.roundIntervalMs);
