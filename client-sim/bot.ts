@@ -289,8 +289,9 @@ export class Bot implements BotApi {
     room.onMessage(Msg.round, (msg: RoundMessage) => this.onRound(room, msg));
     room.onMessage(Msg.error, (err: ErrorMessage) => this.onServerError(err));
     room.onMessage("*", (type: string | number) => metrics.error(`message:${String(type)}`, true));
-    room.onError((code: number, message?: string) => {
-      metrics.error(`room_error:${code}`);
+    room.onError((code: number | undefined, message?: string) => {
+      // a WebSocket-level error has no Colyseus code
+      metrics.error(`room_error:${code ?? "ws"}`);
       this.cfg.log("room_error", { bot: this.cfg.index, code, message });
     });
     room.onDrop((code: number) => {

@@ -70,7 +70,14 @@ async function run(opts: SimOptions): Promise<number> {
   const elapsedS = (Date.now() - startAt) / 1000;
   const report = buildReport(opts, mergeSnapshots(finals), elapsedS);
   process.stdout.write(formatReport(report));
-  if (opts.json !== null) writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
+  if (opts.json !== null) {
+    try {
+      writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
+    } catch (err) {
+      process.stderr.write(`client-sim: cannot write the --json report: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   return report.ok ? 0 : 1;
 }
 
