@@ -1,12 +1,17 @@
 /**
  * The game server: Colyseus (`@colyseus/core` Server + `@colyseus/ws-transport`) with the
  * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
- * GET /healthz, GET /metrics, POST /auth/guest.
+ * GET /healthz, GET /metrics, POST /auth/guest; and GET / serves a browser client to play in.
  *
  * Colyseus' matchmaker is process-global: one game server per process at a time (tests start
  * and close them one after another).
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, createRouter, createEndpoint } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
@@ -66,6 +71,34 @@ function colyseusLogger(log: Logger, metrics: GameMetrics) {
       limited("warn", "colyseus error", args);
     },
   };
+}
+
+/** The browser client (GET /) and the SDK's browser bundle it loads, read once per process. */
+const playFiles: Record<string, { body: Buffer; type: string }> = {
+  "/": { body: readFileSync(fileURLToPath(new URL("./public/index.html", import.meta.url))), type: "text/html; charset=utf-8" },
+  "/colyseus.js": {
+    body: readFileSync(join(dirname(createRequire(import.meta.url).resolve("@colyseus/sdk/package.json")), "dist", "colyseus.js")),
+    type: "text/javascript; charset=utf-8",
+  },
+};
+
+/**
+ * Serves the play page ahead of Colyseus' router: the router's response writer (better-call's
+ * setResponse) never ends a body larger than the socket's high-water mark, and the SDK bundle
+ * is 220 kB. Everything else still goes to Colyseus' own listeners.
+ */
+function servePlayPage(httpServer: HttpServer): void {
+  const colyseus = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  httpServer.removeAllListeners("request");
+  httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const file = req.method === "GET" ? playFiles[(req.url ?? "/").split("?")[0]] : undefined;
+    if (!file) {
+      for (const listener of colyseus) listener.call(httpServer, req, res);
+      return;
+    }
+    res.writeHead(200, { "content-type": file.type, "content-length": file.body.length });
+    res.end(file.body);
+  });
 }
 
 export async function startGameServer(opts: GameServerOptions = {}): Promise<GameServer> {
@@ -129,6 +162,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     throw err;
   }
   const port = (httpServer.address() as AddressInfo).port;
+  servePlayPage(httpServer);
 
   const summary = config.summaryEveryS > 0
     ? setInterval(() => {
