@@ -83,6 +83,17 @@ describe("bad input gets a TypeError naming the coroutine", () => {
     await expect(task).rejects.toThrow(/^coroutine "selfish": a coroutine cannot join itself$/);
   });
 
+  it("iterating a task or an effect other than with yield* fails instead of looping forever", async () => {
+    const task = run(() => sleep(5), { name: "t" });
+    expect(() => [...task]).toThrow(/join was iterated outside a coroutine/);
+    expect(() => Array.from(call("x", async () => 1))).toThrow(/call\("x"\) was iterated outside a coroutine/);
+    const inside = run(function* () {
+      return Array.from(task as Iterable<unknown>).length; // e.g. a pretty-printer walking the task
+    }, { name: "walker" });
+    expectTypeError(inside.error, /^coroutine "walker": join was iterated again before the runtime resumed it/);
+    await task;
+  });
+
   it("run() and Scope with bad arguments throw synchronously", () => {
     expect(() => run("nope" as never, { name: "boot" })).toThrow(/coroutine "boot": run\(\) expects a function/);
     expect(() => run(function* () {}, { replay: true })).toThrow(/needs a journal/);

@@ -38,6 +38,7 @@ export function markResume(effect: Effect | null): void {
  * effects then cost no generator round trip.
  */
 export interface Executing {
+  readonly name: string;
   spawnNow(body: unknown, options: unknown): unknown;
 }
 /** A task joined by a JOIN effect. `joinNow` returns its value or throws its error once settled. */
@@ -59,6 +60,8 @@ export class Effect<T = unknown> implements Iterator<Effect, T, any> {
   a: any;
   b: any;
   c: any;
+  /** The coroutine this effect was last yielded by and not yet resumed (detects misuse). */
+  private waiting: Executing | null = null;
 
   constructor(kind: number, a: unknown, b: unknown, c: unknown) {
     this.kind = kind;
@@ -74,24 +77,37 @@ export class Effect<T = unknown> implements Iterator<Effect, T, any> {
   next(value?: any): IteratorResult<Effect, T> {
     if (resuming === this) {
       resuming = null;
+      this.waiting = null;
       return { done: true, value };
     }
-    if (this.kind === SPAWN) {
-      if (executing !== null) return { done: true, value: executing.spawnNow(this.a, this.b) as T };
-    } else if (this.kind === JOIN) {
+    const by = executing;
+    // Iterated by something other than `yield*` in a coroutine (spread, Array.from, a deep-equal
+    // or pretty-printer walking a Task): fail loudly rather than yield this effect forever.
+    if (by === null) {
+      throw new TypeError(`${describeEffect(this)} was iterated outside a coroutine: consume effects and tasks with yield* inside run(), or await a task`);
+    }
+    if (this.waiting === by) {
+      this.waiting = null;
+      throw new TypeError(`coroutine "${by.name}": ${describeEffect(this)} was iterated again before the runtime resumed it: consume effects and tasks only with yield*`);
+    }
+    if (this.kind === SPAWN) return { done: true, value: by.spawnNow(this.a, this.b) as T };
+    if (this.kind === JOIN) {
       const target = this.a as Joinable;
       if (target.status !== 0) return { done: true, value: target.joinNow() as T };
     }
+    this.waiting = by;
     return { done: false, value: this };
   }
 
   throw(error: unknown): IteratorResult<Effect, T> {
     resuming = null;
+    this.waiting = null;
     throw error;
   }
 
   return(value?: any): IteratorResult<Effect, T> {
     resuming = null;
+    this.waiting = null;
     return { done: true, value };
   }
 }
