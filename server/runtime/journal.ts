@@ -43,6 +43,7 @@ export class Journal {
   /** The first divergence found while replaying, if any. */
   divergence: NonDeterminismError | null = null;
   private index: Map<string, JournalEntry> | null = null;
+  private used: Set<JournalEntry> | null = null;
 
   constructor(entries: JournalEntry[] = []) {
     this.entries = entries;
@@ -70,6 +71,23 @@ export class Journal {
   /** The entry of `coroutine` at `step`, or undefined. */
   lookup(coroutine: string, step: number): JournalEntry | undefined {
     return this.indexed().get(key(coroutine, step));
+  }
+
+  /** Like lookup, and marks the entry as replayed (see `unconsumed`). Used by the runtime. */
+  consume(coroutine: string, step: number): JournalEntry | undefined {
+    const entry = this.lookup(coroutine, step);
+    if (entry !== undefined) (this.used ??= new Set()).add(entry);
+    return entry;
+  }
+
+  /**
+   * Entries a replay never asked for. After a replay that finished without a divergence, a
+   * non-empty list means the replayed code made fewer calls than the recorded one did, which is
+   * non-determinism too (the runtime cannot tell when a run is "done" with a shared journal).
+   */
+  unconsumed(): JournalEntry[] {
+    const used = this.used;
+    return used === null ? [...this.entries] : this.entries.filter((e) => !used.has(e));
   }
 
   /** Appends an entry; false when that (coroutine, step) is already recorded. */

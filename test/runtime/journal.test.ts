@@ -58,6 +58,7 @@ describe("Journal record / replay", () => {
     expect(ioCount).toBe(0);
     expect(replayed).toEqual(recorded);
     expect(copy.divergence).toBeNull();
+    expect(copy.unconsumed()).toEqual([]);
   });
 
   it("detects a different call at a step, names coroutine and step, and the coroutine cannot swallow it", async () => {
@@ -92,6 +93,18 @@ describe("Journal record / replay", () => {
       return yield* call("b", noIo);
     }, { name: "r", journal: Journal.from(journal.entries), replay: true });
     await expect(task).rejects.toThrow('non-determinism in coroutine "r" at step 1: it called "b" but the journal has no entry there');
+  });
+
+  it("lists entries a replay never asked for (the replayed code made fewer calls)", async () => {
+    const journal = new Journal();
+    await run(function* () {
+      yield* call("a", async () => 1);
+      yield* call("b", async () => 2);
+    }, { name: "r", journal });
+    const copy = Journal.from(journal.entries);
+    await run(function* () { yield* call("a", noIo); }, { name: "r", journal: copy, replay: true });
+    expect(copy.divergence).toBeNull();
+    expect(copy.unconsumed()).toMatchObject([{ coroutine: "r", step: 1, call: "b" }]);
   });
 
   it("records a call cut off by a timeout as halted, and replay reproduces the timeout path", async () => {

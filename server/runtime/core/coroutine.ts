@@ -458,7 +458,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     const step = this.step++;
     const coroutine = this.name;
     if (this.ctx.replay) {
-      const entry = journal.lookup(coroutine, step);
+      const entry = journal.consume(coroutine, step);
       if (entry === undefined || entry.call !== name) {
         this.diverge(journal, new NonDeterminismError(coroutine, step, name, entry === undefined ? null : entry.call));
       } else if (entry.ok) {
