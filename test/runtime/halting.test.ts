@@ -93,7 +93,7 @@ describe("halting", () => {
     });
     expect(value).toBe("done");
     expect(log).toEqual(["child finally"]);
-    expect(activeCount("Timeout")).toBe(timersBefore);
+    expect(activeCount("Timeout")).toBeLessThanOrEqual(timersBefore);
   });
 
   it("joining a halted task throws HaltedError", async () => {

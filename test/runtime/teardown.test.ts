@@ -38,7 +38,7 @@ describe("nothing is left pending after teardown", () => {
 
     await Promise.all([...scopes.map((s) => s.halt()), root.halt()]);
 
-    expect(activeCount("Timeout")).toBe(timers);
+    expect(activeCount("Timeout")).toBeLessThanOrEqual(timers);
     expect(ticks.waiting).toBe(0);
     expect(signals.every((s) => s.aborted && getEventListeners(s, "abort").length === 0)).toBe(true);
     expect(scopes.every((s) => s.size === 0)).toBe(true);
@@ -52,6 +52,6 @@ describe("nothing is left pending after teardown", () => {
       yield* race([sleep(60_000), sleep(1)]);
       yield* spawn(() => sleep(60_000)); // halted when main returns
     });
-    expect(activeCount("Timeout")).toBe(timers);
+    expect(activeCount("Timeout")).toBeLessThanOrEqual(timers);
   });
 });

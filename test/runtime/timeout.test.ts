@@ -32,7 +32,7 @@ describe("timeout", () => {
       return yield* timeout(10_000, call("quick", () => delay(5, 42)));
     });
     expect(value).toBe(42);
-    expect(activeCount("Timeout")).toBe(timers);
+    expect(activeCount("Timeout")).toBeLessThanOrEqual(timers);
   });
 
   it("passes through the operation's own error", async () => {
