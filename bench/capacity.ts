@@ -21,7 +21,7 @@ const CLK_TCK = 100;
 const STATS_TOKEN = "capacity-bench-token";
 
 /** Default steps; the run stops early at the first step that fails. */
-const STEPS = [100, 250, 500, 1000, 2000, 4000];
+const STEPS = [100, 250, 500, 1000, 2000, 3000, 4000, 5000];
 /** seconds measured after the ramp */
 const STEADY_S = 12;
 const SIM_WORKERS = 2;
@@ -307,7 +307,7 @@ async function runStep(stack: Stack, bots: number): Promise<Step> {
     botsCpu: pct("sim"),
     machineCpu: machine,
     rssMb: rss,
-    roundsPerS: r ? r.roundsPerS : 0,
+    roundsPerS: r ? r.roundsPerSSteady : 0,
     p50: r ? r.latency.steady.p50 : NaN,
     p99,
     p99All: r ? r.latency.latency.p99 : NaN,

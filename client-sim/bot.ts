@@ -378,7 +378,7 @@ export class Bot implements BotApi {
       this.gotRound = true;
       metrics.count("botsWithRounds");
     }
-    metrics.roundSeen(room.roomId, msg.round);
+    metrics.roundSeen(room.roomId, msg.round, Date.now() >= this.cfg.steadyAt);
     if (this.lastRound >= 0) {
       if (msg.round === this.lastRound + 1) {
         const dt = now - this.lastRoundAt;

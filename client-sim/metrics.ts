@@ -49,8 +49,8 @@ export interface MetricsSnapshot {
   histograms: Record<HistogramName, string>;
   /** intent -> result latencies recorded since the previous snapshot */
   window: string;
-  /** room id -> distinct rounds seen in it */
-  rounds: Record<string, number>;
+  /** room id -> [distinct rounds seen in it, of which after the ramp] */
+  rounds: Record<string, [number, number]>;
 }
 
 export class Metrics {
@@ -61,7 +61,7 @@ export class Metrics {
   private readonly histograms = Object.fromEntries(HISTOGRAMS.map((h) => [h, newHistogram()])) as Record<HistogramName, Histogram>;
   private window = newHistogram();
   private readonly lastRound = new Map<string, number>();
-  private readonly rounds = new Map<string, number>();
+  private readonly rounds = new Map<string, [number, number]>();
 
   count(name: CounterName, n = 1): void {
     this.counters[name] += n;
@@ -78,11 +78,14 @@ export class Metrics {
   }
 
   /** Counts a round once per room however many local bots receive it. */
-  roundSeen(roomId: string, round: number): void {
+  roundSeen(roomId: string, round: number, steady: boolean): void {
     const last = this.lastRound.get(roomId);
     if (last !== undefined && round <= last) return;
     this.lastRound.set(roomId, round);
-    this.rounds.set(roomId, (this.rounds.get(roomId) ?? 0) + 1);
+    let counts = this.rounds.get(roomId);
+    if (counts === undefined) this.rounds.set(roomId, (counts = [0, 0]));
+    counts[0]++;
+    if (steady) counts[1]++;
   }
 
   snapshot(final: boolean): MetricsSnapshot {
@@ -109,6 +112,8 @@ export interface MergedMetrics {
   rooms: number;
   /** sum over rooms of distinct rounds (a room seen by two processes counts its rounds once) */
   rounds: number;
+  /** the same, after the ramp */
+  roundsSteady: number;
 }
 
 function addInto(into: Record<string, number>, from: Record<string, number>): void {
@@ -119,21 +124,28 @@ export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MergedMetrics
   const counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<CounterName, number>;
   const errors: Record<string, number> = {};
   const expected: Record<string, number> = {};
-  const rounds = new Map<string, number>();
+  const rounds = new Map<string, [number, number]>();
   let connected = 0;
   for (const s of snaps) {
     connected += s.connected;
     addInto(counters, s.counters);
     addInto(errors, s.errors);
     addInto(expected, s.expected);
-    for (const [room, n] of Object.entries(s.rounds)) rounds.set(room, Math.max(rounds.get(room) ?? 0, n));
+    for (const [room, [n, steady]] of Object.entries(s.rounds)) {
+      const seen = rounds.get(room) ?? [0, 0];
+      rounds.set(room, [Math.max(seen[0], n), Math.max(seen[1], steady)]);
+    }
   }
   let totalRounds = 0;
-  for (const n of rounds.values()) totalRounds += n;
+  let steadyRounds = 0;
+  for (const [n, steady] of rounds.values()) {
+    totalRounds += n;
+    steadyRounds += steady;
+  }
   const histograms = Object.fromEntries(
     HISTOGRAMS.map((h) => [h, mergeEncoded(snaps.map((s) => s.histograms[h]))]),
   ) as Record<HistogramName, Histogram>;
-  return { connected, counters, errors, expected, histograms, rooms: rounds.size, rounds: totalRounds };
+  return { connected, counters, errors, expected, histograms, rooms: rounds.size, rounds: totalRounds, roundsSteady: steadyRounds };
 }
 
 export function sumValues(r: Record<string, number>): number {

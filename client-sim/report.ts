@@ -22,6 +22,8 @@ export interface Report {
   rooms: number;
   rounds: number;
   roundsPerS: number;
+  /** rounds per second after the ramp, when every room exists */
+  roundsPerSSteady: number;
   intents: { sent: number; resolved: number; superseded: number; lost: number };
   /** milliseconds */
   latency: Record<HistogramName, LatencySummary>;
@@ -53,6 +55,7 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
     rooms: m.rooms,
     rounds: m.rounds,
     roundsPerS: m.rounds / Math.max(1e-9, elapsedS),
+    roundsPerSSteady: m.roundsSteady / Math.max(1e-9, elapsedS - opts.rampS),
     intents: { sent: c.intentsSent, resolved: c.intentsResolved, superseded: c.intentsSuperseded, lost: c.intentsLost },
     latency: Object.fromEntries(HISTOGRAMS.map((h) => [h, summarize(m.histograms[h])])) as Record<HistogramName, LatencySummary>,
     traffic: {
@@ -95,7 +98,7 @@ export function formatReport(r: Report): string {
     `target ${cfg.url}   elapsed ${r.elapsedS.toFixed(1)}s`,
     "",
     `bots      joined ${r.bots.joined}/${r.bots.target}  got rounds ${r.bots.withRounds}  got results ${r.bots.withResults}  rejoins ${r.bots.rejoins}  sdk reconnects ${r.bots.reconnects}  drops ${r.bots.drops}  left ${r.bots.left}`,
-    `rounds    rooms ${r.rooms}  rounds ${r.rounds}  rounds/s ${r.roundsPerS.toFixed(1)}`,
+    `rounds    rooms ${r.rooms}  rounds ${r.rounds}  rounds/s ${r.roundsPerS.toFixed(1)} (after the ramp ${r.roundsPerSSteady.toFixed(1)})`,
     `intents   sent ${r.intents.sent}  resolved ${r.intents.resolved}  superseded ${r.intents.superseded}  lost ${r.intents.lost}`,
     `traffic   ${r.traffic.messages} messages (${r.traffic.messagesPerS.toFixed(0)}/s)  ${bytes(r.traffic.bytes)} (${bytes(r.traffic.bytesPerS)}/s)`,
     "",

@@ -73,6 +73,9 @@ describe("client-sim against a real game server", () => {
     expect(r.bots.withResults).toBe(bots);
     expect(r.bots.left).toBe(bots);
     expect(r.rounds).toBeGreaterThan(0);
+    // every room keeps resolving rounds at (roughly) the server's pace
+    expect(r.roundsPerSSteady).toBeGreaterThan((0.5 * r.rooms * 1000) / stack.roundIntervalMs);
+    expect(r.roundsPerSSteady).toBeLessThan((1.2 * r.rooms * 1000) / stack.roundIntervalMs);
     expect(r.intents.resolved).toBeGreaterThan(bots);
     const lat = r.latency.latency;
     expect(lat.count).toBe(r.intents.resolved);

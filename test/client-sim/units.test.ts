@@ -88,8 +88,8 @@ describe("metrics", () => {
   it("counts a room's rounds once per process and once across processes", () => {
     const a = new Metrics();
     const b = new Metrics();
-    for (const m of [a, b]) for (let r = 1; r <= 10; r++) { m.roundSeen("roomX", r); m.roundSeen("roomX", r); }
-    b.roundSeen("roomY", 1);
+    for (const m of [a, b]) for (let r = 1; r <= 10; r++) { m.roundSeen("roomX", r, r > 4); m.roundSeen("roomX", r, r > 4); }
+    b.roundSeen("roomY", 1, true);
     a.count("intentsSent", 3);
     b.count("intentsSent", 4);
     a.error("server:bad_intent");
@@ -100,6 +100,7 @@ describe("metrics", () => {
     const m = mergeSnapshots([a.snapshot(true), b.snapshot(true)]);
     expect(m.rooms).toBe(2);
     expect(m.rounds).toBe(11);
+    expect(m.roundsSteady).toBe(7);
     expect(m.counters.intentsSent).toBe(7);
     expect(m.errors).toEqual({ "server:bad_intent": 2 });
     expect(m.expected).toEqual({ "server:bad_intent": 1 });
