@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { all, allSettled, call, race, run, sleep, spawn, suspend, timeout } from "../../server/runtime/index.ts";
-import type { Operation } from "../../server/runtime/index.ts";
+import type { Operation, Task } from "../../server/runtime/index.ts";
 import { activeCount, delay } from "./helpers.ts";
 
 /** mulberry32: a tiny seeded PRNG so every generated tree is reproducible from its seed. */
@@ -76,5 +76,57 @@ describe("random trees (seeded)", () => {
       if (c.finished !== c.started) expect.fail(`seed ${seed}: ${c.started} started, ${c.finished} finished, ${root.state} ${String(root.error)}`);
       expect(activeCount("Timeout"), `seed ${seed}`).toBeLessThanOrEqual(timers);
     }
+  });
+});
+
+describe("long synchronous chains", () => {
+  it("a chain of 50 000 joins settles without overflowing the stack", async () => {
+    const result = await run(function* () {
+      let prev: Task<number> = yield* spawn(() => call("start", () => delay(5, 0)));
+      for (let i = 0; i < 50_000; i++) {
+        const p = prev;
+        prev = yield* spawn(function* () { return (yield* p) + 1; });
+      }
+      return yield* prev;
+    });
+    expect(result).toBe(50_000);
+  });
+
+  it("recursion 20 000 spawns deep runs and halts cleanly", async () => {
+    let finallies = 0;
+    function* nest(n: number): Operation<number> {
+      try {
+        if (n === 0) return yield* suspend();
+        const child = yield* spawn(() => nest(n - 1));
+        return yield* child;
+      } finally {
+        finallies++;
+      }
+    }
+    const task = run(() => nest(20_000));
+    await delay(5, 0);
+    await task.halt();
+    expect(finallies).toBe(20_001);
+  });
+
+  it("a 20 000 deep tree whose bodies all returned closes without overflowing", async () => {
+    let finallies = 0;
+    function* leave(n: number): Operation<void> {
+      try {
+        if (n === 0) {
+          yield* suspend();
+          return;
+        }
+        yield* spawn(() => leave(n - 1));
+        yield* suspend();
+      } finally {
+        finallies++;
+      }
+    }
+    const task = run(() => leave(20_000));
+    await delay(5, 0);
+    await task.halt();
+    expect(task.state).toBe("halted");
+    expect(finallies).toBe(20_001);
   });
 });

@@ -42,6 +42,15 @@ const P_TICK = 4;
 const P_JOIN = 5;
 export const P_GROUP = 6;
 const P_FOREVER = 7;
+const P_DEFERRED = 8; // a resume postponed to a microtask (see MAX_DEPTH)
+
+/**
+ * Resuming is synchronous, so a coroutine finishing can resume the one joining it, which can
+ * finish and resume the next...: a chain of 100 000 joins would overflow the stack. Past this
+ * many nested steps a resume is postponed to a microtask instead (like an await would be).
+ */
+const MAX_DEPTH = 100;
+let depth = 0;
 
 // What to do once all children have settled.
 const C_NONE = 0;
@@ -211,12 +220,21 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       this.bodyFinished(FAILED, error);
       return;
     }
-    this.drive(NEXT, undefined);
+    this.resume(NEXT, undefined);
   }
 
   // ---- the trampoline -----------------------------------------------------------------------
 
   private drive(mode: number, value: unknown): void {
+    depth++;
+    try {
+      this.loop(mode, value);
+    } finally {
+      depth--;
+    }
+  }
+
+  private loop(mode: number, value: unknown): void {
     const iter = this.iter;
     if (iter === null) return;
     this.flags |= F_RUNNING;
@@ -282,6 +300,11 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       this.flags |= F_HAS_NEXT;
       this.nextMode = mode;
       this.nextValue = value;
+      return;
+    }
+    if (depth >= MAX_DEPTH) {
+      const seq = this.suspend(P_DEFERRED, null);
+      queueMicrotask(() => this.wake(seq, mode, value));
       return;
     }
     this.drive(mode, value);
@@ -587,7 +610,25 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     // On the stack: the drive loop starts the halt at the next suspension point.
     // Body done: already closing its children.
     if ((flags & (F_RUNNING | F_BODY_DONE)) !== 0) return;
-    this.startHalt();
+    // Halting recurses into children: bound the depth like resume() does.
+    if (depth >= MAX_DEPTH) {
+      queueMicrotask(() => {
+        if (this.status === RUNNING && (this.flags & (F_RUNNING | F_BODY_DONE | F_HALT_STARTED)) === 0) this.nest(C_RETURN);
+      });
+      return;
+    }
+    this.nest(C_RETURN);
+  }
+
+  /** Starts the halt (C_RETURN) or the closing continuation (C_SETTLE) one level deeper. */
+  private nest(then: number): void {
+    depth++;
+    try {
+      if (then === C_RETURN) this.startHalt();
+      else this.afterClose(C_SETTLE);
+    } finally {
+      depth--;
+    }
   }
 
   /** Halt and fail with `error` whatever the body does (used for replay divergence). */
@@ -709,7 +750,11 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     if (parent !== null && parent.firstChild === null && parent.extra !== null && parent.extra.closing !== C_NONE) {
       const then = parent.extra.closing;
       parent.extra.closing = C_NONE;
-      parent.afterClose(then);
+      // C_RETURN resumes the parent (depth-bounded in resume); C_SETTLE settles it, which can
+      // climb a deep tree, so it is bounded here.
+      if (then === C_RETURN) parent.afterClose(C_RETURN);
+      else if (depth >= MAX_DEPTH) queueMicrotask(() => parent.nest(C_SETTLE));
+      else parent.nest(C_SETTLE);
     }
     if (x === null) return;
     if (x.owner !== null) x.owner.taskSettled(this);
