@@ -84,7 +84,7 @@ export async function benchRuntime(options: { sizes?: number[]; runs?: number } 
   for (const n of sizes) {
     // Small N is quick and noisy: many samples. Effection costs ~50-100 µs per task, so large N
     // gets fewer samples to keep the whole bench around a minute.
-    const runs = options.runs ?? (n >= 50_000 ? 5 : 31);
+    const runs = options.runs ?? (n >= 50_000 ? 11 : 31);
     const effectionRuns = Math.min(runs, n >= 50_000 ? 3 : 11);
     const samples = { promiseAll: [] as number[], runtime: [] as number[], runtimeAll: [] as number[], effection: [] as number[] };
     for (let w = 0; w < 20; w++) {
