@@ -52,6 +52,8 @@ export async function replayRecord(rec: JournalRecord): Promise<ReplayVerdict> {
     const d = calls.divergence ?? err;
     return fail(d instanceof NonDeterminismError || d instanceof Error ? d.message : String(d));
   }
+  const [skipped] = calls.unconsumed();
+  if (skipped) return fail(`the replay never made journaled call "${skipped.call}" (${skipped.coroutine}, step ${skipped.step})`);
   const inputDiff = firstDifference(outcome.input, rec.input, "input");
   if (inputDiff) return fail(inputDiff);
   if (outcome.result.seed !== rec.seed) return fail(`seed: journaled ${rec.seed}, replayed ${outcome.result.seed}`);

@@ -127,6 +127,13 @@ describe("journal and replay", () => {
     expect(v).toMatchObject({ ok: false });
     expect((v as { divergence: string }).divergence).toMatch(/output hash/);
 
+    // a call the recorded round made and the replayed one does not
+    const extra = structuredClone(target.calls) as { coroutine: string; call: string }[];
+    extra.push({ ...extra[0], coroutine: `${extra[0].coroutine}.ghost`, call: "stats:npc_ghost" });
+    const missed = await replayRecord({ ...target, calls: extra as typeof target.calls });
+    expect(missed).toMatchObject({ ok: false });
+    expect((missed as { divergence: string }).divergence).toMatch(/never made journaled call "stats:npc_ghost"/);
+
     // the untouched record still replays
     expect(await replayRecord(target)).toMatchObject({ ok: true, hash: target.hash });
   });
