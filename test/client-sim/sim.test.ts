@@ -1,5 +1,6 @@
 // client-sim as a real process against a real game server and a real stats service (each its
 // own process, random loopback ports), plus its command-line failure modes.
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSim, startStack, type Stack } from "../../bench/capacity.ts";
@@ -130,6 +131,27 @@ describe("client-sim against a real game server", () => {
     const r = expectSaneRun(run, 12);
     expect(r.bots.drops).toBeGreaterThan(0);
     expect(r.bots.reconnects + r.bots.rejoins).toBe(r.bots.drops);
+  }, 60_000);
+
+  it("a worker process that dies is reported as an error; the other worker's bots still count", async () => {
+    let killed = "";
+    const run = await runSim(
+      ["--url", stack.url, "--bots", "10", "--duration", "4", "--ramp", "0.5", "--workers", "2"],
+      40_000,
+      (sim) => {
+        setTimeout(() => {
+          const children = readFileSync(`/proc/${sim.pid}/task/${sim.pid}/children`, "utf8").trim().split(/\s+/);
+          killed = children[0];
+          process.kill(Number(killed), "SIGKILL");
+        }, 2_000);
+      },
+    );
+    expect(killed).not.toBe("");
+    expect(run.code).toBe(1);
+    const r = run.report!;
+    expect(r.errors.byKind["worker:SIGKILL"]).toBe(1);
+    // the surviving worker's half of the bots joined and left normally
+    expect(r.bots.left).toBe(5);
   }, 60_000);
 
   it("exits 1 when the error rate passes --max-error-rate", async () => {
