@@ -273,13 +273,16 @@ export class Bot implements BotApi {
   }
 
   private onJoined(room: ArenaRoom): void {
-    const { metrics, scenario } = this.cfg;
+    const { metrics } = this.cfg;
     this.room = room;
     this.inRoom = true;
     this.retries = 0;
     this.warm = false;
     this.lastRound = -1;
     this.selfDropped = false;
+    // a new session: intents queued in the old one will never be listed in this room's rounds
+    metrics.count("intentsAbandoned", this.pending.size);
+    this.pending.clear();
     metrics.connected++;
     metrics.count(this.joinedBefore ? "rejoins" : "joins");
     this.joinedBefore = true;

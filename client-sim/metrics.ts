@@ -21,6 +21,8 @@ export const COUNTERS = [
   "intentsResolved",
   "intentsSuperseded",
   "intentsLost",
+  /** pending when their session ended (the bot took a new seat): neither resolved nor lost */
+  "intentsAbandoned",
   "garbageSent",
   "roundsReceived",
   "roundsMissed",

@@ -24,7 +24,7 @@ export interface Report {
   roundsPerS: number;
   /** rounds per second after the ramp, when every room exists */
   roundsPerSSteady: number;
-  intents: { sent: number; resolved: number; superseded: number; lost: number };
+  intents: { sent: number; resolved: number; superseded: number; lost: number; abandoned: number };
   /** milliseconds */
   latency: Record<HistogramName, LatencySummary>;
   traffic: { messages: number; bytes: number; messagesPerS: number; bytesPerS: number; sdkLogLines: number };
@@ -56,7 +56,13 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
     rounds: m.rounds,
     roundsPerS: m.rounds / Math.max(1e-9, elapsedS),
     roundsPerSSteady: m.roundsSteady / Math.max(1e-9, elapsedS - opts.rampS),
-    intents: { sent: c.intentsSent, resolved: c.intentsResolved, superseded: c.intentsSuperseded, lost: c.intentsLost },
+    intents: {
+      sent: c.intentsSent,
+      resolved: c.intentsResolved,
+      superseded: c.intentsSuperseded,
+      lost: c.intentsLost,
+      abandoned: c.intentsAbandoned,
+    },
     latency: Object.fromEntries(HISTOGRAMS.map((h) => [h, summarize(m.histograms[h])])) as Record<HistogramName, LatencySummary>,
     traffic: {
       messages: c.messages,
@@ -99,7 +105,7 @@ export function formatReport(r: Report): string {
     "",
     `bots      joined ${r.bots.joined}/${r.bots.target}  got rounds ${r.bots.withRounds}  got results ${r.bots.withResults}  rejoins ${r.bots.rejoins}  sdk reconnects ${r.bots.reconnects}  drops ${r.bots.drops}  left ${r.bots.left}`,
     `rounds    rooms ${r.rooms}  rounds ${r.rounds}  rounds/s ${r.roundsPerS.toFixed(1)} (after the ramp ${r.roundsPerSSteady.toFixed(1)})`,
-    `intents   sent ${r.intents.sent}  resolved ${r.intents.resolved}  superseded ${r.intents.superseded}  lost ${r.intents.lost}`,
+    `intents   sent ${r.intents.sent}  resolved ${r.intents.resolved}  superseded ${r.intents.superseded}  lost ${r.intents.lost}  abandoned ${r.intents.abandoned}`,
     `traffic   ${r.traffic.messages} messages (${r.traffic.messagesPerS.toFixed(0)}/s)  ${bytes(r.traffic.bytes)} (${bytes(r.traffic.bytesPerS)}/s)`,
     "",
     `${"ms".padEnd(20)}${"count".padStart(9)}${"p50".padStart(9)}${"p90".padStart(9)}${"p99".padStart(9)}${"max".padStart(9)}${"mean".padStart(9)}${"stddev".padStart(9)}`,
