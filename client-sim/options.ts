@@ -97,7 +97,8 @@ export function helpText(): string {
     "`round` message that lists it; connect (WebSocket open) and join (joined) run from the",
     "joinOrCreate call, so both include the matchmaking request; guest auth is POST /auth/guest.",
     "",
-    "Exit codes: 0 ok, 1 error rate above --max-error-rate or server unreachable, 2 bad usage, 3 hard stop.",
+    "Exit codes: 0 ok, 1 error rate above --max-error-rate, a worker process lost or server unreachable,",
+    "2 bad usage, 3 hard stop.",
     "",
   ].join("\n");
 }

@@ -31,7 +31,7 @@ export interface Report {
   errors: { total: number; rate: number; byKind: Record<string, number> };
   /** provoked by the scenario on purpose: not part of the rate */
   expected: { total: number; byKind: Record<string, number> };
-  /** error rate within --max-error-rate */
+  /** error rate within --max-error-rate and every worker process finished */
   ok: boolean;
   /** HdrHistogram compressed base64, microseconds */
   histograms: Record<HistogramName, string>;
@@ -73,7 +73,8 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
     },
     errors: { total: errorsTotal, rate, byKind: m.errors },
     expected: { total: sumValues(m.expected), byKind: m.expected },
-    ok: rate <= maxErrorRate,
+    // a lost worker process lost its share of the measurements: whatever the rate, the run failed
+    ok: rate <= maxErrorRate && !Object.keys(m.errors).some((k) => k.startsWith("worker:")),
     histograms: Object.fromEntries(HISTOGRAMS.map((h) => [h, encodeHistogram(m.histograms[h])])) as Record<HistogramName, string>,
   };
 }
