@@ -78,6 +78,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** State most coroutines never need (scope ownership, closing, promises): allocated on demand. */
 class Extra {
+  order: string | null = null;
+  nextChildIndex = 0;
+  step = 0; // journal step: the number of journaled calls made
   owner: TaskOwner | null = null;
   closing = C_NONE;
   finalStatus = RUNNING;
@@ -100,18 +103,19 @@ const F_HALT_REQUESTED = 2;
 const F_HALT_STARTED = 4;
 const F_BODY_DONE = 8;
 const F_HAS_NEXT = 16; // a result arrived while running; drive() continues with it
+const MODE_SHIFT = 5; // ...with this mode (NEXT, THROW or RETURN) in bits 5-6, the value in `result`
+const F_MODE = 3 << MODE_SHIFT;
 
 export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   /** Spawn sequence: global creation order, the tie-break of tick ordering. */
   readonly id: number;
   readonly parent: Coroutine<any> | null;
   readonly ctx: Context;
-  readonly order: string;
   private label: string | undefined;
   readonly childIndex: number;
-  nextChildIndex = 0;
 
   status = RUNNING;
+  /** The outcome once settled; while running, the value a pending resume continues with. */
   result: any = undefined;
   private iter: Iterator<Effect, T, any> | null = null;
   private effect: Effect | null = null;
@@ -125,11 +129,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   private pending = P_NONE;
   private pendingRef: any = null;
   private seq = 0;
-  private nextMode = NEXT;
-  private nextValue: unknown = undefined;
 
   group: Group | null = null;
-  private step = 0;
   private joiner: Coroutine<any> | null = null;
   private extra: Extra | null = null;
 
@@ -138,17 +139,31 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     this.parent = parent;
     this.ctx = ctx;
     this.label = label;
+    // The order key is inherited (see the getter) unless given: stored only when it differs.
+    if (order !== undefined && (parent === null ? order !== label : order !== parent.order)) this.x().order = order;
     if (parent !== null) {
-      this.order = order ?? parent.order;
-      this.childIndex = parent.nextChildIndex++;
+      this.childIndex = parent.x().nextChildIndex++;
       const head = parent.firstChild;
       this.nextSibling = head;
       if (head !== null) head.prevSibling = this;
       parent.firstChild = this;
     } else {
       this.childIndex = 0;
-      this.order = order ?? label ?? "";
     }
+  }
+
+  /** Order key for tick scheduling: given at creation, else the parent's (a root's: its name). */
+  get order(): string {
+    for (let c: Coroutine<any> = this; ; c = c.parent as Coroutine<any>) {
+      const own = c.extra === null ? null : c.extra.order;
+      if (own !== null) return own;
+      if (c.parent === null) return c.label ?? "";
+    }
+  }
+
+  /** Index the next child gets (children of a group are told apart by it). */
+  get nextChildIndex(): number {
+    return this.extra === null ? 0 : this.extra.nextChildIndex;
   }
 
   private x(): Extra {
@@ -259,13 +274,15 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         return;
       }
       setExecuting(outer);
+      // Read before markResume(null) clears the shared iterator result (see effect.ts).
+      const finished = r.done === true;
+      const effect = r.value as Effect;
       markResume(null);
-      if (r.done === true) {
+      if (finished) {
         this.flags &= ~F_RUNNING;
-        this.bodyFinished(COMPLETED, r.value);
+        this.bodyFinished(COMPLETED, effect);
         return;
       }
-      const effect = r.value;
       this.effect = effect;
       if (effect instanceof Effect) this.handle(effect);
       else this.resume(THROW, misuse(this.name, `yielded ${describeValue(effect)}, which is not an effect (use yield*, and until() or call() for promises)`));
@@ -279,27 +296,25 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         const error = crashes.shift();
         if (crashes.length === 0) this.extra.crashes = null;
         this.cancelPending();
-        this.flags |= F_HAS_NEXT;
-        this.nextMode = THROW;
-        this.nextValue = error;
+        this.flags = (this.flags & ~F_MODE) | F_HAS_NEXT | (THROW << MODE_SHIFT);
+        this.result = error;
       }
       if ((this.flags & F_HAS_NEXT) === 0) {
         this.flags &= ~F_RUNNING;
         return;
       }
+      mode = (this.flags & F_MODE) >> MODE_SHIFT;
       this.flags &= ~F_HAS_NEXT;
-      mode = this.nextMode;
-      value = this.nextValue;
-      this.nextValue = undefined;
+      value = this.result;
+      this.result = undefined;
     }
   }
 
   /** Continue with a result; deferred to the drive loop when the coroutine is on the stack. */
   resume(mode: number, value: unknown): void {
     if ((this.flags & F_RUNNING) !== 0) {
-      this.flags |= F_HAS_NEXT;
-      this.nextMode = mode;
-      this.nextValue = value;
+      this.flags = (this.flags & ~F_MODE) | F_HAS_NEXT | (mode << MODE_SHIFT);
+      this.result = value;
       return;
     }
     if (depth >= MAX_DEPTH) {
@@ -478,7 +493,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   }
 
   private journaledCall(journal: Journal, name: string, fn: Function): void {
-    const step = this.step++;
+    const step = this.x().step++;
     const coroutine = this.name;
     if (this.ctx.replay) {
       const entry = journal.consume(coroutine, step);
@@ -556,6 +571,15 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     const child = new Coroutine<unknown>(this, this.ctx, opts?.name, opts?.order);
     child.startBody(body as () => Operation<unknown>);
     return child;
+  }
+
+  /** The children of `group` that have not settled, newest first (the order they are halted in). */
+  liveChildren(group: Group): Coroutine<any>[] {
+    const children: Coroutine<any>[] = [];
+    for (let c: Coroutine<any> | null = this.firstChild; c !== null; c = c.nextSibling) {
+      if (c.group === group) children.push(c);
+    }
+    return children;
   }
 
   /** The outcome of a settled coroutine, for a join: its value, or its error thrown. */

@@ -9,13 +9,15 @@ import type { Operation } from "../operation.ts";
  * parent halts them), marked with their index; their failures go to the group, never straight
  * to the parent. Once the outcome is decided, the children still running are halted and the
  * parent resumes only after all of them have settled (their finally blocks have run).
+ *
+ * The group keeps no list of its children: the live ones are found in the parent's child list
+ * (settled children leave it), so a settled child is garbage as soon as its result is stored.
  */
 export class Group {
   private readonly parent: Coroutine<any>;
   private readonly kind: number;
-  private readonly ops: readonly Operation<unknown>[];
+  private ops: readonly Operation<unknown>[] | null;
   private readonly ms: number;
-  private readonly children: Coroutine<unknown>[] = [];
   private readonly results: unknown[];
   private remaining: number;
   private seq = 0;
@@ -39,7 +41,8 @@ export class Group {
 
   start(): void {
     const parent = this.parent;
-    const ops = this.ops;
+    const ops = this.ops as readonly Operation<unknown>[];
+    this.ops = null; // the caller holds the array; children own their operations from here
     this.seq = parent.suspend(P_GROUP, this);
     this.base = parent.nextChildIndex;
     if (ops.length === 0) {
@@ -49,7 +52,6 @@ export class Group {
     for (let i = 0; i < ops.length && !this.done; i++) {
       const child = new Coroutine<unknown>(parent, parent.ctx, undefined, undefined);
       child.group = this;
-      this.children.push(child);
       child.startOp(ops[i]);
     }
     if (this.kind === TIMEOUT && !this.done) this.timer = setTimeout(() => this.timedOut(), this.ms);
@@ -88,8 +90,8 @@ export class Group {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const children = this.children;
-    for (let i = children.length - 1; i >= 0; i--) children[i].requestHalt();
+    const children = this.parent.liveChildren(this);
+    for (let i = 0; i < children.length; i++) children[i].requestHalt();
   }
 
   private timedOut(): void {
@@ -107,8 +109,8 @@ export class Group {
     }
     // The extra 1 keeps a child that settles synchronously inside requestHalt from resuming early.
     this.closing = 1;
-    const children = this.children;
-    for (let i = children.length - 1; i >= 0; i--) {
+    const children = this.parent.liveChildren(this);
+    for (let i = 0; i < children.length; i++) {
       const child = children[i];
       if (child.status === RUNNING) {
         this.closing++;
