@@ -44,6 +44,9 @@ const NPC_KINDS = ["goblin", "wolf", "orc", "rat", "troll"].filter((k) => Object
 /** An intent frame is ~60 bytes; anything near this is not a well-behaved client. */
 export const MAX_PAYLOAD_BYTES = 1024;
 
+/** Ticks one late interval may run to catch up with the wall clock (one round at the defaults). */
+const MAX_CATCH_UP_TICKS = 10;
+
 export class ArenaRoom extends Room<{ state: ArenaState }> {
   /** set by the per-server subclass (see arenaRoomClass) */
   declare deps: ArenaDeps;
@@ -51,6 +54,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private roomSeed = 0;
   private ticks = new TickScheduler();
   private tickCount = 0;
+  /** performance.now() at which tick 0 was due: game time follows the wall clock from here */
+  private clockStart = 0;
   private readonly intents = new IntentQueue();
   private readonly scopes = new Map<string, Scope>();
   private runner!: RoundRunner;
@@ -97,7 +102,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.onMessage("*", (client, type) => {
       this.refuse(client, { code: "unknown_type", message: `unknown message type ${JSON.stringify(String(type)).slice(0, 40)}` });
     });
-    this.setSimulationInterval(() => this.tick(), 1000 / config.tickHz);
+    this.clockStart = performance.now();
+    this.setSimulationInterval(() => this.catchUp(), 1000 / config.tickHz);
     this.deps.rooms.add(this);
     log.debug("arena created", { room: this.roomId, seed: this.roomSeed, npcs: config.npcs });
   }
@@ -244,6 +250,22 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   };
 
   // --- rounds ------------------------------------------------------------------------------
+
+  /**
+   * Fixed timestep against the wall clock: a late interval (a busy event loop) runs the ticks it
+   * missed, so rounds keep their period instead of stretching with the load. Beyond
+   * MAX_CATCH_UP_TICKS the backlog is dropped and counted, not replayed in a burst.
+   */
+  private catchUp(): void {
+    const periodMs = 1000 / this.deps.config.tickHz;
+    let due = Math.floor((performance.now() - this.clockStart) / periodMs) - this.tickCount;
+    if (due > MAX_CATCH_UP_TICKS) {
+      this.deps.metrics.ticksDropped.inc(undefined, due - MAX_CATCH_UP_TICKS);
+      this.clockStart += (due - MAX_CATCH_UP_TICKS) * periodMs;
+      due = MAX_CATCH_UP_TICKS;
+    }
+    for (let i = 0; i < due; i++) this.tick();
+  }
 
   private tick(): void {
     this.ticks.tick();

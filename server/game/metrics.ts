@@ -96,6 +96,7 @@ export interface MetricsSources {
 export class GameMetrics {
   readonly roundsTotal = new Counter("skirmish_rounds_total", "Combat rounds resolved");
   readonly roundsCancelled = new Counter("skirmish_rounds_cancelled_total", "Combat rounds cancelled (shutdown, room disposed, internal error)");
+  readonly ticksDropped = new Counter("skirmish_ticks_dropped_total", "Ticks skipped because the event loop fell more than a round behind");
   readonly overruns = new Counter("skirmish_round_overruns_total", "Round slots skipped because the previous round was still running");
   readonly roundDuration = new Histogram("skirmish_round_duration_seconds", "Round spawn to broadcast", DURATION_BUCKETS_MS);
   readonly joinWait = new Histogram("skirmish_stats_join_wait_seconds", "Time the round waited for its stats fetches", DURATION_BUCKETS_MS);
@@ -118,7 +119,7 @@ export class GameMetrics {
     const statsCounters = new Counter("skirmish_stats_client_total", "Stats client counters, by name", "counter");
     for (const [k, v] of Object.entries(this.sources.statsClientCounters())) statsCounters.inc(k, v);
     const all = [
-      ccu, rooms, this.roundsTotal, this.roundsCancelled, this.overruns, this.roundDuration, this.joinWait,
+      ccu, rooms, this.roundsTotal, this.roundsCancelled, this.overruns, this.ticksDropped, this.roundDuration, this.joinWait,
       this.staleEntities, this.absentEntities, this.intentsAccepted, this.errors, this.authRejected,
       this.guestsIssued, this.journalRounds, statsCounters,
     ];
