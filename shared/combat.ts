@@ -20,13 +20,19 @@ export const FOCUS_BONUS_PERCENT = 50;
 const VARIANCE_MIN_PERCENT = 90;
 const VARIANCE_SPAN = 21;
 
-export interface Combatant {
+/** An entity between rounds; `defending` holds for the round just resolved. */
+export interface CombatantState {
   id: string;
   hp: number;
   maxHp: number;
   alive: boolean;
   respawnIn: number;
   charge: number;
+  defending: boolean;
+}
+
+/** An entity as a round receives it: its state, the stats fetched for it, and its intent. */
+export interface Combatant extends Omit<CombatantState, "defending"> {
   /** null: the entity sits this round out (no stats could be had) */
   stats: PlayerStats | null;
   /** true: stats are last-known-good, not fresh (reported, does not change the rules) */
@@ -38,16 +44,6 @@ export interface RoundInput {
   roomSeed: number;
   round: number;
   combatants: Combatant[];
-}
-
-export interface CombatantState {
-  id: string;
-  hp: number;
-  maxHp: number;
-  alive: boolean;
-  respawnIn: number;
-  charge: number;
-  defending: boolean;
 }
 
 export interface RoundResult {

@@ -8,19 +8,10 @@
  */
 import { allSettled, call, timeout, TimeoutError, type Operation, type Settled } from "../runtime/index.ts";
 import { compareIds, resolveRound, type Combatant, type RoundInput, type RoundResult } from "../../shared/combat.ts";
-import type { Intent } from "../../shared/protocol.ts";
 import type { PlayerStats } from "../../shared/stats.ts";
 
 /** An entity as the round found it at its cut-off (stats not yet known). */
-export interface PlannedEntity {
-  id: string;
-  hp: number;
-  maxHp: number;
-  alive: boolean;
-  respawnIn: number;
-  charge: number;
-  intent: Intent | null;
-}
+export type PlannedEntity = Omit<Combatant, "stats" | "stale">;
 
 export interface RoundPlan {
   roomSeed: number;
