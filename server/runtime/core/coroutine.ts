@@ -1,5 +1,6 @@
 import {
-  CALL, Effect, GROUP, JOIN, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL, RACE, TIMEOUT, markResume, setExecuting,
+  CALL, Effect, GROUP, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL, RACE, TIMEOUT,
+  iteratorReturn, iteratorThrow, joinNext, markResume, setExecuting, takeHandedOut,
 } from "./effect.ts";
 import type { Context, TaskOwner } from "./context.ts";
 import { Group } from "./group.ts";
@@ -118,7 +119,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   /** The outcome once settled; while running, the value a pending resume continues with. */
   result: any = undefined;
   private iter: Iterator<Effect, T, any> | null = null;
-  private effect: Effect | null = null;
+  /** What the generator is suspended on: an effect, or a task it joins. */
+  private effect: object | null = null;
   private flags = 0;
 
   // Children: a doubly linked list, newest first (the order they are halted in).
@@ -205,8 +207,21 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     return this.toPromise().then(onfulfilled, onrejected);
   }
 
+  // A task is its own join iterator (see joinNext in effect.ts): `yield* task` allocates nothing.
   [Symbol.iterator](): Iterator<Effect, T, any> {
-    return new Effect<T>(JOIN, this, undefined, undefined);
+    return this;
+  }
+
+  next(value?: any): IteratorResult<Effect, T> {
+    return joinNext(this, value);
+  }
+
+  throw(error: unknown): IteratorResult<Effect, T> {
+    return iteratorThrow(error);
+  }
+
+  return(value?: any): IteratorResult<Effect, T> {
+    return iteratorReturn(value);
   }
 
   // ---- starting -----------------------------------------------------------------------------
@@ -268,23 +283,25 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         }
       } catch (error) {
         setExecuting(outer);
-        markResume(null);
+        takeHandedOut();
         this.flags &= ~F_RUNNING;
         this.bodyFinished(FAILED, error);
         return;
       }
       setExecuting(outer);
-      // Read before markResume(null) clears the shared iterator result (see effect.ts).
+      // Read before takeHandedOut() clears the shared iterator result (see effect.ts).
       const finished = r.done === true;
-      const effect = r.value as Effect;
-      markResume(null);
+      const effect: unknown = r.value;
+      const handed = takeHandedOut();
       if (finished) {
         this.flags &= ~F_RUNNING;
         this.bodyFinished(COMPLETED, effect);
         return;
       }
-      this.effect = effect;
+      this.effect = effect as object;
       if (effect instanceof Effect) this.handle(effect);
+      // A task joins only through `yield*` (its own next() handed it out); a plain `yield task` is misuse.
+      else if (effect === handed && effect instanceof Coroutine) this.handleJoin(effect);
       else this.resume(THROW, misuse(this.name, `yielded ${describeValue(effect)}, which is not an effect (use yield*, and until() or call() for promises)`));
 
       // Interruptions that arrived while the coroutine was on the stack.
@@ -406,9 +423,6 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         this.resume(NEXT, child);
         return;
       }
-      case JOIN:
-        this.handleJoin(effect.a as Coroutine<any>);
-        return;
       case GROUP: {
         const kind = effect.a as number;
         const ops = effect.b;

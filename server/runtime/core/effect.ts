@@ -4,7 +4,7 @@
  * Each effect is its own iterator, so `yield* effect` costs no extra generator: the first
  * `next()` yields the effect itself; when the runtime resumes the coroutine it marks the effect
  * it is resuming (`resuming`) and the following `next(value)` finishes the delegation with
- * `value`. The mark is global rather than per effect so that one effect object may be shared by
+ * `value`. A task is its own iterator the same way (`joinNext`): `yield* task` joins it. The mark is global rather than per effect so that one effect object may be shared by
  * several coroutines (e.g. a module-level `nextTick()`) and re-yielded any number of times.
  */
 
@@ -12,7 +12,6 @@
 export const CALL = 1;
 export const UNTIL = 2;
 export const SPAWN = 3;
-export const JOIN = 4;
 export const GROUP = 5;
 export const SLEEP = 6;
 export const TICKS = 7;
@@ -25,10 +24,10 @@ export const RACE = 3;
 export const TIMEOUT = 4;
 
 /**
- * The one iterator result every effect returns. `yield*` reads `done` and `value` as soon as
- * `next()` returns (and hands a not-done result straight to the runtime, which reads it at once),
- * so a shared mutable object is never observed stale; it saves an allocation per step, which
- * matters most with a hundred thousand coroutines in flight.
+ * The one iterator result every effect (and task) returns. `yield*` reads `done` and `value` as
+ * soon as `next()` returns (and hands a not-done result straight to the runtime, which reads it
+ * at once), so a shared mutable object is never observed stale; it saves an allocation per step,
+ * which matters most with a hundred thousand coroutines in flight.
  */
 const result: { done: boolean; value: any } = { done: false, value: undefined };
 
@@ -38,12 +37,40 @@ function done(value: unknown): IteratorResult<any, any> {
   return result as IteratorResult<any, any>;
 }
 
-let resuming: Effect | null = null;
+function yielding(it: object): IteratorResult<any, any> {
+  result.done = false;
+  result.value = it;
+  return result as IteratorResult<any, any>;
+}
 
-/** Called by the runtime right before `iterator.next(value)` (see the file comment), and with null after. */
-export function markResume(effect: Effect | null): void {
+let resuming: object | null = null;
+
+/**
+ * What a `next()` just handed out and by which coroutine, until the runtime takes it: a second
+ * `next()` in between means something other than `yield*` is iterating (misuse).
+ */
+let handedOut: object | null = null;
+let handedBy: Executing | null = null;
+
+/** Called by the runtime right before `iterator.next(value)` (see the file comment). */
+export function markResume(effect: object | null): void {
   resuming = effect;
-  result.value = undefined; // the shared iterator result must not keep the last value alive
+  handedOut = null;
+  handedBy = null;
+}
+
+/**
+ * Called by the runtime once a step has returned: returns what a `next()` handed out in it (to
+ * tell a task joined with `yield*` from one yielded plainly) and clears the marks, so that the
+ * shared iterator result keeps nothing alive.
+ */
+export function takeHandedOut(): object | null {
+  const it = handedOut;
+  resuming = null;
+  handedOut = null;
+  handedBy = null;
+  result.value = undefined;
+  return it;
 }
 
 /**
@@ -56,7 +83,7 @@ export interface Executing {
   readonly name: string;
   spawnNow(body: unknown, options: unknown): unknown;
 }
-/** A task joined by a JOIN effect. `joinNow` returns its value or throws its error once settled. */
+/** A task, which is its own join iterator. `joinNow` returns its value or throws its error once settled. */
 export interface Joinable {
   readonly status: number;
   joinNow(): unknown;
@@ -70,13 +97,52 @@ export function setExecuting(coroutine: Executing | null): Executing | null {
   return previous;
 }
 
+/** The coroutine a first `next()` of `it` hands it to, or a TypeError for iteration outside `yield*`. */
+function iteratingCoroutine(it: object): Executing {
+  const by = executing;
+  // Iterated by something other than `yield*` in a coroutine (spread, Array.from, a deep-equal
+  // or pretty-printer walking a Task): fail loudly rather than yield this effect forever.
+  if (by === null) {
+    throw new TypeError(`${describe(it)} was iterated outside a coroutine: consume effects and tasks with yield* inside run(), or await a task`);
+  }
+  if (handedOut === it && handedBy === by) {
+    handedOut = null;
+    handedBy = null;
+    throw new TypeError(`coroutine "${by.name}": ${describe(it)} was iterated again before the runtime resumed it: consume effects and tasks only with yield*`);
+  }
+  return by;
+}
+
+/** `next()` of a task: `yield* task` joins it (completing at once when it has settled). */
+export function joinNext(task: Joinable, value: unknown): IteratorResult<any, any> {
+  if (resuming === task) {
+    resuming = null;
+    return done(value);
+  }
+  const by = iteratingCoroutine(task);
+  if (task.status !== 0) return done(task.joinNow());
+  handedOut = task;
+  handedBy = by;
+  return yielding(task);
+}
+
+/** `throw()` of an effect or task: the runtime throws into a coroutine suspended on it. */
+export function iteratorThrow(error: unknown): never {
+  resuming = null;
+  throw error;
+}
+
+/** `return()` of an effect or task: the runtime closes a coroutine suspended on it. */
+export function iteratorReturn(value: unknown): IteratorResult<any, any> {
+  resuming = null;
+  return done(value);
+}
+
 export class Effect<T = unknown> implements Iterator<Effect, T, any> {
   kind: number;
   a: any;
   b: any;
   c: any;
-  /** The coroutine this effect was last yielded by and not yet resumed (detects misuse). */
-  private waiting: Executing | null = null;
 
   constructor(kind: number, a: unknown, b: unknown, c: unknown) {
     this.kind = kind;
@@ -92,41 +158,26 @@ export class Effect<T = unknown> implements Iterator<Effect, T, any> {
   next(value?: any): IteratorResult<Effect, T> {
     if (resuming === this) {
       resuming = null;
-      this.waiting = null;
       return done(value);
     }
-    const by = executing;
-    // Iterated by something other than `yield*` in a coroutine (spread, Array.from, a deep-equal
-    // or pretty-printer walking a Task): fail loudly rather than yield this effect forever.
-    if (by === null) {
-      throw new TypeError(`${describeEffect(this)} was iterated outside a coroutine: consume effects and tasks with yield* inside run(), or await a task`);
-    }
-    if (this.waiting === by) {
-      this.waiting = null;
-      throw new TypeError(`coroutine "${by.name}": ${describeEffect(this)} was iterated again before the runtime resumed it: consume effects and tasks only with yield*`);
-    }
+    const by = iteratingCoroutine(this);
     if (this.kind === SPAWN) return done(by.spawnNow(this.a, this.b));
-    if (this.kind === JOIN) {
-      const target = this.a as Joinable;
-      if (target.status !== 0) return done(target.joinNow());
-    }
-    this.waiting = by;
-    result.done = false;
-    result.value = this;
-    return result as IteratorResult<Effect, T>;
+    handedOut = this;
+    handedBy = by;
+    return yielding(this);
   }
 
   throw(error: unknown): IteratorResult<Effect, T> {
-    resuming = null;
-    this.waiting = null;
-    throw error;
+    return iteratorThrow(error);
   }
 
   return(value?: any): IteratorResult<Effect, T> {
-    resuming = null;
-    this.waiting = null;
-    return done(value);
+    return iteratorReturn(value);
   }
+}
+
+function describe(it: object): string {
+  return it instanceof Effect ? describeEffect(it) : "join";
 }
 
 /** A human-readable name of an effect kind, for error messages. */
@@ -135,7 +186,6 @@ export function describeEffect(effect: Effect): string {
     case CALL: return `call(${JSON.stringify(effect.a)})`;
     case UNTIL: return "until()";
     case SPAWN: return "spawn()";
-    case JOIN: return "join";
     case GROUP: return ["", "all()", "allSettled()", "race()", "timeout()"][effect.a] ?? "group";
     case SLEEP: return "sleep()";
     case TICKS: return "waitTicks()";
