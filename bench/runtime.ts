@@ -96,9 +96,9 @@ export async function benchRuntime(options: { sizes?: number[]; runs?: number } 
     // Promise.all and this runtime are interleaved so that machine noise hits both alike.
     // Effection runs after them: its garbage (a lot) would otherwise be collected on their clock.
     // No forced GC between samples: measured, a full GC before each sample makes this runtime
-    // 2-10x slower (V8 re-decides allocation-site pretenuring and deoptimises the JS that
-    // allocates; the built-ins behind Promise.all have nothing to deoptimise), so it would
-    // measure V8's reaction to gc(), not the runtime.
+    // 2-10x slower (likely V8 re-deciding allocation-site pretenuring and deoptimising the JS
+    // that allocates, which the built-ins behind Promise.all escape), so it would measure V8's
+    // reaction to gc(), not the runtime.
     for (let r = 0; r < runs; r++) {
       samples.promiseAll.push(await nsPerTask(promiseAll, n));
       samples.runtime.push(await nsPerTask(runtimeSpawnJoin, n));

@@ -24,6 +24,20 @@ describe("bad input gets a TypeError naming the coroutine", () => {
     }), /^coroutine "p_2": yielded number 42/);
   });
 
+  it("a plain yield of a task (tasks join only through yield*)", async () => {
+    const sleeper = run(() => sleep(1), { name: "sleeper" });
+    expectTypeError(failure("p_3", function* () {
+      yield sleeper as never;
+    }), /^coroutine "p_3": yielded .*which is not an effect/);
+    const joined = await run(function* () {
+      const a = yield* spawn(() => call("a", async () => 1));
+      const b = yield* spawn(() => call("b", async () => 2));
+      return (yield* a) + (yield* b) + (yield* a); // a task joined twice, once settled
+    });
+    expect(joined).toBe(4);
+    await sleeper;
+  });
+
   it("the coroutine can catch it, and a plain yield of an effect still works", async () => {
     const result = await run(function* () {
       try {
