@@ -94,5 +94,6 @@ log("main", {
   msg: "skirmish is up",
   game: `ws://127.0.0.1:${env.PORT ?? "2567"}`,
   stats: env.STATS_URL,
-  hint: "npm run sim -- --bots 20 --duration 30",
+  play: `http://127.0.0.1:${env.PORT ?? "2567"}/`,
+  bots: "npm run sim -- --bots 20 --duration 30",
 });

@@ -39,9 +39,10 @@ export function* npcBrain(self: string, world: NpcWorld, opts: NpcBrainOptions):
     } else if (roll < 20) {
       intent = { seq: seq++, action: "focus" };
     } else {
-      // Players draw most of the aggression, so a lone human always has a fight.
+      // Players draw some extra aggression, so a lone human always has a fight, but not a
+      // three-on-one that kills them before they can click.
       const players = others.filter((id) => id.startsWith(PLAYER_ID_PREFIX));
-      const pool = players.length > 0 && rng.nextInt(100) < 70 ? players : others;
+      const pool = players.length > 0 && rng.nextInt(100) < 40 ? players : others;
       intent = { seq: seq++, action: "attack", target: pool[rng.nextInt(pool.length)] };
     }
     seq >>>= 0;
