@@ -120,7 +120,12 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const where = this.deps.players.where(check.claims.pid);
     if (where !== undefined) {
       this.deps.metrics.authRejected.inc("already_in_arena");
-      throw new ServerError(ErrorCode.AUTH_FAILED, `player ${check.claims.pid} is already in an arena (${where})`);
+      // A dropped seat is held for the reconnection grace: the way back in is the SDK's
+      // reconnect(reconnectionToken), which keeps the entity; a second seat would duplicate it.
+      throw new ServerError(
+        ErrorCode.AUTH_FAILED,
+        `player ${check.claims.pid} is already in an arena (${where}); a dropped client gets back in with client.reconnect(room.reconnectionToken)`,
+      );
     }
     return check.claims;
   }
