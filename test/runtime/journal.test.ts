@@ -34,6 +34,7 @@ async function liveFetch(id: string): Promise<{ hp: number }> {
   return { hp: 100 + id.length * 13 };
 }
 function noIo(): Promise<never> {
+  ioCount++;
   throw new Error("replay must not do I/O");
 }
 
