@@ -150,8 +150,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.intents.drop(pid!);
     this.broadcastPatch();
     if (this.deps.config.reconnectGraceS > 0 && code !== CloseCode.SERVER_SHUTDOWN) {
-      // A grace that ends unused (or a room already disposing) is answered by onLeave.
-      Promise.resolve(this.allowReconnection(client, this.deps.config.reconnectGraceS)).catch(() => {});
+      // A grace that ends unused (or a room already disposing) rejects; onLeave answers it.
+      Promise.resolve(this.allowReconnection(client, this.deps.config.reconnectGraceS)).catch((err) =>
+        this.deps.log.debug("reconnection grace ended unused", { room: this.roomId, pid, ...errorFields(err) }),
+      );
     }
   }
 

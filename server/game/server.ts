@@ -156,7 +156,8 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     });
   } catch (err) {
     httpServer.close();
-    await server.gracefullyShutdown(false).catch(() => {});
+    // the start-up error is what the caller needs; a failed cleanup of a half-started server only matters for debugging
+    await server.gracefullyShutdown(false).catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
     journal.close();
     await statsClient.close();
     throw err;
