@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { RoundMessage } from "../../shared/protocol.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { entitiesOf, join, startGame, startStats, waitFor, leaveAll, type Player } from "./helpers.ts";
+import { closeAfterAll, entitiesOf, join, startGame, startStats, waitFor, type Player } from "./helpers.ts";
 
 const NPC = "npc_goblin_1";
 
@@ -19,11 +19,7 @@ describe("the arena: rounds end to end", () => {
     ann = await join(game, "Ann");
     bob = await join(game, "Bob");
   });
-  afterAll(async () => {
-    await leaveAll([ann, bob].filter(Boolean));
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players: [ann, bob], game, stats }));
 
   /** Right after a round arrived with the player alive: the next cut-off is ~a round away. */
   async function afterNextRound(p: Player): Promise<RoundMessage> {

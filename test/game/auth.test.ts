@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import { signToken, verifyToken } from "../../server/game/auth.ts";
 import { loadConfig, DEFAULT_CONFIG } from "../../server/game/config.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { AUTH_SECRET, guest, join, startGame, startStats, track, leaveAll, type Player } from "./helpers.ts";
+import { closeAfterAll, AUTH_SECRET, guest, join, startGame, startStats, track, type Player } from "./helpers.ts";
 
 describe("player tokens", () => {
   const now = 1_700_000_000;
@@ -50,11 +50,7 @@ describe("guest auth against the arena", () => {
     stats = await startStats();
     game = await startGame(stats.rpcUrl);
   });
-  afterAll(async () => {
-    await leaveAll(players);
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players, game, stats }));
 
   it("POST /auth/guest issues a player id, a name and a token the arena accepts", async () => {
     const g = await guest(game, "Ann");

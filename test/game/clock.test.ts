@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { join, leaveAll, sleep, startGame, startStats, waitFor, type Player } from "./helpers.ts";
+import { closeAfterAll, join, sleep, startGame, startStats, waitFor, type Player } from "./helpers.ts";
 
 /** Blocks this process's event loop (the game server runs in it) the way a heavy handler would. */
 function stall(ms: number): void {
@@ -22,11 +22,7 @@ describe("round clock", () => {
     ann = await join(game, "Ann");
     await waitFor("a first round", () => ann.rounds.length > 0);
   });
-  afterAll(async () => {
-    await leaveAll([ann].filter(Boolean));
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players: [ann], game, stats }));
 
   it("keeps the round period when the event loop is late: missed ticks are run, not lost", async () => {
     const before = game.metrics.roundsTotal.get();

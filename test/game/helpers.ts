@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 import { Client, type Room } from "@colyseus/sdk";
 import { Msg, ROOM_NAME, type ErrorMessage, type RoundMessage } from "../../shared/protocol.ts";
 import { startStatsService, type StatsService } from "../../server/stats/service.ts";
@@ -76,6 +77,23 @@ export async function join(game: { url: string; httpUrl: string }, name?: string
   const g = await guest(game, name);
   const room = await new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token });
   return track(room, g.playerId);
+}
+
+/** What an arena suite started; any part may still be unset if its start failed. */
+export interface Started {
+  players?: (Player | undefined)[];
+  game?: { close(): Promise<void> };
+  stats?: { close(): Promise<void> };
+}
+
+/** Registers a suite's teardown: players leave, then the game server closes, then the stats service. */
+export function closeAfterAll(started: () => Started): void {
+  afterAll(async () => {
+    const { players = [], game, stats } = started();
+    await leaveAll(players.filter((p): p is Player => p !== undefined));
+    await game?.close();
+    await stats?.close();
+  });
 }
 
 /** Leaves (bounded: a room that already left never answers) every player still in. */

@@ -4,7 +4,7 @@ import { Client } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { entitiesOf, guest, join, sleep, spawnStats, startGame, startStats, stop, track, waitFor, type ChildService, leaveAll, type Player } from "./helpers.ts";
+import { closeAfterAll, entitiesOf, guest, join, sleep, spawnStats, startGame, startStats, stop, track, waitFor, type ChildService, leaveAll, type Player } from "./helpers.ts";
 
 /** Rounds are numbered consecutively as one client received them. */
 function expectConsecutive(p: Player) {
@@ -16,11 +16,7 @@ describe("bad clients do not disturb the others", () => {
   let stats: StatsService;
   let game: GameServer;
   const players: Player[] = [];
-  afterAll(async () => {
-    await leaveAll(players);
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players, game, stats }));
 
   it("survives garbage frames, an oversized frame and a flood from one client", async () => {
     stats = await startStats();
@@ -126,11 +122,7 @@ describe("a slow or stalled stats service", () => {
   let stats: StatsService;
   let game: GameServer;
   const players: Player[] = [];
-  afterAll(async () => {
-    await leaveAll(players);
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players, game, stats }));
 
   it("counts overruns instead of stacking rounds, and bounds a stalled join by the deadline", async () => {
     stats = await startStats();
@@ -166,10 +158,7 @@ describe("a slow or stalled stats service", () => {
 describe("reconnection", () => {
   let stats: StatsService;
   let game: GameServer;
-  afterAll(async () => {
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ game, stats }));
 
   it("keeps a dropped player's entity through the grace period and hands it back", async () => {
     stats = await startStats();

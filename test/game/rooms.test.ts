@@ -1,19 +1,15 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Client } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { entitiesOf, guest, join, leaveAll, startGame, startStats, track, waitFor, type Player } from "./helpers.ts";
+import { closeAfterAll, entitiesOf, guest, join, startGame, startStats, track, waitFor, type Player } from "./helpers.ts";
 
 describe("several arenas, and the HTTP stats transport", () => {
   let stats: StatsService;
   let game: GameServer;
   const players: Player[] = [];
-  afterAll(async () => {
-    await leaveAll(players);
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players, game, stats }));
 
   it("fills arenas up to MAX_PLAYERS, each with its own NPCs and rounds, one seat per player id", async () => {
     stats = await startStats();
