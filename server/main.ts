@@ -5,26 +5,18 @@
  * stack that looks healthy is worse than a clear failure.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { createLogger } from "./log.ts";
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const log = createLogger("info", (line) => process.stdout.write(`[main] ${line}`));
 
+// The game server finds the stats service on the port this run gives it. AUTH_SECRET is left to
+// the game server, which warns and signs with a random per-process secret when it is unset.
 const env = { ...process.env };
 env.STATS_PORT ??= "2580";
-env.STATS_TOKEN ??= "dev-stats-token";
 env.STATS_URL ??= `ws://127.0.0.1:${env.STATS_PORT}/rpc`;
-if (!env.AUTH_SECRET) {
-  // Tokens signed with a per-run secret stop working after a restart: fine for a local run,
-  // and it keeps a guessable default out of anything that gets deployed.
-  env.AUTH_SECRET = randomBytes(32).toString("hex");
-  log("main", { level: "warn", msg: "AUTH_SECRET not set; using a random per-run secret" });
-}
-
-function log(name: string, record: Record<string, unknown>): void {
-  process.stdout.write(`[${name}] ${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
-}
 
 interface Child {
   name: string;
@@ -66,7 +58,7 @@ async function stopAll(code: number): Promise<never> {
       await child.exited;
       clearTimeout(timer);
     }
-    log("main", { level: "info", msg: "stopped" });
+    log.info("stopped");
   }
   process.exit(code);
 }
@@ -75,7 +67,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => vo
 
 stats.exited.then((code) => {
   if (!stopping) {
-    log("main", { level: "error", msg: "stats service exited", code });
+    log.error("stats service exited", { code });
     void stopAll(1);
   }
 });
@@ -84,14 +76,12 @@ await stats.ready;
 game = start("game", "./game/main.ts");
 game.exited.then((code) => {
   if (!stopping) {
-    log("main", { level: "error", msg: "game server exited", code });
+    log.error("game server exited", { code });
     void stopAll(1);
   }
 });
 await game.ready;
-log("main", {
-  level: "info",
-  msg: "skirmish is up",
+log.info("skirmish is up", {
   game: `ws://127.0.0.1:${env.PORT ?? "2567"}`,
   stats: env.STATS_URL,
   play: `http://127.0.0.1:${env.PORT ?? "2567"}/`,

@@ -30,7 +30,7 @@ export type Entity = SchemaType<typeof Entity>;
 export const ArenaState = schema(
   {
     round: t.uint32(),
-    /** "waiting" | "fighting" | "resolving" */
+    /** "waiting" until the first round is applied, then "fighting" (state is only patched between rounds) */
     phase: t.string(),
     entities: t.map(Entity),
   },

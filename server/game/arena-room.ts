@@ -24,7 +24,7 @@ import type { PlayerRegistry } from "./player-registry.ts";
 import type { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "./metrics.ts";
 import type { GameConfig } from "./config.ts";
-import { errorFields, type Logger } from "./log.ts";
+import { errorFields, type Logger } from "../log.ts";
 
 export interface ArenaDeps {
   config: GameConfig;
@@ -277,9 +277,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private tick(): void {
     this.ticks.tick();
     this.tickCount++;
-    if (this.tickCount % this.deps.config.roundTicks === 0 && this.runner.start()) {
-      this.state.phase = "resolving";
-    }
+    if (this.tickCount % this.deps.config.roundTicks === 0) this.runner.start();
   }
 
   /** The round's cut-off: every entity, with the intent it queued (if any). */
@@ -289,7 +287,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     for (const [id, e] of this.state.entities) {
       planned.push({ id, hp: e.hp, maxHp: e.maxHp, alive: e.alive, respawnIn: e.respawnIn, charge: e.charge, intent: taken.get(id) ?? null });
     }
-    return planned.sort((a, b) => compareIds(a.id, b.id));
+    return planned; // the round itself orders entities by id
   }
 
   /** Synchronous from first mutation to broadcast: no patch can go out half-applied. */

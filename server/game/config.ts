@@ -2,7 +2,7 @@
  * Game server configuration: defaults, environment variables and matching command-line flags
  * (`--round-ticks 5` or `--round-ticks=5`; a flag wins over its variable).
  */
-import { isLogLevel, type LogLevel } from "./log.ts";
+import { isLogLevel, type LogLevel } from "../log.ts";
 
 export interface GameConfig {
   port: number;

@@ -23,7 +23,7 @@ export function checkIntent(world: IntentWorld, sender: string, intent: Intent):
 }
 
 export class IntentQueue {
-  private readonly pending = new Map<string, Intent>();
+  private pending = new Map<string, Intent>();
 
   /** Replaces any earlier intent of the same entity. */
   put(entityId: string, intent: Intent): void {
@@ -32,8 +32,8 @@ export class IntentQueue {
 
   /** The round's cut-off: everything queued so far, and an empty queue for the next round. */
   takeAll(): Map<string, Intent> {
-    const taken = new Map(this.pending);
-    this.pending.clear();
+    const taken = this.pending;
+    this.pending = new Map();
     return taken;
   }
 

@@ -5,7 +5,7 @@
  * SIGINT/SIGTERM: stop accepting, finish or cancel in-flight rounds, close the journal, exit 0.
  */
 import { helpText, loadConfig, type GameConfig } from "./config.ts";
-import { createLogger, errorFields } from "./log.ts";
+import { createLogger, errorFields } from "../log.ts";
 import { startGameServer } from "./server.ts";
 
 let config: GameConfig | null;

@@ -8,7 +8,7 @@ import { Journal, run, type Task } from "../runtime/index.ts";
 import { combatRound, roundTaskName, type PlannedEntity, type RoundOutcome, type RoundSources } from "./combat-round.ts";
 import type { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "./metrics.ts";
-import { errorFields, type Logger } from "./log.ts";
+import { errorFields, type Logger } from "../log.ts";
 
 export interface RoundRunnerOptions {
   roomId: string;

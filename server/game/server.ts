@@ -20,7 +20,7 @@ import { createStatsClient, type StatsClient } from "../stats/client.ts";
 import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaDeps, type ArenaRoom } from "./arena-room.ts";
 import { issueGuest } from "./auth.ts";
 import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
-import { createLogger, errorFields, type Logger } from "./log.ts";
+import { createLogger, errorFields, type Logger } from "../log.ts";
 import { GameMetrics } from "./metrics.ts";
 import { PlayerRegistry } from "./player-registry.ts";
 import { RoundJournal } from "./round-journal.ts";

@@ -4,7 +4,7 @@ import type { StatsService } from "../../server/stats/service.ts";
 import { RoundRunner } from "../../server/game/round-runner.ts";
 import { RoundJournal } from "../../server/game/round-journal.ts";
 import { GameMetrics } from "../../server/game/metrics.ts";
-import { createLogger } from "../../server/game/log.ts";
+import { createLogger } from "../../server/log.ts";
 import type { PlannedEntity, RoundOutcome } from "../../server/game/combat-round.ts";
 import { replayRecord } from "../../server/game/replay.ts";
 import { combatRound, JOIN_BACKSTOP_MS, roundTaskName } from "../../server/game/combat-round.ts";

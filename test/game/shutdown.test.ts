@@ -86,3 +86,37 @@ describe("server/game/main.ts as a real process", () => {
     expect(out.filter((l) => l.startsWith("OK"))).toHaveLength(count);
   });
 });
+
+/** A port nobody listens on right now (npm start takes fixed ports, like a user would give). */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => probe.once("listening", resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe("npm start (server/main.ts)", () => {
+  it("runs the stats service and the game server, prefixes their logs, and stops both on SIGTERM", async () => {
+    const [port, statsPort] = [await freePort(), await freePort()];
+    const start = await spawnEntry("server/main.ts", {
+      PORT: String(port),
+      STATS_PORT: String(statsPort),
+      STATS_DB: ":memory:",
+      JOURNAL_PATH: pathJoin(dir, "start-journal.db"),
+      AUTH_SECRET,
+    });
+    children.push(start);
+    await waitFor("skirmish is up", () => start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"')), 15_000);
+    expect(start.lines.some((l) => l.startsWith("[stats]") && l.includes(`"port":${statsPort}`))).toBe(true);
+    expect(start.lines.some((l) => l.startsWith("[game]") && l.includes(`"port":${port}`))).toBe(true);
+    const ann = await join({ url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` }, "Ann");
+    await waitFor("a round from the game server, fed by the stats service", () => ann.rounds.find((r) => r.absent.length === 0), 10_000);
+
+    expect(await stop(start, "SIGTERM")).toBe(0);
+    for (const [prefix, msg] of [["[game]", "game stopped"], ["[stats]", "stats stopped"], ["[main]", "stopped"]]) {
+      expect(start.lines.some((l) => l.startsWith(prefix) && l.includes(`"msg":"${msg}"`))).toBe(true);
+    }
+    for (const p of [port, statsPort]) await expect(fetch(`http://127.0.0.1:${p}/healthz`)).rejects.toThrow();
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * Structured logging: one JSON object per line on stdout. Quiet by default (info and above);
+ * Structured logging for every server process: one JSON object per line on stdout. Quiet by default (info and above);
  * "silent" is for tests that start servers in-process.
  */
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
