@@ -18,7 +18,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { deriveStats, isValidStatsId, validateStatFields, type PlayerStats } from "../../shared/stats.ts";
+import { deriveStats, isValidStatsId, validateStatFields } from "../../shared/stats.ts";
 import { checkFaults, FaultInjector, type Faults } from "./faults.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import {
@@ -293,32 +293,27 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       if (typeof reqId !== "number" || !Number.isInteger(reqId) || reqId < 1 || reqId > 0x7fffffff) {
         return reject(0, "reqid", "reqId must be an integer 1..2^31-1");
       }
+      let n: number;
       if (op === OP_GET) {
         metrics.inc("stats_requests_total", `transport="rpc",op="get"`);
-        if (!isValidStatsId(arg)) return reject(reqId, "id", "id must be a string matching [A-Za-z0-9_-]{1,64}");
-        if (faults.stall) return void metrics.inc("stats_stalled_total", `transport="rpc"`);
-        metrics.enter(1);
-        later(() => {
-          metrics.leave(1);
-          reply(reqId, answer(arg));
-          metrics.observe("rpc", (performance.now() - started) / 1000);
-        }, (m) => reply(reqId, { e: "server", m }));
+        if (!isValidStatsId(arg)) return reject(reqId, "id", badId.m);
+        n = 1;
       } else if (op === OP_BATCH) {
         metrics.inc("stats_requests_total", `transport="rpc",op="batch"`);
         if (!Array.isArray(arg) || arg.length === 0 || arg.length > MAX_BATCH) {
           return reject(reqId, "ids", `ids must be an array of 1..${MAX_BATCH} ids`);
         }
-        if (faults.stall) return void metrics.inc("stats_stalled_total", `transport="rpc"`);
-        const n = arg.length;
-        metrics.enter(n);
-        later(() => {
-          metrics.leave(n);
-          reply(reqId, answerMany(arg));
-          metrics.observe("rpc", (performance.now() - started) / 1000);
-        }, (m) => reply(reqId, { e: "server", m }));
+        n = arg.length;
       } else {
-        reject(reqId, "op", `unknown op ${JSON.stringify(op)}; use ${OP_GET} (get) or ${OP_BATCH} (batch)`);
+        return reject(reqId, "op", `unknown op ${JSON.stringify(op)}; use ${OP_GET} (get) or ${OP_BATCH} (batch)`);
       }
+      if (faults.stall) return void metrics.inc("stats_stalled_total", `transport="rpc"`);
+      metrics.enter(n);
+      later(() => {
+        metrics.leave(n);
+        reply(reqId, op === OP_GET ? answer(arg as string) : answerMany(arg as unknown[]));
+        metrics.observe("rpc", (performance.now() - started) / 1000);
+      }, (m) => reply(reqId, { e: "server", m }));
     });
   }
 
@@ -334,30 +329,33 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     return toTuple(store.get(id));
   }
 
+  /**
+   * Each id is checked once and draws its fault once, in order (as answer() does for one id); the
+   * ids to serve are then read in one store call (cache hits, one SQLite transaction for misses).
+   */
   function answerMany(ids: unknown[]): ReplyItem[] {
-    const out = new Array<ReplyItem>(ids.length);
-    let valid = true;
-    for (const id of ids) if (!isValidStatsId(id)) valid = false;
-    // the common case: every id valid, cache hits or one SQLite transaction for the misses
-    const found: PlayerStats[] | undefined = valid ? store.getMany(ids as string[]) : undefined;
-    let served = 0;
+    const out = new Array<ReplyItem | undefined>(ids.length);
+    const serve: string[] = [];
+    let bad = 0;
     let failed = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (!isValidStatsId(id)) {
         out[i] = badId;
-        metrics.inc("stats_errors_total", `transport="rpc",code="bad_request"`);
+        bad++;
       } else if (faults.shouldFail()) {
         out[i] = injected;
         failed++;
       } else {
-        out[i] = toTuple(found !== undefined ? found[i] : store.get(id));
-        served++;
+        serve.push(id);
       }
     }
-    metrics.inc("stats_ids_served_total", `transport="rpc"`, served);
+    const found = serve.length > 0 ? store.getMany(serve) : [];
+    for (let i = 0, k = 0; i < out.length; i++) if (out[i] === undefined) out[i] = toTuple(found[k++]);
+    metrics.inc("stats_ids_served_total", `transport="rpc"`, serve.length);
+    if (bad > 0) metrics.inc("stats_errors_total", `transport="rpc",code="bad_request"`, bad);
     if (failed > 0) metrics.inc("stats_errors_total", `transport="rpc",code="server"`, failed);
-    return out;
+    return out as ReplyItem[];
   }
 
   // ---------------------------------------------------------------- lifecycle
