@@ -120,6 +120,11 @@ export async function startStack(gameEnv: Record<string, string> = {}): Promise<
     STATS_TOKEN,
   });
   let game: Proc | undefined;
+  const close = async () => {
+    await game?.stop();
+    await stats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const statsReady = await waitForLine(stats, "stats listening");
     game = startProcess("server/game/main.ts", [], {
@@ -135,22 +140,9 @@ export async function startStack(gameEnv: Record<string, string> = {}): Promise<
     const gameReady = await waitForLine(game, "game listening");
     const tickHz = Number(gameReady.tickHz ?? gameEnv.TICK_HZ ?? 20);
     const roundTicks = Number(gameReady.roundTicks ?? gameEnv.ROUND_TICKS ?? 10);
-    const g = game;
-    return {
-      url: `ws://127.0.0.1:${gameReady.port}`,
-      game: g,
-      stats,
-      roundIntervalMs: (roundTicks / tickHz) * 1000,
-      async close() {
-        await g.stop();
-        await stats.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return { url: `ws://127.0.0.1:${gameReady.port}`, game, stats, roundIntervalMs: (roundTicks / tickHz) * 1000, close };
   } catch (err) {
-    await game?.stop();
-    await stats.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
     throw err;
   }
 }
@@ -165,9 +157,9 @@ export interface SimRun {
 
 /**
  * Runs client-sim as its own process with `args` (plus `--json` into a temp file); kills it
- * after `timeoutMs`. `onStart` gets the process (the bench samples its CPU).
+ * after `timeoutMs`. `onStart` gets its pid (the bench samples its CPU).
  */
-export async function runSim(args: string[], timeoutMs: number, onStart?: (p: Proc) => void): Promise<SimRun> {
+export async function runSim(args: string[], timeoutMs: number, onStart?: (pid: number) => void): Promise<SimRun> {
   const dir = mkdtempSync(join(tmpdir(), "skirmish-sim-"));
   const jsonPath = join(dir, "report.json");
   const child = spawn(process.execPath, [join(ROOT, "client-sim/main.ts"), ...args, "--json", jsonPath], {
@@ -178,7 +170,7 @@ export async function runSim(args: string[], timeoutMs: number, onStart?: (p: Pr
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  onStart?.({ child, pid: child.pid ?? -1, output: () => stdout + stderr, stop: async () => void child.kill("SIGKILL") });
+  onStart?.(child.pid ?? -1);
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
   clearTimeout(timer);
@@ -281,7 +273,7 @@ async function runStep(stack: Stack, bots: number): Promise<Step> {
     ["--url", stack.url, "--bots", String(bots), "--duration", String(durationS), "--ramp", String(rampS),
       "--workers", String(SIM_WORKERS), "--seed", String(bots)],
     (durationS + 40) * 1000,
-    (p) => (simPid = p.pid),
+    (pid) => (simPid = pid),
   );
   clearTimeout(t1);
   clearTimeout(t2);

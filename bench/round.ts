@@ -8,44 +8,24 @@
  * (marked ~). Goal: at N = 1000 the concurrent join is about one latency, <= 1.2 x (50 ms + compute),
  * compute being resolve+encode plus the join's own work (the same join with no added latency).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { Packr } from "msgpackr";
 import { call, run, type Operation } from "../server/runtime/index.ts";
 import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
 import { callName, combatRound, resolvePlanned, type RoundOutcome, type RoundPlan, type RoundSources } from "../server/game/combat-round.ts";
 import type { PlayerStats } from "../shared/stats.ts";
 import type { RoundMessage } from "../shared/protocol.ts";
+import { startServiceProcess, TOKEN } from "./stats.ts";
 
 const LATENCY_MS = 50;
 const SIZES = [8, 64, 256, 1000];
 const ROUNDS = Number(process.env.BENCH_ROUND_ROUNDS ?? 9);
 const SEQ_BUDGET_MS = Number(process.env.BENCH_ROUND_SEQ_BUDGET_MS ?? 12_000);
-const TOKEN = "bench-token";
 // room.broadcast encodes with msgpackr, records off: the same here
 const packr = new Packr({ useRecords: false });
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-async function startService(): Promise<{ rpcUrl: string; httpUrl: string; proc: ChildProcess }> {
-  const entry = fileURLToPath(new URL("../server/stats/main.ts", import.meta.url));
-  const proc = spawn(process.execPath, [entry, "--port", "0", "--db", ":memory:", "--token", TOKEN, "--latency-ms", String(LATENCY_MS)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("stats service did not start within 10 s")), 10_000);
-    proc.once("exit", (code) => reject(new Error(`stats service exited with ${code}`)));
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      if (!line.includes('"stats listening"')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-  });
-  return { rpcUrl: `ws://127.0.0.1:${port}/rpc`, httpUrl: `http://127.0.0.1:${port}`, proc };
 }
 
 async function setLatency(httpUrl: string, latencyMs: number): Promise<void> {
@@ -116,14 +96,16 @@ interface Row {
 }
 
 export async function benchRound(): Promise<string> {
-  const svc = await startService();
-  const client = createStatsClient(svc.rpcUrl, { token: TOKEN, deadlineMs: 5_000 });
+  const svc = await startServiceProcess(["--latency-ms", String(LATENCY_MS)]);
+  const httpUrl = `http://127.0.0.1:${svc.port}`;
+  const client = createStatsClient(`ws://127.0.0.1:${svc.port}/rpc`, { token: TOKEN, deadlineMs: 5_000 });
   const sources = sourcesFor(client);
   const rows: Row[] = [];
   try {
     await client.get("p_bench_warmup");
     let round = 1;
     for (const n of SIZES) {
+      let failures = 0;
       const concurrent = async (rounds: number) => {
         const joins: number[] = [];
         const totals: number[] = [];
@@ -140,10 +122,9 @@ export async function benchRound(): Promise<string> {
         }
         return { joins, totals };
       };
-      let failures = 0;
-      await setLatency(svc.httpUrl, 0);
+      await setLatency(httpUrl, 0);
       const zero = await concurrent(ROUNDS);
-      await setLatency(svc.httpUrl, LATENCY_MS);
+      await setLatency(httpUrl, LATENCY_MS);
       const { joins, totals } = await concurrent(ROUNDS);
       const concJoin = median(joins);
       const concRound = median(totals);
@@ -171,7 +152,7 @@ export async function benchRound(): Promise<string> {
     }
   } finally {
     await client.close();
-    svc.proc.kill("SIGTERM");
+    await svc.stop();
   }
 
   const f = (x: number) => x.toFixed(1);

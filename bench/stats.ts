@@ -16,7 +16,7 @@ const SLICES = 3;
 const WARMUP_MS = 300;
 const CONCURRENCY = [1, 64, 512];
 const IDS = Array.from({ length: 10_000 }, (_, i) => `p_bench_${i}`);
-const TOKEN = "bench-token";
+export const TOKEN = "bench-token";
 
 interface Mode {
   name: string;
@@ -39,9 +39,10 @@ interface Cell {
   errors: number;
 }
 
-async function startServiceProcess(): Promise<ServiceProc> {
+/** The stats service as a child process (in-memory store, TOKEN); `extraArgs` go to its command line. */
+export async function startServiceProcess(extraArgs: string[] = []): Promise<ServiceProc> {
   const entry = fileURLToPath(new URL("../server/stats/main.ts", import.meta.url));
-  const child = spawn(process.execPath, [entry, "--port", "0", "--db", ":memory:", "--token", TOKEN], {
+  const child = spawn(process.execPath, [entry, "--port", "0", "--db", ":memory:", "--token", TOKEN, ...extraArgs], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -181,15 +181,25 @@ export class Bot implements BotApi {
 
   // ---- lifecycle ----
 
-  private async join(): Promise<void> {
+  private join(): Promise<void> {
+    return this.takeSeat("join", () => this.cfg.rooms.join(this.client, this.token, this.cfg.index));
+  }
+
+  /** Takes the seat back with the reconnection token; a fresh join as a new player otherwise. */
+  private reconnect(reconnectionToken: string): Promise<void> {
+    return this.takeSeat("reconnect", () => this.client.reconnect<ArenaState>(reconnectionToken, ArenaState));
+  }
+
+  /** One join or reconnect attempt, timed; a failure is counted and followed by a (re)join. */
+  private async takeSeat(what: "join" | "reconnect", request: () => Promise<ArenaRoom>): Promise<void> {
     const { metrics, log } = this.cfg;
     if (this.stopping) return;
     metrics.count("joinAttempts");
     try {
-      if (this.token === "") await this.auth();
+      if (what === "join" && this.token === "") await this.auth();
       this.joinStartedAt = performance.now();
       this.awaitingOpen = true;
-      const room = await this.withTimeout(this.cfg.rooms.join(this.client, this.token, this.cfg.index));
+      const room = await this.withTimeout(request());
       if (this.stopping) {
         await room.leave(true);
         return;
@@ -198,11 +208,13 @@ export class Bot implements BotApi {
       this.onJoined(room);
     } catch (err) {
       const kind = errorKind(err);
-      metrics.error(`join:${kind}`);
-      log("join_failed", { bot: this.cfg.index, kind, error: String((err as Error)?.message ?? err) });
-      // a refused token (expired, server restarted with another secret) needs a new identity
+      metrics.error(`${what}:${kind}`);
+      log(`${what}_failed`, { bot: this.cfg.index, kind, error: String((err as Error)?.message ?? err) });
+      // a refused token (expired, server restarted with another secret) needs a new identity, and
+      // after a failed reconnect the old seat is held until its grace ends: only a new identity can join
       this.token = "";
-      this.retryJoin();
+      if (what === "join") this.retryJoin();
+      else void this.join();
     }
   }
 
@@ -323,31 +335,6 @@ export class Bot implements BotApi {
     });
   }
 
-  /** Takes the seat back with the reconnection token; a fresh join as a new player otherwise. */
-  private async reconnect(reconnectionToken: string): Promise<void> {
-    const { metrics, log } = this.cfg;
-    if (this.stopping) return;
-    metrics.count("joinAttempts");
-    try {
-      this.joinStartedAt = performance.now();
-      this.awaitingOpen = true;
-      const room = await this.withTimeout(this.client.reconnect<ArenaState>(reconnectionToken, ArenaState));
-      if (this.stopping) {
-        await room.leave(true);
-        return;
-      }
-      metrics.record("join", performance.now() - this.joinStartedAt);
-      this.onJoined(room);
-    } catch (err) {
-      const kind = errorKind(err);
-      metrics.error(`reconnect:${kind}`);
-      log("reconnect_failed", { bot: this.cfg.index, kind, error: String((err as Error)?.message ?? err) });
-      // the old seat is held until its grace ends: only a new identity can join now
-      this.token = "";
-      void this.join();
-    }
-  }
-
   private leaveRoomState(): void {
     if (this.inRoom) this.cfg.metrics.connected--;
     this.inRoom = false;
@@ -363,10 +350,8 @@ export class Bot implements BotApi {
     const expected = this.cfg.scenario.provokesErrors;
     this.cfg.metrics.error(`server:${err?.code}`, expected);
     this.cfg.log("server_error", { bot: this.cfg.index, code: err?.code, message: err?.message });
-    if (!expected && this.pending.size > 0) {
-      // the refusal answers the intent just sent: it will never appear in a round
-      this.pending.delete(this.seq);
-    }
+    // the refusal answers the intent just sent: it will never appear in a round
+    if (!expected) this.pending.delete(this.seq);
   }
 
   private onRound(room: ArenaRoom, msg: RoundMessage): void {
@@ -387,11 +372,11 @@ export class Bot implements BotApi {
         const dt = now - this.lastRoundAt;
         metrics.record("interval", dt);
         this.roundIntervalMs = this.warm ? this.roundIntervalMs * 0.8 + dt * 0.2 : dt;
+        this.warm = true;
       } else if (msg.round > this.lastRound + 1) {
         metrics.count("roundsMissed", msg.round - this.lastRound - 1);
       }
     }
-    if (!this.warm && this.lastRound >= 0 && msg.round === this.lastRound + 1) this.warm = true;
     this.lastRound = msg.round;
     this.lastRoundAt = now;
 

@@ -4,7 +4,7 @@
  * end of the run and returns the final snapshot.
  */
 import { Bot } from "./bot.ts";
-import type { Log } from "./log.ts";
+import { captureConsole, createLog } from "./log.ts";
 import { Metrics, type MetricsSnapshot } from "./metrics.ts";
 import { autoRooms, fixedRooms } from "./room-plan.ts";
 import { SCENARIOS, type ScenarioName } from "./scenarios/index.ts";
@@ -34,22 +34,26 @@ export function workerOf(index: number, workers: number, rooms: "auto" | number)
   return (rooms === "auto" ? index : index % rooms) % workers;
 }
 
+/** `source` names this process in --verbose logs; the SDK's console output is routed there too. */
 export async function runFleet(
   plan: FleetPlan,
-  metrics: Metrics,
-  log: Log,
+  verbose: boolean,
+  source: string,
   onTick: (snap: MetricsSnapshot) => void,
 ): Promise<MetricsSnapshot> {
+  const metrics = new Metrics();
+  const log = createLog(verbose, source);
+  captureConsole(log, () => metrics.counters.sdkLogLines++);
   const rooms = plan.rooms === "auto" ? autoRooms() : fixedRooms(plan.rooms);
   const scenario = SCENARIOS[plan.scenario];
+  const steadyAt = plan.startAt + plan.rampS * 1000;
   const bots: Bot[] = [];
   const starters: ReturnType<typeof setTimeout>[] = [];
   for (const index of plan.indices) {
     const at = plan.startAt + (index / plan.totalBots) * plan.rampS * 1000;
     starters.push(
       setTimeout(() => {
-        const bot = new Bot({ index, httpUrl: plan.httpUrl, wsUrl: plan.url, seed: plan.seed, scenario, rooms, metrics, log,
-          steadyAt: plan.startAt + plan.rampS * 1000 });
+        const bot = new Bot({ index, httpUrl: plan.httpUrl, wsUrl: plan.url, seed: plan.seed, scenario, rooms, metrics, log, steadyAt });
         bots.push(bot);
         bot.start();
       }, Math.max(0, at - Date.now())),

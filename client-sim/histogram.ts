@@ -30,9 +30,7 @@ export function encodeHistogram(h: Histogram): string {
 }
 
 export function decodeHistogram(encoded: string): Histogram {
-  const h = newHistogram();
-  if (encoded !== "") h.add(decodeFromCompressedBase64(encoded, 32, false));
-  return h;
+  return mergeEncoded([encoded]);
 }
 
 /** Sum of several encoded histograms (from bots, windows or worker processes). */

@@ -12,7 +12,7 @@ export function createLog(verbose: boolean, source: string): Log {
   };
 }
 
-/** Sends console.log/info/warn/debug through `log` as "sdk" events and returns how to count them. */
+/** Sends console.log/info/warn/debug through `log` as "sdk" events, calling `onLine` for each. */
 export function captureConsole(log: Log, onLine: () => void): void {
   const route = (level: string) => (...args: unknown[]) => {
     onLine();

@@ -5,8 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { runFleet, type FleetPlan } from "./fleet.ts";
-import { captureConsole, createLog } from "./log.ts";
-import { Metrics, mergeSnapshots, type MetricsSnapshot } from "./metrics.ts";
+import { mergeSnapshots, type MetricsSnapshot } from "./metrics.ts";
 import { helpText, parseOptions, UsageError, type SimOptions } from "./options.ts";
 import { Progress } from "./progress.ts";
 import { buildReport, formatReport } from "./report.ts";
@@ -60,11 +59,8 @@ async function run(opts: SimOptions): Promise<number> {
   if (opts.workers > 1) {
     finals = await runWorkers(plan, opts.workers, opts.verbose, deadline, (w, snap) => progress.update(w, snap));
   } else {
-    const metrics = new Metrics();
-    const log = createLog(opts.verbose, "sim");
-    captureConsole(log, () => metrics.counters.sdkLogLines++);
     const indices = Array.from({ length: opts.bots }, (_, i) => i);
-    finals = [await runFleet({ ...plan, indices }, metrics, log, (snap) => progress.update(0, snap))];
+    finals = [await runFleet({ ...plan, indices }, opts.verbose, "sim", (snap) => progress.update(0, snap))];
   }
   progress.stop();
   const elapsedS = (Date.now() - startAt) / 1000;

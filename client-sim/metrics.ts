@@ -39,7 +39,17 @@ export type CounterName = (typeof COUNTERS)[number];
 export const HISTOGRAMS = ["latency", "steady", "auth", "connect", "join", "interval"] as const;
 export type HistogramName = (typeof HISTOGRAMS)[number];
 
-export interface MetricsSnapshot {
+/** One value per histogram name. */
+export function perHistogram<T>(value: (h: HistogramName) => T): Record<HistogramName, T> {
+  return Object.fromEntries(HISTOGRAMS.map((h) => [h, value(h)])) as Record<HistogramName, T>;
+}
+
+function zeroCounters(): Record<CounterName, number> {
+  return Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<CounterName, number>;
+}
+
+/** What a snapshot and the merge of several have in common. */
+interface Totals {
   /** bots currently in a room */
   connected: number;
   counters: Record<CounterName, number>;
@@ -47,6 +57,9 @@ export interface MetricsSnapshot {
   errors: Record<string, number>;
   /** provoked on purpose by the scenario (garbage, self-inflicted drops): reported, not rated */
   expected: Record<string, number>;
+}
+
+export interface MetricsSnapshot extends Totals {
   /** cumulative, encoded; empty strings in interim snapshots (only `window` travels then) */
   histograms: Record<HistogramName, string>;
   /** intent -> result latencies recorded since the previous snapshot */
@@ -57,10 +70,10 @@ export interface MetricsSnapshot {
 
 export class Metrics {
   connected = 0;
-  readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<CounterName, number>;
+  readonly counters = zeroCounters();
   private readonly errors = new Map<string, number>();
   private readonly expected = new Map<string, number>();
-  private readonly histograms = Object.fromEntries(HISTOGRAMS.map((h) => [h, newHistogram()])) as Record<HistogramName, Histogram>;
+  private readonly histograms = perHistogram(newHistogram);
   private window = newHistogram();
   private readonly lastRound = new Map<string, number>();
   private readonly rounds = new Map<string, [number, number]>();
@@ -98,18 +111,19 @@ export class Metrics {
       counters: { ...this.counters },
       errors: Object.fromEntries(this.errors),
       expected: Object.fromEntries(this.expected),
-      histograms: Object.fromEntries(HISTOGRAMS.map((h) => [h, final ? encodeHistogram(this.histograms[h]) : ""])) as Record<HistogramName, string>,
+      histograms: perHistogram((h) => (final ? encodeHistogram(this.histograms[h]) : "")),
       window,
       rounds: Object.fromEntries(this.rounds),
     };
   }
 }
 
-export interface MergedMetrics {
-  connected: number;
-  counters: Record<CounterName, number>;
-  errors: Record<string, number>;
-  expected: Record<string, number>;
+/** A snapshot with nothing in it (a worker process that died before its first one). */
+export function emptySnapshot(): MetricsSnapshot {
+  return { connected: 0, counters: zeroCounters(), errors: {}, expected: {}, histograms: perHistogram(() => ""), window: "", rounds: {} };
+}
+
+export interface MergedMetrics extends Totals {
   histograms: Record<HistogramName, Histogram>;
   rooms: number;
   /** sum over rooms of distinct rounds (a room seen by two processes counts its rounds once) */
@@ -123,7 +137,7 @@ function addInto(into: Record<string, number>, from: Record<string, number>): vo
 }
 
 export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MergedMetrics {
-  const counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<CounterName, number>;
+  const counters = zeroCounters();
   const errors: Record<string, number> = {};
   const expected: Record<string, number> = {};
   const rounds = new Map<string, [number, number]>();
@@ -144,9 +158,7 @@ export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MergedMetrics
     totalRounds += n;
     steadyRounds += steady;
   }
-  const histograms = Object.fromEntries(
-    HISTOGRAMS.map((h) => [h, mergeEncoded(snaps.map((s) => s.histograms[h]))]),
-  ) as Record<HistogramName, Histogram>;
+  const histograms = perHistogram((h) => mergeEncoded(snaps.map((s) => s.histograms[h])));
   return { connected, counters, errors, expected, histograms, rooms: rounds.size, rounds: totalRounds, roundsSteady: steadyRounds };
 }
 

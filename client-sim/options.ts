@@ -32,25 +32,17 @@ interface Flag {
   parse?: (raw: string, flag: string) => unknown;
 }
 
-function int(min: number, max: number) {
+function numberIn(min: number, max: number, integer: boolean) {
   return (raw: string, flag: string): number => {
     const n = Number(raw);
-    if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
-      throw new UsageError(`${flag}: expected an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+    if (raw.trim() === "" || !(integer ? Number.isInteger(n) : Number.isFinite(n)) || n < min || n > max) {
+      throw new UsageError(`${flag}: expected ${integer ? "an integer" : "a number"} in [${min}, ${max}], got ${JSON.stringify(raw)}`);
     }
     return n;
   };
 }
-
-function num(min: number, max: number) {
-  return (raw: string, flag: string): number => {
-    const n = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-      throw new UsageError(`${flag}: expected a number in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-    }
-    return n;
-  };
-}
+const int = (min: number, max: number) => numberIn(min, max, true);
+const num = (min: number, max: number) => numberIn(min, max, false);
 
 const FLAGS: readonly Flag[] = [
   { name: "url", key: "url", value: "ws://127.0.0.1:2567", help: "game server WebSocket URL (ws:// or wss://)", parse: (raw) => raw },

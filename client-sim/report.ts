@@ -3,7 +3,7 @@
  * JSON (with the encoded histograms, so runs can be merged or re-analysed later) with --json.
  */
 import { encodeHistogram, summarize, type LatencySummary } from "./histogram.ts";
-import { HISTOGRAMS, sumValues, type HistogramName, type MergedMetrics } from "./metrics.ts";
+import { HISTOGRAMS, perHistogram, sumValues, type HistogramName, type MergedMetrics } from "./metrics.ts";
 import type { SimOptions } from "./options.ts";
 
 export interface Report {
@@ -41,6 +41,7 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
   const c = m.counters;
   const errorsTotal = sumValues(m.errors);
   const rate = errorsTotal / Math.max(1, c.intentsSent + c.joinAttempts);
+  const perS = (n: number) => n / Math.max(1e-9, elapsedS);
   const { url, bots, durationS, rampS, rooms, seed, workers, scenario, maxErrorRate } = opts;
   return {
     config: { url, bots, durationS, rampS, rooms, seed, workers, scenario, maxErrorRate },
@@ -54,7 +55,7 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
     },
     rooms: m.rooms,
     rounds: m.rounds,
-    roundsPerS: m.rounds / Math.max(1e-9, elapsedS),
+    roundsPerS: perS(m.rounds),
     roundsPerSSteady: m.roundsSteady / Math.max(1e-9, elapsedS - opts.rampS),
     intents: {
       sent: c.intentsSent,
@@ -63,19 +64,19 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
       lost: c.intentsLost,
       abandoned: c.intentsAbandoned,
     },
-    latency: Object.fromEntries(HISTOGRAMS.map((h) => [h, summarize(m.histograms[h])])) as Record<HistogramName, LatencySummary>,
+    latency: perHistogram((h) => summarize(m.histograms[h])),
     traffic: {
       messages: c.messages,
       bytes: c.bytes,
-      messagesPerS: c.messages / Math.max(1e-9, elapsedS),
-      bytesPerS: c.bytes / Math.max(1e-9, elapsedS),
+      messagesPerS: perS(c.messages),
+      bytesPerS: perS(c.bytes),
       sdkLogLines: c.sdkLogLines,
     },
     errors: { total: errorsTotal, rate, byKind: m.errors },
     expected: { total: sumValues(m.expected), byKind: m.expected },
     // a lost worker process lost its share of the measurements: whatever the rate, the run failed
     ok: rate <= maxErrorRate && !Object.keys(m.errors).some((k) => k.startsWith("worker:")),
-    histograms: Object.fromEntries(HISTOGRAMS.map((h) => [h, encodeHistogram(m.histograms[h])])) as Record<HistogramName, string>,
+    histograms: perHistogram((h) => encodeHistogram(m.histograms[h])),
   };
 }
 

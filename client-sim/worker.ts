@@ -1,15 +1,10 @@
 /** Child-process entry of --workers: runs the bots it is sent and reports back over IPC. */
 import { runFleet } from "./fleet.ts";
-import { captureConsole, createLog } from "./log.ts";
-import { Metrics } from "./metrics.ts";
 import type { WorkerMessage, WorkerStart } from "./workers.ts";
 
 process.once("message", async (start: WorkerStart) => {
-  const metrics = new Metrics();
-  const log = createLog(start.verbose, start.name);
-  captureConsole(log, () => metrics.counters.sdkLogLines++);
   const send = (m: WorkerMessage, then?: () => void) => process.send?.(m, undefined, undefined, then);
-  const final = await runFleet(start.plan, metrics, log, (snap) => send({ kind: "tick", snap }));
+  const final = await runFleet(start.plan, start.verbose, start.name, (snap) => send({ kind: "tick", snap }));
   // open keep-alive sockets must not hold the process: the report is all that is left to deliver
   send({ kind: "done", snap: final }, () => process.exit(0));
 });

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { workerOf, type FleetPlan } from "./fleet.ts";
-import type { MetricsSnapshot } from "./metrics.ts";
+import { emptySnapshot, type MetricsSnapshot } from "./metrics.ts";
 
 export type WorkerMessage = { kind: "tick"; snap: MetricsSnapshot } | { kind: "done"; snap: MetricsSnapshot };
 export interface WorkerStart {
@@ -15,18 +15,6 @@ export interface WorkerStart {
 }
 
 const WORKER_FILE = fileURLToPath(new URL("./worker.ts", import.meta.url));
-
-function emptySnapshot(): MetricsSnapshot {
-  return {
-    connected: 0,
-    counters: {} as MetricsSnapshot["counters"],
-    errors: {},
-    expected: {},
-    histograms: { latency: "", steady: "", auth: "", connect: "", join: "", interval: "" },
-    window: "",
-    rounds: {},
-  };
-}
 
 /**
  * Resolves with one final snapshot per worker. A worker that dies or overruns `deadline` (epoch

@@ -138,9 +138,9 @@ describe("client-sim against a real game server", () => {
     const run = await runSim(
       ["--url", stack.url, "--bots", "10", "--duration", "4", "--ramp", "0.5", "--workers", "2"],
       40_000,
-      (sim) => {
+      (simPid) => {
         setTimeout(() => {
-          const children = readFileSync(`/proc/${sim.pid}/task/${sim.pid}/children`, "utf8").trim().split(/\s+/);
+          const children = readFileSync(`/proc/${simPid}/task/${simPid}/children`, "utf8").trim().split(/\s+/);
           killed = children[0];
           process.kill(Number(killed), "SIGKILL");
         }, 2_000);
