@@ -20,17 +20,18 @@ export class Call {
 
 /** One caller's get: its own deadline and signal, riding on a shared Call. */
 class Waiter {
-  call: Call;
+  readonly call: Call;
   readonly resolve: (s: PlayerStats) => void;
   readonly reject: (e: StatsError) => void;
   readonly deadlineAt: number;
-  signal: AbortSignal | undefined = undefined;
+  readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined = undefined;
-  constructor(call: Call, resolve: (s: PlayerStats) => void, reject: (e: StatsError) => void, deadlineAt: number) {
+  constructor(call: Call, resolve: (s: PlayerStats) => void, reject: (e: StatsError) => void, deadlineAt: number, signal: AbortSignal | undefined) {
     this.call = call;
     this.resolve = resolve;
     this.reject = reject;
     this.deadlineAt = deadlineAt;
+    this.signal = signal;
   }
 }
 
@@ -55,7 +56,7 @@ export interface ClientCounters {
   cacheMisses: number;
 }
 
-export function newCounters(): ClientCounters {
+function newCounters(): ClientCounters {
   return {
     requests: 0, wireRequests: 0, frames: 0, batches: 0, coalesced: 0, ok: 0, errors: 0, timeouts: 0,
     aborted: 0, unavailable: 0, serverErrors: 0, cancelledCalls: 0, lateReplies: 0, reconnects: 0,
@@ -143,12 +144,11 @@ export class CoalescingClient implements StatsClient, CallSink {
       } else {
         c.coalesced++;
       }
-      const w = new Waiter(call, resolve, reject, performance.now() + deadlineMs);
+      const w = new Waiter(call, resolve, reject, performance.now() + deadlineMs, signal);
       call.waiters.push(w);
       this.pending.add(w);
       if (w.deadlineAt < this.timerAt) this.arm(w.deadlineAt);
       if (signal) {
-        w.signal = signal;
         w.onAbort = () => this.leave(w, new StatsError("aborted", "get aborted by its signal"));
         signal.addEventListener("abort", w.onAbort, { once: true });
       }
@@ -170,8 +170,8 @@ export class CoalescingClient implements StatsClient, CallSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // every call not yet done is in `inflight` (queued ones included): settling those settles all
     for (const call of [...this.inflight.values()]) this.settle(call, new StatsError("unavailable", "stats client closed"));
-    for (const call of this.queue) if (!call.done) this.settle(call, new StatsError("unavailable", "stats client closed"));
     this.queue = [];
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;

@@ -1,6 +1,6 @@
 // Start-up configuration of the stats service process: flags override env vars override defaults.
 import { parseArgs } from "node:util";
-import { checkFaults, DEFAULT_FAULTS, type Faults } from "./faults.ts";
+import { checkFaults, type Faults } from "./faults.ts";
 
 export interface ServiceConfig {
   host: string;
@@ -69,9 +69,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServiceConfi
     stall: stall === "1" || stall === "true",
     seed: int("seed"),
   };
-  const checked = checkFaults(faults);
+  const checked = checkFaults(faults); // names the bad field; every field is set, so `faults` is complete
   if (!checked.ok) throw new RangeError(checked.message);
   const token = pick("token");
   if (token === "") throw new RangeError("--token: must not be empty");
-  return { host: pick("host"), port, db: pick("db"), token, faults: { ...DEFAULT_FAULTS, ...checked.value }, help: values.help === true };
+  return { host: pick("host"), port, db: pick("db"), token, faults, help: values.help === true };
 }

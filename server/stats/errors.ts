@@ -1,22 +1,15 @@
 // The one error type the stats client rejects with; `code` says what went wrong.
-export type StatsErrorCode =
-  | "unavailable" // no connection to the service (outage, reconnecting, client closed)
-  | "timeout" // the get's deadline passed
-  | "aborted" // the caller's AbortSignal fired
-  | "not_found"
-  | "bad_request"
-  | "unauthorized"
-  | "server"; // the service answered with an error (incl. injected failures)
-
-export const STATS_ERROR_CODES: readonly StatsErrorCode[] = [
-  "unavailable",
-  "timeout",
-  "aborted",
+const STATS_ERROR_CODES = [
+  "unavailable", // no connection to the service (outage, reconnecting, client closed)
+  "timeout", // the get's deadline passed
+  "aborted", // the caller's AbortSignal fired
   "not_found",
   "bad_request",
   "unauthorized",
-  "server",
-];
+  "server", // the service answered with an error (incl. injected failures)
+] as const;
+
+export type StatsErrorCode = (typeof STATS_ERROR_CODES)[number];
 
 export class StatsError extends Error {
   readonly code: StatsErrorCode;

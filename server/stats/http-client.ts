@@ -6,6 +6,9 @@ import { isValidStatsId, STAT_FIELDS, type PlayerStats } from "../../shared/stat
 import { type Call, type CallSink, type ClientLog, type Transport } from "./coalescing-client.ts";
 import { StatsError, type StatsErrorCode } from "./errors.ts";
 
+/** The integer fields of a stats reply, checked on every answer. */
+const REPLY_INT_FIELDS = [...STAT_FIELDS, "version"] as const;
+
 export interface HttpTransportOptions {
   token: string;
   backoffMinMs?: number;
@@ -94,7 +97,7 @@ function parseStats(body: unknown, id: string): PlayerStats | StatsError {
   const r = body as Record<string, unknown>;
   if (r.id !== id || !isValidStatsId(r.id)) return new StatsError("server", "stats reply is for another id");
   const out = { id, version: 0 } as PlayerStats;
-  for (const f of [...STAT_FIELDS, "version"] as const) {
+  for (const f of REPLY_INT_FIELDS) {
     const v = r[f];
     if (!Number.isInteger(v)) return new StatsError("server", `stats reply field "${f}" is not an integer`);
     out[f] = v as number;

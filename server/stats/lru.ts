@@ -1,7 +1,7 @@
 // A bounded least-recently-used map: Map keeps insertion order, so re-inserting on use moves an
 // entry to the back and the front is always the eviction candidate.
 export class Lru<K, V> {
-  readonly max: number;
+  private readonly max: number;
   private readonly map = new Map<K, V>();
 
   constructor(max: number) {
@@ -25,9 +25,5 @@ export class Lru<K, V> {
     this.map.delete(key);
     this.map.set(key, value);
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
-  }
-
-  delete(key: K): void {
-    this.map.delete(key);
   }
 }
