@@ -11,9 +11,8 @@
 import { Packr } from "msgpackr";
 import { call, run, type Operation } from "../server/runtime/index.ts";
 import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
-import { callName, combatRound, resolvePlanned, type RoundOutcome, type RoundPlan, type RoundSources } from "../server/game/combat-round.ts";
+import { callName, combatRound, resolvePlanned, roundMessage, type RoundOutcome, type RoundPlan, type RoundSources } from "../server/game/combat-round.ts";
 import type { PlayerStats } from "../shared/stats.ts";
-import type { RoundMessage } from "../shared/protocol.ts";
 import { startServiceProcess, TOKEN } from "./stats.ts";
 
 const LATENCY_MS = 50;
@@ -75,11 +74,7 @@ function* sequentialRound(plan: RoundPlan, sources: RoundSources, limit: number)
 }
 
 function encodeBroadcast(o: RoundOutcome): Uint8Array {
-  const msg: RoundMessage = {
-    round: o.input.round, seed: o.result.seed, events: o.result.events, intents: o.intents,
-    stale: o.stale, absent: o.absent, joinMs: o.joinMs, hash: o.result.hash,
-  };
-  return packr.pack(msg);
+  return packr.pack(roundMessage(o.input.round, o));
 }
 
 interface Row {

@@ -11,7 +11,7 @@ import { randomInt } from "node:crypto";
 import { Room, ServerError, ErrorCode, CloseCode, type Client, type AuthContext, type RoomException, type RoomMethodName } from "@colyseus/core";
 import { Scope, TickScheduler } from "../runtime/index.ts";
 import { ArenaState, Entity } from "../../shared/state.ts";
-import { Msg, parseIntent, type ErrorMessage, type Intent, type RoundMessage } from "../../shared/protocol.ts";
+import { Msg, parseIntent, type ErrorMessage, type Intent } from "../../shared/protocol.ts";
 import { compareIds } from "../../shared/combat.ts";
 import { deriveStats, NPC_PROFILES } from "../../shared/stats.ts";
 import type { StatsClient } from "../stats/client.ts";
@@ -19,7 +19,7 @@ import { verifyToken, type TokenClaims } from "./auth.ts";
 import { checkIntent, IntentQueue } from "./intent-queue.ts";
 import { npcBrain } from "./npc-brain.ts";
 import { RoundRunner } from "./round-runner.ts";
-import type { PlannedEntity, RoundOutcome } from "./combat-round.ts";
+import { roundMessage, type PlannedEntity, type RoundOutcome } from "./combat-round.ts";
 import type { PlayerRegistry } from "./player-registry.ts";
 import type { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "./metrics.ts";
@@ -309,17 +309,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.state.round = round;
     this.state.phase = "fighting";
     this.broadcastPatch();
-    const message: RoundMessage = {
-      round,
-      seed: outcome.result.seed,
-      events: outcome.result.events,
-      intents: outcome.intents,
-      stale: outcome.stale,
-      absent: outcome.absent,
-      joinMs: Math.round(outcome.joinMs * 100) / 100,
-      hash: outcome.result.hash,
-    };
-    this.broadcast(Msg.round, message);
+    this.broadcast(Msg.round, roundMessage(round, outcome));
   }
 
   // --- entities ----------------------------------------------------------------------------

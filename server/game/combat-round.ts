@@ -8,6 +8,7 @@
  */
 import { allSettled, call, timeout, TimeoutError, type Operation, type Settled } from "../runtime/index.ts";
 import { compareIds, resolveRound, type Combatant, type RoundInput, type RoundResult } from "../../shared/combat.ts";
+import type { RoundMessage } from "../../shared/protocol.ts";
 import type { PlayerStats } from "../../shared/stats.ts";
 
 /** An entity as the round found it at its cut-off (stats not yet known). */
@@ -132,6 +133,20 @@ export function* combatRound(plan: RoundPlan, sources: RoundSources): Operation<
   const living = plan.entities.filter((e) => e.alive).map((e) => e.id).sort(compareIds);
   const got = yield* fetchConcurrently(living, plan.deadlineMs, sources);
   return resolvePlanned(plan, got, sources);
+}
+
+/** The `round` message of a resolved round: what every client receives (broadcast encodes it once). */
+export function roundMessage(round: number, outcome: RoundOutcome): RoundMessage {
+  return {
+    round,
+    seed: outcome.result.seed,
+    events: outcome.result.events,
+    intents: outcome.intents,
+    stale: outcome.stale,
+    absent: outcome.absent,
+    joinMs: Math.round(outcome.joinMs * 100) / 100,
+    hash: outcome.result.hash,
+  };
 }
 
 /** The plan a journaled input was made from (replay re-runs the round from it). */
