@@ -1,6 +1,6 @@
 import {
   CALL, Effect, GROUP, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL, RACE, TIMEOUT,
-  iteratorReturn, iteratorThrow, joinNext, markResume, setExecuting, takeHandedOut,
+  describeEffect, iteratorReturn, iteratorThrow, joinNext, markResume, setExecuting, takeHandedOut,
 } from "./effect.ts";
 import type { Context, TaskOwner } from "./context.ts";
 import { Group } from "./group.ts";
@@ -25,7 +25,7 @@ import type { Task, TaskState } from "../task.ts";
 // Coroutine status.
 export const RUNNING = 0;
 export const COMPLETED = 1;
-export const FAILED = 2;
+const FAILED = 2;
 export const HALTED = 3;
 const STATE_NAMES: TaskState[] = ["running", "completed", "failed", "halted"];
 
@@ -70,6 +70,13 @@ class PendingCall {
     this.call = call;
     this.step = step;
   }
+}
+
+/** The journal entry of a call's outcome: its value (NEXT) or its error (THROW). */
+function callEntry(coroutine: string, step: number, call: string, mode: number, value: unknown): JournalEntry {
+  return mode === NEXT
+    ? { coroutine, step, call, ok: true, value }
+    : { coroutine, step, call, ok: false, error: journalError(value) };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -349,13 +356,18 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     return this.seq;
   }
 
-  /** Wake from a suspension if it is still the current one. */
-  wake(seq: number, mode: number, value: unknown): void {
-    if (seq !== this.seq || this.pending === P_NONE) return;
+  /** Ends suspension `seq` if it is still the current one; false for a late wake-up. */
+  private claim(seq: number): boolean {
+    if (seq !== this.seq || this.pending === P_NONE) return false;
     this.seq++;
     this.pending = P_NONE;
     this.pendingRef = null;
-    this.resume(mode, value);
+    return true;
+  }
+
+  /** Wake from a suspension if it is still the current one. */
+  wake(seq: number, mode: number, value: unknown): void {
+    if (this.claim(seq)) this.resume(mode, value);
   }
 
   tickDue(entry: TickEntry): void {
@@ -373,7 +385,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       case P_CALL:
         if (ref instanceof PendingCall) {
           ref.controller?.abort();
-          this.record({
+          (this.ctx.journal as Journal).append({
             coroutine: this.name, step: ref.step, call: ref.call, ok: false, halted: true,
             error: { name: "HaltedError", message: "halted before the call returned" },
           });
@@ -427,13 +439,13 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         const kind = effect.a as number;
         const ops = effect.b;
         if (!Array.isArray(ops)) {
-          this.resume(THROW, misuse(this.name, `${groupName(kind)} expects an array of operations, got ${describeValue(ops)}`));
+          this.resume(THROW, misuse(this.name, `${describeEffect(effect)} expects an array of operations, got ${describeValue(ops)}`));
         } else if (kind === RACE && ops.length === 0) {
           this.resume(THROW, misuse(this.name, "race() of no operations would never settle"));
         } else if (kind === TIMEOUT && !(typeof effect.c === "number" && effect.c >= 0 && effect.c <= 0x7fffffff)) {
           this.resume(THROW, misuse(this.name, `timeout(ms, op) expects ms between 0 and 2^31-1, got ${describeValue(effect.c)}`));
         } else {
-          new Group(this, kind, ops, effect.c as number).start();
+          new Group(this, kind, ops.length, effect.c as number).start(ops);
         }
         return;
       }
@@ -476,25 +488,23 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       return;
     }
     const journal = this.ctx.journal;
-    if (journal !== null) {
-      this.journaledCall(journal, name, fn);
+    if (journal !== null && this.ctx.replay) {
+      this.replayCall(journal, name);
       return;
     }
     // The signal is created only when fn declares a parameter: most calls never use one.
-    let controller: AbortController | null = null;
+    const controller = fn.length === 0 ? null : new AbortController();
+    let mode = NEXT;
     let result: unknown;
     try {
-      if (fn.length === 0) result = fn();
-      else {
-        controller = new AbortController();
-        result = fn(controller.signal);
-      }
+      result = controller === null ? fn() : fn(controller.signal);
     } catch (error) {
-      this.resume(THROW, error);
-      return;
+      mode = THROW;
+      result = error;
     }
-    if (isThenable(result)) this.await(result, P_CALL, controller);
-    else this.resume(NEXT, result);
+    if (journal !== null) this.recordCall(name, controller, mode, result);
+    else if (mode === NEXT && isThenable(result)) this.await(result, P_CALL, controller);
+    else this.resume(mode, result);
   }
 
   private await(promise: PromiseLike<unknown>, kind: number, ref: unknown): void {
@@ -506,49 +516,32 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     }
   }
 
-  private journaledCall(journal: Journal, name: string, fn: Function): void {
+  /** Replay mode: the recorded outcome of the call at this step, no I/O. */
+  private replayCall(journal: Journal, name: string): void {
     const step = this.x().step++;
     const coroutine = this.name;
-    if (this.ctx.replay) {
-      const entry = journal.consume(coroutine, step);
-      if (entry === undefined || entry.call !== name) {
-        this.diverge(journal, new NonDeterminismError(coroutine, step, name, entry === undefined ? null : entry.call));
-      } else if (entry.ok) {
-        this.resume(NEXT, entry.value);
-      } else if (entry.halted === true) {
-        this.suspend(P_FOREVER, null); // it was cut off here when recorded; wait to be cut off again
-      } else {
-        this.resume(THROW, replayedError(entry.error));
-      }
-      return;
+    const entry = journal.consume(coroutine, step);
+    if (entry === undefined || entry.call !== name) {
+      this.diverge(journal, new NonDeterminismError(coroutine, step, name, entry === undefined ? null : entry.call));
+    } else if (entry.ok) {
+      this.resume(NEXT, entry.value);
+    } else if (entry.halted === true) {
+      this.suspend(P_FOREVER, null); // it was cut off here when recorded; wait to be cut off again
+    } else {
+      this.resume(THROW, replayedError(entry.error));
     }
-    let controller: AbortController | null = null;
-    let result: unknown;
-    try {
-      if (fn.length === 0) result = fn();
-      else {
-        controller = new AbortController();
-        result = fn(controller.signal);
-      }
-    } catch (error) {
-      this.recordAndResume({ coroutine, step, call: name, ok: false, error: journalError(error) }, THROW, error);
-      return;
-    }
-    if (!isThenable(result)) {
-      this.recordAndResume({ coroutine, step, call: name, ok: true, value: result }, NEXT, result);
+  }
+
+  /** Record mode: journals the call's outcome (`mode`, `result`) when the coroutine consumes it. */
+  private recordCall(name: string, controller: AbortController | null, mode: number, result: unknown): void {
+    const step = this.x().step++;
+    if (mode === THROW || !isThenable(result)) {
+      this.recordAndResume(callEntry(this.name, step, name, mode, result), mode, result);
       return;
     }
     const seq = this.suspend(P_CALL, new PendingCall(controller, name, step));
     const settle = (mode: number, value: unknown) => {
-      if (seq !== this.seq || this.pending !== P_CALL) return;
-      this.seq++;
-      this.pending = P_NONE;
-      this.pendingRef = null;
-      this.recordAndResume(
-        mode === NEXT
-          ? { coroutine, step, call: name, ok: true, value }
-          : { coroutine, step, call: name, ok: false, error: journalError(value) },
-        mode, value);
+      if (this.claim(seq)) this.recordAndResume(callEntry(this.name, step, name, mode, value), mode, value);
     };
     try {
       result.then((value) => settle(NEXT, value), (error) => settle(THROW, error));
@@ -558,13 +551,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   }
 
   private recordAndResume(entry: JournalEntry, mode: number, value: unknown): void {
-    if (this.record(entry)) this.resume(mode, value);
+    if ((this.ctx.journal as Journal).append(entry)) this.resume(mode, value);
     else this.resume(THROW, misuse(this.name, `step ${entry.step} is already in the journal: coroutines sharing a journal need distinct names`));
-  }
-
-  private record(entry: JournalEntry): boolean {
-    const journal = this.ctx.journal;
-    return journal === null || this.ctx.replay || journal.append(entry);
   }
 
   /** Replay diverged: the whole run stops with the error; the coroutine cannot catch it. */
@@ -622,11 +610,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   }
 
   private joined(target: Coroutine<any>): void {
-    if (this.pending !== P_JOIN || this.pendingRef !== target) return;
-    this.seq++;
-    this.pending = P_NONE;
-    this.pendingRef = null;
-    this.deliverJoin(target);
+    if (this.pending === P_JOIN && this.pendingRef === target && this.claim(this.seq)) this.deliverJoin(target);
   }
 
   private removeJoiner(joiner: Coroutine<any>): void {
@@ -824,8 +808,4 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     }
     return x.promise;
   }
-}
-
-function groupName(kind: number): string {
-  return ["", "all()", "allSettled()", "race()", "timeout()"][kind] ?? "group";
 }

@@ -4,8 +4,9 @@
  * Each effect is its own iterator, so `yield* effect` costs no extra generator: the first
  * `next()` yields the effect itself; when the runtime resumes the coroutine it marks the effect
  * it is resuming (`resuming`) and the following `next(value)` finishes the delegation with
- * `value`. A task is its own iterator the same way (`joinNext`): `yield* task` joins it. The mark is global rather than per effect so that one effect object may be shared by
- * several coroutines (e.g. a module-level `nextTick()`) and re-yielded any number of times.
+ * `value`. A task is its own iterator the same way (`joinNext`): `yield* task` joins it. The mark
+ * is global rather than per effect so that one effect object may be shared by several coroutines
+ * (e.g. a module-level `nextTick()`) and re-yielded any number of times.
  */
 
 /** Effect kinds. Numbers rather than strings keep the dispatch switch cheap. */

@@ -16,7 +16,6 @@ import type { Operation } from "../operation.ts";
 export class Group {
   private readonly parent: Coroutine<any>;
   private readonly kind: number;
-  private ops: readonly Operation<unknown>[] | null;
   private readonly ms: number;
   private readonly results: unknown[];
   private remaining: number;
@@ -30,19 +29,18 @@ export class Group {
   private outValue: unknown = undefined;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(parent: Coroutine<any>, kind: number, ops: readonly Operation<unknown>[], ms: number) {
+  /** `size`: the number of operations `start()` will be given. */
+  constructor(parent: Coroutine<any>, kind: number, size: number, ms: number) {
     this.parent = parent;
     this.kind = kind;
-    this.ops = ops;
     this.ms = ms;
-    this.remaining = ops.length;
-    this.results = kind === ALL || kind === ALL_SETTLED ? new Array(ops.length) : [];
+    this.remaining = size;
+    this.results = kind === ALL || kind === ALL_SETTLED ? new Array(size) : [];
   }
 
-  start(): void {
+  /** Suspends the parent in this group and starts one child per operation. */
+  start(ops: readonly Operation<unknown>[]): void {
     const parent = this.parent;
-    const ops = this.ops as readonly Operation<unknown>[];
-    this.ops = null; // the caller holds the array; children own their operations from here
     this.seq = parent.suspend(P_GROUP, this);
     this.base = parent.nextChildIndex;
     if (ops.length === 0) {
@@ -86,12 +84,16 @@ export class Group {
   cancel(): void {
     this.cancelled = true;
     this.done = true;
+    this.clearTimer();
+    const children = this.parent.liveChildren(this);
+    for (let i = 0; i < children.length; i++) children[i].requestHalt();
+  }
+
+  private clearTimer(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const children = this.parent.liveChildren(this);
-    for (let i = 0; i < children.length; i++) children[i].requestHalt();
   }
 
   private timedOut(): void {
@@ -103,10 +105,7 @@ export class Group {
     this.done = true;
     this.outMode = mode;
     this.outValue = value;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.clearTimer();
     // The extra 1 keeps a child that settles synchronously inside requestHalt from resuming early.
     this.closing = 1;
     const children = this.parent.liveChildren(this);
