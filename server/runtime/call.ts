@@ -2,8 +2,8 @@ import { CALL, Effect } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
- * Calls a promise-returning function (I/O) and returns its result; a rejection is thrown at the
- * `yield*`, where the coroutine can catch it. `name` identifies the call in the journal: record
+ * Calls a promise-returning function (I/O) and returns its result; a rejection (or a synchronous
+ * throw of `fn`) is thrown at the `yield*`, where the coroutine can catch it. `name` identifies the call in the journal: record
  * mode appends the result, replay returns the recorded result without calling `fn`.
  *
  * Cancellation: if the coroutine is halted (or interrupted) while the call is in flight, the

@@ -3,8 +3,8 @@ import type { Operation } from "./operation.ts";
 
 /**
  * Runs operations concurrently; the first to settle decides: its value is returned or its error
- * thrown, after every other child has been halted (their finally blocks have run).
- * `race([])` is a TypeError (it could never settle).
+ * thrown, after every other child has been halted (their finally blocks have run). Halting the
+ * caller halts every child. `race([])` is a TypeError (it could never settle).
  *
  * @example
  * ```ts

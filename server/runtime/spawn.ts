@@ -16,6 +16,7 @@ export interface SpawnOptions {
  *
  * Errors: if the child fails and nobody is joining it at that moment, the error is thrown into
  * the parent at its current `yield*` (catchable there). To contain failures, use allSettled().
+ * Joining a task that was halted (`task.halt()`, or its parent finishing) throws `HaltedError`.
  *
  * @example
  * ```ts

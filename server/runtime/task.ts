@@ -6,8 +6,9 @@ import type { Operation } from "./operation.ts";
  *
  * - Awaiting / joining a completed task gives its value; a failed task throws its error; a
  *   halted task throws `HaltedError`.
- * - `halt()` halts its children first (last spawned first), aborts the signal of an in-flight
- *   `call`, runs every `finally` block, and resolves once all of that is done. It never rejects:
+ * - `halt()` aborts the signal of its in-flight `call` (and clears its timer or tick wait), halts
+ *   its children (last spawned first) and waits for them, then runs its own `finally` blocks, and
+ *   resolves once all of that is done. It never rejects:
  *   an error thrown by a `finally` block becomes the task's outcome (seen by await / join).
  *
  * @example

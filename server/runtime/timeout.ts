@@ -4,7 +4,9 @@ import type { Operation } from "./operation.ts";
 /**
  * Runs `op` as a child with a deadline of `ms` milliseconds. If it settles in time its value is
  * returned (or its error thrown). Otherwise it is halted (signals aborted, finally blocks run)
- * and then `TimeoutError` is thrown at the `yield*`. The timer is cleared whichever way it ends.
+ * and then `TimeoutError` is thrown at the `yield*`. The timer is cleared whichever way it ends,
+ * including when the caller is halted (which halts `op`). An `ms` outside 0..2^31-1 is a
+ * TypeError naming the coroutine.
  *
  * @example
  * ```ts

@@ -4,7 +4,8 @@ import type { Operation } from "./operation.ts";
 /**
  * Waits for a promise that already exists and returns its value (a rejection is thrown at the
  * `yield*`). Not journaled and not cancellable: halting the coroutine only stops waiting. Use
- * `call()` for I/O that should be cancelled or replayed.
+ * `call()` for I/O that should be cancelled or replayed. A non-promise is a TypeError naming the
+ * coroutine.
  *
  * @example
  * ```ts

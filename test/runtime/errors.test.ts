@@ -132,7 +132,7 @@ describe("errors", () => {
     await expect(task).rejects.toThrow("lost");
   });
 
-  it("a halted all() child counts as a failure with HaltedError", async () => {
+  it("allSettled reports a child whose join of a halted task threw, as failed with HaltedError", async () => {
     const result = await run(function* () {
       let child: Task<void> | undefined;
       const settled = yield* allSettled<unknown>([
