@@ -1,10 +1,13 @@
 // Entry point of the stats service process (`npm run stats`). Logs one JSON line
 // {"level":"info","msg":"stats listening",...} when ready; SIGINT/SIGTERM close it cleanly.
+import { createLogger } from "../log.ts";
 import { helpText, loadConfig } from "./config.ts";
 import { startStatsService } from "./service.ts";
 
+const log = createLogger("info");
+
 function fatal(msg: string, fields: Record<string, unknown> = {}): never {
-  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: "error", msg, ...fields }) + "\n");
+  createLogger("error", (line) => process.stderr.write(line)).error(msg, fields);
   process.exit(1);
 }
 
@@ -26,15 +29,12 @@ const service = await startStatsService({
   db: config.db,
   token: config.token,
   faults: config.faults,
-  log: true,
+  log,
 }).catch((err: Error) => fatal("stats service failed to start", { error: err.message }));
 
-process.stdout.write(
-  JSON.stringify({
-    time: new Date().toISOString(), level: "info", msg: "stats listening", host: config.host, port: service.port,
-    rpc: service.rpcUrl, http: service.httpUrl, db: config.db, faults: config.faults, pid: process.pid,
-  }) + "\n",
-);
+log.info("stats listening", {
+  host: config.host, port: service.port, rpc: service.rpcUrl, http: service.httpUrl, db: config.db, faults: config.faults, pid: process.pid,
+});
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -43,7 +43,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     stopping = true;
     service.close().then(
       () => {
-        process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "stats stopped", signal }) + "\n");
+        log.info("stats stopped", { signal });
         process.exit(0);
       },
       (err: Error) => fatal("stats service failed to close", { error: err.message }),

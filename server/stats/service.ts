@@ -18,6 +18,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
+import { createLogger, type Logger } from "../log.ts";
 import { deriveStats, isValidStatsId, validateStatFields } from "../../shared/stats.ts";
 import { checkFaults, FaultInjector, type Faults } from "./faults.ts";
 import { ServiceMetrics } from "./metrics.ts";
@@ -36,8 +37,8 @@ export interface StatsServiceOptions {
   db?: string;
   token: string;
   faults?: Partial<Faults>;
-  /** structured JSON log lines on stdout (default false) */
-  log?: boolean;
+  /** connection events, writes, fault changes, internal errors (default: silent) */
+  log?: Logger;
 }
 
 export interface StatsService {
@@ -68,9 +69,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   const tokenBytes = Buffer.from(opts.token);
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const stalled = new Set<ServerResponse>();
-  const log = (level: string, msg: string, fields: Record<string, unknown> = {}) => {
-    if (opts.log) process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + "\n");
-  };
+  const log = opts.log ?? createLogger("silent");
 
   function authorized(header: string | undefined): boolean {
     if (header === undefined || !header.startsWith("Bearer ")) return false;
@@ -89,7 +88,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         answer();
       } catch (err) {
         metrics.inc("stats_errors_total", `transport="internal"`);
-        log("error", "stats request failed", { error: (err as Error).message });
+        log.error("stats request failed", { error: (err as Error).message });
         onError("internal error in the stats service");
       }
     };
@@ -181,7 +180,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         if (!r.ok) {
           return send(res, 409, { error: "conflict", message: `version is ${r.current.version}, not ${version}`, field: "version", current: r.current }, started);
         }
-        log("info", "stats written", { id, version: r.stats.version });
+        log.info("stats written", { id, version: r.stats.version });
         send(res, 200, r.stats, started);
       }, httpFailed(res));
     });
@@ -198,7 +197,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       const checked = checkFaults(body);
       if (!checked.ok) return sendError(res, 400, "bad_request", checked.message, checked.field);
       faults.set(checked.value);
-      log("info", "faults set", { faults: faults.faults });
+      log.info("faults set", { faults: faults.faults });
       send(res, 200, faults.faults);
     });
   }
@@ -256,15 +255,15 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   function onConnection(ws: WebSocket): void {
     metrics.connections++;
     let badFrames = 0;
-    log("info", "rpc connection opened");
+    log.info("rpc connection opened");
     ws.on("close", (code, reason) => {
       metrics.connections--;
-      log("info", "rpc connection closed", { code, reason: reason.toString() });
+      log.info("rpc connection closed", { code, reason: reason.toString() });
     });
     // ws reports protocol violations (oversized frame, bad opcode) here and then closes with a code
     ws.on("error", (err) => {
       metrics.inc("stats_rpc_rejected_frames_total", `reason="protocol"`);
-      log("warn", "rpc connection error", { error: err.message });
+      log.warn("rpc connection error", { error: err.message });
     });
 
     const reject = (reqId: number, reason: string, message: string): void => {
