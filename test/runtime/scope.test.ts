@@ -30,6 +30,23 @@ describe("Scope (entity-owned)", () => {
     expect(log).toHaveLength(4);
   });
 
+  it("a coroutine halted while its body function runs never starts its generator", async () => {
+    const scope = new Scope({ name: "p_quitter" });
+    const log: string[] = [];
+    const task = scope.run(() => {
+      void scope.halt(); // e.g. the entity is removed by something the body function triggers
+      return (function* () {
+        log.push("generator ran");
+        yield* sleep(1);
+      })();
+    });
+    await expect(Promise.resolve(task)).rejects.toThrow(HaltedError);
+    expect(task.state).toBe("halted");
+    await delay(5, undefined);
+    expect(log).toEqual([]);
+    expect(task.state).toBe("halted");
+  });
+
   it("refuses to run coroutines once halted", async () => {
     const scope = new Scope({ name: "p_gone" });
     await scope.halt();

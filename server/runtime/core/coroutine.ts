@@ -238,13 +238,15 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     try {
       op = body();
     } catch (error) {
-      this.bodyFinished(FAILED, error);
+      if (this.status === RUNNING) this.bodyFinished(FAILED, error);
       return;
     }
     this.startOp(op);
   }
 
   startOp(op: Operation<T>): void {
+    // Halted while the body function ran (it removed its own entity, say): never start.
+    if (this.status !== RUNNING) return;
     if (op === null || op === undefined || typeof (op as any)[Symbol.iterator] !== "function") {
       const hint = typeof op === "function" ? " (a function: did you forget to call the generator function?)" :
         isThenable(op) ? " (use call() or until() for promises and async functions)" : "";
