@@ -1,7 +1,7 @@
 // The stats client the game server uses. The URL scheme picks the transport: ws:// or wss:// ->
 // msgpack RPC over one WebSocket (service path /rpc), http:// or https:// -> HTTP JSON (keep-alive),
 // so Skirmish can be pointed at any HTTP stats backend speaking `GET /players/:id/stats`.
-import { CoalescingClient, type ClientLog, type StatsClient } from "./coalescing-client.ts";
+import { CoalescingClient, type ClientLog, type StatsClient, type TransportOptions } from "./coalescing-client.ts";
 import { HttpTransport } from "./http-client.ts";
 import { RpcTransport } from "./rpc-client.ts";
 
@@ -30,7 +30,12 @@ export function createStatsClient(url: string, opts: StatsClientOptions): StatsC
     batch: opts.batch ?? true,
     lkgSize: opts.lkgSize ?? 10_000,
   });
-  const t = { token: opts.token, backoffMinMs: opts.backoffMinMs, backoffMaxMs: opts.backoffMaxMs, log: opts.log };
+  const t: TransportOptions = {
+    token: opts.token,
+    backoffMinMs: opts.backoffMinMs ?? 50,
+    backoffMaxMs: opts.backoffMaxMs ?? 1000,
+    log: opts.log ?? (() => {}),
+  };
   if (scheme === "ws:" || scheme === "wss:") core.attach(new RpcTransport(url, core, t));
   else if (scheme === "http:" || scheme === "https:") core.attach(new HttpTransport(url, core, t));
   else throw new TypeError(`stats URL must be ws://, wss://, http:// or https://, got ${url}`);

@@ -84,6 +84,15 @@ export interface Transport {
 /** Receives the client's structured log records (connection lost/back, protocol errors). */
 export type ClientLog = (record: { level: "info" | "warn" | "error"; msg: string; [k: string]: unknown }) => void;
 
+/** What both transports are built with, defaults already applied (createStatsClient). */
+export interface TransportOptions {
+  token: string;
+  /** reconnect backoff (RPC) / breaker (HTTP) bounds, ms */
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  log: ClientLog;
+}
+
 export interface GetOptions {
   signal?: AbortSignal;
   deadlineMs?: number;

@@ -3,18 +3,11 @@
 // short breaker (doubling up to backoffMaxMs) during which gets fail fast with 'unavailable'; the
 // first get after it is the probe that closes it again.
 import { isValidStatsId, STAT_FIELDS, type PlayerStats } from "../../shared/stats.ts";
-import { type Call, type CallSink, type ClientLog, type Transport } from "./coalescing-client.ts";
+import { type Call, type CallSink, type ClientLog, type Transport, type TransportOptions } from "./coalescing-client.ts";
 import { StatsError, type StatsErrorCode } from "./errors.ts";
 
 /** The integer fields of a stats reply, checked on every answer. */
 const REPLY_INT_FIELDS = [...STAT_FIELDS, "version"] as const;
-
-export interface HttpTransportOptions {
-  token: string;
-  backoffMinMs?: number;
-  backoffMaxMs?: number;
-  log?: ClientLog;
-}
 
 export class HttpTransport implements Transport {
   private readonly base: string;
@@ -29,14 +22,14 @@ export class HttpTransport implements Transport {
   private readonly log: ClientLog;
   private lastError = new StatsError("unavailable", "stats service unreachable");
 
-  constructor(url: string, sink: CallSink, opts: HttpTransportOptions) {
+  constructor(url: string, sink: CallSink, opts: TransportOptions) {
     this.base = url.replace(/\/+$/, "");
     this.sink = sink;
     this.headers = { authorization: `Bearer ${opts.token}`, accept: "application/json" };
-    this.backoffMinMs = opts.backoffMinMs ?? 50;
-    this.backoffMaxMs = opts.backoffMaxMs ?? 1000;
-    this.backoffMs = this.backoffMinMs;
-    this.log = opts.log ?? (() => {});
+    this.backoffMinMs = opts.backoffMinMs;
+    this.backoffMaxMs = opts.backoffMaxMs;
+    this.backoffMs = opts.backoffMinMs;
+    this.log = opts.log;
   }
 
   get down(): boolean {

@@ -4,7 +4,7 @@
 // answers come from memory and a cancel frame would cost as much as the answer it saves.
 import WebSocket from "ws";
 import type { PlayerStats } from "../../shared/stats.ts";
-import { type Call, type CallSink, type ClientLog, type Transport } from "./coalescing-client.ts";
+import { type Call, type CallSink, type ClientLog, type Transport, type TransportOptions } from "./coalescing-client.ts";
 import { StatsError, isStatsErrorCode } from "./errors.ts";
 import {
   MAX_BATCH, MAX_FRAME_BYTES, OP_BATCH, OP_GET, codec, fromTuple, isTuple, isWireError, type ReplyItem,
@@ -18,14 +18,10 @@ interface Frame {
   live: number;
 }
 
-export interface RpcTransportOptions {
-  token: string;
-  backoffMinMs?: number;
-  backoffMaxMs?: number;
-  pingMs?: number;
-  handshakeTimeoutMs?: number;
-  log?: ClientLog;
-}
+/** Ping period; a connection with no pong since the previous ping is dropped. */
+const PING_MS = 5000;
+/** A connect that hangs (e.g. a black-holed host) must end, so that gets fail fast after it. */
+const HANDSHAKE_TIMEOUT_MS = 3000;
 
 type State = "connecting" | "open" | "down" | "closed";
 
@@ -35,8 +31,6 @@ export class RpcTransport implements Transport {
   private readonly token: string;
   private readonly backoffMinMs: number;
   private readonly backoffMaxMs: number;
-  private readonly pingMs: number;
-  private readonly handshakeTimeoutMs: number;
   private readonly log: ClientLog;
   private ws: WebSocket | undefined;
   private state: State = "connecting";
@@ -51,16 +45,14 @@ export class RpcTransport implements Transport {
   private awaitingPong = false;
   private lastError = new StatsError("unavailable", "stats service not connected yet");
 
-  constructor(url: string, sink: CallSink, opts: RpcTransportOptions) {
+  constructor(url: string, sink: CallSink, opts: TransportOptions) {
     this.url = url;
     this.sink = sink;
     this.token = opts.token;
-    this.backoffMinMs = opts.backoffMinMs ?? 50;
-    this.backoffMaxMs = opts.backoffMaxMs ?? 1000;
-    this.pingMs = opts.pingMs ?? 5000;
-    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 3000;
-    this.log = opts.log ?? (() => {});
-    this.backoffMs = this.backoffMinMs;
+    this.backoffMinMs = opts.backoffMinMs;
+    this.backoffMaxMs = opts.backoffMaxMs;
+    this.log = opts.log;
+    this.backoffMs = opts.backoffMinMs;
     this.connect();
   }
 
@@ -140,8 +132,7 @@ export class RpcTransport implements Transport {
       headers: { authorization: `Bearer ${this.token}` },
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
-      // a connect that hangs (e.g. a black-holed host) must end, so that gets fail fast after it
-      handshakeTimeout: this.handshakeTimeoutMs,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     });
     this.ws = ws;
     ws.binaryType = "nodebuffer";
@@ -218,7 +209,7 @@ export class RpcTransport implements Transport {
       if (this.awaitingPong) return ws.terminate();
       this.awaitingPong = true;
       ws.ping();
-    }, this.pingMs);
+    }, PING_MS);
     this.pingTimer.unref();
   }
 
