@@ -117,7 +117,8 @@ export class StatsStore {
    * counts as its derived stats at version 1). With `expectedVersion`, a mismatch changes nothing.
    */
   put(id: string, fields: StatFields, expectedVersion?: number): PutResult {
-    const current = this.get(id);
+    // Not get(): a refused or no-op write must not create the row as a side effect.
+    const current = this.peek(id) ?? deriveStats(id);
     if (expectedVersion !== undefined && expectedVersion !== current.version) return { ok: false, current };
     if (STAT_FIELDS.every((f) => current[f] === fields[f])) return { ok: true, stats: current };
     const next: PlayerStats = { id, ...fields, version: current.version + 1 };

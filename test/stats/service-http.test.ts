@@ -81,6 +81,10 @@ describe("PUT /players/:id/stats", () => {
     const conflict = await req("PUT", "/players/p_put_2/stats", { body: { ...body, attack: 99, version: 2 }, headers: auth });
     expect(conflict.status).toBe(409);
     expect((await req("GET", "/players/p_put_2/stats")).json).toMatchObject({ attack: 21, version: 3 });
+    // a refused write on an id never stored leaves it never stored
+    const refused = await req("PUT", "/players/p_put_never/stats", { body: { ...body, version: 7 }, headers: auth });
+    expect(refused.status).toBe(409);
+    expect((await req("GET", "/players/p_put_never/stats?create=0")).status).toBe(404);
   });
 
   it("400 naming the field for every kind of bad value; the stored row is unchanged", async () => {
