@@ -18,6 +18,19 @@ export function fnv1a64Hex(bytes: Uint8Array): string {
   return (hi >>> 0).toString(16).padStart(8, "0") + (lo >>> 0).toString(16).padStart(8, "0");
 }
 
+/**
+ * FNV-1a, 32-bit, over a string's UTF-16 code units (for ASCII ids this equals the byte hash):
+ * a cheap, stable integer seed per id (stats derivation, NPC brains).
+ */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 const utf8 = new TextEncoder();
 
 /** FNV-1a 64 of a string's UTF-8 bytes. */

@@ -2,6 +2,7 @@
 // id validation, field validation, and the deterministic derivation of stats from an id.
 // Pure and platform-free (no Node imports): integer arithmetic only, so the same id gives the
 // same stats on every machine and every JavaScript engine.
+import { fnv1a32 } from "./hash.ts";
 import { Sfc32 } from "./prng.ts";
 
 export interface PlayerStats {
@@ -87,16 +88,6 @@ export function validateStatFields(body: unknown, id: string): FieldCheck<StatFi
   return { ok: true, value: out };
 }
 
-/** FNV-1a, 32-bit, over UTF-16 code units (ids are ASCII, so this equals the byte hash). */
-export function hashId(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    h ^= id.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** NPC profiles: base stats of a kind of monster; each NPC id varies them a little. */
 export const NPC_PROFILES: Readonly<Record<string, StatFields>> = {
   rat: { level: 1, maxHp: 30, attack: 5, defense: 1, critChance: 20, critMultiplier: 150, speed: 14 },
@@ -127,7 +118,7 @@ function clampField(field: StatField, value: number): number {
  * unknown profiles) gets player-like stats drawn from an sfc32 stream seeded by the id hash.
  */
 export function deriveStats(id: string): PlayerStats {
-  const rng = new Sfc32(hashId(id));
+  const rng = new Sfc32(fnv1a32(id));
   const pick = (lo: number, hi: number) => lo + rng.nextInt(hi - lo + 1);
   const profile = npcProfileOf(id);
   let f: StatFields;

@@ -6,7 +6,8 @@
  */
 import { waitTicks, type Operation } from "../runtime/index.ts";
 import { Sfc32 } from "../../shared/prng.ts";
-import { hashId, PLAYER_ID_PREFIX } from "../../shared/stats.ts";
+import { fnv1a32 } from "../../shared/hash.ts";
+import { PLAYER_ID_PREFIX } from "../../shared/stats.ts";
 import type { Intent } from "../../shared/protocol.ts";
 
 export interface NpcWorld {
@@ -24,7 +25,7 @@ export interface NpcBrainOptions {
 }
 
 export function* npcBrain(self: string, world: NpcWorld, opts: NpcBrainOptions): Operation<void> {
-  const rng = new Sfc32((opts.roomSeed ^ hashId(self)) >>> 0);
+  const rng = new Sfc32((opts.roomSeed ^ fnv1a32(self)) >>> 0);
   const span = Math.max(1, opts.roundTicks);
   let seq = 0;
   for (;;) {

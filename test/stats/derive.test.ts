@@ -2,16 +2,8 @@
 // a change to these numbers changes every unseen player's stats, so it must be made on purpose).
 import { describe, expect, it } from "vitest";
 import {
-  deriveStats, hashId, isValidStatsId, NPC_PROFILES, npcProfileOf, STAT_FIELDS, STAT_LIMITS, validateStatFields,
+  deriveStats, isValidStatsId, NPC_PROFILES, npcProfileOf, STAT_FIELDS, STAT_LIMITS, validateStatFields,
 } from "../../shared/stats.ts";
-
-describe("hashId (FNV-1a 32)", () => {
-  it("matches the published FNV-1a test vectors", () => {
-    expect(hashId("")).toBe(0x811c9dc5);
-    expect(hashId("a")).toBe(0xe40c292c);
-    expect(hashId("foobar")).toBe(0xbf9cf968);
-  });
-});
 
 describe("deriveStats", () => {
   it("golden vectors: same id, same stats", () => {
