@@ -14,6 +14,7 @@ import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
 import { callName, combatRound, resolvePlanned, roundMessage, type RoundOutcome, type RoundPlan, type RoundSources } from "../server/game/combat-round.ts";
 import type { PlayerStats } from "../shared/stats.ts";
 import { startServiceProcess, TOKEN } from "./stats.ts";
+import { median } from "./median.ts";
 
 const LATENCY_MS = 50;
 const SIZES = [8, 64, 256, 1000];
@@ -21,11 +22,6 @@ const ROUNDS = Number(process.env.BENCH_ROUND_ROUNDS ?? 9);
 const SEQ_BUDGET_MS = Number(process.env.BENCH_ROUND_SEQ_BUDGET_MS ?? 12_000);
 // room.broadcast encodes with msgpackr, records off: the same here
 const packr = new Packr({ useRecords: false });
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 async function setLatency(httpUrl: string, latencyMs: number): Promise<void> {
   const res = await fetch(`${httpUrl}/admin/faults`, {

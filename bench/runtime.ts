@@ -7,6 +7,7 @@
 import { run, spawn, call, all } from "../server/runtime/index.ts";
 import type { Operation, Task } from "../server/runtime/index.ts";
 import * as effection from "effection";
+import { median } from "./median.ts";
 
 type Runner = (n: number) => Promise<number>;
 
@@ -60,12 +61,6 @@ const effectionSpawnJoin: Runner = (n) =>
     }
     return joined;
   });
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function nsPerTask(runner: Runner, n: number): Promise<number> {
   const t0 = process.hrtime.bigint();

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
+import { median } from "./median.ts";
 
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 1000);
 const SLICES = 3;
@@ -98,11 +99,6 @@ async function drive(client: StatsClient, concurrency: number, ms: number, sampl
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 async function runCell(svc: ServiceProc, mode: Mode, concurrency: number): Promise<Cell> {
