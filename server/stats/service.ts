@@ -113,7 +113,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
     res.end(text);
     if (status >= 400) metrics.inc("stats_errors_total", `transport="http",status="${status}"`);
-    if (started !== undefined) metrics.observe("http", (performance.now() - started) / 1000);
+    if (started !== undefined) metrics.observe("http", performance.now() - started);
   }
 
   function sendError(res: ServerResponse, status: number, error: string, message: string, field?: string, started?: number) {
@@ -311,7 +311,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       later(() => {
         metrics.leave(n);
         reply(reqId, op === OP_GET ? answer(arg as string) : answerMany(arg as unknown[]));
-        metrics.observe("rpc", (performance.now() - started) / 1000);
+        metrics.observe("rpc", performance.now() - started);
       }, (m) => reply(reqId, { e: "server", m }));
     });
   }
