@@ -345,14 +345,9 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.intents.drop(id);
     const scope = this.scopes.get(id);
     this.scopes.delete(id);
-    if (scope) {
-      try {
-        await scope.halt();
-      } catch (err) {
-        this.deps.metrics.errors.inc("scope_halt");
-        this.deps.log.error("entity scope halt failed", { room: this.roomId, id, ...errorFields(err) });
-      }
-    }
+    // Scope.halt() never rejects: a coroutine that fails while halting is counted by the
+    // scope's onError (entity_coroutine), like any other failure of the entity's coroutines.
+    if (scope) await scope.halt();
   }
 
   private pidOf(client: Client): string | undefined {

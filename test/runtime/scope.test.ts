@@ -72,6 +72,22 @@ describe("Scope (entity-owned)", () => {
     await expect(task).rejects.toBeInstanceOf(HaltedError);
   });
 
+  it("halt() resolves even when a finally block throws: the failure goes to onError, not to the caller", async () => {
+    const errors: string[] = [];
+    const scope = new Scope({ name: "p_4", onError: (e) => errors.push((e as Error).message) });
+    scope.run(function* () {
+      try {
+        yield* sleep(10_000);
+      } finally {
+        yield* sleep(1);
+        throw new Error("cleanup bug");
+      }
+    }, { name: "saver" });
+    await expect(scope.halt()).resolves.toBeUndefined();
+    expect(errors).toEqual(["cleanup bug"]);
+    expect(scope.errors).toBe(1);
+  });
+
   it("contains and counts a failing coroutine; the other coroutines keep running", () => {
     const ticks = new TickScheduler();
     const errors: string[] = [];
