@@ -112,7 +112,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   onAuth(_client: Client, options: unknown, context: AuthContext): TokenClaims {
     const fromOptions = typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
-    const check = verifyToken(this.deps.authSecret, fromOptions ?? context.token, Math.floor(Date.now() / 1000));
+    const check = verifyToken(this.deps.authSecret, fromOptions ?? context.token, Math.floor(Date.now() / 1000), this.deps.config.authTtlS);
     if (!check.ok) {
       this.deps.metrics.authRejected.inc(check.reason);
       throw new ServerError(ErrorCode.AUTH_FAILED, check.message);

@@ -18,16 +18,18 @@ export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason
 const MAX_TOKEN_LENGTH = 1024;
 const NAME_PATTERN = /^[\p{L}\p{N} _.-]{1,24}$/u;
 
-function mac(secret: string, payload: string): Buffer {
-  return createHmac("sha256", secret).update(payload).digest();
+/** The mac part as signed: canonical base64url of HMAC-SHA256 (always 43 characters). */
+function mac(secret: string, payload: string): string {
+  return createHmac("sha256", secret).update(payload).digest("base64url");
 }
 
 export function signToken(secret: string, claims: TokenClaims): string {
   const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  return `${payload}.${mac(secret, payload).toString("base64url")}`;
+  return `${payload}.${mac(secret, payload)}`;
 }
 
-export function verifyToken(secret: string, token: unknown, nowS: number): TokenCheck {
+/** `maxTtlS`: how far past `nowS` an accepted `exp` may lie (the server's AUTH_TTL_S). */
+export function verifyToken(secret: string, token: unknown, nowS: number, maxTtlS: number): TokenCheck {
   if (token === undefined || token === null || token === "") {
     return { ok: false, reason: "missing", message: "missing token: POST /auth/guest, then join with { token }" };
   }
@@ -37,8 +39,9 @@ export function verifyToken(secret: string, token: unknown, nowS: number): Token
   const dot = token.indexOf(".");
   if (dot <= 0 || dot !== token.lastIndexOf(".")) return { ok: false, reason: "malformed", message: "malformed token" };
   const payload = token.slice(0, dot);
-  const given = Buffer.from(token.slice(dot + 1), "base64url");
-  const expected = mac(secret, payload);
+  // byte-wise over the encoded strings: equal length is public (it is always 43), content is not
+  const given = Buffer.from(token.slice(dot + 1), "utf8");
+  const expected = Buffer.from(mac(secret, payload), "utf8");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: "forged", message: "invalid token signature" };
   }
@@ -55,6 +58,9 @@ export function verifyToken(secret: string, token: unknown, nowS: number): Token
   // a player id must be usable as an entity and stats id, whoever signed it
   if (!c.pid.startsWith(PLAYER_ID_PREFIX) || !isValidStatsId(c.pid) || c.name.length > 64) {
     return { ok: false, reason: "malformed", message: "token names no valid player id" };
+  }
+  if (!Number.isSafeInteger(c.exp) || c.exp > nowS + maxTtlS) {
+    return { ok: false, reason: "malformed", message: "token expiry is beyond this server's token lifetime" };
   }
   if (c.exp <= nowS) return { ok: false, reason: "expired", message: "token expired: get a new one from POST /auth/guest" };
   return { ok: true, claims: { pid: c.pid, name: c.name, exp: c.exp } };

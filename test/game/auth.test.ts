@@ -9,20 +9,45 @@ import { closeAfterAll, AUTH_SECRET, guest, join, startGame, startStats, track, 
 
 describe("player tokens", () => {
   const now = 1_700_000_000;
+  const ttl = 3600;
   it("verifies what it signed and names what is wrong otherwise", () => {
     const token = signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + 60 });
-    expect(verifyToken("s3cret", token, now)).toEqual({ ok: true, claims: { pid: "p_abc", name: "Ann", exp: now + 60 } });
-    expect(verifyToken("other", token, now)).toMatchObject({ ok: false, reason: "forged" });
-    expect(verifyToken("s3cret", token, now + 60)).toMatchObject({ ok: false, reason: "expired" });
-    expect(verifyToken("s3cret", undefined, now)).toMatchObject({ ok: false, reason: "missing" });
-    expect(verifyToken("s3cret", "abc", now)).toMatchObject({ ok: false, reason: "malformed" });
+    expect(verifyToken("s3cret", token, now, ttl)).toEqual({ ok: true, claims: { pid: "p_abc", name: "Ann", exp: now + 60 } });
+    expect(verifyToken("other", token, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
+    expect(verifyToken("s3cret", token, now + 60, ttl)).toMatchObject({ ok: false, reason: "expired" });
+    expect(verifyToken("s3cret", undefined, now, ttl)).toMatchObject({ ok: false, reason: "missing" });
+    expect(verifyToken("s3cret", "abc", now, ttl)).toMatchObject({ ok: false, reason: "malformed" });
     // a payload swapped under a valid signature: another player id
     const other = signToken("s3cret", { pid: "p_other", name: "Bob", exp: now + 60 });
     const spliced = other.split(".")[0] + "." + token.split(".")[1];
-    expect(verifyToken("s3cret", spliced, now)).toMatchObject({ ok: false, reason: "forged" });
+    expect(verifyToken("s3cret", spliced, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
     // signed, but not a player id an entity can have
-    expect(verifyToken("s3cret", signToken("s3cret", { pid: "npc_goblin_1", name: "G", exp: now + 60 }), now)).toMatchObject({ ok: false, reason: "malformed" });
-    expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_bad id!", name: "G", exp: now + 60 }), now)).toMatchObject({ ok: false, reason: "malformed" });
+    expect(verifyToken("s3cret", signToken("s3cret", { pid: "npc_goblin_1", name: "G", exp: now + 60 }), now, ttl)).toMatchObject({ ok: false, reason: "malformed" });
+    expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_bad id!", name: "G", exp: now + 60 }), now, ttl)).toMatchObject({ ok: false, reason: "malformed" });
+  });
+
+  it("accepts only the exact canonical signature and an expiry within the token lifetime", () => {
+    const token = signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + 60 });
+    const [payload, sig] = token.split(".");
+    // decoders ignore padding, stray characters and the 2 spare bits of the 43rd character
+    expect(Buffer.from(sig + "=", "base64url").equals(Buffer.from(sig, "base64url"))).toBe(true);
+    expect(verifyToken("s3cret", token + "=", now, ttl)).toMatchObject({ ok: false, reason: "forged" });
+    expect(verifyToken("s3cret", token + "==", now, ttl)).toMatchObject({ ok: false, reason: "forged" });
+    expect(verifyToken("s3cret", `${payload}.${sig.slice(0, 20)}!${sig.slice(20)}`, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(sig[42]);
+    const junk = alphabet[last ^ 1]; // flips one of the low bits no byte uses
+    const sameBytes = sig.slice(0, 42) + junk;
+    expect(Buffer.from(sameBytes, "base64url").equals(Buffer.from(sig, "base64url"))).toBe(true);
+    expect(verifyToken("s3cret", `${payload}.${sameBytes}`, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
+    // a non-ASCII character whose low byte is the right one must not pass either
+    const wide = sig.slice(0, 42) + String.fromCharCode(0x100 + sig.charCodeAt(42));
+    expect(verifyToken("s3cret", `${payload}.${wide}`, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
+    // expiry: validly signed, but further ahead than the lifetime, or not an integer
+    for (const exp of [1e300, now + ttl + 1, now + 0.5]) {
+      expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_abc", name: "Ann", exp }), now, ttl)).toMatchObject({ ok: false, reason: "malformed" });
+    }
+    expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + ttl }), now, ttl)).toMatchObject({ ok: true });
   });
 });
 
@@ -56,7 +81,7 @@ describe("guest auth against the arena", () => {
     const g = await guest(game, "Ann");
     expect(g.playerId).toMatch(/^p_[A-Za-z0-9_-]+$/);
     expect(g.name).toBe("Ann");
-    expect(verifyToken(AUTH_SECRET, g.token, Math.floor(Date.now() / 1000))).toMatchObject({ ok: true, claims: { pid: g.playerId } });
+    expect(verifyToken(AUTH_SECRET, g.token, Math.floor(Date.now() / 1000), game.config.authTtlS)).toMatchObject({ ok: true, claims: { pid: g.playerId } });
     const room = await new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token });
     players.push(track(room, g.playerId));
     expect(room.roomId).toBeTruthy();
@@ -79,9 +104,13 @@ describe("guest auth against the arena", () => {
     const expired = signToken(AUTH_SECRET, { pid: "p_late", name: "L", exp: Math.floor(Date.now() / 1000) - 1 });
     expect(await attempt({ token: expired })).toMatch(/token expired/);
     expect(await attempt({ token: 42 })).toMatch(/malformed token/);
+    const good = await guest(game);
+    expect(await attempt({ token: good.token + "=" })).toMatch(/invalid token signature/);
+    const farFuture = signToken(AUTH_SECRET, { pid: "p_forever", name: "F", exp: 1e300 });
+    expect(await attempt({ token: farFuture })).toMatch(/beyond this server's token lifetime/);
     const metrics = await (await fetch(`${game.httpUrl}/metrics`)).text();
-    for (const reason of ["missing", "forged", "expired", "malformed"]) {
-      expect(metrics).toContain(`skirmish_auth_rejected_total{reason="${reason}"} 1`);
+    for (const [reason, n] of [["missing", 1], ["forged", 2], ["expired", 1], ["malformed", 2]] as const) {
+      expect(metrics).toContain(`skirmish_auth_rejected_total{reason="${reason}"} ${n}`);
     }
   });
 
