@@ -75,12 +75,15 @@ describe("Scope (entity-owned)", () => {
   it("halt() resolves even when a finally block throws: the failure goes to onError, not to the caller", async () => {
     const errors: string[] = [];
     const scope = new Scope({ name: "p_4", onError: (e) => errors.push((e as Error).message) });
+    function* save(): Generator<never, void> {
+      throw new Error("cleanup bug");
+    }
     scope.run(function* () {
       try {
         yield* sleep(10_000);
       } finally {
         yield* sleep(1);
-        throw new Error("cleanup bug");
+        yield* save();
       }
     }, { name: "saver" });
     await expect(scope.halt()).resolves.toBeUndefined();
