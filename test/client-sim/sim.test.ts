@@ -139,11 +139,23 @@ describe("client-sim against a real game server", () => {
       ["--url", stack.url, "--bots", "10", "--duration", "4", "--ramp", "0.5", "--workers", "2"],
       40_000,
       (simPid) => {
-        setTimeout(() => {
-          const children = readFileSync(`/proc/${simPid}/task/${simPid}/children`, "utf8").trim().split(/\s+/);
+        // Poll: on a loaded machine the workers may not exist yet after 2 s. Never kill pid 0
+        // (Number("") of an empty children list): that is this test's whole process group.
+        const tryKill = () => {
+          let children: string[] = [];
+          try {
+            children = readFileSync(`/proc/${simPid}/task/${simPid}/children`, "utf8").trim().split(/\s+/).filter((c) => /^\d+$/.test(c));
+          } catch {
+            return; // the sim already exited: the assertions below report it
+          }
+          if (children.length === 0) {
+            setTimeout(tryKill, 200);
+            return;
+          }
           killed = children[0];
           process.kill(Number(killed), "SIGKILL");
-        }, 2_000);
+        };
+        setTimeout(tryKill, 2_000);
       },
     );
     expect(killed).not.toBe("");
