@@ -1,4 +1,4 @@
-import { ALL_SETTLED, Effect, GROUP } from "./core/effect.ts";
+import { ALL_SETTLED, GroupEffect } from "./core/effect.ts";
 import type { Operation, Settled } from "./operation.ts";
 
 /**
@@ -13,5 +13,5 @@ import type { Operation, Settled } from "./operation.ts";
  * ```
  */
 export function allSettled<T>(ops: readonly Operation<T>[]): Operation<Settled<T>[]> {
-  return new Effect<Settled<T>[]>(GROUP, ALL_SETTLED, ops, undefined);
+  return new GroupEffect<Settled<T>[]>(ALL_SETTLED, ops, 0);
 }

@@ -1,4 +1,4 @@
-import { ALL, Effect, GROUP } from "./core/effect.ts";
+import { ALL, GroupEffect } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
@@ -13,5 +13,5 @@ import type { Operation } from "./operation.ts";
  * ```
  */
 export function all<T>(ops: readonly Operation<T>[]): Operation<T[]> {
-  return new Effect<T[]>(GROUP, ALL, ops, undefined);
+  return new GroupEffect<T[]>(ALL, ops, 0);
 }

@@ -1,4 +1,4 @@
-import { CALL, Effect } from "./core/effect.ts";
+import { CallEffect } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
@@ -17,5 +17,5 @@ import type { Operation } from "./operation.ts";
  * ```
  */
 export function call<T>(name: string, fn: (signal: AbortSignal) => PromiseLike<T> | T): Operation<T> {
-  return new Effect<T>(CALL, name, fn, undefined);
+  return new CallEffect<T>(name, fn);
 }

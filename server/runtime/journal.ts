@@ -21,9 +21,10 @@ export type JournalEntry =
  * Journal: the record of every `call()` result, as plain data (serialisable with msgpackr or
  * JSON as long as call results are plain data).
  *
- * Record mode (`run(body, { journal })`): every call's result, value or error, is appended when
- * the coroutine consumes it. Replay mode (`run(body, { journal, replay: true })`): calls do no
- * I/O and get the journaled result; a call whose name differs from the entry at that step, or
+ * Record mode (`run(body, { journal })`): every call is appended when it starts, as cut off
+ * (`halted`), and that entry becomes its result, value or error, when the coroutine consumes it;
+ * entries are in call start order. Replay mode (`run(body, { journal, replay: true })`): calls do
+ * no I/O and get the journaled result; a call whose name differs from the entry at that step, or
  * with no entry, stops the run with `NonDeterminismError` (kept in `divergence`).
  *
  * Errors: recording the same (coroutine, step) twice (two coroutines with one name) throws a
@@ -98,6 +99,12 @@ export class Journal {
     index.set(k, entry);
     this.entries.push(entry);
     return true;
+  }
+
+  /** Replaces the entry at `position` with one for the same (coroutine, step). Used by the runtime. */
+  replace(position: number, entry: JournalEntry): void {
+    this.entries[position] = entry;
+    this.indexed().set(key(entry.coroutine, entry.step), entry);
   }
 
   toJSON(): JournalEntry[] {

@@ -1,4 +1,4 @@
-import { Effect, GROUP, RACE } from "./core/effect.ts";
+import { GroupEffect, RACE } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
@@ -12,5 +12,5 @@ import type { Operation } from "./operation.ts";
  * ```
  */
 export function race<T>(ops: readonly Operation<T>[]): Operation<T> {
-  return new Effect<T>(GROUP, RACE, ops, undefined);
+  return new GroupEffect<T>(RACE, ops, 0);
 }

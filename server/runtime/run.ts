@@ -1,5 +1,6 @@
 import { Coroutine } from "./core/coroutine.ts";
 import type { Context } from "./core/context.ts";
+import { Journaling } from "./core/journaling.ts";
 import type { Journal } from "./journal.ts";
 import type { Operation } from "./operation.ts";
 import type { Task } from "./task.ts";
@@ -47,5 +48,6 @@ export function run<T>(body: () => Operation<T>, options: RunOptions = {}): Task
 }
 
 export function contextOf(options: { journal?: Journal; replay?: boolean; ticks?: TickScheduler }): Context {
-  return { journal: options.journal ?? null, replay: options.replay === true, ticks: options.ticks ?? null };
+  const journaling = options.journal === undefined ? null : new Journaling(options.journal, options.replay === true);
+  return { journaling, ticks: options.ticks ?? null };
 }

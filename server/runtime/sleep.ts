@@ -1,4 +1,4 @@
-import { Effect, SLEEP } from "./core/effect.ts";
+import { SleepEffect } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
@@ -11,5 +11,5 @@ import type { Operation } from "./operation.ts";
  * ```
  */
 export function sleep(ms: number): Operation<void> {
-  return new Effect<void>(SLEEP, ms, undefined, undefined);
+  return new SleepEffect(ms);
 }

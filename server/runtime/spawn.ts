@@ -1,4 +1,4 @@
-import { Effect, SPAWN } from "./core/effect.ts";
+import { SpawnEffect } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 import type { Task } from "./task.ts";
 
@@ -25,5 +25,5 @@ export interface SpawnOptions {
  * ```
  */
 export function spawn<T>(op: () => Operation<T>, options?: SpawnOptions): Operation<Task<T>> {
-  return new Effect<Task<T>>(SPAWN, op, options, undefined);
+  return new SpawnEffect<Task<T>>(op, options);
 }

@@ -1,4 +1,4 @@
-import { Effect, SUSPEND } from "./core/effect.ts";
+import { SuspendEffect } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
@@ -12,5 +12,5 @@ import type { Operation } from "./operation.ts";
  * ```
  */
 export function suspend(): Operation<never> {
-  return new Effect<never>(SUSPEND, undefined, undefined, undefined);
+  return new SuspendEffect();
 }

@@ -1,4 +1,4 @@
-import { Effect, GROUP, TIMEOUT } from "./core/effect.ts";
+import { GroupEffect, TIMEOUT } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
@@ -15,5 +15,5 @@ import type { Operation } from "./operation.ts";
  * ```
  */
 export function timeout<T>(ms: number, op: Operation<T>): Operation<T> {
-  return new Effect<T>(GROUP, TIMEOUT, [op], ms);
+  return new GroupEffect<T>(TIMEOUT, [op], ms);
 }

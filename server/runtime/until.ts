@@ -1,4 +1,4 @@
-import { Effect, UNTIL } from "./core/effect.ts";
+import { UntilEffect } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
@@ -13,5 +13,5 @@ import type { Operation } from "./operation.ts";
  * ```
  */
 export function until<T>(promise: PromiseLike<T>): Operation<T> {
-  return new Effect<T>(UNTIL, promise, undefined, undefined);
+  return new UntilEffect<T>(promise);
 }

@@ -1,4 +1,4 @@
-import { Effect, TICKS } from "./core/effect.ts";
+import { TicksEffect } from "./core/effect.ts";
 import type { Operation } from "./operation.ts";
 
 /**
@@ -13,10 +13,10 @@ import type { Operation } from "./operation.ts";
  * ```
  */
 export function waitTicks(n: number): Operation<void> {
-  return new Effect<void>(TICKS, n, "waitTicks", undefined);
+  return new TicksEffect(n, "waitTicks");
 }
 
 /** Waits for the next `tick()` of the scheduler in scope (same as `waitTicks(1)`). */
 export function nextTick(): Operation<void> {
-  return new Effect<void>(TICKS, 1, "nextTick", undefined);
+  return new TicksEffect(1, "nextTick");
 }

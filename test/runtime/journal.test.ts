@@ -39,7 +39,7 @@ function noIo(): Promise<never> {
 }
 
 describe("Journal record / replay", () => {
-  it("records every call result in consumption order, keyed by coroutine and step", async () => {
+  it("records every call result, keyed by coroutine and step", async () => {
     const journal = new Journal();
     const result = await run(round(ids, liveFetch), { name: "round-1", journal });
     expect(result).toEqual(["p_3:145", "p_1:145", "npc_2:stale(unavailable)"]);
@@ -127,17 +127,43 @@ describe("Journal record / replay", () => {
     expect(replay).toBe(live);
   });
 
-  it("rejects two coroutines sharing a journal name with a clear TypeError", async () => {
+  it("rejects two coroutines sharing a journal name with a clear TypeError, before the second does any I/O", async () => {
     const journal = new Journal();
+    let io = 0;
     const result = await run(function* () {
       const out = yield* allSettled([0, 1].map(() => (function* () {
-        const t = yield* spawn(() => call("x", async () => 1), { name: "dup" });
+        const t = yield* spawn(() => call("x", async () => ++io), { name: "dup" });
         return yield* t;
       })()));
       return out.map((r) => (r.ok ? "ok" : (r.error as Error).message));
     }, { journal });
     expect(result[0]).toBe("ok");
     expect(result[1]).toMatch(/coroutine "dup": step 0 is already in the journal/);
+    expect(io).toBe(1); // a call that cannot be journaled is not made
+    expect(journal.entries).toMatchObject([{ coroutine: "dup", step: 0, call: "x", ok: true, value: 1 }]);
+  });
+
+  it("a call interrupted by a crashing child (not halted) stays journaled as cut off, and replays so", async () => {
+    const body = (io: (signal: AbortSignal) => Promise<string>) => function* (): Operation<string> {
+      yield* spawn(function* () {
+        yield* sleep(5);
+        throw new Error("child crashed");
+      });
+      try {
+        return yield* call("slow", io);
+      } catch (e) {
+        return `caught ${(e as Error).message}`;
+      }
+    };
+    const journal = new Journal();
+    let signal: AbortSignal | undefined;
+    const live = await run(body((s) => { signal = s; return delay(500, "late", s); }), { name: "c", journal });
+    expect(live).toBe("caught child crashed");
+    expect(signal?.aborted).toBe(true);
+    expect(journal.entries).toMatchObject([{ coroutine: "c", step: 0, call: "slow", ok: false, halted: true }]);
+    const copy = Journal.from(unpack(pack(journal.entries)));
+    expect(await run(body(noIo), { name: "c", journal: copy, replay: true })).toBe(live);
+    expect(copy.unconsumed()).toEqual([]);
   });
 
   it("Journal.from validates entries", () => {

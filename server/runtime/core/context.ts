@@ -1,10 +1,10 @@
-import type { Journal } from "../journal.ts";
+import type { Journaling } from "./journaling.ts";
 import type { TickScheduler } from "../tick-scheduler.ts";
 
 /** What a tree of coroutines shares: set once by `run()` or a `Scope`, inherited by children. */
 export interface Context {
-  readonly journal: Journal | null;
-  readonly replay: boolean;
+  /** record or replay calls; null: calls are not journaled */
+  readonly journaling: Journaling | null;
   readonly ticks: TickScheduler | null;
 }
 

@@ -1,12 +1,14 @@
 import {
-  CALL, Effect, GROUP, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL, RACE, TIMEOUT,
-  describeEffect, iteratorReturn, iteratorThrow, joinNext, markResume, setExecuting, takeHandedOut,
+  CALL, Effect, GROUP, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL,
+  checkCall, checkGroup, checkSleep, checkSpawn, checkTicks, checkUntil, isThenable,
+  iteratorReturn, iteratorThrow, joinNext, markResume, setExecuting, takeHandedOut,
 } from "./effect.ts";
+import type { CallEffect, GroupEffect, SleepEffect, SpawnEffect, TicksEffect, UntilEffect } from "./effect.ts";
 import type { Context, TaskOwner } from "./context.ts";
 import { Group } from "./group.ts";
+import type { Journaling } from "./journaling.ts";
 import { HaltedError, NonDeterminismError, describeValue, misuse } from "../errors.ts";
-import { journalError, replayedError } from "../journal.ts";
-import type { Journal, JournalEntry } from "../journal.ts";
+import { replayedError } from "../journal.ts";
 import type { TickEntry, TickWaiter } from "../tick-scheduler.ts";
 import type { Operation } from "../operation.ts";
 import type { Task, TaskState } from "../task.ts";
@@ -59,30 +61,6 @@ const C_RETURN = 1;
 const C_SETTLE = 2;
 
 let sequence = 0;
-
-/** An in-flight journaled call in record mode: enough to record it as halted if cut off. */
-class PendingCall {
-  readonly controller: AbortController | null;
-  readonly call: string;
-  readonly step: number;
-  constructor(controller: AbortController | null, call: string, step: number) {
-    this.controller = controller;
-    this.call = call;
-    this.step = step;
-  }
-}
-
-/** The journal entry of a call's outcome: its value (NEXT) or its error (THROW). */
-function callEntry(coroutine: string, step: number, call: string, mode: number, value: unknown): JournalEntry {
-  return mode === NEXT
-    ? { coroutine, step, call, ok: true, value }
-    : { coroutine, step, call, ok: false, error: journalError(value) };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function";
-}
 
 /** State most coroutines never need (scope ownership, closing, promises): allocated on demand. */
 class Extra {
@@ -384,16 +362,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     this.pendingRef = null;
     this.seq++;
     switch (kind) {
-      case P_CALL:
-        if (ref instanceof PendingCall) {
-          ref.controller?.abort();
-          (this.ctx.journal as Journal).append({
-            coroutine: this.name, step: ref.step, call: ref.call, ok: false, halted: true,
-            error: { name: "HaltedError", message: "halted before the call returned" },
-          });
-        } else if (ref !== null) {
-          (ref as AbortController).abort();
-        }
+      case P_CALL: // a journaled call stays journaled as cut off (see journaling.ts)
+        if (ref !== null) (ref as AbortController).abort();
         break;
       case P_TIMER:
         clearTimeout(ref);
@@ -415,21 +385,18 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   private handle(effect: Effect): void {
     switch (effect.kind) {
       case CALL:
-        this.handleCall(effect.a, effect.b);
+        this.handleCall(effect as CallEffect);
         return;
       case UNTIL: {
-        const promise = effect.a;
-        if (!isThenable(promise)) {
-          this.resume(THROW, misuse(this.name, `until() expects a promise, got ${describeValue(promise)}`));
-          return;
-        }
-        this.await(promise, P_PROMISE, null);
+        const until = effect as UntilEffect;
+        if (this.rejects(checkUntil(until))) return;
+        this.await(until.promise, P_PROMISE, null, -1);
         return;
       }
       case SPAWN: { // only when yielded with a plain `yield`; `yield*` completes in spawnNow()
         let child: Coroutine<unknown>;
         try {
-          child = this.spawnNow(effect.a, effect.b);
+          child = this.spawnNow(effect as SpawnEffect);
         } catch (error) {
           this.resume(THROW, error);
           return;
@@ -438,41 +405,30 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         return;
       }
       case GROUP: {
-        const kind = effect.a as number;
-        const ops = effect.b;
-        if (!Array.isArray(ops)) {
-          this.resume(THROW, misuse(this.name, `${describeEffect(effect)} expects an array of operations, got ${describeValue(ops)}`));
-        } else if (kind === RACE && ops.length === 0) {
-          this.resume(THROW, misuse(this.name, "race() of no operations would never settle"));
-        } else if (kind === TIMEOUT && !(typeof effect.c === "number" && effect.c >= 0 && effect.c <= 0x7fffffff)) {
-          this.resume(THROW, misuse(this.name, `timeout(ms, op) expects ms between 0 and 2^31-1, got ${describeValue(effect.c)}`));
-        } else {
-          new Group(this, kind, ops.length, effect.c as number).start(ops);
-        }
+        const group = effect as GroupEffect;
+        if (this.rejects(checkGroup(group))) return;
+        new Group(this, group.group, group.ops.length, group.ms).start(group.ops as readonly Operation<unknown>[]);
         return;
       }
       case SLEEP: {
-        const ms = effect.a;
-        if (!(typeof ms === "number" && ms >= 0 && ms <= 0x7fffffff)) {
-          this.resume(THROW, misuse(this.name, `sleep(ms) expects ms between 0 and 2^31-1, got ${describeValue(ms)}`));
-          return;
-        }
+        const sleep = effect as SleepEffect;
+        if (this.rejects(checkSleep(sleep))) return;
         const seq = this.suspend(P_TIMER, null);
-        this.pendingRef = setTimeout(() => this.wake(seq, NEXT, undefined), ms);
+        this.pendingRef = setTimeout(() => this.wake(seq, NEXT, undefined), sleep.ms);
         return;
       }
       case TICKS: {
-        const n = effect.a;
+        const wait = effect as TicksEffect;
         const ticks = this.ctx.ticks;
         if (ticks === null) {
-          this.resume(THROW, misuse(this.name, `${effect.b}() needs a TickScheduler: pass { ticks } to run() or to the Scope`));
-        } else if (!(Number.isSafeInteger(n) && n >= 0)) {
-          this.resume(THROW, misuse(this.name, `waitTicks(n) expects a non-negative integer, got ${describeValue(n)}`));
-        } else if (n === 0) {
+          this.resume(THROW, misuse(this.name, `${wait.api}() needs a TickScheduler: pass { ticks } to run() or to the Scope`));
+        } else if (this.rejects(checkTicks(wait))) {
+          return;
+        } else if (wait.n === 0) {
           this.resume(NEXT, undefined);
         } else {
           this.suspend(P_TICK, null);
-          this.pendingRef = ticks.add(this, this.order, this.id, n);
+          this.pendingRef = ticks.add(this, this.order, this.id, wait.n);
         }
         return;
       }
@@ -484,82 +440,78 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     }
   }
 
-  private handleCall(name: unknown, fn: unknown): void {
-    if (typeof name !== "string" || typeof fn !== "function") {
-      this.resume(THROW, misuse(this.name, `call(name, fn) expects a string and a function, got ${describeValue(name)} and ${describeValue(fn)}`));
-      return;
+  /** Throws an effect's argument problem (see the checks in effect.ts) into the coroutine. */
+  private rejects(problem: string | null): boolean {
+    if (problem === null) return false;
+    this.resume(THROW, misuse(this.name, problem));
+    return true;
+  }
+
+  private handleCall(effect: CallEffect): void {
+    if (this.rejects(checkCall(effect))) return;
+    const journaling = this.ctx.journaling;
+    let position = -1;
+    if (journaling !== null) {
+      const step = this.x().step++;
+      if (journaling.replaying) {
+        this.replayCall(journaling, step, effect.name);
+        return;
+      }
+      position = journaling.begin(this.name, step, effect.name);
+      if (position < 0) {
+        this.resume(THROW, misuse(this.name, `step ${step} is already in the journal: coroutines sharing a journal need distinct names`));
+        return;
+      }
     }
-    const journal = this.ctx.journal;
-    if (journal !== null && this.ctx.replay) {
-      this.replayCall(journal, name);
-      return;
-    }
+    const fn = effect.fn;
     // The signal is created only when fn declares a parameter: most calls never use one.
     const controller = fn.length === 0 ? null : new AbortController();
     let mode = NEXT;
     let result: unknown;
     try {
-      result = controller === null ? fn() : fn(controller.signal);
+      result = controller === null ? (fn as () => unknown)() : fn(controller.signal);
     } catch (error) {
       mode = THROW;
       result = error;
     }
-    if (journal !== null) this.recordCall(name, controller, mode, result);
-    else if (mode === NEXT && isThenable(result)) this.await(result, P_CALL, controller);
-    else this.resume(mode, result);
+    if (mode === NEXT && isThenable(result)) {
+      this.await(result, P_CALL, controller, position);
+    } else {
+      if (position >= 0) (journaling as Journaling).settle(position, mode === NEXT, result);
+      this.resume(mode, result);
+    }
   }
 
-  private await(promise: PromiseLike<unknown>, kind: number, ref: unknown): void {
+  /**
+   * Suspends until `promise` settles. `position`: the call's journal entry in record mode, settled
+   * when the coroutine consumes the outcome (a late outcome after a halt is never journaled).
+   */
+  private await(promise: PromiseLike<unknown>, kind: number, ref: unknown, position: number): void {
     const seq = this.suspend(kind, ref);
     try {
-      promise.then((value) => this.wake(seq, NEXT, value), (error) => this.wake(seq, THROW, error));
+      promise.then((value) => this.settled(seq, position, NEXT, value), (error) => this.settled(seq, position, THROW, error));
     } catch (error) {
-      this.wake(seq, THROW, error);
+      this.settled(seq, position, THROW, error);
     }
+  }
+
+  private settled(seq: number, position: number, mode: number, value: unknown): void {
+    if (!this.claim(seq)) return;
+    if (position >= 0) (this.ctx.journaling as Journaling).settle(position, mode === NEXT, value);
+    this.resume(mode, value);
   }
 
   /** Replay mode: the recorded outcome of the call at this step, no I/O. */
-  private replayCall(journal: Journal, name: string): void {
-    const step = this.x().step++;
-    const coroutine = this.name;
-    const entry = journal.consume(coroutine, step);
-    if (entry === undefined || entry.call !== name) {
-      this.diverge(journal, new NonDeterminismError(coroutine, step, name, entry === undefined ? null : entry.call));
-    } else if (entry.ok) {
-      this.resume(NEXT, entry.value);
-    } else if (entry.halted === true) {
-      this.suspend(P_FOREVER, null); // it was cut off here when recorded; wait to be cut off again
-    } else {
-      this.resume(THROW, replayedError(entry.error));
-    }
-  }
-
-  /** Record mode: journals the call's outcome (`mode`, `result`) when the coroutine consumes it. */
-  private recordCall(name: string, controller: AbortController | null, mode: number, result: unknown): void {
-    const step = this.x().step++;
-    if (mode === THROW || !isThenable(result)) {
-      this.recordAndResume(callEntry(this.name, step, name, mode, result), mode, result);
-      return;
-    }
-    const seq = this.suspend(P_CALL, new PendingCall(controller, name, step));
-    const settle = (mode: number, value: unknown) => {
-      if (this.claim(seq)) this.recordAndResume(callEntry(this.name, step, name, mode, value), mode, value);
-    };
-    try {
-      result.then((value) => settle(NEXT, value), (error) => settle(THROW, error));
-    } catch (error) {
-      settle(THROW, error);
-    }
-  }
-
-  private recordAndResume(entry: JournalEntry, mode: number, value: unknown): void {
-    if ((this.ctx.journal as Journal).append(entry)) this.resume(mode, value);
-    else this.resume(THROW, misuse(this.name, `step ${entry.step} is already in the journal: coroutines sharing a journal need distinct names`));
+  private replayCall(journaling: Journaling, step: number, name: string): void {
+    const entry = journaling.replay(this.name, step, name);
+    if (entry instanceof NonDeterminismError) this.diverge(entry);
+    else if (entry.ok) this.resume(NEXT, entry.value);
+    else if (entry.halted === true) this.suspend(P_FOREVER, null); // cut off when recorded: wait to be cut off again
+    else this.resume(THROW, replayedError(entry.error));
   }
 
   /** Replay diverged: the whole run stops with the error; the coroutine cannot catch it. */
-  private diverge(journal: Journal, error: NonDeterminismError): void {
-    if (journal.divergence === null) journal.divergence = error;
+  private diverge(error: NonDeterminismError): void {
     this.suspend(P_FOREVER, null);
     let root: Coroutine<any> = this;
     while (root.parent !== null) root = root.parent;
@@ -567,13 +519,12 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   }
 
   /** Starts a child now: called from SPAWN's `next()` while this coroutine's generator runs. */
-  spawnNow(body: unknown, options: unknown): Coroutine<unknown> {
-    if (typeof body !== "function") {
-      throw misuse(this.name, `spawn() expects a function returning an operation, got ${describeValue(body)}`);
-    }
-    const opts = options as { name?: string; order?: string } | undefined;
-    const child = new Coroutine<unknown>(this, this.ctx, opts?.name, opts?.order);
-    child.startBody(body as () => Operation<unknown>);
+  spawnNow(effect: SpawnEffect): Coroutine<unknown> {
+    const problem = checkSpawn(effect);
+    if (problem !== null) throw misuse(this.name, problem);
+    const options = effect.options;
+    const child = new Coroutine<unknown>(this, this.ctx, options?.name, options?.order);
+    child.startBody(effect.body as () => Operation<unknown>);
     return child;
   }
 

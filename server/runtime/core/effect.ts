@@ -9,6 +9,8 @@
  * (e.g. a module-level `nextTick()`) and re-yielded any number of times.
  */
 
+import { describeValue } from "../errors.ts";
+
 /** Effect kinds. Numbers rather than strings keep the dispatch switch cheap. */
 export const CALL = 1;
 export const UNTIL = 2;
@@ -82,7 +84,7 @@ export function takeHandedOut(): object | null {
  */
 export interface Executing {
   readonly name: string;
-  spawnNow(body: unknown, options: unknown): unknown;
+  spawnNow(effect: SpawnEffect): unknown;
 }
 /** A task, which is its own join iterator. `joinNow` returns its value or throws its error once settled. */
 export interface Joinable {
@@ -139,17 +141,15 @@ export function iteratorReturn(value: unknown): IteratorResult<any, any> {
   return done(value);
 }
 
+/**
+ * The base of every effect: the iterator protocol (see the file comment). `kind` is what the
+ * trampoline dispatches on; the fields each kind carries are named on its own class below.
+ */
 export class Effect<T = unknown> implements Iterator<Effect, T, any> {
-  kind: number;
-  a: any;
-  b: any;
-  c: any;
+  readonly kind: number;
 
-  constructor(kind: number, a: unknown, b: unknown, c: unknown) {
+  constructor(kind: number) {
     this.kind = kind;
-    this.a = a;
-    this.b = b;
-    this.c = c;
   }
 
   [Symbol.iterator](): Iterator<Effect, T, any> {
@@ -162,7 +162,6 @@ export class Effect<T = unknown> implements Iterator<Effect, T, any> {
       return done(value);
     }
     const by = iteratingCoroutine(this);
-    if (this.kind === SPAWN) return done(by.spawnNow(this.a, this.b));
     handedOut = this;
     handedBy = by;
     return yielding(this);
@@ -177,20 +176,144 @@ export class Effect<T = unknown> implements Iterator<Effect, T, any> {
   }
 }
 
+// ---- the effects, each with the check of its arguments ----------------------------------------
+// A check returns what is wrong (the trampoline throws it into the coroutine as a TypeError naming
+// the coroutine, where `yield*` can catch it), or null. Checks run when the effect is yielded, not
+// when it is built, so an effect built outside any coroutine still reports the one that used it.
+
+function isMs(ms: unknown): boolean {
+  return typeof ms === "number" && ms >= 0 && ms <= 0x7fffffff;
+}
+
+/** `call(name, fn)`: I/O, journaled by `name`. */
+export class CallEffect<T = unknown> extends Effect<T> {
+  readonly name: string;
+  readonly fn: (signal: AbortSignal) => unknown;
+  constructor(name: string, fn: (signal: AbortSignal) => unknown) {
+    super(CALL);
+    this.name = name;
+    this.fn = fn;
+  }
+}
+
+export function checkCall(e: CallEffect): string | null {
+  return typeof e.name === "string" && typeof e.fn === "function" ? null
+    : `call(name, fn) expects a string and a function, got ${describeValue(e.name)} and ${describeValue(e.fn)}`;
+}
+
+/** `until(promise)`: waits for a promise that already exists. */
+export class UntilEffect<T = unknown> extends Effect<T> {
+  readonly promise: PromiseLike<T>;
+  constructor(promise: PromiseLike<T>) {
+    super(UNTIL);
+    this.promise = promise;
+  }
+}
+
+export function checkUntil(e: UntilEffect): string | null {
+  return isThenable(e.promise) ? null : `until() expects a promise, got ${describeValue(e.promise)}`;
+}
+
+/** `spawn(body, options)`: completes inside `next()` (see `Executing.spawnNow`). */
+export class SpawnEffect<T = unknown> extends Effect<T> {
+  readonly body: () => unknown;
+  readonly options: { name?: string; order?: string } | undefined;
+  constructor(body: () => unknown, options: { name?: string; order?: string } | undefined) {
+    super(SPAWN);
+    this.body = body;
+    this.options = options;
+  }
+
+  override next(value?: any): IteratorResult<Effect, T> {
+    if (resuming === this) {
+      resuming = null;
+      return done(value);
+    }
+    return done(iteratingCoroutine(this).spawnNow(this));
+  }
+}
+
+export function checkSpawn(e: SpawnEffect): string | null {
+  return typeof e.body === "function" ? null : `spawn() expects a function returning an operation, got ${describeValue(e.body)}`;
+}
+
+/** `all` / `allSettled` / `race` / `timeout`: children run by a Group (group.ts). */
+export class GroupEffect<T = unknown> extends Effect<T> {
+  /** ALL, ALL_SETTLED, RACE or TIMEOUT */
+  readonly group: number;
+  readonly ops: readonly unknown[];
+  /** TIMEOUT's deadline; 0 for the others */
+  readonly ms: number;
+  constructor(group: number, ops: readonly unknown[], ms: number) {
+    super(GROUP);
+    this.group = group;
+    this.ops = ops;
+    this.ms = ms;
+  }
+}
+
+export function checkGroup(e: GroupEffect): string | null {
+  if (!Array.isArray(e.ops)) return `${describeEffect(e)} expects an array of operations, got ${describeValue(e.ops)}`;
+  if (e.group === RACE && e.ops.length === 0) return "race() of no operations would never settle";
+  if (e.group === TIMEOUT && !isMs(e.ms)) return `timeout(ms, op) expects ms between 0 and 2^31-1, got ${describeValue(e.ms)}`;
+  return null;
+}
+
+/** `sleep(ms)`: real time. */
+export class SleepEffect extends Effect<void> {
+  readonly ms: number;
+  constructor(ms: number) {
+    super(SLEEP);
+    this.ms = ms;
+  }
+}
+
+export function checkSleep(e: SleepEffect): string | null {
+  return isMs(e.ms) ? null : `sleep(ms) expects ms between 0 and 2^31-1, got ${describeValue(e.ms)}`;
+}
+
+/** `waitTicks(n)` / `nextTick()`: game time on the TickScheduler in scope. */
+export class TicksEffect extends Effect<void> {
+  readonly n: number;
+  /** the function the user called, for error messages */
+  readonly api: "waitTicks" | "nextTick";
+  constructor(n: number, api: "waitTicks" | "nextTick") {
+    super(TICKS);
+    this.n = n;
+    this.api = api;
+  }
+}
+
+export function checkTicks(e: TicksEffect): string | null {
+  return Number.isSafeInteger(e.n) && e.n >= 0 ? null : `waitTicks(n) expects a non-negative integer, got ${describeValue(e.n)}`;
+}
+
+/** `suspend()`: until halted. */
+export class SuspendEffect extends Effect<never> {
+  constructor() {
+    super(SUSPEND);
+  }
+}
+
 function describe(it: object): string {
   return it instanceof Effect ? describeEffect(it) : "join";
 }
 
-/** A human-readable name of an effect kind, for error messages. */
+/** A human-readable name of an effect, for error messages. */
 export function describeEffect(effect: Effect): string {
   switch (effect.kind) {
-    case CALL: return `call(${JSON.stringify(effect.a)})`;
+    case CALL: return `call(${JSON.stringify((effect as CallEffect).name)})`;
     case UNTIL: return "until()";
     case SPAWN: return "spawn()";
-    case GROUP: return ["", "all()", "allSettled()", "race()", "timeout()"][effect.a] ?? "group";
+    case GROUP: return ["", "all()", "allSettled()", "race()", "timeout()"][(effect as GroupEffect).group] ?? "group";
     case SLEEP: return "sleep()";
-    case TICKS: return "waitTicks()";
+    case TICKS: return `${(effect as TicksEffect).api}()`;
     case SUSPEND: return "suspend()";
     default: return `effect#${effect.kind}`;
   }
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
 }
