@@ -22,6 +22,8 @@ export interface GameConfig {
   maxMessagesPerSecond: number;
   logLevel: LogLevel;
   summaryEveryS: number;
+  httpMaxBodyBytes: number;
+  httpRequestTimeoutMs: number;
 }
 
 interface Option {
@@ -50,6 +52,8 @@ export const OPTIONS: readonly Option[] = [
   { key: "maxMessagesPerSecond", env: "MAX_MESSAGES_PER_SECOND", kind: "int", min: 1, max: 1_000_000, help: "per client; above it the client is dropped" },
   { key: "logLevel", env: "LOG_LEVEL", kind: "level", help: "debug | info | warn | error | silent" },
   { key: "summaryEveryS", env: "SUMMARY_EVERY_S", kind: "int", min: 0, max: 86_400, help: "seconds between info summaries (0 = off)" },
+  { key: "httpMaxBodyBytes", env: "HTTP_MAX_BODY_BYTES", kind: "int", min: 256, max: 1_048_576, help: "largest HTTP request body; beyond it 413 and close" },
+  { key: "httpRequestTimeoutMs", env: "HTTP_REQUEST_TIMEOUT_MS", kind: "int", min: 100, max: 300_000, help: "an HTTP request's headers and body must arrive within this" },
 ];
 
 export const DEFAULT_CONFIG: GameConfig = {
@@ -69,6 +73,8 @@ export const DEFAULT_CONFIG: GameConfig = {
   maxMessagesPerSecond: 40,
   logLevel: "info",
   summaryEveryS: 30,
+  httpMaxBodyBytes: 8192,
+  httpRequestTimeoutMs: 10_000,
 };
 
 function flagName(key: string): string {

@@ -21,8 +21,10 @@ import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaDeps, type ArenaRoom } fro
 import { issueGuest } from "./auth.ts";
 import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
+import { limitLog, type LimitedLog } from "../log-limiter.ts";
 import { GameMetrics } from "./metrics.ts";
 import { PlayerRegistry } from "./player-registry.ts";
+import { admitBody, limitedHttpServer, type RequestRefusal } from "./request-limits.ts";
 import { RoundJournal } from "./round-journal.ts";
 
 export interface GameServerOptions extends Partial<GameConfig> {
@@ -47,29 +49,30 @@ export interface GameServer {
  * Colyseus' own log calls (garbage frames, handshake failures) as structured lines. Every one is
  * counted; lines are capped at one per second so a client spraying junk cannot flood the log.
  */
-function colyseusLogger(log: Logger, metrics: GameMetrics) {
+function colyseusLogger(limited: LimitedLog, log: Logger, metrics: GameMetrics) {
   const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ").slice(0, 500);
-  let windowStart = 0;
-  let suppressed = 0;
-  const limited = (level: "warn" | "debug", msg: string, args: unknown[]) => {
-    const now = Date.now();
-    if (now - windowStart < 1000) {
-      suppressed++;
-      return;
-    }
-    windowStart = now;
-    log[level](msg, suppressed > 0 ? { detail: text(args), suppressed } : { detail: text(args) });
-    suppressed = 0;
-  };
   return {
     debug: () => {},
     trace: () => {},
     info: (...args: unknown[]) => log.debug("colyseus", { detail: text(args) }),
-    warn: (...args: unknown[]) => limited("warn", "colyseus", args),
+    warn: (...args: unknown[]) => limited("warn", "colyseus", "colyseus", { detail: text(args) }),
     error: (...args: unknown[]) => {
       metrics.errors.inc("colyseus");
-      limited("warn", "colyseus error", args);
+      limited("warn", "colyseus", "colyseus error", { detail: text(args) });
     },
+  };
+}
+
+/**
+ * A route that threw (most often: its body was cut off by the request limits, or the client
+ * went away mid-body) is counted and answered 400, instead of better-call's 500 plus a raw
+ * console.error stack per request.
+ */
+function routeError(limited: LimitedLog, metrics: GameMetrics) {
+  return (err: unknown): Response => {
+    metrics.errors.inc("http_route");
+    limited("warn", "http_route", "HTTP route failed", errorFields(err));
+    return Response.json({ error: "bad_request", message: "the request could not be read" }, { status: 400 });
   };
 }
 
@@ -83,14 +86,16 @@ const playFiles: Record<string, { body: Buffer; type: string }> = {
 };
 
 /**
- * Serves the play page ahead of Colyseus' router: the router's response writer (better-call's
- * setResponse) never ends a body larger than the socket's high-water mark, and the SDK bundle
- * is 220 kB. Everything else still goes to Colyseus' own listeners.
+ * In front of Colyseus' router: the body cap (the router buffers bodies without a limit), then
+ * the play page (the router's response writer, better-call's setResponse, never ends a body
+ * larger than the socket's high-water mark, and the SDK bundle is 220 kB). Everything else
+ * still goes to Colyseus' own listeners.
  */
-function servePlayPage(httpServer: HttpServer): void {
+function frontColyseus(httpServer: HttpServer, maxBodyBytes: number, refused: (reason: RequestRefusal) => void): void {
   const colyseus = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
   httpServer.removeAllListeners("request");
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (!admitBody(req, res, maxBodyBytes, refused)) return;
     const file = req.method === "GET" ? playFiles[(req.url ?? "/").split("?")[0]] : undefined;
     if (!file) {
       for (const listener of colyseus) listener.call(httpServer, req, res);
@@ -119,8 +124,11 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   const deps: ArenaDeps = { config, authSecret, statsClient, journal, metrics, log, players: new PlayerRegistry(), rooms };
   let closing = false;
 
-  const transport = new WebSocketTransport({ maxPayload: MAX_PAYLOAD_BYTES });
-  const server = new Server({ transport, greet: false, gracefullyShutdown: false, logger: colyseusLogger(log, metrics) });
+  const refused = (reason: RequestRefusal) => metrics.errors.inc("http_" + reason);
+  const limits = { maxBodyBytes: config.httpMaxBodyBytes, timeoutMs: config.httpRequestTimeoutMs };
+  const transport = new WebSocketTransport({ server: limitedHttpServer(limits, refused), maxPayload: MAX_PAYLOAD_BYTES });
+  const limited = limitLog(log);
+  const server = new Server({ transport, greet: false, gracefullyShutdown: false, logger: colyseusLogger(limited, log, metrics) });
 
   const healthz = createEndpoint("/healthz", { method: "GET" }, async () =>
     Response.json(
@@ -140,7 +148,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     metrics.guestsIssued.inc();
     return Response.json(grant);
   });
-  server.router = createRouter({ healthz, metricsRoute, guest });
+  server.router = createRouter({ healthz, metricsRoute, guest }, { onError: routeError(limited, metrics) });
   server.define(ROOM_NAME, arenaRoomClass(deps));
 
   const httpServer = transport.server!;
@@ -163,7 +171,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     throw err;
   }
   const port = (httpServer.address() as AddressInfo).port;
-  servePlayPage(httpServer);
+  frontColyseus(httpServer, config.httpMaxBodyBytes, refused);
 
   const summary = config.summaryEveryS > 0
     ? setInterval(() => {

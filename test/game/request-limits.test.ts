@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sendBody } from "../../client-sim/attacks/http-body.ts";
+import type { GameServer } from "../../server/game/server.ts";
+import { AUTH_SECRET, guest, sleep, spawnEntry, startGame, stop, type ChildService } from "./helpers.ts";
+
+/** Oversized and slow HTTP bodies, sent on raw sockets to a real game server. */
+describe("HTTP request bodies", () => {
+  let game: GameServer;
+  beforeAll(async () => {
+    // no stats service: these requests never reach a room
+    game = await startGame("ws://127.0.0.1:9/rpc", { httpRequestTimeoutMs: 1000 });
+  });
+  afterAll(() => game?.close());
+  const target = () => ({ host: "127.0.0.1", port: game.port });
+
+  it("answers 413 and closes for a declared 1 MB body, on the guest route and on matchmaking", async () => {
+    for (const path of ["/auth/guest", "/matchmake/joinOrCreate/arena", "/matchmake/create/arena"]) {
+      const r = await sendBody({ ...target(), path, bytes: 1024 * 1024, chunked: false });
+      expect(r, path).toMatchObject({ status: 413, closedByServer: true });
+    }
+  });
+
+  it("answers 413 and closes once a chunked body passes the cap", async () => {
+    // far more than the kernel's socket buffers take: the cut-off shows in what could be sent
+    const r = await sendBody({ ...target(), path: "/auth/guest", bytes: 256 << 20, chunked: true, chunkBytes: 64 * 1024 });
+    expect(r).toMatchObject({ status: 413, closedByServer: true });
+    expect(r.sentBytes).toBeLessThan(64 << 20);
+    expect(game.metrics.errors.get("http_body_too_large")).toBe(4);
+  });
+
+  it("cuts a slow body off at the request timeout (408)", async () => {
+    // 100 bytes at one per 100 ms would take 10 s; the server allows 1 s for the whole request
+    const r = await sendBody({ ...target(), path: "/auth/guest", bytes: 100, chunked: false, chunkBytes: 1, delayMs: 100, timeoutMs: 20_000 });
+    expect(r).toMatchObject({ status: 408, closedByServer: true });
+    expect(r.sentBytes).toBeLessThan(100);
+    expect(game.metrics.errors.get("http_request_timeout")).toBe(1);
+  });
+
+  it("still serves a small body", async () => {
+    expect((await guest(game, "Ann")).name).toBe("Ann");
+  });
+});
+
+describe("memory under oversized bodies", () => {
+  let game: ChildService;
+  beforeAll(async () => {
+    game = await spawnEntry("server/game/main.ts", {
+      PORT: "0", HOST: "127.0.0.1", STATS_URL: "ws://127.0.0.1:9/rpc", AUTH_SECRET, JOURNAL_PATH: ":memory:", LOG_LEVEL: "info", SUMMARY_EVERY_S: "0",
+    });
+  });
+  afterAll(() => game && stop(game));
+
+  const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${game.proc.pid}/status`, "utf8"))![1]) / 1024;
+
+  it("the game process's RSS does not follow 8 concurrent 32 MB bodies", async () => {
+    await sleep(300);
+    const before = rssMb();
+    let peak = before;
+    const poll = setInterval(() => (peak = Math.max(peak, rssMb())), 20);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        sendBody({ host: "127.0.0.1", port: game.port, path: i % 2 ? "/auth/guest" : "/matchmake/joinOrCreate/arena", bytes: 32 << 20, chunked: i % 4 < 2, chunkBytes: 64 * 1024 }),
+      ),
+    );
+    clearInterval(poll);
+    peak = Math.max(peak, rssMb());
+    for (const r of results) expect(r.status).toBe(413);
+    // 256 MB were offered; what the process holds must stay a small fraction of it
+    expect(peak - before).toBeLessThan(48);
+  });
+});
