@@ -8,7 +8,7 @@
  * Every entity owns a runtime Scope; removing the entity halts it.
  */
 import { randomInt } from "node:crypto";
-import { Room, ServerError, ErrorCode, CloseCode, type Client, type AuthContext, type RoomException, type RoomMethodName } from "@colyseus/core";
+import { Room, ServerError, ErrorCode, CloseCode, type Client, type RoomException, type RoomMethodName } from "@colyseus/core";
 import { Scope, TickScheduler } from "../runtime/index.ts";
 import { ArenaState, Entity } from "../../shared/state.ts";
 import { Msg, parseIntent, type ErrorMessage, type Intent } from "../../shared/protocol.ts";
@@ -65,6 +65,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   onCreate(): void {
     const { config, metrics, log } = this.deps;
     this.maxClients = config.maxPlayers;
+    // a seat reserved but never taken (no WebSocket connect) is free again after this
+    this.seatReservationTimeout = config.seatReservationS;
     this.patchRate = null;
     this.maxMessagesPerSecond = config.maxMessagesPerSecond;
     this.roomSeed = randomInt(0, 0x1_0000_0000);
@@ -109,26 +111,6 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   }
 
   // --- joining -----------------------------------------------------------------------------
-
-  onAuth(_client: Client, options: unknown, context: AuthContext): TokenClaims {
-    const fromOptions = typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
-    const check = verifyToken(this.deps.authSecret, fromOptions ?? context.token, Math.floor(Date.now() / 1000), this.deps.config.authTtlS);
-    if (!check.ok) {
-      this.deps.metrics.authRejected.inc(check.reason);
-      throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
-    }
-    const where = this.deps.players.where(check.claims.pid);
-    if (where !== undefined) {
-      this.deps.metrics.authRejected.inc("already_in_arena");
-      // A dropped seat is held for the reconnection grace: the way back in is the SDK's
-      // reconnect(reconnectionToken), which keeps the entity; a second seat would duplicate it.
-      throw new ServerError(
-        ErrorCode.AUTH_FAILED,
-        `player ${check.claims.pid} is already in an arena (${where}); a dropped client gets back in with client.reconnect(room.reconnectionToken)`,
-      );
-    }
-    return check.claims;
-  }
 
   onJoin(client: Client, _options: unknown, auth: TokenClaims): void {
     // onAuth's check and this claim are separated by an await: two joins with one token can race.
@@ -187,8 +169,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   onUncaughtException(error: RoomException, method: RoomMethodName): void {
     const cause = (error as Error).cause ?? error;
-    // Refused tokens are expected traffic, already counted by reason in onAuth/onJoin.
-    if (cause instanceof ServerError && (method === "onAuth" || method === "onJoin")) return;
+    // A seat claimed twice is expected traffic, already counted in onJoin.
+    if (cause instanceof ServerError && method === "onJoin") return;
     this.deps.metrics.errors.inc("uncaught_" + method);
     this.deps.log.error("room exception", { room: this.roomId, method, ...errorFields(cause) });
   }
@@ -355,9 +337,40 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   }
 }
 
+/**
+ * The token check, run by the matchmaker (a static `onAuth`) before it finds or creates a room or
+ * reserves a seat: a client without a valid token makes no room, seat or journal row. The token
+ * comes in the join options (`{ token }`) or as the SDK's auth token (Authorization header).
+ * Throws AUTH_FAILED with a message saying what is wrong; the claims become the seat's auth.
+ */
+function admitPlayer(deps: ArenaDeps, headerToken: unknown, options: unknown): TokenClaims {
+  const fromOptions = typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
+  const check = verifyToken(deps.authSecret, fromOptions ?? headerToken, Math.floor(Date.now() / 1000), deps.config.authTtlS);
+  if (!check.ok) {
+    deps.metrics.authRejected.inc(check.reason);
+    throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
+  }
+  const where = deps.players.where(check.claims.pid);
+  if (where !== undefined) {
+    deps.metrics.authRejected.inc("already_in_arena");
+    // A dropped seat is held for the reconnection grace: the way back in is the SDK's
+    // reconnect(reconnectionToken), which keeps the entity; a second seat would duplicate it.
+    throw new ServerError(
+      ErrorCode.AUTH_FAILED,
+      `player ${check.claims.pid} is already in an arena (${where}); a dropped client gets back in with client.reconnect(room.reconnectionToken)`,
+    );
+  }
+  return check.claims;
+}
+
 /** A room class bound to one server's dependencies (the matchmaker instantiates it). */
 export function arenaRoomClass(deps: ArenaDeps): typeof ArenaRoom {
   return class BoundArenaRoom extends ArenaRoom {
     deps = deps;
+    // Colyseus 0.18 runs a static onAuth during matchmaking; an instance onAuth would only run
+    // at the WebSocket connect, after the room was created and the seat reserved.
+    static async onAuth(token: unknown, options: unknown): Promise<TokenClaims> {
+      return admitPlayer(deps, token, options);
+    }
   };
 }

@@ -24,6 +24,9 @@ export interface GameConfig {
   summaryEveryS: number;
   httpMaxBodyBytes: number;
   httpRequestTimeoutMs: number;
+  seatReservationS: number;
+  /** 1: clients may also `create` rooms and `joinById`; 0: joinOrCreate / join only */
+  clientRoomChoice: number;
 }
 
 interface Option {
@@ -53,6 +56,8 @@ export const OPTIONS: readonly Option[] = [
   { key: "logLevel", env: "LOG_LEVEL", kind: "level", help: "debug | info | warn | error | silent" },
   { key: "summaryEveryS", env: "SUMMARY_EVERY_S", kind: "int", min: 0, max: 86_400, help: "seconds between info summaries (0 = off)" },
   { key: "httpMaxBodyBytes", env: "HTTP_MAX_BODY_BYTES", kind: "int", min: 256, max: 1_048_576, help: "largest HTTP request body; beyond it 413 and close" },
+  { key: "seatReservationS", env: "SEAT_RESERVATION_S", kind: "int", min: 1, max: 600, help: "a reserved seat nobody connects to is freed after this" },
+  { key: "clientRoomChoice", env: "CLIENT_ROOM_CHOICE", kind: "int", min: 0, max: 1, help: "1 = clients may create rooms and join by id; 0 = joinOrCreate only" },
   { key: "httpRequestTimeoutMs", env: "HTTP_REQUEST_TIMEOUT_MS", kind: "int", min: 100, max: 300_000, help: "an HTTP request's headers and body must arrive within this" },
 ];
 
@@ -75,6 +80,8 @@ export const DEFAULT_CONFIG: GameConfig = {
   summaryEveryS: 30,
   httpMaxBodyBytes: 8192,
   httpRequestTimeoutMs: 10_000,
+  seatReservationS: 5,
+  clientRoomChoice: 0,
 };
 
 function flagName(key: string): string {

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Server, createRouter, createEndpoint } from "@colyseus/core";
+import { Server, createRouter, createEndpoint, matchMaker } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import { createStatsClient, type StatsClient } from "../stats/client.ts";
@@ -26,6 +26,9 @@ import { GameMetrics } from "./metrics.ts";
 import { PlayerRegistry } from "./player-registry.ts";
 import { admitBody, limitedHttpServer, type RequestRefusal } from "./request-limits.ts";
 import { RoundJournal } from "./round-journal.ts";
+
+/** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
+const MATCHMAKE_METHODS = ["joinOrCreate", "join", "reconnect"] as const;
 
 export interface GameServerOptions extends Partial<GameConfig> {
   /** defaults to a JSON logger at `logLevel` on stdout */
@@ -150,6 +153,9 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   });
   server.router = createRouter({ healthz, metricsRoute, guest }, { onError: routeError(limited, metrics) });
   server.define(ROOM_NAME, arenaRoomClass(deps));
+  // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
+  // only for tools that plan rooms themselves (client-sim --rooms). The list is process-global.
+  matchMaker.controller.exposedMethods = config.clientRoomChoice ? [...MATCHMAKE_METHODS, "create", "joinById"] : [...MATCHMAKE_METHODS];
 
   const httpServer = transport.server!;
   try {

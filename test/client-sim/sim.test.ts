@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSim, startStack, type Stack } from "../../bench/capacity.ts";
 import { decodeHistogram } from "../../client-sim/histogram.ts";
 
-/** short rounds (200 ms) keep the runs quick */
-const GAME_ENV = { TICK_HZ: "20", ROUND_TICKS: "4" };
+/** short rounds (200 ms) keep the runs quick; --rooms N creates its rooms and joins them by id */
+const GAME_ENV = { TICK_HZ: "20", ROUND_TICKS: "4", CLIENT_ROOM_CHOICE: "1" };
 
 async function freePort(): Promise<number> {
   const srv = createServer();
