@@ -38,6 +38,7 @@ export type ErrorCode =
   | "dead"
   | "absent"
   | "unknown_type"
+  | "bad_frame"
   | "rate_limited";
 
 export interface ErrorMessage {

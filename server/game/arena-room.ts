@@ -25,6 +25,8 @@ import type { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "./metrics.ts";
 import type { GameConfig } from "./config.ts";
 import { errorFields, type Logger } from "../log.ts";
+import type { LimitedLog } from "../log-limiter.ts";
+import { undecodableType } from "./frame-check.ts";
 
 export interface ArenaDeps {
   config: GameConfig;
@@ -33,6 +35,8 @@ export interface ArenaDeps {
   journal: RoundJournal | null;
   metrics: GameMetrics;
   log: Logger;
+  /** for what clients can make happen per frame or request */
+  limitedLog: LimitedLog;
   players: PlayerRegistry;
   /** live rooms, for the rooms/ccu gauges and the summary */
   rooms: Set<ArenaRoom>;
@@ -43,6 +47,9 @@ const NPC_KINDS = ["goblin", "wolf", "orc", "rat", "troll"].filter((k) => Object
 
 /** An intent frame is ~60 bytes; anything near this is not a well-behaved client. */
 export const MAX_PAYLOAD_BYTES = 1024;
+
+/** A client that sends this many frames Colyseus cannot decode is dropped. */
+const MAX_UNDECODABLE_FRAMES = 10;
 
 /** Ticks one late interval may run to catch up with the wall clock (one round at the defaults). */
 const MAX_CATCH_UP_TICKS = 10;
@@ -61,6 +68,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private runner!: RoundRunner;
   /** per-client soft limit on intents, to answer `rate_limited` before the hard drop */
   private readonly intentBudget = new Map<string, { windowEnd: number; used: number; warned: boolean }>();
+  /** per client: frames refused as undecodable */
+  private readonly undecodable = new Map<string, number>();
 
   onCreate(): void {
     const { config, metrics, log } = this.deps;
@@ -100,6 +109,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       now: () => performance.now(),
     });
 
+    this.screenFrames();
     this.onMessage(Msg.intent, (client, raw) => this.onIntent(client, raw));
     this.onMessage("*", (client, type) => {
       this.refuse(client, { code: "unknown_type", message: `unknown message type ${JSON.stringify(String(type)).slice(0, 40)}` });
@@ -152,6 +162,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const pid = this.pidOf(client);
     if (!pid) return;
     this.intentBudget.delete(client.sessionId);
+    this.undecodable.delete(client.sessionId);
     void this.removeEntity(pid);
     this.deps.players.release(pid, this.roomId);
     this.broadcastPatch();
@@ -182,6 +193,32 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   /** The runtime Scope an entity owns (introspection for tests and tools). */
   scopeOf(id: string): Scope | undefined {
     return this.scopes.get(id);
+  }
+
+  // --- frames ------------------------------------------------------------------------------
+
+  /**
+   * Every client frame passes undecodableType before Colyseus decodes it (Room#_onMessage, which
+   * Colyseus binds per client at join: an instance property shadows it). An undecodable frame is
+   * counted, logged rate-limited, answered once with `bad_frame`, and after
+   * MAX_UNDECODABLE_FRAMES its client is dropped; other clients never notice.
+   */
+  private screenFrames(): void {
+    const room = this as unknown as { _onMessage(client: Client, frame: Uint8Array | undefined): void };
+    const decode = room._onMessage;
+    room._onMessage = (client, frame) => {
+      const reason = frame === undefined ? null : undecodableType(frame);
+      if (reason === null) return decode.call(this, client, frame);
+      const n = (this.undecodable.get(client.sessionId) ?? 0) + 1;
+      this.undecodable.set(client.sessionId, n);
+      this.deps.metrics.errors.inc("undecodable_frame");
+      if (n === 1) this.refuse(client, { code: "bad_frame", message: `undecodable frame: ${reason}` });
+      this.deps.limitedLog("warn", "undecodable_frame", "undecodable client frame", { room: this.roomId, pid: this.pidOf(client), reason, frames: n });
+      if (n === MAX_UNDECODABLE_FRAMES) {
+        this.deps.metrics.errors.inc("undecodable_drop");
+        client.leave(CloseCode.WITH_ERROR, "too many undecodable frames");
+      }
+    };
   }
 
   // --- intents -----------------------------------------------------------------------------

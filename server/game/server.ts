@@ -124,13 +124,13 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     rooms: () => rooms.size,
     statsClientCounters: () => statsClient.counters() as unknown as Record<string, number>,
   });
-  const deps: ArenaDeps = { config, authSecret, statsClient, journal, metrics, log, players: new PlayerRegistry(), rooms };
+  const limited = limitLog(log);
+  const deps: ArenaDeps = { config, authSecret, statsClient, journal, metrics, log, limitedLog: limited, players: new PlayerRegistry(), rooms };
   let closing = false;
 
   const refused = (reason: RequestRefusal) => metrics.errors.inc("http_" + reason);
   const limits = { maxBodyBytes: config.httpMaxBodyBytes, timeoutMs: config.httpRequestTimeoutMs };
   const transport = new WebSocketTransport({ server: limitedHttpServer(limits, refused), maxPayload: MAX_PAYLOAD_BYTES });
-  const limited = limitLog(log);
   const server = new Server({ transport, greet: false, gracefullyShutdown: false, logger: colyseusLogger(limited, log, metrics) });
 
   const healthz = createEndpoint("/healthz", { method: "GET" }, async () =>
