@@ -53,7 +53,7 @@ export function admitBody(req: IncomingMessage, res: ServerResponse, maxBodyByte
   const declared = req.headers["content-length"];
   if (declared !== undefined) {
     if (Number(declared) <= maxBodyBytes) return true; // Node's parser enforces the declared length
-    refuse(res, maxBodyBytes);
+    refuse(req, res, maxBodyBytes);
     refused("body_too_large");
     return false;
   }
@@ -65,15 +65,28 @@ export function admitBody(req: IncomingMessage, res: ServerResponse, maxBodyByte
     req.off("data", count);
     refused("body_too_large");
     if (res.headersSent) req.socket.destroy();
-    else refuse(res, maxBodyBytes);
+    else refuse(req, res, maxBodyBytes);
   };
   req.on("data", count);
   return true;
 }
 
-function refuse(res: ServerResponse, maxBodyBytes: number): void {
+/** How long a refused connection still reads (and drops) what the client sends before closing. */
+const LINGER_MS = 1000;
+
+function refuse(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): void {
   const body = JSON.stringify({ error: "payload_too_large", message: `request body over ${maxBodyBytes} bytes` });
-  // 'connection: close' makes Node end the socket once the answer is out, unread body and all
+  // Closing at once with unread bytes queued makes the kernel send a reset, which can destroy
+  // the 413 before the client reads it. Instead: answer, half-close, drop what still arrives for
+  // at most LINGER_MS (nothing is kept), then close.
+  const socket = req.socket;
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once("close", () => clearTimeout(timer));
+  };
+  req.resume();
+  // 'connection: close' makes Node end the connection (socket.destroySoon) once the answer is out
   res.writeHead(413, { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" });
   res.end(body);
 }
