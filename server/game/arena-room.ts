@@ -106,6 +106,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       journal: this.deps.journal,
       metrics,
       log,
+      limitedLog: this.deps.limitedLog,
+      statsProblem: () => statsClient.problem(),
       now: () => performance.now(),
     });
 

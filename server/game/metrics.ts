@@ -20,6 +20,7 @@ export class GameMetrics {
   readonly joinWait = new Histogram("skirmish_stats_join_wait_seconds", "Time the round waited for its stats fetches", DURATION_BUCKETS_MS);
   readonly staleEntities = new Counter("skirmish_stale_entities_total", "Entity-rounds fought on last-known-good stats");
   readonly absentEntities = new Counter("skirmish_absent_entities_total", "Entity-rounds sat out without stats");
+  readonly degradedRounds = new Counter("skirmish_degraded_rounds_total", "Rounds with stale or absent entities, by the most common fetch failure", "reason");
   readonly intentsAccepted = new Counter("skirmish_intents_accepted_total", "Valid intents queued");
   readonly errors = new Counter("skirmish_errors_total", "Errors by code (client errors sent, internal failures)", "code");
   readonly authRejected = new Counter("skirmish_auth_rejected_total", "Joins refused by onAuth, by reason", "reason");
@@ -38,7 +39,7 @@ export class GameMetrics {
     for (const [k, v] of Object.entries(this.sources.statsClientCounters())) statsCounters.inc(k, v);
     const all = [
       ccu, rooms, this.roundsTotal, this.roundsCancelled, this.overruns, this.ticksDropped, this.roundDuration, this.joinWait,
-      this.staleEntities, this.absentEntities, this.intentsAccepted, this.errors, this.authRejected,
+      this.staleEntities, this.absentEntities, this.degradedRounds, this.intentsAccepted, this.errors, this.authRejected,
       this.guestsIssued, this.journalRounds, statsCounters,
     ];
     return all.map((m) => m.render()).join("\n") + "\n";

@@ -55,6 +55,8 @@ export class RoundJournal {
   private readonly insert: StatementSync | null;
   private readonly readOnly: boolean;
   private closed = false;
+  /** the last append's failure, until an append succeeds */
+  private lastError: Error | undefined = undefined;
 
   /** `readOnly`: for replay and tools; the file must exist. */
   constructor(path: string, opts: { readOnly?: boolean } = {}) {
@@ -85,7 +87,27 @@ export class RoundJournal {
   append(rec: JournalRecord): void {
     if (this.closed) throw new Error("round journal is closed");
     if (!this.insert) throw new Error("round journal is open read-only");
-    this.insert.run(rec.room, rec.round, rec.seed, packr.pack(rec.input), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
+    try {
+      this.insert.run(rec.room, rec.round, rec.seed, packr.pack(rec.input), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = err as Error;
+      throw err;
+    }
+  }
+
+  /** Why rounds cannot be appended right now, or null: closed, the last append failed, or no write lock. */
+  problem(): string | null {
+    if (this.closed) return "journal is closed";
+    if (this.readOnly) return "journal is open read-only";
+    if (this.lastError) return `last append failed: ${this.lastError.message}`;
+    try {
+      // takes and releases the write lock: fails when the file cannot be written or is locked
+      this.db.exec("BEGIN IMMEDIATE; ROLLBACK;");
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   count(room?: string): number {

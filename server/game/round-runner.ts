@@ -9,6 +9,7 @@ import { combatRound, roundTaskName, type PlannedEntity, type RoundOutcome, type
 import type { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "./metrics.ts";
 import { errorFields, type Logger } from "../log.ts";
+import type { LimitedLog } from "../log-limiter.ts";
 
 export interface RoundRunnerOptions {
   roomId: string;
@@ -22,6 +23,10 @@ export interface RoundRunnerOptions {
   journal: RoundJournal | null;
   metrics: GameMetrics;
   log: Logger;
+  /** shared by every room: a degraded round is worth a line, a thousand rooms degraded at once are not */
+  limitedLog: LimitedLog;
+  /** what the stats client knows about why fetches fail, for the degraded-round warning */
+  statsProblem(): string | null;
   /** wall clock for durations (reporting only) */
   now(): number;
 }
@@ -87,6 +92,7 @@ export class RoundRunner {
     m.staleEntities.inc("", outcome.stale.length);
     m.absentEntities.inc("", outcome.absent.length);
     for (const f of outcome.failures) m.errors.inc("stats_" + f.reason);
+    if (outcome.stale.length + outcome.absent.length > 0) this.degraded(round, outcome);
     if (this.o.journal && !this.o.journal.isClosed) {
       try {
         this.o.journal.append({
@@ -108,6 +114,19 @@ export class RoundRunner {
     this.o.log.debug("round", {
       room: this.o.roomId, round, entities: outcome.input.combatants.length, events: outcome.result.events.length,
       stale: outcome.stale.length, absent: outcome.absent.length, joinMs: Math.round(outcome.joinMs * 10) / 10, hash: outcome.result.hash,
+    });
+  }
+
+  /** Counted by its most common failure reason, and said out loud (rate-limited across rooms). */
+  private degraded(round: number, outcome: RoundOutcome): void {
+    const byReason = new Map<string, number>();
+    for (const f of outcome.failures) byReason.set(f.reason, (byReason.get(f.reason) ?? 0) + 1);
+    const reason = [...byReason].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? "unknown";
+    this.o.metrics.degradedRounds.inc(reason);
+    this.o.limitedLog("warn", "degraded_round", "round fought without fresh stats", {
+      room: this.o.roomId, round, reason, stale: outcome.stale.length, absent: outcome.absent.length,
+      failures: Object.fromEntries(byReason), stats: this.o.statsProblem() ?? undefined,
+      degradedRounds: this.o.metrics.degradedRounds.get(reason),
     });
   }
 

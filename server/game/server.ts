@@ -1,7 +1,8 @@
 /**
  * The game server: Colyseus (`@colyseus/core` Server + `@colyseus/ws-transport`) with the
  * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
- * GET /healthz, GET /metrics, POST /auth/guest; and GET / serves a browser client to play in.
+ * GET /healthz (the process is up), GET /readyz (stats answering, journal writable; 503 with the
+ * reasons otherwise), GET /metrics, POST /auth/guest; and GET / serves a browser client to play in.
  *
  * Colyseus' matchmaker is process-global: one game server per process at a time (tests start
  * and close them one after another).
@@ -16,7 +17,7 @@ import type { AddressInfo } from "node:net";
 import { Server, createRouter, createEndpoint, matchMaker } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ROOM_NAME } from "../../shared/protocol.ts";
-import { createStatsClient, type StatsClient } from "../stats/client.ts";
+import { createStatsClient, type ClientLog, type StatsClient } from "../stats/client.ts";
 import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaDeps, type ArenaRoom } from "./arena-room.ts";
 import { issueGuest } from "./auth.ts";
 import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
@@ -117,14 +118,16 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   if (!config.authSecret) log.warn("AUTH_SECRET not set: tokens are signed with a random per-process secret");
 
   const rooms = new Set<ArenaRoom>();
-  const statsClient: StatsClient = createStatsClient(config.statsUrl, { token: config.statsToken, deadlineMs: config.roundDeadlineMs });
+  const limited = limitLog(log);
+  // the client's connection events and refused replies, in the game's log (rate-limited per kind)
+  const statsLog: ClientLog = ({ level, msg, ...fields }) => limited(level, "stats:" + msg, msg, fields);
+  const statsClient: StatsClient = createStatsClient(config.statsUrl, { token: config.statsToken, deadlineMs: config.roundDeadlineMs, log: statsLog });
   const journal = new RoundJournal(config.journalPath);
   const metrics = new GameMetrics({
     ccu: () => [...rooms].reduce((n, r) => n + r.ccu, 0),
     rooms: () => rooms.size,
     statsClientCounters: () => statsClient.counters() as unknown as Record<string, number>,
   });
-  const limited = limitLog(log);
   const deps: ArenaDeps = { config, authSecret, statsClient, journal, metrics, log, limitedLog: limited, players: new PlayerRegistry(), rooms };
   let closing = false;
 
@@ -139,6 +142,16 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
       { status: closing ? 503 : 200 },
     ),
   );
+  // ready = can play real rounds: stats answering (not merely the process up, which /healthz says)
+  const readyz = createEndpoint("/readyz", { method: "GET" }, async () => {
+    const reasons: string[] = [];
+    if (closing) reasons.push("shutting down");
+    const stats = statsClient.problem();
+    if (stats !== null) reasons.push(`stats: ${stats}`);
+    const journaled = journal.problem();
+    if (journaled !== null) reasons.push(`journal: ${journaled}`);
+    return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, { status: reasons.length === 0 ? 200 : 503 });
+  });
   const metricsRoute = createEndpoint("/metrics", { method: "GET" }, async () =>
     new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }),
   );
@@ -151,7 +164,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     metrics.guestsIssued.inc();
     return Response.json(grant);
   });
-  server.router = createRouter({ healthz, metricsRoute, guest }, { onError: routeError(limited, metrics) });
+  server.router = createRouter({ healthz, readyz, metricsRoute, guest }, { onError: routeError(limited, metrics) });
   server.define(ROOM_NAME, arenaRoomClass(deps));
   // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
   // only for tools that plan rooms themselves (client-sim --rooms). The list is process-global.

@@ -1,9 +1,11 @@
 // The stats client the game server uses. The URL scheme picks the transport: ws:// or wss:// ->
 // msgpack RPC over one WebSocket (service path /rpc), http:// or https:// -> HTTP JSON (keep-alive),
 // so Skirmish can be pointed at any HTTP stats backend speaking `GET /players/:id/stats`.
+// A ws:// URL without a path (`ws://host:port`) means the service's RPC path, /rpc.
 import { CoalescingClient, type ClientLog, type StatsClient, type TransportOptions } from "./coalescing-client.ts";
 import { HttpTransport } from "./http-client.ts";
 import { RpcTransport } from "./rpc-client.ts";
+import { RPC_PATH } from "./rpc-protocol.ts";
 
 export { StatsError, type StatsErrorCode } from "./errors.ts";
 export type { StatsClient, GetOptions, ClientCounters, ClientLog } from "./coalescing-client.ts";
@@ -23,8 +25,11 @@ export interface StatsClientOptions {
   log?: ClientLog;
 }
 
-export function createStatsClient(url: string, opts: StatsClientOptions): StatsClient {
-  const scheme = new URL(url).protocol;
+export function createStatsClient(given: string, opts: StatsClientOptions): StatsClient {
+  const parsed = new URL(given);
+  const scheme = parsed.protocol;
+  if ((scheme === "ws:" || scheme === "wss:") && parsed.pathname === "/") parsed.pathname = RPC_PATH;
+  const url = scheme === "ws:" || scheme === "wss:" ? parsed.href : given;
   const core = new CoalescingClient({
     deadlineMs: opts.deadlineMs ?? 1000,
     batch: opts.batch ?? true,

@@ -102,6 +102,11 @@ export interface StatsClient {
   get(id: string, opts?: GetOptions): Promise<PlayerStats>;
   lastKnownGood(id: string): PlayerStats | undefined;
   counters(): Record<string, number>;
+  /**
+   * Why gets cannot be served right now (the service is unreachable, refused the token, or its
+   * last answer was an error), or null when the last word from it was good.
+   */
+  problem(): string | null;
   close(): Promise<void>;
 }
 
@@ -123,6 +128,8 @@ export class CoalescingClient implements StatsClient, CallSink {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
   private closed = false;
+  /** the last answer's failure, when it says the service itself is in trouble; cleared by a success */
+  private lastFailure: StatsError | undefined = undefined;
 
   constructor(opts: CoreOptions) {
     this.opts = opts;
@@ -172,6 +179,12 @@ export class CoalescingClient implements StatsClient, CallSink {
     return s;
   }
 
+  problem(): string | null {
+    if (this.closed) return "stats client is closed";
+    if (this.transport!.down) return this.transport!.downError().message;
+    return this.lastFailure?.message ?? null;
+  }
+
   counters(): Record<string, number> {
     return { ...this.tally, inFlight: this.pending.size, inFlightIds: this.inflight.size, lkgSize: this.lkg.size };
   }
@@ -198,10 +211,12 @@ export class CoalescingClient implements StatsClient, CallSink {
     const waiters = call.waiters;
     call.waiters = [];
     if (result instanceof StatsError) {
+      if (result.code === "unavailable" || result.code === "unauthorized" || result.code === "server") this.lastFailure = result;
       for (const w of waiters) this.finishWaiter(w), this.count(result), w.reject(result);
     } else {
       // one object is shared by every waiter of the call and by the last-known-good cache
       Object.freeze(result);
+      this.lastFailure = undefined;
       this.lkg.set(call.id, result);
       this.tally.ok += waiters.length;
       for (const w of waiters) this.finishWaiter(w), w.resolve(result);

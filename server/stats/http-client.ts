@@ -2,7 +2,7 @@
 // keeps connections alive). An abandoned call aborts its fetch. A connection failure opens a
 // short breaker (doubling up to backoffMaxMs) during which gets fail fast with 'unavailable'; the
 // first get after it is the probe that closes it again.
-import { isValidStatsId, STAT_FIELDS, type PlayerStats } from "../../shared/stats.ts";
+import { STAT_FIELDS, type PlayerStats } from "../../shared/stats.ts";
 import { type Call, type CallSink, type ClientLog, type Transport, type TransportOptions } from "./coalescing-client.ts";
 import { StatsError, type StatsErrorCode } from "./errors.ts";
 
@@ -64,6 +64,10 @@ export class HttpTransport implements Transport {
       const body: unknown = await res.json().catch(() => undefined);
       if (ac.signal.aborted) return; // abandoned while the body was read
       result = res.ok ? parseStats(body, call.id) : errorFromResponse(res.status, body);
+      if (res.ok && result instanceof StatsError) {
+        c.protocolErrors++;
+        this.log({ level: "warn", msg: "stats reply refused", url: this.base, error: result.message });
+      }
       if (this.wasDown) {
         this.wasDown = false;
         c.reconnects++;
@@ -85,14 +89,18 @@ export class HttpTransport implements Transport {
   }
 }
 
+/**
+ * A backend's answer, read tolerantly where its meaning is clear: `id` may be left out (it is in
+ * the path). Anything else missing or wrong is refused with the field's name.
+ */
 function parseStats(body: unknown, id: string): PlayerStats | StatsError {
   if (typeof body !== "object" || body === null) return new StatsError("server", "stats reply is not a JSON object");
   const r = body as Record<string, unknown>;
-  if (r.id !== id || !isValidStatsId(r.id)) return new StatsError("server", "stats reply is for another id");
+  if (r.id !== undefined && r.id !== id) return new StatsError("server", `stats reply field "id" names another player (${JSON.stringify(r.id).slice(0, 40)})`);
   const out = { id, version: 0 } as PlayerStats;
   for (const f of REPLY_INT_FIELDS) {
     const v = r[f];
-    if (!Number.isInteger(v)) return new StatsError("server", `stats reply field "${f}" is not an integer`);
+    if (!Number.isInteger(v)) return new StatsError("server", `stats reply field "${f}" is ${v === undefined ? "missing" : "not an integer"}`);
     out[f] = v as number;
   }
   return out;

@@ -4,6 +4,7 @@ import type { StatsService } from "../../server/stats/service.ts";
 import { RoundRunner } from "../../server/game/round-runner.ts";
 import { RoundJournal } from "../../server/game/round-journal.ts";
 import { GameMetrics } from "../../server/game/metrics.ts";
+import { limitLog } from "../../server/log-limiter.ts";
 import { createLogger } from "../../server/log.ts";
 import type { PlannedEntity, RoundOutcome } from "../../server/game/combat-round.ts";
 import { replayRecord } from "../../server/game/replay.ts";
@@ -26,6 +27,7 @@ describe("RoundRunner against the real stats service", () => {
   function runner(snapshot: () => PlannedEntity[], applied: [number, RoundOutcome][], journal: RoundJournal | null = null) {
     const metrics = new GameMetrics({ ccu: () => 0, rooms: () => 0, statsClientCounters: () => client.counters() });
     const lines: string[] = [];
+    const log = createLogger("debug", (l) => lines.push(l));
     const r = new RoundRunner({
       roomId: "room1",
       roomSeed: 99,
@@ -39,7 +41,9 @@ describe("RoundRunner against the real stats service", () => {
       apply: (round, outcome) => applied.push([round, outcome]),
       journal,
       metrics,
-      log: createLogger("debug", (l) => lines.push(l)),
+      log,
+      limitedLog: limitLog(log),
+      statsProblem: () => client.problem(),
       now: () => performance.now(),
     });
     return { r, metrics, lines };
