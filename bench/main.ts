@@ -7,6 +7,8 @@
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { listOf, parseCommandLine, renderHelp, UsageError, type Command, type CommandLine } from "../shared/options.ts";
 import { benchRuntime } from "./runtime.ts";
 import { benchStats } from "./stats.ts";
 import { benchRound } from "./round.ts";
@@ -19,14 +21,26 @@ const suites: Record<string, () => Promise<string>> = {
   capacity: benchCapacity,
 };
 
-const onlyIndex = process.argv.indexOf("--only");
-const chosen = onlyIndex >= 0 ? process.argv[onlyIndex + 1].split(",") : Object.keys(suites);
-for (const name of chosen) {
-  if (!suites[name]) {
-    console.error(`unknown benchmark "${name}"; choose from ${Object.keys(suites).join(", ")}`);
-    process.exit(2);
-  }
+const names = Object.keys(suites);
+const options = {
+  only: listOf(names, { flag: "only", default: names, defaultText: "all", help: "run these benchmarks only (and leave bench/results.md alone)" }),
+};
+const BENCH_COMMAND: Command<typeof options> = { usage: "npm run bench -- [--only runtime,stats]", options };
+
+let line: CommandLine<typeof options>;
+try {
+  line = parseCommandLine(BENCH_COMMAND, process.argv.slice(2), {}, parseArgs);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
 }
+if (line.help) {
+  process.stdout.write(renderHelp(BENCH_COMMAND));
+  process.exit(0);
+}
+const chosen = line.values.only;
+const everything = chosen === options.only.default;
 
 const sections: string[] = [
   `# Benchmark results`,
@@ -39,7 +53,7 @@ for (const name of chosen) {
   console.log(table);
   sections.push(``, `## ${name}`, ``, table);
 }
-if (onlyIndex < 0) {
+if (everything) {
   writeFileSync(fileURLToPath(new URL("./results.md", import.meta.url)), sections.join("\n") + "\n");
   console.error("\nwrote bench/results.md");
 }

@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "./log.ts";
+import { GAME_COMMAND } from "./game/config.ts";
+import { STATS_COMMAND } from "./stats/config.ts";
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const log = createLogger("info", (line) => process.stdout.write(`[main] ${line}`));
@@ -15,7 +17,8 @@ const log = createLogger("info", (line) => process.stdout.write(`[main] ${line}`
 // The game server finds the stats service on the port this run gives it. AUTH_SECRET is left to
 // the game server, which warns and signs with a random per-process secret when it is unset.
 const env = { ...process.env };
-env.STATS_PORT ??= "2580";
+env.STATS_PORT ??= String(STATS_COMMAND.options.port.default);
+const gamePort = env.PORT ?? String(GAME_COMMAND.options.port.default);
 env.STATS_URL ??= `ws://127.0.0.1:${env.STATS_PORT}/rpc`;
 
 interface Child {
@@ -82,8 +85,8 @@ game.exited.then((code) => {
 });
 await game.ready;
 log.info("skirmish is up", {
-  game: `ws://127.0.0.1:${env.PORT ?? "2567"}`,
+  game: `ws://127.0.0.1:${gamePort}`,
   stats: env.STATS_URL,
-  play: `http://127.0.0.1:${env.PORT ?? "2567"}/`,
+  play: `http://127.0.0.1:${gamePort}/`,
   bots: "npm run sim -- --bots 20 --duration 30",
 });

@@ -1,135 +1,58 @@
 /**
- * Game server configuration: defaults, environment variables and matching command-line flags
- * (`--round-ticks 5` or `--round-ticks=5`; a flag wins over its variable).
+ * Game server options, declared in shared/options.ts's table form: environment variables and
+ * matching flags (`--round-ticks 5` or `--round-ticks=5`; a flag wins over its variable).
  */
-import { isLogLevel, type LogLevel } from "../log.ts";
+import { parseArgs } from "node:util";
+import { LOG_LEVELS } from "../log.ts";
+import { integer, oneOf, parseCommandLine, renderHelp, defaultValues, text, type Command, type OptionValues } from "../../shared/options.ts";
+import { STATS_COMMAND, statsTokenOption } from "../stats/config.ts";
 
-export interface GameConfig {
-  port: number;
-  host: string;
-  statsUrl: string;
-  statsToken: string;
-  /** HMAC key of player tokens; empty = a random key per process (tokens die with it) */
-  authSecret: string;
-  authTtlS: number;
-  journalPath: string;
-  tickHz: number;
-  roundTicks: number;
-  roundDeadlineMs: number;
-  maxPlayers: number;
-  npcs: number;
-  reconnectGraceS: number;
-  maxMessagesPerSecond: number;
-  logLevel: LogLevel;
-  summaryEveryS: number;
-  httpMaxBodyBytes: number;
-  httpRequestTimeoutMs: number;
-  seatReservationS: number;
+const options = {
+  port: integer({ flag: "port", env: "PORT", min: 0, max: 65535, default: 2567, help: "game server port (0 = random)" }),
+  host: text({ flag: "host", env: "HOST", default: "127.0.0.1", help: "interface the game server listens on" }),
+  statsUrl: text({
+    flag: "stats-url", env: "STATS_URL", default: `ws://127.0.0.1:${STATS_COMMAND.options.port.default}/rpc`,
+    help: "stats service: ws://…/rpc (RPC; a bare ws://host:port means /rpc) or http://… (your own HTTP backend; its answer may leave out id, a missing or non-integer stat is refused naming the field); npm start: port STATS_PORT",
+  }),
+  statsToken: { ...statsTokenOption, flag: "stats-token" },
+  /** HMAC key of player tokens; null = a random key per process (tokens die with it) */
+  authSecret: text({ flag: "auth-secret", env: "AUTH_SECRET", default: null, defaultText: "random per process (warns)", help: "HMAC secret of player tokens" }),
+  authTtlS: integer({ flag: "auth-ttl-s", env: "AUTH_TTL_S", min: 1, max: 365 * 86400, default: 24 * 3600, help: "player token lifetime, seconds" }),
+  journalPath: text({ flag: "journal-path", env: "JOURNAL_PATH", default: "data/journal.db", help: "round journal, SQLite file or :memory:" }),
+  tickHz: integer({ flag: "tick-hz", env: "TICK_HZ", min: 1, max: 1000, default: 20, help: "scheduler ticks per second" }),
+  roundTicks: integer({ flag: "round-ticks", env: "ROUND_TICKS", min: 1, max: 100_000, default: 10, help: "ticks per combat round (10 at 20 Hz = 500 ms)" }),
+  roundDeadlineMs: integer({ flag: "round-deadline-ms", env: "ROUND_DEADLINE_MS", min: 1, max: 600_000, default: 300, help: "bound on a round's stats join, ms" }),
+  maxPlayers: integer({ flag: "max-players", env: "MAX_PLAYERS", min: 1, max: 10_000, default: 16, help: "human players per arena (then a new arena opens)" }),
+  npcs: integer({ flag: "npcs", env: "NPCS", min: 0, max: 1000, default: 3, help: "NPCs per arena" }),
+  reconnectGraceS: integer({ flag: "reconnect-grace-s", env: "RECONNECT_GRACE_S", min: 0, max: 86_400, default: 20, help: "seconds a dropped player may come back and keep its entity" }),
+  maxMessagesPerSecond: integer({
+    flag: "max-messages-per-second", env: "MAX_MESSAGES_PER_SECOND", min: 1, max: 1_000_000, default: 40,
+    help: "per client; a soft limit answers rate_limited first, above it the client is dropped",
+  }),
+  logLevel: oneOf(LOG_LEVELS, { flag: "log-level", env: "LOG_LEVEL", default: "info", help: "JSON-lines log threshold" }),
+  summaryEveryS: integer({ flag: "summary-every-s", env: "SUMMARY_EVERY_S", min: 0, max: 86_400, default: 30, help: "seconds between info summary lines (0 = off)" }),
+  seatReservationS: integer({ flag: "seat-reservation-s", env: "SEAT_RESERVATION_S", min: 1, max: 600, default: 5, help: "a seat reserved by matchmaking that nobody connects to is freed after this" }),
   /** 1: clients may also `create` rooms and `joinById`; 0: joinOrCreate / join only */
-  clientRoomChoice: number;
-}
-
-interface Option {
-  key: keyof GameConfig;
-  env: string;
-  kind: "int" | "string" | "level";
-  min?: number;
-  max?: number;
-  help: string;
-}
-
-export const OPTIONS: readonly Option[] = [
-  { key: "port", env: "PORT", kind: "int", min: 0, max: 65535, help: "game server port (0 = random)" },
-  { key: "host", env: "HOST", kind: "string", help: "interface to listen on" },
-  { key: "statsUrl", env: "STATS_URL", kind: "string", help: "stats service (ws://…/rpc or http://…)" },
-  { key: "statsToken", env: "STATS_TOKEN", kind: "string", help: "service token for the stats service" },
-  { key: "authSecret", env: "AUTH_SECRET", kind: "string", help: "HMAC secret of player tokens (unset: random per process)" },
-  { key: "authTtlS", env: "AUTH_TTL_S", kind: "int", min: 1, max: 365 * 86400, help: "player token lifetime, seconds" },
-  { key: "journalPath", env: "JOURNAL_PATH", kind: "string", help: "round journal, SQLite file or :memory:" },
-  { key: "tickHz", env: "TICK_HZ", kind: "int", min: 1, max: 1000, help: "scheduler ticks per second" },
-  { key: "roundTicks", env: "ROUND_TICKS", kind: "int", min: 1, max: 100_000, help: "ticks between combat rounds" },
-  { key: "roundDeadlineMs", env: "ROUND_DEADLINE_MS", kind: "int", min: 1, max: 600_000, help: "bound on a round's stats join" },
-  { key: "maxPlayers", env: "MAX_PLAYERS", kind: "int", min: 1, max: 10_000, help: "human players per arena" },
-  { key: "npcs", env: "NPCS", kind: "int", min: 0, max: 1000, help: "NPCs per arena" },
-  { key: "reconnectGraceS", env: "RECONNECT_GRACE_S", kind: "int", min: 0, max: 86_400, help: "seconds a dropped player may reconnect" },
-  { key: "maxMessagesPerSecond", env: "MAX_MESSAGES_PER_SECOND", kind: "int", min: 1, max: 1_000_000, help: "per client; above it the client is dropped" },
-  { key: "logLevel", env: "LOG_LEVEL", kind: "level", help: "debug | info | warn | error | silent" },
-  { key: "summaryEveryS", env: "SUMMARY_EVERY_S", kind: "int", min: 0, max: 86_400, help: "seconds between info summaries (0 = off)" },
-  { key: "httpMaxBodyBytes", env: "HTTP_MAX_BODY_BYTES", kind: "int", min: 256, max: 1_048_576, help: "largest HTTP request body; beyond it 413 and close" },
-  { key: "seatReservationS", env: "SEAT_RESERVATION_S", kind: "int", min: 1, max: 600, help: "a reserved seat nobody connects to is freed after this" },
-  { key: "clientRoomChoice", env: "CLIENT_ROOM_CHOICE", kind: "int", min: 0, max: 1, help: "1 = clients may create rooms and join by id; 0 = joinOrCreate only" },
-  { key: "httpRequestTimeoutMs", env: "HTTP_REQUEST_TIMEOUT_MS", kind: "int", min: 100, max: 300_000, help: "an HTTP request's headers and body must arrive within this" },
-];
-
-export const DEFAULT_CONFIG: GameConfig = {
-  port: 2567,
-  host: "127.0.0.1",
-  statsUrl: "ws://127.0.0.1:2580/rpc",
-  statsToken: "dev-stats-token",
-  authSecret: "",
-  authTtlS: 24 * 3600,
-  journalPath: "data/journal.db",
-  tickHz: 20,
-  roundTicks: 10,
-  roundDeadlineMs: 300,
-  maxPlayers: 16,
-  npcs: 3,
-  reconnectGraceS: 20,
-  maxMessagesPerSecond: 40,
-  logLevel: "info",
-  summaryEveryS: 30,
-  httpMaxBodyBytes: 8192,
-  httpRequestTimeoutMs: 10_000,
-  seatReservationS: 5,
-  clientRoomChoice: 0,
+  clientRoomChoice: integer({
+    flag: "client-room-choice", env: "CLIENT_ROOM_CHOICE", min: 0, max: 1, default: 0,
+    help: "1 = clients may also create rooms and joinById (client-sim --rooms N needs it); 0 = joinOrCreate / join only",
+  }),
+  httpMaxBodyBytes: integer({ flag: "http-max-body-bytes", env: "HTTP_MAX_BODY_BYTES", min: 256, max: 1_048_576, default: 8192, help: "largest HTTP request body; beyond it 413 and the connection closes" }),
+  httpRequestTimeoutMs: integer({ flag: "http-request-timeout-ms", env: "HTTP_REQUEST_TIMEOUT_MS", min: 100, max: 300_000, default: 10_000, help: "an HTTP request's headers and body must arrive within this (408 after)" }),
 };
 
-function flagName(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
-}
+export const GAME_COMMAND: Command<typeof options> = { usage: "npm run game -- [flags]     (node server/game/main.ts)", options };
 
 export function helpText(): string {
-  const rows = OPTIONS.map((o) => {
-    const flag = `--${flagName(o.key)}`.padEnd(28);
-    const env = o.env.padEnd(24);
-    return `  ${flag}${env}${o.help} (default: ${JSON.stringify(DEFAULT_CONFIG[o.key])})`;
-  });
-  return ["usage: npm run game -- [flags]", "", "  flag                        env var", ...rows, "  --help                      this text", ""].join("\n");
+  return renderHelp(GAME_COMMAND);
 }
 
-function parseValue(o: Option, raw: string, source: string): string | number {
-  if (o.kind === "string") return raw;
-  if (o.kind === "level") {
-    if (!isLogLevel(raw)) throw new Error(`${source}: expected debug|info|warn|error|silent, got ${JSON.stringify(raw)}`);
-    return raw;
-  }
-  const n = Number(raw);
-  const min = o.min ?? 0;
-  const max = o.max ?? Number.MAX_SAFE_INTEGER;
-  if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`${source}: expected an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
+export type GameConfig = OptionValues<typeof options>;
 
-/** Throws with a message naming the bad variable or flag. Returns null when --help was asked. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): GameConfig | null {
-  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
-  for (const o of OPTIONS) {
-    const raw = env[o.env];
-    if (raw !== undefined && raw !== "") config[o.key] = parseValue(o, raw, o.env);
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") return null;
-    if (!arg.startsWith("--")) throw new Error(`unexpected argument ${JSON.stringify(arg)} (try --help)`);
-    const eq = arg.indexOf("=");
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const o = OPTIONS.find((x) => flagName(x.key) === name);
-    if (!o) throw new Error(`unknown flag --${name} (try --help)`);
-    let value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new Error(`flag --${name} needs a value`);
-    config[o.key] = parseValue(o, value, `--${name}`);
-  }
-  return config as unknown as GameConfig;
+export const DEFAULT_CONFIG: GameConfig = defaultValues(options);
+
+/** Throws UsageError naming the bad variable or flag. Returns null when --help was asked. */
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): GameConfig | null {
+  const line = parseCommandLine(GAME_COMMAND, argv, env, parseArgs);
+  return line.help ? null : line.values;
 }

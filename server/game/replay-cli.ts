@@ -4,10 +4,21 @@
  * Exit code: 0 all OK, 1 a divergence, 2 usage error or unreadable journal.
  */
 import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { integer, parseCommandLine, renderHelp, text, UsageError, type Command } from "../../shared/options.ts";
 import { RoundJournal } from "./round-journal.ts";
 import { replayRecord } from "./replay.ts";
 
-const USAGE = "usage: npm run replay -- <journal.db> [--room R] [--round N]";
+const options = {
+  room: text({ flag: "room", default: null, defaultText: "every room", help: "replay only this room" }),
+  round: integer({ flag: "round", min: 0, max: Number.MAX_SAFE_INTEGER, default: null, defaultText: "every round", help: "replay only this round" }),
+};
+
+const REPLAY_COMMAND: Command<typeof options> = {
+  usage: "npm run replay -- <journal.db> [--room R] [--round N]",
+  options,
+  positionals: { name: "journal.db", min: 1, max: 1 },
+};
 
 export interface ReplayArgs {
   path: string;
@@ -15,30 +26,17 @@ export interface ReplayArgs {
   round?: number;
 }
 
-export function parseReplayArgs(argv: readonly string[]): ReplayArgs | string {
-  let path: string | undefined;
-  let room: string | undefined;
-  let round: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") return USAGE;
-    if (a === "--room") {
-      room = argv[++i];
-      if (!room) return "--room needs a value\n" + USAGE;
-    } else if (a === "--round") {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 0) return "--round needs a round number\n" + USAGE;
-      round = n;
-    } else if (a.startsWith("--")) {
-      return `unknown flag ${a}\n${USAGE}`;
-    } else if (path === undefined) {
-      path = a;
-    } else {
-      return `unexpected argument ${a}\n${USAGE}`;
-    }
+/** The arguments, or the text to print: the help, or a usage error followed by the help. */
+export function parseReplayArgs(argv: readonly string[]): ReplayArgs | { help: string; error?: string } {
+  try {
+    const line = parseCommandLine(REPLAY_COMMAND, argv, {}, parseArgs);
+    if (line.help) return { help: renderHelp(REPLAY_COMMAND) };
+    const { room, round } = line.values;
+    return { path: line.positionals[0], room: room ?? undefined, round: round ?? undefined };
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return { help: renderHelp(REPLAY_COMMAND), error: err.message };
   }
-  if (path === undefined) return USAGE;
-  return { path, room, round };
 }
 
 /** Replays and reports through `out`; returns the exit code. */
@@ -78,9 +76,9 @@ export async function replayJournal(args: ReplayArgs, out: (line: string) => voi
 
 if (import.meta.main) {
   const parsed = parseReplayArgs(process.argv.slice(2));
-  if (typeof parsed === "string") {
-    process.stdout.write(parsed + "\n");
-    process.exitCode = parsed.startsWith("usage") && process.argv.includes("--help") ? 0 : 2;
+  if ("help" in parsed) {
+    process.stdout.write((parsed.error ? parsed.error + "\n\n" : "") + parsed.help);
+    process.exitCode = parsed.error ? 2 : 0;
   } else {
     process.exitCode = await replayJournal(parsed, (line) => process.stdout.write(line + "\n"));
   }

@@ -1,6 +1,37 @@
-// Start-up configuration of the stats service process: flags override env vars override defaults.
+// Start-up options of the stats service process, declared in shared/options.ts's table form:
+// flag > env var > default. The service token and port are declared here once; the game server's
+// options reuse them.
 import { parseArgs } from "node:util";
-import { checkFaults, type Faults } from "./faults.ts";
+import { boolean, decimal, integer, parseCommandLine, renderHelp, text, type Command, type OptionValues } from "../../shared/options.ts";
+import { DEFAULT_FAULTS, FAULT_LIMITS, type Faults } from "./faults.ts";
+
+/** The service token: the stats service requires it, the game server presents it (as `--stats-token`). */
+export const statsTokenOption = text({ flag: "token", env: "STATS_TOKEN", default: "dev-stats-token", help: "service token of the stats RPC, HTTP writes and /admin" });
+
+const options = {
+  port: integer({ flag: "port", env: "STATS_PORT", min: 0, max: 65535, default: 2580, help: "stats service port (0 = any free port)" }),
+  host: text({ flag: "host", env: "STATS_HOST", default: "127.0.0.1", help: "interface the stats service listens on" }),
+  db: text({ flag: "db", env: "STATS_DB", default: "data/stats.db", help: "SQLite file (created on first start) or :memory:" }),
+  token: statsTokenOption,
+  latencyMs: integer({ flag: "latency-ms", env: "STATS_LATENCY_MS", min: 0, max: FAULT_LIMITS.latencyMs, default: DEFAULT_FAULTS.latencyMs, help: "fault: added latency per answer, ms" }),
+  jitterMs: integer({ flag: "jitter-ms", env: "STATS_JITTER_MS", min: 0, max: FAULT_LIMITS.jitterMs, default: DEFAULT_FAULTS.jitterMs, help: "fault: plus a seeded uniform 0..N ms" }),
+  failRate: decimal({ flag: "fail-rate", env: "STATS_FAIL_RATE", min: 0, max: 1, default: DEFAULT_FAULTS.failRate, help: "fault: fraction of ids answered with an error" }),
+  stall: boolean({ flag: "stall", env: "STATS_STALL", default: DEFAULT_FAULTS.stall, help: "fault: accept requests, never answer" }),
+  seed: integer({ flag: "seed", env: "STATS_SEED", min: 0, max: FAULT_LIMITS.seed, default: DEFAULT_FAULTS.seed, help: "fault: seed of the jitter/failure PRNG" }),
+};
+
+export const STATS_COMMAND: Command<typeof options> = {
+  usage: "npm run stats -- [flags]     (node server/stats/main.ts)",
+  options,
+  notes: [
+    "Faults can be changed at run time: PUT /admin/faults with 'Authorization: Bearer <token>'",
+    'and a JSON body such as {"latencyMs":100,"jitterMs":20,"failRate":0.1,"stall":false,"seed":7}.',
+  ],
+};
+
+export function helpText(): string {
+  return renderHelp(STATS_COMMAND);
+}
 
 export interface ServiceConfig {
   host: string;
@@ -11,67 +42,10 @@ export interface ServiceConfig {
   help: boolean;
 }
 
-/** [flag, env var, default, description] */
-const OPTIONS: [string, string, string, string][] = [
-  ["port", "STATS_PORT", "2580", "TCP port (0 = any free port)"],
-  ["host", "STATS_HOST", "127.0.0.1", "interface to listen on"],
-  ["db", "STATS_DB", "data/stats.db", "SQLite file, or :memory:"],
-  ["token", "STATS_TOKEN", "dev-stats-token", "service token (RPC connect, HTTP PUT, /admin)"],
-  ["latency-ms", "STATS_LATENCY_MS", "0", "fault: added latency per answer, ms"],
-  ["jitter-ms", "STATS_JITTER_MS", "0", "fault: plus uniform 0..N ms"],
-  ["fail-rate", "STATS_FAIL_RATE", "0", "fault: fraction 0..1 of ids answered with an error"],
-  ["stall", "STATS_STALL", "0", "fault: 1 = accept requests, never answer"],
-  ["seed", "STATS_SEED", "1", "fault: seed of the jitter/failure PRNG"],
-];
-
-export function helpText(): string {
-  const rows = OPTIONS.map(([flag, env, def, text]) => `  --${flag.padEnd(12)} ${env.padEnd(17)} ${def.padEnd(16)} ${text}`);
-  return [
-    "usage: npm run stats -- [options]     (node server/stats/main.ts)",
-    "",
-    `  ${"flag".padEnd(14)} ${"env".padEnd(17)} ${"default".padEnd(16)} meaning`,
-    ...rows,
-    "  --help                                          this text",
-    "",
-    "Faults can be changed at run time: PUT /admin/faults with 'Authorization: Bearer <token>'",
-    'and a JSON body such as {"latencyMs":100,"jitterMs":20,"failRate":0.1,"stall":false,"seed":7}.',
-  ].join("\n");
-}
-
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServiceConfig {
-  const parsed = parseArgs({
-    args: argv,
-    options: Object.fromEntries([
-      ...OPTIONS.map(([flag]) => [flag, { type: "string" as const }]),
-      ["help", { type: "boolean" as const }],
-    ]),
-    strict: true,
-  });
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  const pick = (flag: string): string => {
-    const [, envName, def] = OPTIONS.find((o) => o[0] === flag)!;
-    return (values[flag] as string | undefined) ?? env[envName] ?? def;
-  };
-  const int = (flag: string): number => {
-    const text = pick(flag);
-    const n = Number(text);
-    if (text.trim() === "" || !Number.isInteger(n)) throw new RangeError(`--${flag}: not an integer: ${text}`);
-    return n;
-  };
-  const port = int("port");
-  if (port < 0 || port > 65535) throw new RangeError(`--port: out of range: ${port}`);
-  const stall = pick("stall");
-  if (!["0", "1", "true", "false"].includes(stall)) throw new RangeError(`--stall: use 0/1/true/false, not ${stall}`);
-  const faults = {
-    latencyMs: int("latency-ms"),
-    jitterMs: int("jitter-ms"),
-    failRate: Number(pick("fail-rate")),
-    stall: stall === "1" || stall === "true",
-    seed: int("seed"),
-  };
-  const checked = checkFaults(faults); // names the bad field; every field is set, so `faults` is complete
-  if (!checked.ok) throw new RangeError(checked.message);
-  const token = pick("token");
-  if (token === "") throw new RangeError("--token: must not be empty");
-  return { host: pick("host"), port, db: pick("db"), token, faults, help: values.help === true };
+/** Throws UsageError naming the flag or variable. With `help`, the rest holds the defaults. */
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServiceConfig {
+  const line = parseCommandLine(STATS_COMMAND, argv, env, parseArgs);
+  const v: OptionValues<typeof options> = line.values;
+  const faults = { latencyMs: v.latencyMs, jitterMs: v.jitterMs, failRate: v.failRate, stall: v.stall, seed: v.seed };
+  return { host: v.host, port: v.port, db: v.db, token: v.token, faults, help: line.help };
 }

@@ -17,7 +17,8 @@ export interface Faults {
 
 export const DEFAULT_FAULTS: Faults = { latencyMs: 0, jitterMs: 0, failRate: 0, stall: false, seed: 1 };
 
-const LIMITS = { latencyMs: 600_000, jitterMs: 600_000 };
+/** upper bounds of the integer knobs (all start at 0), for admin PUT bodies and start-up options alike */
+export const FAULT_LIMITS = { latencyMs: 600_000, jitterMs: 600_000, seed: 0xffff_ffff };
 
 /** Checks a partial Faults from an untrusted source; names the first bad field. */
 export function checkFaults(x: unknown): { ok: true; value: Partial<Faults> } | { ok: false; field: string; message: string } {
@@ -26,8 +27,8 @@ export function checkFaults(x: unknown): { ok: true; value: Partial<Faults> } | 
   const out: Partial<Faults> = {};
   for (const [k, v] of Object.entries(r)) {
     if (k === "latencyMs" || k === "jitterMs") {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > LIMITS[k]) {
-        return { ok: false, field: k, message: `field "${k}" must be an integer between 0 and ${LIMITS[k]}` };
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > FAULT_LIMITS[k]) {
+        return { ok: false, field: k, message: `field "${k}" must be an integer between 0 and ${FAULT_LIMITS[k]}` };
       }
       out[k] = v;
     } else if (k === "failRate") {
@@ -37,8 +38,8 @@ export function checkFaults(x: unknown): { ok: true; value: Partial<Faults> } | 
       if (typeof v !== "boolean") return { ok: false, field: k, message: `field "stall" must be a boolean` };
       out.stall = v;
     } else if (k === "seed") {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-        return { ok: false, field: k, message: `field "seed" must be an integer between 0 and 4294967295` };
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > FAULT_LIMITS.seed) {
+        return { ok: false, field: k, message: `field "seed" must be an integer between 0 and ${FAULT_LIMITS.seed}` };
       }
       out.seed = v;
     } else {
