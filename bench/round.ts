@@ -11,8 +11,9 @@
 import { Packr } from "msgpackr";
 import { call, run, type Operation } from "../server/runtime/index.ts";
 import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
-import { callName, combatRound, resolvePlanned, roundMessage, type RoundOutcome, type RoundPlan, type RoundSources } from "../server/game/combat-round.ts";
+import { callName, combatRound, lookUpFallbacks, resolvePlanned, roundMessage, type RoundOutcome, type RoundPlan, type RoundSources } from "../server/game/combat-round.ts";
 import type { PlayerStats } from "../shared/stats.ts";
+import { compareIds } from "../shared/combat.ts";
 import { startServiceProcess, TOKEN } from "./stats.ts";
 import { median } from "./median.ts";
 
@@ -65,7 +66,9 @@ function* sequentialRound(plan: RoundPlan, sources: RoundSources, limit: number)
       failures.push({ id: e.id, reason: (err as Error).name });
     }
   }
-  const outcome = resolvePlanned(plan, { fetched, failures, joinMs: sources.now() - started }, sources);
+  const got = { fetched, failures, joinMs: sources.now() - started };
+  const living = plan.entities.map((e) => e.id).sort(compareIds);
+  const outcome = resolvePlanned(plan, got, yield* lookUpFallbacks(living, got, sources));
   return { ...outcome, fetchedCount: fetched.size };
 }
 

@@ -1,7 +1,8 @@
 /**
  * One combat round as a runtime coroutine: one child per living entity, spawned in entity-id
  * order, each fetching its stats through a journaled `call`, all concurrently; the join is
- * `allSettled` bounded by the round deadline; then the pure `resolveRound`.
+ * `allSettled` bounded by the round deadline; each entity left without stats looks up its
+ * last-known-good stats through a journaled `call` too; then the pure `resolveRound`.
  *
  * The same coroutine runs live (real stats client) and in replay (the runtime answers each
  * `call` from the journal), so a replay proves the round, not a re-implementation of it.
@@ -20,6 +21,13 @@ export interface RoundPlan {
   entities: PlannedEntity[];
   deadlineMs: number;
 }
+
+/**
+ * What the round journal keeps of a plan (its deadline has a column of its own). With the call
+ * journal (fetched stats, last-known-good lookups) it is all a replay needs: the stats are stored
+ * once, in the calls.
+ */
+export type JournaledPlan = Omit<RoundPlan, "deadlineMs">;
 
 export interface RoundSources {
   /** fetch fresh stats within the round deadline (every fetch of a round starts at once) */
@@ -56,6 +64,11 @@ export function roundTaskName(room: string, round: number): string {
 
 export function callName(id: string): string {
   return "stats:" + id;
+}
+
+/** The journaled last-known-good lookup of an entity whose fetch failed or was late. */
+export function fallbackCallName(id: string): string {
+  return "lkg:" + id;
 }
 
 function reasonOf(err: unknown): string {
@@ -98,8 +111,23 @@ export function* fetchConcurrently(living: readonly string[], deadlineMs: number
   return { fetched, failures, joinMs: sources.now() - started };
 }
 
+/**
+ * The last-known-good stats of each living entity the fetches left without stats, in id order;
+ * each lookup is a journaled `call`, so a replay answers it from the journal and proves which
+ * entities fell back (a different set is a divergence) instead of being told by its input.
+ */
+export function* lookUpFallbacks(living: readonly string[], got: FetchedStats, sources: Pick<RoundSources, "lastKnownGood">): Operation<Map<string, PlayerStats>> {
+  const fallbacks = new Map<string, PlayerStats>();
+  for (const id of living) {
+    if (got.fetched.has(id)) continue;
+    const stats: PlayerStats | null = yield* call(fallbackCallName(id), () => sources.lastKnownGood(id) ?? null);
+    if (stats !== null) fallbacks.set(id, stats);
+  }
+  return fallbacks;
+}
+
 /** Fills in each entity's stats (fresh, last-known-good = stale, or none = absent) and resolves. */
-export function resolvePlanned(plan: RoundPlan, got: FetchedStats, sources: Pick<RoundSources, "lastKnownGood">): RoundOutcome {
+export function resolvePlanned(plan: RoundPlan, got: FetchedStats, fallbacks: ReadonlyMap<string, PlayerStats>): RoundOutcome {
   const entities = [...plan.entities].sort((a, b) => compareIds(a.id, b.id));
   const stale: string[] = [];
   const absent: string[] = [];
@@ -111,7 +139,7 @@ export function resolvePlanned(plan: RoundPlan, got: FetchedStats, sources: Pick
       if (fresh) {
         stats = fresh;
       } else {
-        const lkg = sources.lastKnownGood(e.id);
+        const lkg = fallbacks.get(e.id);
         if (lkg) {
           stats = lkg;
           isStale = true;
@@ -132,7 +160,8 @@ export function resolvePlanned(plan: RoundPlan, got: FetchedStats, sources: Pick
 export function* combatRound(plan: RoundPlan, sources: RoundSources): Operation<RoundOutcome> {
   const living = plan.entities.filter((e) => e.alive).map((e) => e.id).sort(compareIds);
   const got = yield* fetchConcurrently(living, plan.deadlineMs, sources);
-  return resolvePlanned(plan, got, sources);
+  const fallbacks = yield* lookUpFallbacks(living, got, sources);
+  return resolvePlanned(plan, got, fallbacks);
 }
 
 /** The `round` message of a resolved round: what every client receives (broadcast encodes it once). */
@@ -146,15 +175,5 @@ export function roundMessage(round: number, outcome: RoundOutcome): RoundMessage
     absent: outcome.absent,
     joinMs: Math.round(outcome.joinMs * 100) / 100,
     hash: outcome.result.hash,
-  };
-}
-
-/** The plan a journaled input was made from (replay re-runs the round from it). */
-export function planOf(input: RoundInput, deadlineMs: number): RoundPlan {
-  return {
-    roomSeed: input.roomSeed,
-    round: input.round,
-    deadlineMs,
-    entities: input.combatants.map((c) => ({ id: c.id, hp: c.hp, maxHp: c.maxHp, alive: c.alive, respawnIn: c.respawnIn, charge: c.charge, intent: c.intent })),
   };
 }

@@ -1,19 +1,24 @@
 /**
  * The round journal: one SQLite row (node:sqlite) per resolved round with everything needed to
- * re-run it: the room, round number, seed, the full RoundInput and the runtime's call journal of
- * the round (both msgpackr), the stats deadline, and the hash of the resolved output.
+ * re-run it: the room, round number, seed, the round's plan (entities at the cut-off, with their
+ * intents, no stats) and the runtime's call journal of the round (fetched stats and
+ * last-known-good lookups: each entity's stats are stored once, there), both msgpackr, the stats
+ * deadline, and the hash of the resolved output. The `input` column holds the plan; rows written
+ * before the plan format held the full RoundInput (stats twice) and no lookups, and are reported
+ * as such by replay.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { Packr } from "msgpackr";
-import type { RoundInput } from "../../shared/combat.ts";
+import type { JournaledPlan } from "./combat-round.ts";
 
 export interface JournalRecord {
   room: string;
   round: number;
   seed: number;
-  input: RoundInput;
+  /** the round's plan; replay rebuilds the RoundInput from it and the calls */
+  plan: JournaledPlan;
   /** the runtime Journal's entries for this round (plain data) */
   calls: unknown[];
   hash: string;
@@ -88,7 +93,7 @@ export class RoundJournal {
     if (this.closed) throw new Error("round journal is closed");
     if (!this.insert) throw new Error("round journal is open read-only");
     try {
-      this.insert.run(rec.room, rec.round, rec.seed, packr.pack(rec.input), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
+      this.insert.run(rec.room, rec.round, rec.seed, packr.pack(rec.plan), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
@@ -135,7 +140,7 @@ export class RoundJournal {
         room: row.room,
         round: row.round,
         seed: row.seed,
-        input: packr.unpack(row.input) as RoundInput,
+        plan: packr.unpack(row.input) as JournaledPlan,
         calls: packr.unpack(row.calls) as unknown[],
         hash: row.hash,
         joinMs: row.join_ms,
@@ -145,9 +150,9 @@ export class RoundJournal {
   }
 
   /** Test and tooling hook: rewrite one stored field (e.g. to prove tampering is detected). */
-  rawUpdate(room: string, round: number, set: { hash?: string; input?: RoundInput; calls?: unknown[] }): void {
+  rawUpdate(room: string, round: number, set: { hash?: string; plan?: JournaledPlan; calls?: unknown[] }): void {
     if (set.hash !== undefined) this.db.prepare("UPDATE rounds SET hash = ? WHERE room = ? AND round = ?").run(set.hash, room, round);
-    if (set.input !== undefined) this.db.prepare("UPDATE rounds SET input = ? WHERE room = ? AND round = ?").run(packr.pack(set.input), room, round);
+    if (set.plan !== undefined) this.db.prepare("UPDATE rounds SET input = ? WHERE room = ? AND round = ?").run(packr.pack(set.plan), room, round);
     if (set.calls !== undefined) this.db.prepare("UPDATE rounds SET calls = ? WHERE room = ? AND round = ?").run(packr.pack(set.calls), room, round);
   }
 

@@ -5,7 +5,7 @@
  * A failing round is counted and logged; it never takes the room or the process down.
  */
 import { Journal, run, type Task } from "../runtime/index.ts";
-import { combatRound, roundTaskName, type PlannedEntity, type RoundOutcome, type RoundSources } from "./combat-round.ts";
+import { combatRound, roundTaskName, type PlannedEntity, type RoundOutcome, type RoundPlan, type RoundSources } from "./combat-round.ts";
 import type { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "./metrics.ts";
 import { errorFields, type Logger } from "../log.ts";
@@ -55,12 +55,12 @@ export class RoundRunner {
       return false;
     }
     const round = this.nextRound++;
-    const plan = { roomSeed: this.o.roomSeed, round, deadlineMs: this.o.deadlineMs, entities: this.o.snapshot() };
+    const plan: RoundPlan = { roomSeed: this.o.roomSeed, round, deadlineMs: this.o.deadlineMs, entities: this.o.snapshot() };
     const calls = new Journal();
     const started = this.o.now();
     const task = run(() => combatRound(plan, this.o.sources), { name: roundTaskName(this.o.roomId, round), journal: calls });
     const settled = Promise.resolve(task).then(
-      (outcome) => this.finish(round, outcome, calls, started),
+      (outcome) => this.finish(plan, outcome, calls, started),
       (err) => {
         this.o.metrics.roundsCancelled.inc();
         if (this.stopped) {
@@ -77,7 +77,8 @@ export class RoundRunner {
     return true;
   }
 
-  private finish(round: number, outcome: RoundOutcome, calls: Journal, started: number): void {
+  private finish(plan: RoundPlan, outcome: RoundOutcome, calls: Journal, started: number): void {
+    const round = plan.round;
     try {
       this.o.apply(round, outcome);
     } catch (err) {
@@ -99,7 +100,8 @@ export class RoundRunner {
           room: this.o.roomId,
           round,
           seed: outcome.result.seed,
-          input: outcome.input,
+          // the plan, not outcome.input: the stats are in the calls already
+          plan: { roomSeed: plan.roomSeed, round, entities: plan.entities },
           calls: calls.entries,
           hash: outcome.result.hash,
           joinMs: outcome.joinMs,

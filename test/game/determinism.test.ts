@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { pack } from "msgpackr";
 import { run } from "../../server/runtime/index.ts";
-import { resolveRound } from "../../shared/combat.ts";
+import { resolveRound, type RoundInput } from "../../shared/combat.ts";
 import { createStatsClient } from "../../server/stats/client.ts";
 import { combatRound, type RoundPlan } from "../../server/game/combat-round.ts";
 import { RoundJournal, type JournalRecord } from "../../server/game/round-journal.ts";
@@ -58,22 +58,29 @@ function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
 describe("journal and replay", () => {
   const file = pathJoin(dir, "match.db");
 
-  it("journals every round of a real match; same journaled input gives the same bytes and hash", async () => {
+  it("journals every round of a real match; the replayed input gives the same bytes and hash", async () => {
     await recordMatch(file, 12);
     const recs = readAll(file);
     expect(recs.length).toBeGreaterThanOrEqual(12);
-    const withIntents = recs.filter((r) => r.input.combatants.some((c) => c.intent !== null && c.id.startsWith("p_")));
+    const withIntents = recs.filter((r) => r.plan.entities.some((e) => e.intent !== null && e.id.startsWith("p_")));
     expect(withIntents.length).toBeGreaterThan(0);
     for (const rec of recs) {
-      const a = resolveRound(rec.input);
-      const b = resolveRound(structuredClone(rec.input));
-      const shuffled = resolveRound({ ...rec.input, combatants: [...rec.input.combatants].reverse() });
+      const v = await replayRecord(rec);
+      if (!v.ok) throw new Error(v.divergence);
+      const a = resolveRound(v.input);
+      const b = resolveRound(structuredClone(v.input));
+      const shuffled = resolveRound({ ...v.input, combatants: [...v.input.combatants].reverse() });
       expect(a.hash).toBe(rec.hash);
       expect(Buffer.from(pack(a))).toEqual(Buffer.from(pack(b)));
       expect(shuffled.hash).toBe(rec.hash);
-      // the call journal holds one stats call per living combatant
-      const living = rec.input.combatants.filter((c) => c.alive).length;
-      expect(rec.calls.length).toBe(living);
+      // one stats call per living entity, one last-known-good lookup per entity left without
+      // stats, and the plan holds no stats (each entity's stats are stored once, in the calls)
+      const living = rec.plan.entities.filter((e) => e.alive).length;
+      const names = (rec.calls as { call: string; ok: boolean }[]).map((c) => c.call);
+      expect(names.filter((n) => n.startsWith("stats:"))).toHaveLength(living);
+      const stale = v.input.combatants.filter((c) => c.stale || (c.alive && c.stats === null)).length;
+      expect(names.filter((n) => n.startsWith("lkg:"))).toHaveLength(stale);
+      expect(rec.plan.entities.every((e) => !("stats" in e) && !("stale" in e))).toBe(true);
     }
   });
 
@@ -104,26 +111,34 @@ describe("journal and replay", () => {
     expect(cli.code).toBe(1);
     expect(cli.out).toMatch(new RegExp(`DIVERGED room=${target.room} round=${target.round}: output hash`));
 
-    // a stats value in the journaled input no longer matches what the call journal says was fetched
-    const input = structuredClone(target.input);
-    const fresh = input.combatants.find((c) => c.stats && !c.stale)!;
-    fresh.stats!.attack += 1;
+    // an entity's hp in the journaled plan changed: the replayed round no longer has the hash
+    const plan = structuredClone(target.plan);
+    plan.entities.find((e) => e.alive)!.hp -= 1;
     const lines: string[] = [];
-    expect(await replayJournal({ path: tamper({ input }) }, (l) => lines.push(l))).toBe(1);
-    expect(lines.at(-1)).toMatch(new RegExp(`DIVERGED .*input\\.combatants\\.\\d+\\.stats\\.attack`));
+    expect(await replayJournal({ path: tamper({ plan }) }, (l) => lines.push(l))).toBe(1);
+    expect(lines.at(-1)).toMatch(new RegExp(`DIVERGED room=${target.room} round=${target.round}: output hash`));
 
-    // the fetched stats in the call journal changed: the replayed input diverges from the journaled one
-    const calls = structuredClone(target.calls) as { ok: boolean; value: { defense: number } }[];
-    calls.find((c) => c.ok)!.value.defense += 5;
-    expect((await replayRecord({ ...target, calls })).ok).toBe(false);
+    // an attack that landed, and the round that has it
+    const inputOf = async (r: JournalRecord) => ((await replayRecord(r)) as { input: RoundInput }).input;
+    let landed: JournalRecord | undefined;
+    let attacker = "";
+    for (const r of recs.filter((x) => x.round > 1)) {
+      const hit = resolveRound(await inputOf(r)).events.find((e) => e.t === "attack");
+      if (hit) [landed, attacker] = [r, hit.by];
+      if (landed) break;
+    }
+    expect(landed).toBeDefined();
 
-    // an intent rewritten (an attack that landed becomes a defend): the input replays, but its
+    // the attacker's stats in the call journal (fetched, or looked up) changed: its blow lands differently
+    const calls = structuredClone(landed!.calls) as { call: string; ok: boolean; value: { attack: number } }[];
+    calls.find((c) => (c.call === `stats:${attacker}` || c.call === `lkg:${attacker}`) && c.ok && c.value !== null)!.value.attack += 50;
+    expect((await replayRecord({ ...landed!, calls })) as { divergence?: string }).toMatchObject({ ok: false, divergence: expect.stringMatching(/output hash/) });
+
+    // an intent rewritten (the attack becomes a defend): the round replays, but its
     // resolution no longer has the journaled hash
-    const landed = recs.find((r) => r.round > 1 && r.input.combatants.some((x) => resolveRound(r.input).events.some((e) => e.t === "attack" && e.by === x.id)))!;
-    const input2 = structuredClone(landed.input);
-    const attacker = resolveRound(landed.input).events.find((e) => e.t === "attack")!.by;
-    input2.combatants.find((x) => x.id === attacker)!.intent = { seq: 1, action: "defend" };
-    const v = await replayRecord({ ...landed, input: input2 });
+    const plan2 = structuredClone(landed!.plan);
+    plan2.entities.find((x) => x.id === attacker)!.intent = { seq: 1, action: "defend" };
+    const v = await replayRecord({ ...landed!, plan: plan2 });
     expect(v).toMatchObject({ ok: false });
     expect((v as { divergence: string }).divergence).toMatch(/output hash/);
 

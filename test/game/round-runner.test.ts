@@ -125,8 +125,44 @@ describe("RoundRunner against the real stats service", () => {
       expect(outcome.failures.map((f) => f.reason)).toEqual(["deadline", "deadline"]);
       expect(outcome.absent).toEqual(["p_late_1", "p_late_2"]);
       expect(outcome.joinMs).toBeLessThan(40 + JOIN_BACKSTOP_MS + 500);
-      const rec = { room: "r", round: 1, seed: outcome.result.seed, input: outcome.input, calls: structuredClone(calls.entries), hash: outcome.result.hash, joinMs: outcome.joinMs, deadlineMs: 40 };
+      const rec = { room: "r", round: 1, seed: outcome.result.seed, plan, calls: structuredClone(calls.entries), hash: outcome.result.hash, joinMs: outcome.joinMs, deadlineMs: 40 };
       expect(await replayRecord(rec)).toMatchObject({ ok: true, hash: outcome.result.hash });
+    } finally {
+      stats.setFaults({ stall: false });
+    }
+  });
+
+  it("stale fallbacks are journaled lookups: replay proves them from the journal, a changed one diverges", async () => {
+    await client.get("p_lkg_1"); // known-good stats for p_lkg_1, none for p_lkg_2
+    stats.setFaults({ stall: true });
+    try {
+      const calls = new Journal();
+      const plan = { roomSeed: 6, round: 2, deadlineMs: 40, entities: [entity("p_lkg_1"), entity("p_lkg_2", { intent: { seq: 1, action: "attack" as const, target: "p_lkg_1" } })] };
+      const sources = { fetch: (id: string, signal: AbortSignal, deadlineMs: number) => client.get(id, { signal, deadlineMs }), lastKnownGood: (id: string) => client.lastKnownGood(id), now: () => performance.now() };
+      const outcome = await run(() => combatRound(plan, sources), { name: roundTaskName("r", 2), journal: calls });
+      expect([outcome.stale, outcome.absent]).toEqual([["p_lkg_1"], ["p_lkg_2"]]);
+      const lookups = calls.entries.filter((e) => e.call.startsWith("lkg:"));
+      expect(lookups).toMatchObject([
+        { coroutine: "round:r:2", step: 0, call: "lkg:p_lkg_1", ok: true, value: { id: "p_lkg_1" } },
+        { coroutine: "round:r:2", step: 1, call: "lkg:p_lkg_2", ok: true, value: null },
+      ]);
+      const rec = { room: "r", round: 2, seed: outcome.result.seed, plan, calls: structuredClone(calls.entries), hash: outcome.result.hash, joinMs: outcome.joinMs, deadlineMs: 40 };
+      const replayed = await replayRecord(rec);
+      expect(replayed).toMatchObject({ ok: true, hash: outcome.result.hash });
+      // the replay took the fallback from the journal (its sources throw), and flags it stale
+      expect((replayed as { input: { combatants: { id: string; stale: boolean }[] } }).input.combatants.map((c) => [c.id, c.stale])).toEqual([["p_lkg_1", true], ["p_lkg_2", false]]);
+
+      // a journal without p_lkg_1's lookup: the replayed round asks for it and is told it was never made
+      const v1 = await replayRecord({ ...rec, calls: rec.calls.filter((e) => e.call !== "lkg:p_lkg_1") });
+      expect((v1 as { divergence: string }).divergence).toMatch(/it called "lkg:p_lkg_1" but the journal has no entry there/);
+      // p_lkg_2 now falls back to stats it never had: it fights, and the output hash differs
+      const invented = structuredClone(rec.calls);
+      Object.assign(invented.find((e) => e.call === "lkg:p_lkg_2")!, { value: { ...(lookups[0] as { value: object }).value, id: "p_lkg_2" } });
+      const v2 = await replayRecord({ ...rec, calls: invented });
+      expect((v2 as { divergence: string }).divergence).toMatch(/output hash/);
+      // a row of the old format (full input, no lookups) is named as such
+      const old = await replayRecord({ ...rec, plan: undefined as never });
+      expect((old as { divergence: string }).divergence).toMatch(/before the plan format/);
     } finally {
       stats.setFaults({ stall: false });
     }
