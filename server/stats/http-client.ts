@@ -1,10 +1,11 @@
 // HTTP transport of the stats client: `GET {base}/players/:id/stats` through Node's fetch (which
 // keeps connections alive). An abandoned call aborts its fetch. A connection failure opens a
-// short breaker (doubling up to backoffMaxMs) during which gets fail fast with 'unavailable'; the
-// first get after it is the probe that closes it again.
+// short breaker (shared/backoff.ts: full jitter, its window doubling up to backoffMaxMs) during
+// which gets fail fast with 'unavailable'; the first get after it is the probe that closes it.
 import { STAT_FIELDS, type PlayerStats } from "../../shared/stats.ts";
 import { type Call, type CallSink, type ClientLog, type Transport, type TransportOptions } from "./coalescing-client.ts";
 import { StatsError, type StatsErrorCode } from "./errors.ts";
+import { Backoff } from "../../shared/backoff.ts";
 
 /** The integer fields of a stats reply, checked on every answer. */
 const REPLY_INT_FIELDS = [...STAT_FIELDS, "version"] as const;
@@ -13,9 +14,7 @@ export class HttpTransport implements Transport {
   private readonly base: string;
   private readonly sink: CallSink;
   private readonly headers: Record<string, string>;
-  private readonly backoffMinMs: number;
-  private readonly backoffMaxMs: number;
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   private downUntil = 0;
   private wasDown = false;
   private closed = false;
@@ -26,9 +25,7 @@ export class HttpTransport implements Transport {
     this.base = url.replace(/\/+$/, "");
     this.sink = sink;
     this.headers = { authorization: `Bearer ${opts.token}`, accept: "application/json" };
-    this.backoffMinMs = opts.backoffMinMs;
-    this.backoffMaxMs = opts.backoffMaxMs;
-    this.backoffMs = opts.backoffMinMs;
+    this.backoff = new Backoff({ minMs: opts.backoffMinMs, maxMs: opts.backoffMaxMs });
     this.log = opts.log;
   }
 
@@ -73,7 +70,7 @@ export class HttpTransport implements Transport {
         c.reconnects++;
         this.log({ level: "info", msg: "stats service reachable again", url: this.base });
       }
-      this.backoffMs = this.backoffMinMs;
+      this.backoff.reset();
     } catch (err) {
       if (ac.signal.aborted) return; // abandoned by every waiter: nobody is listening
       result = this.lastError = new StatsError("unavailable", `stats service unreachable: ${(err as Error).message}`);
@@ -82,8 +79,7 @@ export class HttpTransport implements Transport {
         this.log({ level: "warn", msg: "stats service unreachable", url: this.base, error: this.lastError.message });
       }
       this.wasDown = true;
-      this.downUntil = performance.now() + this.backoffMs;
-      this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);
+      this.downUntil = performance.now() + this.backoff.next();
     }
     this.sink.settle(call, result);
   }

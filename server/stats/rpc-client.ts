@@ -1,9 +1,11 @@
 // RPC transport of the stats client: one persistent WebSocket, many frames in flight, reconnect
-// with backoff. Cancellation: an abandoned call is dropped on this side (its frame slot is freed
-// once no live call is left in it) and its late answer is ignored; the service is not told, since
-// answers come from memory and a cancel frame would cost as much as the answer it saves.
+// with backoff (shared/backoff.ts: full jitter). Cancellation: an abandoned call is dropped on
+// this side (its frame slot is freed once no live call is left in it) and its late answer is
+// ignored; the service is not told, since answers come from memory and a cancel frame would cost
+// as much as the answer it saves.
 import WebSocket from "ws";
 import type { PlayerStats } from "../../shared/stats.ts";
+import { Backoff } from "../../shared/backoff.ts";
 import { type Call, type CallSink, type ClientLog, type Transport, type TransportOptions } from "./coalescing-client.ts";
 import { StatsError, isStatsErrorCode } from "./errors.ts";
 import {
@@ -29,8 +31,6 @@ export class RpcTransport implements Transport {
   private readonly url: string;
   private readonly sink: CallSink;
   private readonly token: string;
-  private readonly backoffMinMs: number;
-  private readonly backoffMaxMs: number;
   private readonly log: ClientLog;
   private ws: WebSocket | undefined;
   private state: State = "connecting";
@@ -39,7 +39,7 @@ export class RpcTransport implements Transport {
   private queued: Call[] = [];
   private readonly frames = new Map<number, Frame>();
   private nextReqId = 1;
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private awaitingPong = false;
@@ -49,10 +49,8 @@ export class RpcTransport implements Transport {
     this.url = url;
     this.sink = sink;
     this.token = opts.token;
-    this.backoffMinMs = opts.backoffMinMs;
-    this.backoffMaxMs = opts.backoffMaxMs;
     this.log = opts.log;
-    this.backoffMs = opts.backoffMinMs;
+    this.backoff = new Backoff({ minMs: opts.backoffMinMs, maxMs: opts.backoffMaxMs });
     this.connect();
   }
 
@@ -163,7 +161,7 @@ export class RpcTransport implements Transport {
     }
     this.state = "open";
     this.firstConnect = false;
-    this.backoffMs = this.backoffMinMs;
+    this.backoff.reset();
     this.startPing(ws);
     const queued = this.queued.filter((c) => !c.done);
     this.queued = [];
@@ -173,9 +171,10 @@ export class RpcTransport implements Transport {
   private onClose(ws: WebSocket): void {
     if (ws !== this.ws || this.state === "closed") return;
     this.ws = undefined;
+    const retryIn = this.backoff.next();
     if (this.state === "open") {
       this.sink.tally.disconnects++;
-      this.log({ level: "warn", msg: "stats service connection lost", url: this.url, retryInMs: this.backoffMs });
+      this.log({ level: "warn", msg: "stats service connection lost", url: this.url, retryInMs: retryIn });
     } else if (this.firstConnect) {
       this.log({ level: "warn", msg: "stats service not reachable", url: this.url, error: this.lastError.message });
     }
@@ -189,8 +188,7 @@ export class RpcTransport implements Transport {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.state === "down") this.connect();
-    }, this.backoffMs);
-    this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);
+    }, retryIn);
   }
 
   private failAll(e: StatsError): void {
