@@ -2,8 +2,9 @@
 // flag > env var > default. The service token and port are declared here once; the game server's
 // options reuse them.
 import { parseArgs } from "node:util";
-import { boolean, decimal, integer, parseCommandLine, renderHelp, text, type Command, type OptionValues } from "../../shared/options.ts";
+import { boolean, decimal, integer, parseCommandLine, renderHelp, text, UsageError, type Command, type OptionValues } from "../../shared/options.ts";
 import { DEFAULT_FAULTS, FAULT_LIMITS, type Faults } from "./faults.ts";
+import { parseStoreLocation } from "./store/open-store.ts";
 
 /** The service token: the stats service requires it, the game server presents it (as `--stats-token`). */
 export const statsTokenOption = text({ flag: "token", env: "STATS_TOKEN", default: "dev-stats-token", help: "service token of the stats RPC, HTTP writes and /admin" });
@@ -11,7 +12,9 @@ export const statsTokenOption = text({ flag: "token", env: "STATS_TOKEN", defaul
 const options = {
   port: integer({ flag: "port", env: "STATS_PORT", min: 0, max: 65535, default: 2580, help: "stats service port (0 = any free port)" }),
   host: text({ flag: "host", env: "STATS_HOST", default: "127.0.0.1", help: "interface the stats service listens on" }),
-  db: text({ flag: "db", env: "STATS_DB", default: "data/stats.db", help: "SQLite file (created on first start) or :memory:" }),
+  db: text({ flag: "db", env: "STATS_DB", default: "data/stats.db", help: "SQLite file (created on first start), :memory:, or postgres://user@host:port/db (PostgreSQL, shared by stats replicas); other URL schemes are refused" }),
+  poolSize: integer({ flag: "pool-size", env: "STATS_PG_POOL_SIZE", min: 1, max: 1000, default: 10, help: "PostgreSQL: connections per stats replica" }),
+  statementTimeoutMs: integer({ flag: "statement-timeout-ms", env: "STATS_PG_STATEMENT_TIMEOUT_MS", min: 1, max: 600_000, default: 1000, help: "PostgreSQL: bound of one statement, ms" }),
   token: statsTokenOption,
   latencyMs: integer({ flag: "latency-ms", env: "STATS_LATENCY_MS", min: 0, max: FAULT_LIMITS.latencyMs, default: DEFAULT_FAULTS.latencyMs, help: "fault: added latency per answer, ms" }),
   jitterMs: integer({ flag: "jitter-ms", env: "STATS_JITTER_MS", min: 0, max: FAULT_LIMITS.jitterMs, default: DEFAULT_FAULTS.jitterMs, help: "fault: plus a seeded uniform 0..N ms" }),
@@ -37,6 +40,8 @@ export interface ServiceConfig {
   host: string;
   port: number;
   db: string;
+  poolSize: number;
+  statementTimeoutMs: number;
   token: string;
   faults: Faults;
   help: boolean;
@@ -47,5 +52,10 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const line = parseCommandLine(STATS_COMMAND, argv, env, parseArgs);
   const v: OptionValues<typeof options> = line.values;
   const faults = { latencyMs: v.latencyMs, jitterMs: v.jitterMs, failRate: v.failRate, stall: v.stall, seed: v.seed };
-  return { host: v.host, port: v.port, db: v.db, token: v.token, faults, help: line.help };
+  try {
+    parseStoreLocation(v.db); // an unsupported URL scheme is refused here, by name
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { host: v.host, port: v.port, db: v.db, poolSize: v.poolSize, statementTimeoutMs: v.statementTimeoutMs, token: v.token, faults, help: line.help };
 }

@@ -3,6 +3,13 @@
 import { createLogger } from "../log.ts";
 import { helpText, loadConfig } from "./config.ts";
 import { startStatsService } from "./service.ts";
+import { describePostgresUrl } from "./store/postgres-store.ts";
+import { parseStoreLocation } from "./store/open-store.ts";
+
+/** The db for the start-up line: a PostgreSQL URL without its password. */
+function describeDb(db: string): string {
+  return parseStoreLocation(db).kind === "postgres" ? describePostgresUrl(db) : db;
+}
 
 const log = createLogger("info");
 
@@ -27,13 +34,15 @@ const service = await startStatsService({
   host: config.host,
   port: config.port,
   db: config.db,
+  poolSize: config.poolSize,
+  statementTimeoutMs: config.statementTimeoutMs,
   token: config.token,
   faults: config.faults,
   log,
 }).catch((err: Error) => fatal("stats service failed to start", { error: err.message }));
 
 log.info("stats listening", {
-  host: config.host, port: service.port, rpc: service.rpcUrl, http: service.httpUrl, db: config.db, faults: config.faults, pid: process.pid,
+  host: config.host, port: service.port, rpc: service.rpcUrl, http: service.httpUrl, db: describeDb(config.db), faults: config.faults, pid: process.pid,
 });
 
 let stopping = false;

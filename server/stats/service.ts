@@ -1,5 +1,5 @@
 // The stats service: one port, HTTP JSON for people and tools, msgpack RPC over WebSocket at /rpc
-// for the game server, an SQLite store, fault knobs. Bad input is answered (or the connection is
+// for the game server, a store (SQLite file, or PostgreSQL shared by replicas), fault knobs. Bad input is answered (or the connection is
 // closed with a reason) and counted; it never reaches the store and never takes the process down.
 //
 // HTTP routes
@@ -9,11 +9,13 @@
 //                                       are answered but nothing is written (anonymous reads never write).
 //   PUT  /players/:id/stats             token; body: all 7 stat fields, optional id (must match) and
 //                                       version (expected current version; 409 on mismatch); 400 names the field
-//   GET  /healthz                       200 { status: "ok" }
+//   GET  /healthz                       200 { status: "ok", store } | 503 { status: "starting", store, error }
+//                                       while the store is not open yet (PostgreSQL not reachable: retried)
 //   GET  /metrics                       Prometheus text
 //   GET|PUT /admin/faults               token; PUT body: a partial Faults; answers the faults in force
 //   anything else                       404 JSON
 // Errors are JSON { error: code, message, field? }. Faults apply to the /players routes and RPC only.
+// Until the store is open, /players answers 503 `unavailable` and RPC answers `unavailable` per request.
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -25,7 +27,7 @@ import { ServiceMetrics } from "./metrics.ts";
 import {
   MAX_BATCH, MAX_FRAME_BYTES, OP_BATCH, OP_GET, RPC_PATH, codec, toTuple, type ReplyItem, type WireError,
 } from "./rpc-protocol.ts";
-import { StatsStore } from "./store.ts";
+import { createStore, openStore } from "./store/open-store.ts";
 
 export type { Faults } from "./faults.ts";
 
@@ -33,8 +35,11 @@ export interface StatsServiceOptions {
   host?: string;
   /** 0 picks a free port */
   port?: number;
-  /** SQLite file or ':memory:' (default) */
+  /** SQLite file, ':memory:' (default) or a postgres:// URL */
   db?: string;
+  /** PostgreSQL: pool size (default 10) and statement bound, ms (default 1000) */
+  poolSize?: number;
+  statementTimeoutMs?: number;
   token: string;
   faults?: Partial<Faults>;
   /** connection events, writes, fault changes, internal errors (default: silent) */
@@ -45,6 +50,8 @@ export interface StatsService {
   readonly port: number;
   readonly rpcUrl: string;
   readonly httpUrl: string;
+  /** resolves once the store is open (at once for SQLite; PostgreSQL: when reachable and migrated) */
+  readonly storeReady: Promise<void>;
   setFaults(f: Partial<Faults>): void;
   readonly faults: Faults;
   /** the service's own counters and gauges (also on /metrics) */
@@ -59,17 +66,29 @@ const MAX_BAD_FRAMES = 100;
 /** A client that does not read its answers is cut off before it can exhaust our memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const MAX_BODY_BYTES = 16 * 1024;
+/** Failed requests are logged at most once per this period, with the count of those not logged. */
+const ERROR_LOG_EVERY_MS = 1000;
 
 export async function startStatsService(opts: StatsServiceOptions): Promise<StatsService> {
   const host = opts.host ?? "127.0.0.1";
-  const store = new StatsStore(opts.db ?? ":memory:");
+  const log = opts.log ?? createLogger("silent");
+  const store = createStore(opts.db ?? ":memory:", { poolSize: opts.poolSize ?? 10, statementTimeoutMs: opts.statementTimeoutMs ?? 1000, log });
+  let storeError: string | undefined = "opening";
+  const opening = openStore(store, { log, onError: (err) => (storeError = err.message) });
+  const storeReady = Promise.resolve(opening).then(() => {
+    storeError = undefined;
+    log.info("stats store ready", { store: store.kind });
+  });
+  storeReady.catch(() => {}); // halted by close() before it opened: nothing to report
+  const notReady = (): WireError => ({ e: "unavailable", m: `stats store not ready: ${storeError}` });
   const faults = new FaultInjector();
   if (opts.faults) faults.set(opts.faults);
   const metrics = new ServiceMetrics();
   const tokenBytes = Buffer.from(opts.token);
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const stalled = new Set<ServerResponse>();
-  const log = opts.log ?? createLogger("silent");
+  let errorLoggedAt = -Infinity;
+  let errorsNotLogged = 0;
 
   function authorized(header: string | undefined): boolean {
     if (header === undefined || !header.startsWith("Bearer ")) return false;
@@ -78,25 +97,32 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   }
 
   /**
-   * Runs `answer` after the injected delay (synchronously when there is none). A throw in it (e.g.
-   * an SQLite error) is counted, logged and turned into an error answer by `onError`: it never
-   * reaches the event loop, so it cannot take the process down.
+   * Runs `answer` after the injected delay (at once when there is none). A failure in it (an SQLite
+   * error, PostgreSQL gone, a statement timeout) is counted, logged (at most once a second, with
+   * the count since the last line) and turned into an error answer by `onError`: it never reaches
+   * the event loop, so it cannot take the process down.
    */
-  function later(answer: () => void, onError: (message: string) => void): void {
-    const run = () => {
+  function later(answer: () => Promise<void>, onError: (message: string) => void): void {
+    const run = async () => {
       try {
-        answer();
+        await answer();
       } catch (err) {
         metrics.inc("stats_errors_total", `transport="internal"`);
-        log.error("stats request failed", { error: (err as Error).message });
-        onError("internal error in the stats service");
+        const now = performance.now();
+        if (now - errorLoggedAt < ERROR_LOG_EVERY_MS) errorsNotLogged++;
+        else {
+          log.error("stats request failed", { error: (err as Error).message, store: store.kind, notLogged: errorsNotLogged });
+          errorLoggedAt = now;
+          errorsNotLogged = 0;
+        }
+        onError(`stats store error: ${(err as Error).message}`);
       }
     };
     const ms = faults.delayMs();
-    if (ms === 0) return run();
+    if (ms === 0) return void run();
     const t = setTimeout(() => {
       timers.delete(t);
-      run();
+      void run();
     }, ms);
     timers.add(t);
   }
@@ -146,12 +172,13 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     metrics.inc("stats_requests_total", `transport="http",op="get"`);
     if (!isValidStatsId(id)) return sendError(res, 400, "bad_request", "not a valid stats id", "id", started);
     if (faults.stall) return stall(res);
+    if (storeError !== undefined) return sendError(res, 503, "unavailable", notReady().m, undefined, started);
     metrics.enter(1);
-    later(() => {
+    later(async () => {
       metrics.leave(1);
       if (res.destroyed) return;
       if (faults.shouldFail()) return sendError(res, 503, "server", "injected failure", undefined, started);
-      const s = !create ? store.peek(id) : canWrite ? store.get(id) : (store.peek(id) ?? deriveStats(id));
+      const s = !create ? await store.peek(id) : canWrite ? await store.get(id) : ((await store.peek(id)) ?? deriveStats(id));
       if (s === undefined) return sendError(res, 404, "not_found", `no stats stored for ${id}`, undefined, started);
       metrics.inc("stats_ids_served_total", `transport="http"`);
       send(res, 200, s, started);
@@ -172,11 +199,12 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       const checked = validateStatFields(body, id);
       if (!checked.ok) return sendError(res, 400, "bad_request", checked.message, checked.field, started);
       if (faults.stall) return stall(res);
-      later(() => {
+      if (storeError !== undefined) return sendError(res, 503, "unavailable", notReady().m, undefined, started);
+      later(async () => {
         if (res.destroyed) return;
         if (faults.shouldFail()) return sendError(res, 503, "server", "injected failure", undefined, started);
         const { version, ...fields } = checked.value;
-        const r = store.put(id, fields, version);
+        const r = await store.put(id, fields, version);
         if (!r.ok) {
           return send(res, 409, { error: "conflict", message: `version is ${r.current.version}, not ${version}`, field: "version", current: r.current }, started);
         }
@@ -222,7 +250,10 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       if (req.method === "PUT") return handlePlayerPut(req, res, id, started);
       return sendError(res, 405, "bad_request", "use GET or PUT");
     }
-    if (path === "/healthz" && req.method === "GET") return send(res, 200, { status: "ok" });
+    if (path === "/healthz" && req.method === "GET") {
+      if (storeError === undefined) return send(res, 200, { status: "ok", store: store.kind });
+      return send(res, 503, { status: "starting", store: store.kind, error: storeError });
+    }
     if (path === "/metrics" && req.method === "GET") {
       const text = metrics.render();
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
@@ -307,10 +338,17 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         return reject(reqId, "op", `unknown op ${JSON.stringify(op)}; use ${OP_GET} (get) or ${OP_BATCH} (batch)`);
       }
       if (faults.stall) return void metrics.inc("stats_stalled_total", `transport="rpc"`);
+      if (storeError !== undefined) {
+        metrics.inc("stats_errors_total", `transport="rpc",code="unavailable"`, n);
+        return reply(reqId, notReady());
+      }
       metrics.enter(n);
-      later(() => {
-        metrics.leave(n);
-        reply(reqId, op === OP_GET ? answer(arg as string) : answerMany(arg as unknown[]));
+      later(async () => {
+        try {
+          reply(reqId, op === OP_GET ? await answer(arg as string) : await answerMany(arg as unknown[]));
+        } finally {
+          metrics.leave(n);
+        }
         metrics.observe("rpc", performance.now() - started);
       }, (m) => reply(reqId, { e: "server", m }));
     });
@@ -319,20 +357,22 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   const badId: WireError = { e: "bad_request", m: "id must be a string matching [A-Za-z0-9_-]{1,64}" };
   const injected: WireError = { e: "server", m: "injected failure" };
 
-  function answer(id: string): ReplyItem {
+  async function answer(id: string): Promise<ReplyItem> {
     if (faults.shouldFail()) {
       metrics.inc("stats_errors_total", `transport="rpc",code="server"`);
       return injected;
     }
+    const s = await store.get(id);
     metrics.inc("stats_ids_served_total", `transport="rpc"`);
-    return toTuple(store.get(id));
+    return toTuple(s);
   }
 
   /**
    * Each id is checked once and draws its fault once, in order (as answer() does for one id); the
-   * ids to serve are then read in one store call (cache hits, one SQLite transaction for misses).
+   * ids to serve are then read in one store call (SQLite: cache hits, one transaction for misses;
+   * PostgreSQL: one query, a second only for ids never seen).
    */
-  function answerMany(ids: unknown[]): ReplyItem[] {
+  async function answerMany(ids: unknown[]): Promise<ReplyItem[]> {
     const out = new Array<ReplyItem | undefined>(ids.length);
     const serve: string[] = [];
     let bad = 0;
@@ -349,7 +389,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         serve.push(id);
       }
     }
-    const found = serve.length > 0 ? store.getMany(serve) : [];
+    const found = serve.length > 0 ? await store.getMany(serve) : [];
     for (let i = 0, k = 0; i < out.length; i++) if (out[i] === undefined) out[i] = toTuple(found[k++]);
     metrics.inc("stats_ids_served_total", `transport="rpc"`, serve.length);
     if (bad > 0) metrics.inc("stats_errors_total", `transport="rpc",code="bad_request"`, bad);
@@ -381,6 +421,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     port,
     rpcUrl: `ws://${urlHost}:${port}${RPC_PATH}`,
     httpUrl: `http://${urlHost}:${port}`,
+    storeReady,
     setFaults: (f) => faults.set(f),
     get faults() {
       return faults.faults;
@@ -408,7 +449,8 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         server.closeAllConnections();
         await closed;
         wss.close();
-        store.close();
+        await opening.halt();
+        await store.close();
       })()),
   };
 }

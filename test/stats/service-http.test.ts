@@ -114,7 +114,7 @@ describe("PUT /players/:id/stats", () => {
 
 describe("operations endpoints", () => {
   it("/healthz and /metrics (requests, errors, latency histogram, CPU)", async () => {
-    expect(await req("GET", "/healthz")).toEqual({ status: 200, json: { status: "ok" } });
+    expect(await req("GET", "/healthz")).toEqual({ status: 200, json: { status: "ok", store: "sqlite" } });
     await req("GET", "/players/p_m/stats");
     await req("GET", "/players/bad%20id/stats");
     const text = (await req("GET", "/metrics")).json as string;

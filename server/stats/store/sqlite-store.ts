@@ -1,11 +1,14 @@
-// SQLite store of player stats (node:sqlite) with a bounded in-memory cache in front. Writes go to
-// SQLite first and then to the cache, so the cache never holds anything the database does not.
-// Unknown ids are created on first read with stats derived from the id (shared/stats.ts).
+// SQLite store of player stats (node:sqlite), the embedded default, with a bounded in-memory cache
+// in front. Writes go to SQLite first and then to the cache, so the cache never holds anything the
+// database does not; one process owns the file, so the cache is coherent. node:sqlite is
+// synchronous: the work is done before the returned promise exists (the async StatsStore interface
+// costs one settled promise per call, not a thread hop). Contract: stats-store.ts.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { deriveStats, STAT_FIELDS, type PlayerStats, type StatFields } from "../../shared/stats.ts";
-import { Lru } from "./lru.ts";
+import { deriveStats, STAT_FIELDS, type PlayerStats, type StatFields } from "../../../shared/stats.ts";
+import { Lru } from "../lru.ts";
+import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS player_stats (
@@ -41,9 +44,8 @@ function fromRow(r: Row): PlayerStats {
   };
 }
 
-export type PutResult = { ok: true; stats: PlayerStats } | { ok: false; current: PlayerStats };
-
-export class StatsStore {
+export class SqliteStore implements StatsStore {
+  readonly kind = "sqlite";
   private readonly db: DatabaseSync;
   private readonly selectOne: StatementSync;
   private readonly insertIfAbsent: StatementSync;
@@ -69,8 +71,29 @@ export class StatsStore {
     this.cache = new Lru(cacheSize);
   }
 
-  /** Stats of `id` as stored, without creating anything. */
-  peek(id: string): PlayerStats | undefined {
+  async open(): Promise<void> {}
+
+  async peek(id: string): Promise<PlayerStats | undefined> {
+    return this.peekNow(id);
+  }
+
+  async get(id: string): Promise<PlayerStats> {
+    return this.getNow(id);
+  }
+
+  async getMany(ids: readonly string[]): Promise<PlayerStats[]> {
+    return this.getManyNow(ids);
+  }
+
+  async put(id: string, fields: StatFields, expectedVersion?: number): Promise<PutResult> {
+    return this.putNow(id, checkPut(id, fields, expectedVersion), expectedVersion);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private peekNow(id: string): PlayerStats | undefined {
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
     const row = this.selectOne.get(id) as Row | undefined;
@@ -80,9 +103,8 @@ export class StatsStore {
     return s;
   }
 
-  /** Stats of `id`; an id never seen is created with its derived stats. */
-  get(id: string): PlayerStats {
-    const stored = this.peek(id);
+  private getNow(id: string): PlayerStats {
+    const stored = this.peekNow(id);
     if (stored !== undefined) return stored;
     const s = deriveStats(id);
     this.write(this.insertIfAbsent, s);
@@ -90,8 +112,8 @@ export class StatsStore {
     return s;
   }
 
-  /** Like get() for many ids, creating the unknown ones in one transaction. */
-  getMany(ids: readonly string[]): PlayerStats[] {
+  /** Cache hits first; the unknown ones are read or created in one transaction. */
+  private getManyNow(ids: readonly string[]): PlayerStats[] {
     const out = new Array<PlayerStats>(ids.length);
     let missing: number[] | undefined;
     for (let i = 0; i < ids.length; i++) {
@@ -102,7 +124,7 @@ export class StatsStore {
     if (missing !== undefined) {
       this.db.exec("BEGIN");
       try {
-        for (const i of missing) out[i] = this.get(ids[i]);
+        for (const i of missing) out[i] = this.getNow(ids[i]);
         this.db.exec("COMMIT");
       } catch (err) {
         this.db.exec("ROLLBACK");
@@ -112,23 +134,15 @@ export class StatsStore {
     return out;
   }
 
-  /**
-   * Replaces the stat fields of `id`. The version is bumped when anything changes (a never-read id
-   * counts as its derived stats at version 1). With `expectedVersion`, a mismatch changes nothing.
-   */
-  put(id: string, fields: StatFields, expectedVersion?: number): PutResult {
-    // Not get(): a refused or no-op write must not create the row as a side effect.
-    const current = this.peek(id) ?? deriveStats(id);
+  private putNow(id: string, fields: StatFields, expectedVersion: number | undefined): PutResult {
+    // Not getNow(): a refused or no-op write must not create the row as a side effect.
+    const current = this.peekNow(id) ?? deriveStats(id);
     if (expectedVersion !== undefined && expectedVersion !== current.version) return { ok: false, current };
     if (STAT_FIELDS.every((f) => current[f] === fields[f])) return { ok: true, stats: current };
     const next: PlayerStats = { id, ...fields, version: current.version + 1 };
     this.write(this.upsert, next);
     this.cache.set(id, next);
     return { ok: true, stats: next };
-  }
-
-  close(): void {
-    this.db.close();
   }
 
   private write(stmt: StatementSync, s: PlayerStats): void {
