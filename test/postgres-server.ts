@@ -71,7 +71,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(binDir: string): Promise<PostgresServer> {
+export async function startPostgres(binDir: string, opts: { port?: number } = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), "skirmish-pg-"));
   const data = join(dir, "data");
   const asRoot = userInfo().uid === 0;
@@ -92,7 +92,7 @@ export async function startPostgres(binDir: string): Promise<PostgresServer> {
     throw new Error(`initdb failed (${init.status}): ${init.stderr || init.stdout}`);
   }
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   let child: ChildProcess | undefined;
   let output = "";
 

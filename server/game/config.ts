@@ -12,7 +12,7 @@ const options = {
   host: text({ flag: "host", env: "HOST", default: "127.0.0.1", help: "interface the game server listens on" }),
   statsUrl: text({
     flag: "stats-url", env: "STATS_URL", default: `ws://127.0.0.1:${STATS_COMMAND.options.port.default}/rpc`,
-    help: "stats service: ws://…/rpc (RPC; a bare ws://host:port means /rpc) or http://… (your own HTTP backend; its answer may leave out id, a missing or non-integer stat is refused naming the field); npm start: port STATS_PORT",
+    help: "stats service: ws://…/rpc (RPC; a bare ws://host:port means /rpc) or http://… (your own HTTP backend; its answer may leave out id, a missing or non-integer stat is refused naming the field); a comma-separated list = stats replicas (least in flight, failover); npm start: port STATS_PORT",
   }),
   statsToken: { ...statsTokenOption, flag: "stats-token" },
   /** HMAC key of player tokens; null = a random key per process (tokens die with it) */

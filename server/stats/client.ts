@@ -2,7 +2,10 @@
 // msgpack RPC over one WebSocket (service path /rpc), http:// or https:// -> HTTP JSON (keep-alive),
 // so Skirmish can be pointed at any HTTP stats backend speaking `GET /players/:id/stats`.
 // A ws:// URL without a path (`ws://host:port`) means the service's RPC path, /rpc.
-import { CoalescingClient, type ClientLog, type StatsClient, type TransportOptions } from "./coalescing-client.ts";
+// A comma-separated list of URLs names stats replicas (one database behind them): one transport
+// per replica under a BalancingTransport (least in flight, failover).
+import { BalancingTransport } from "./balancing-transport.ts";
+import { CoalescingClient, type CallSink, type ClientLog, type StatsClient, type Transport, type TransportOptions } from "./coalescing-client.ts";
 import { HttpTransport } from "./http-client.ts";
 import { RpcTransport } from "./rpc-client.ts";
 import { RPC_PATH } from "./rpc-protocol.ts";
@@ -25,11 +28,10 @@ export interface StatsClientOptions {
   log?: ClientLog;
 }
 
-export function createStatsClient(given: string, opts: StatsClientOptions): StatsClient {
-  const parsed = new URL(given);
-  const scheme = parsed.protocol;
-  if ((scheme === "ws:" || scheme === "wss:") && parsed.pathname === "/") parsed.pathname = RPC_PATH;
-  const url = scheme === "ws:" || scheme === "wss:" ? parsed.href : given;
+/** `url`: one stats service URL, or several (replicas) separated by commas. */
+export function createStatsClient(url: string, opts: StatsClientOptions): StatsClient {
+  const urls = url.split(",").map((u) => u.trim());
+  const connects = urls.map((u) => transportFor(u));
   const core = new CoalescingClient({
     deadlineMs: opts.deadlineMs ?? 1000,
     batch: opts.batch ?? true,
@@ -41,8 +43,22 @@ export function createStatsClient(given: string, opts: StatsClientOptions): Stat
     backoffMaxMs: opts.backoffMaxMs ?? 1000,
     log: opts.log ?? (() => {}),
   };
-  if (scheme === "ws:" || scheme === "wss:") core.attach(new RpcTransport(url, core, t));
-  else if (scheme === "http:" || scheme === "https:") core.attach(new HttpTransport(url, core, t));
-  else throw new TypeError(`stats URL must be ws://, wss://, http:// or https://, got ${url}`);
+  core.attach(connects.length === 1 ? connects[0](core, t) : new BalancingTransport(core, connects.map((c) => (sink: CallSink) => c(sink, t))));
   return core;
+}
+
+function transportFor(given: string): (sink: CallSink, t: TransportOptions) => Transport {
+  let parsed: URL;
+  try {
+    parsed = new URL(given);
+  } catch {
+    throw new TypeError(`stats URL is not a URL: ${JSON.stringify(given)} (a list of replicas is separated by commas)`);
+  }
+  const scheme = parsed.protocol;
+  if (scheme === "ws:" || scheme === "wss:") {
+    if (parsed.pathname === "/") parsed.pathname = RPC_PATH;
+    return (sink, t) => new RpcTransport(parsed.href, sink, t);
+  }
+  if (scheme === "http:" || scheme === "https:") return (sink, t) => new HttpTransport(given, sink, t);
+  throw new TypeError(`stats URL must be ws://, wss://, http:// or https://, got ${given}`);
 }

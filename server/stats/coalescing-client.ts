@@ -51,6 +51,7 @@ export interface ClientCounters {
   lateReplies: number; // answers for abandoned calls, ignored
   reconnects: number;
   disconnects: number;
+  failovers: number; // calls sent again to another replica after theirs became unreachable
   protocolErrors: number; // frames from the service that did not parse
   cacheHits: number; // lastKnownGood() found an entry
   cacheMisses: number;
@@ -60,7 +61,7 @@ function newCounters(): ClientCounters {
   return {
     requests: 0, wireRequests: 0, frames: 0, batches: 0, coalesced: 0, ok: 0, errors: 0, timeouts: 0,
     aborted: 0, unavailable: 0, serverErrors: 0, cancelledCalls: 0, lateReplies: 0, reconnects: 0,
-    disconnects: 0, protocolErrors: 0, cacheHits: 0, cacheMisses: 0,
+    disconnects: 0, failovers: 0, protocolErrors: 0, cacheHits: 0, cacheMisses: 0,
   };
 }
 
@@ -76,7 +77,7 @@ export interface Transport {
   /** the error to fail fast with while down */
   downError(): StatsError;
   send(calls: Call[]): void;
-  /** every waiter of `call` left before an answer: free what the transport holds for it */
+  /** every waiter of `call` left before an answer: free what the transport holds for it (if anything) */
   forget(call: Call): void;
   close(): Promise<void>;
 }
@@ -253,7 +254,7 @@ export class CoalescingClient implements StatsClient, CallSink {
       call.done = true;
       this.tally.cancelledCalls++;
       if (this.inflight.get(call.id) === call) this.inflight.delete(call.id);
-      if (call.wire !== undefined) this.transport!.forget(call);
+      this.transport!.forget(call);
     }
     this.count(e);
     w.reject(e);

@@ -42,7 +42,7 @@ export class HttpTransport implements Transport {
   }
 
   forget(call: Call): void {
-    (call.wire as AbortController).abort();
+    (call.wire as AbortController | undefined)?.abort();
   }
 
   async close(): Promise<void> {

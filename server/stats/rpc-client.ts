@@ -96,8 +96,8 @@ export class RpcTransport implements Transport {
   }
 
   forget(call: Call): void {
-    const frame = call.wire as Frame;
-    if (--frame.live === 0) this.frames.delete(frame.reqId);
+    const frame = call.wire as Frame | undefined;
+    if (frame !== undefined && --frame.live === 0) this.frames.delete(frame.reqId);
   }
 
   async close(): Promise<void> {

@@ -142,7 +142,8 @@ export async function spawnEntry(entry: string, env: Record<string, string>, arg
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start: ${lines.join("\n")}`)), 15_000);
+    // generous: on a shared 2-core machine a Node start can take many seconds
+    const timer = setTimeout(() => reject(new Error(`${entry} did not start within 60 s: ${lines.join("\n")}`)), 60_000);
     for (const stream of [proc.stdout!, proc.stderr!]) {
       createInterface({ input: stream }).on("line", (line) => {
         lines.push(line);
