@@ -93,7 +93,8 @@ export class PostgresStore implements StatsStore {
       max: opts.poolSize,
       statement_timeout: opts.statementTimeoutMs,
       query_timeout: opts.statementTimeoutMs + 1000,
-      connectionTimeoutMillis: opts.statementTimeoutMs,
+      // a new connection may take a while on a busy host; refused ones fail at once anyway
+      connectionTimeoutMillis: Math.max(1000, opts.statementTimeoutMs),
       idleTimeoutMillis: 30_000,
       application_name: "skirmish-stats",
     });
