@@ -7,15 +7,16 @@
  *
  * `startStack` and `runSim` are exported for the client-sim tests.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "../client-sim/report.ts";
+import { DEFAULT_CONFIG } from "../server/game/config.ts";
+import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 const CLK_TCK = 100;
 const STATS_TOKEN = "capacity-bench-token";
@@ -33,79 +34,11 @@ function rampOf(bots: number): number {
 /** lets the previous step's rooms dispose before the next one starts */
 const SETTLE_MS = 2_000;
 
-export interface Proc {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  /** everything written on stdout + stderr so far (for error messages) */
-  output(): string;
-  stop(): Promise<void>;
-}
-
-function startProcess(script: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [join(ROOT, script), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  // keep the pipes drained (a full pipe blocks the child) and the tail for error messages
-  const keep = (chunk: Buffer) => {
-    out = (out + chunk.toString()).slice(-64_000);
-  };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return {
-    child,
-    pid: child.pid ?? -1,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Resolves with the first JSON line on stdout whose `msg` is `msg`. */
-function waitForLine(proc: Proc, msg: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const onData = (chunk: Buffer) => {
-      buf += chunk.toString();
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          if (parsed.msg === msg) return done(null, parsed);
-        } catch {
-          // not a JSON line: ordinary output
-        }
-      }
-    };
-    const onExit = (code: number | null) => done(new Error(`exited (${code}) before "${msg}":\n${proc.output()}`));
-    const timer = setTimeout(() => done(new Error(`no "${msg}" within ${READY_TIMEOUT_MS} ms:\n${proc.output()}`)), READY_TIMEOUT_MS);
-    function done(err: Error | null, line?: Record<string, unknown>) {
-      clearTimeout(timer);
-      proc.child.stdout!.off("data", onData);
-      proc.child.off("exit", onExit);
-      if (err) reject(err);
-      else resolve(line!);
-    }
-    proc.child.stdout!.on("data", onData);
-    proc.child.once("exit", onExit);
-  });
-}
-
 export interface Stack {
   /** ws://127.0.0.1:port of the game server */
   readonly url: string;
-  readonly game: Proc;
-  readonly stats: Proc;
+  readonly game: ReadyProcess;
+  readonly stats: ReadyProcess;
   readonly roundIntervalMs: number;
   close(): Promise<void>;
 }
@@ -113,34 +46,32 @@ export interface Stack {
 /** Stats service + game server as two processes on free loopback ports, data in a temp dir. */
 export async function startStack(gameEnv: Record<string, string> = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "skirmish-capacity-"));
-  const stats = startProcess("server/stats/main.ts", [], {
-    STATS_PORT: "0",
-    STATS_HOST: "127.0.0.1",
-    STATS_DB: join(dir, "stats.db"),
-    STATS_TOKEN,
-  });
-  let game: Proc | undefined;
+  let stats: ReadyProcess | undefined;
+  let game: ReadyProcess | undefined;
   const close = async () => {
-    await game?.stop();
-    await stats.stop();
+    await game?.stop("SIGTERM", STOP_TIMEOUT_MS);
+    await stats?.stop("SIGTERM", STOP_TIMEOUT_MS);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const statsReady = await waitForLine(stats, "stats listening");
-    game = startProcess("server/game/main.ts", [], {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      STATS_URL: `ws://127.0.0.1:${statsReady.port}/rpc`,
-      STATS_TOKEN,
-      JOURNAL_PATH: join(dir, "journal.db"),
-      LOG_LEVEL: "info",
-      SUMMARY_EVERY_S: "0",
-      ...gameEnv,
+    stats = await spawnReady("server/stats/main.ts", {
+      env: { STATS_PORT: "0", STATS_HOST: "127.0.0.1", STATS_DB: join(dir, "stats.db"), STATS_TOKEN },
     });
-    const gameReady = await waitForLine(game, "game listening");
-    const tickHz = Number(gameReady.tickHz ?? gameEnv.TICK_HZ ?? 20);
-    const roundTicks = Number(gameReady.roundTicks ?? gameEnv.ROUND_TICKS ?? 10);
-    return { url: `ws://127.0.0.1:${gameReady.port}`, game, stats, roundIntervalMs: (roundTicks / tickHz) * 1000, close };
+    game = await spawnReady("server/game/main.ts", {
+      env: {
+        PORT: "0",
+        HOST: "127.0.0.1",
+        STATS_URL: `ws://127.0.0.1:${stats.port}/rpc`,
+        STATS_TOKEN,
+        JOURNAL_PATH: join(dir, "journal.db"),
+        LOG_LEVEL: "info",
+        SUMMARY_EVERY_S: "0",
+        ...gameEnv,
+      },
+    });
+    const tickHz = Number(gameEnv.TICK_HZ ?? DEFAULT_CONFIG.tickHz);
+    const roundTicks = Number(gameEnv.ROUND_TICKS ?? DEFAULT_CONFIG.roundTicks);
+    return { url: `ws://127.0.0.1:${game.port}`, game, stats, roundIntervalMs: (roundTicks / tickHz) * 1000, close };
   } catch (err) {
     await close();
     throw err;

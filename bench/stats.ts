@@ -6,11 +6,9 @@
  * median slice, latencies are over all samples of the cell. CPU is measured for both processes:
  * this one through process.cpuUsage(), the service through its /metrics.
  */
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
 import { median } from "./median.ts";
+import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 1000);
 const SLICES = 3;
@@ -21,13 +19,8 @@ export const TOKEN = "bench-token";
 
 interface Mode {
   name: string;
-  url: (svc: ServiceProc) => string;
+  url: (svc: ReadyProcess) => string;
   batch: boolean;
-}
-interface ServiceProc {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
 }
 interface Cell {
   mode: string;
@@ -41,32 +34,16 @@ interface Cell {
 }
 
 /** The stats service as a child process (in-memory store, TOKEN); `extraArgs` go to its command line. */
-export async function startServiceProcess(extraArgs: string[] = []): Promise<ServiceProc> {
-  const entry = fileURLToPath(new URL("../server/stats/main.ts", import.meta.url));
-  const child = spawn(process.execPath, [entry, "--port", "0", "--db", ":memory:", "--token", TOKEN, ...extraArgs], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("stats service did not start within 10 s")), 10_000);
-    child.once("exit", (code) => reject(new Error(`stats service exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (!line.includes('"stats listening"')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-  });
-  return {
-    port,
-    pid: child.pid!,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await exited;
+export function startServiceProcess(extraArgs: string[] = []): Promise<ReadyProcess> {
+  return spawnReady("server/stats/main.ts", {
+    args: ["--port", "0", "--db", ":memory:", "--token", TOKEN, ...extraArgs],
+    onLine: (line, stream) => {
+      if (stream === "stderr") process.stderr.write(line + "\n");
     },
-  };
+  });
 }
 
-async function serviceCpuSeconds(svc: ServiceProc): Promise<number> {
+async function serviceCpuSeconds(svc: ReadyProcess): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${svc.port}/metrics`)).text();
   let total = 0;
   for (const m of text.matchAll(/^process_cpu_(?:user|system)_seconds_total ([0-9.e+-]+)$/gm)) total += Number(m[1]);
@@ -101,7 +78,7 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-async function runCell(svc: ServiceProc, mode: Mode, concurrency: number): Promise<Cell> {
+async function runCell(svc: ReadyProcess, mode: Mode, concurrency: number): Promise<Cell> {
   const client = createStatsClient(mode.url(svc), { token: TOKEN, batch: mode.batch, deadlineMs: 5000 });
   try {
     await drive(client, concurrency, WARMUP_MS, undefined);

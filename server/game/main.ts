@@ -1,12 +1,14 @@
 /**
  * `npm run game`: the game server alone, against the stats service at STATS_URL.
  * Configuration by environment variables and matching flags (`--help`). Logs one JSON line per
- * event; `{"msg":"game listening","port":…}` once ready (server/main.ts waits for it).
+ * event. Once listening it logs `game listening` and sends its parent the ready message
+ * (`announceReady`: the one readiness signal, server/process/ready-message.ts).
  * SIGINT/SIGTERM: stop accepting, finish or cancel in-flight rounds, close the journal, exit 0.
  */
 import { helpText, loadConfig, type GameConfig } from "./config.ts";
 import { createLogger, errorFields } from "../log.ts";
 import { startGameServer } from "./server.ts";
+import { announceReady } from "../process/ready-message.ts";
 
 let config: GameConfig | null;
 try {
@@ -50,6 +52,7 @@ log.info("game listening", {
   roundTicks: config.roundTicks,
   roundDeadlineMs: config.roundDeadlineMs,
 });
+announceReady(server.port);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -1,8 +1,10 @@
-// Entry point of the stats service process (`npm run stats`). Logs one JSON line
-// {"level":"info","msg":"stats listening",...} when ready; SIGINT/SIGTERM close it cleanly.
+// Entry point of the stats service process (`npm run stats`). When listening it logs
+// `stats listening` and sends its parent the ready message (`announceReady`,
+// server/process/ready-message.ts); SIGINT/SIGTERM close it cleanly.
 import { createLogger } from "../log.ts";
 import { helpText, loadConfig } from "./config.ts";
 import { startStatsService } from "./service.ts";
+import { announceReady } from "../process/ready-message.ts";
 import { describePostgresUrl } from "./store/postgres-store.ts";
 import { parseStoreLocation } from "./store/open-store.ts";
 
@@ -44,6 +46,7 @@ const service = await startStatsService({
 log.info("stats listening", {
   host: config.host, port: service.port, rpc: service.rpcUrl, http: service.httpUrl, db: describeDb(config.db), faults: config.faults, pid: process.pid,
 });
+announceReady(service.port);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -65,7 +65,7 @@ describe("client-sim against a real game server", () => {
 
   function expectSaneRun(run: Awaited<ReturnType<typeof runSim>>, bots: number) {
     if (run.code !== 0) {
-      throw new Error(`sim exited ${run.code}:\n${run.stdout}\n${run.stderr}\n--- game server ---\n${stack.game.output().slice(-3000)}`);
+      throw new Error(`sim exited ${run.code}:\n${run.stdout}\n${run.stderr}\n--- game server ---\n${stack.game.tail()}`);
     }
     const r = run.report!;
     expect(r).not.toBeNull();

@@ -2,14 +2,14 @@
  * Shared by the game suites: real stats services (in-process or as a child process), real game
  * servers, real @colyseus/sdk clients, and bounded waits.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 import { Client, type Room } from "@colyseus/sdk";
 import { Msg, ROOM_NAME, type ErrorMessage, type RoundMessage } from "../../shared/protocol.ts";
 import { startStatsService, type StatsService } from "../../server/stats/service.ts";
 import { startGameServer, type GameServer, type GameServerOptions } from "../../server/game/server.ts";
+import { spawnReady } from "../../server/process/spawn-ready.ts";
 
 export const STATS_TOKEN = "test-stats-token";
 export const AUTH_SECRET = "test-auth-secret";
@@ -133,33 +133,11 @@ export interface ChildService {
   exited: Promise<number | null>;
 }
 
-/** Runs one of the repo's entry points with Node 24 and waits for its "... listening" line. */
+/** Runs one of the repo's entry points and waits for its ready message (spawnReady). */
 export async function spawnEntry(entry: string, env: Record<string, string>, args: string[] = []): Promise<ChildService> {
-  const proc = spawn(process.execPath, [repoFile(entry), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
   const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    // generous: on a shared 2-core machine a Node start can take many seconds
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start within 60 s: ${lines.join("\n")}`)), 60_000);
-    for (const stream of [proc.stdout!, proc.stderr!]) {
-      createInterface({ input: stream }).on("line", (line) => {
-        lines.push(line);
-        const m = /"msg":"[^"]*listening".*"port":(\d+)/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-    }
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${entry} exited with ${code} before listening: ${lines.join("\n")}`));
-    });
-  });
-  return { proc, port, lines, exited };
+  const child = await spawnReady(entry, { env, args, onLine: (line) => lines.push(line) });
+  return { proc: child.proc, port: child.port, lines, exited: child.exited.then((s) => s.code) };
 }
 
 export function spawnStats(port = 0): Promise<ChildService> {

@@ -107,7 +107,8 @@ describe("npm start (server/main.ts)", () => {
       AUTH_SECRET,
     });
     children.push(start);
-    await waitFor("skirmish is up", () => start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"')), 15_000);
+    expect(start.port).toBe(port);
+    expect(start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"'))).toBe(true);
     expect(start.lines.some((l) => l.startsWith("[stats]") && l.includes(`"port":${statsPort}`))).toBe(true);
     expect(start.lines.some((l) => l.startsWith("[game]") && l.includes(`"port":${port}`))).toBe(true);
     const ann = await join({ url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` }, "Ann");

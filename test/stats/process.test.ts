@@ -1,52 +1,33 @@
-// The real service process (server/stats/main.ts): start-up line, service killed mid-flight
+// The real service process (server/stats/main.ts): ready message, service killed mid-flight
 // (typed errors, fast), restarted on the same port (automatic reconnection), clean SIGTERM.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { deriveStats } from "../../shared/stats.ts";
 import { createStatsClient, StatsError } from "../../server/stats/client.ts";
+import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
 
 const ENTRY = fileURLToPath(new URL("../../server/stats/main.ts", import.meta.url));
 const TOKEN = "process-token";
 const dir = mkdtempSync(join(tmpdir(), "stats-proc-"));
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+const children: ReadyProcess[] = [];
+afterAll(async () => {
+  for (const c of children) await c.stop("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Proc {
-  child: ChildProcess;
-  port: number;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-async function startProc(args: string[]): Promise<Proc> {
-  const child = spawn(process.execPath, [ENTRY, "--token", TOKEN, "--db", join(dir, "stats.db"), ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, STATS_PORT: undefined, STATS_LATENCY_MS: undefined },
+async function startProc(args: string[]): Promise<ReadyProcess & { lines: string[] }> {
+  const lines: string[] = [];
+  const child = await spawnReady("server/stats/main.ts", {
+    args: ["--token", TOKEN, "--db", join(dir, "stats.db"), ...args],
+    env: { STATS_PORT: undefined, STATS_LATENCY_MS: undefined },
+    onLine: (line) => lines.push(line),
   });
   children.push(child);
-  const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line within 10 s: ${lines.join("\n")}`)), 10_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      lines.push(line);
-      if (line.includes('"msg":"stats listening"')) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line).port);
-      }
-    });
-    createInterface({ input: child.stderr! }).on("line", (line) => lines.push(line));
-    child.once("exit", (code) => reject(new Error(`exited ${code}: ${lines.join("\n")}`)));
-  });
-  return { child, port, lines, exited };
+  return Object.assign(child, { lines });
 }
 
 async function settle<T>(p: Promise<T>): Promise<{ code: string; ms: number }> {
@@ -92,7 +73,7 @@ describe("stats service process", () => {
       const httpInFlight = settle(http.get("p_mid_http"));
       await new Promise((r) => setTimeout(r, 60));
       const killedAt = performance.now();
-      first.child.kill("SIGKILL");
+      first.proc.kill("SIGKILL");
       const results = await Promise.all(inFlight);
       expect(results.map((r) => r.code)).toEqual(Array(50).fill("unavailable"));
       expect(performance.now() - killedAt).toBeLessThan(1000); // far from the 5 s deadline: failed on the drop, not timed out
@@ -124,8 +105,7 @@ describe("stats service process", () => {
       expect(logged).toEqual(["warn stats service connection lost", "info stats service reconnected"]);
       expect(http.counters().reconnects).toBe(1);
 
-      second.child.kill("SIGTERM");
-      expect(await second.exited).toBe(0);
+      expect(await second.stop("SIGTERM")).toEqual({ code: 0, signal: null });
       expect(second.lines.some((l) => l.includes('"msg":"stats stopped"'))).toBe(true);
     } finally {
       await rpc.close();

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { isReadyMessage } from "./ready-message.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const TAIL_LINES = 40;
+
+export interface SpawnReadyOptions {
+  /** command-line arguments after the entry file */
+  args?: string[];
+  /** merged over `process.env`; an `undefined` value removes the variable */
+  env?: Record<string, string | undefined>;
+  /** Node flags before the entry file (e.g. `--import`) */
+  execArgv?: string[];
+  /** every line the child writes, as it comes (the pipes are always drained) */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** how long the child has to say ready (default 60 s: on a shared 2-core machine a Node start can take many seconds) */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ReadyProcess {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** the port the child said it listens on */
+  readonly port: number;
+  /** settles (never rejects) when the process has exited */
+  readonly exited: Promise<ExitStatus>;
+  /** the last lines it wrote (for error messages) */
+  tail(): string;
+  /** SIGTERM (or `signal`), then SIGKILL after `graceMs`; resolves once it has exited */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ExitStatus>;
+}
+
+/**
+ * Runs a repository entry point (`server/game/main.ts`, `server/stats/main.ts`, …) with this Node,
+ * an IPC channel and piped output, and resolves once the child sends its ready message
+ * (`announceReady`, server/process/ready-message.ts). The child's lifeline (`exitWithParent`)
+ * makes it exit when this process dies, so nothing it starts can outlive it.
+ *
+ * Errors: rejects if the child exits before it is ready, does not say ready within `timeoutMs`,
+ * or `signal` aborts; the error names the entry and carries the child's last output lines. In
+ * every rejection the child has already exited (it is stopped first), so a caller never has to
+ * clean up after a failed start.
+ */
+export function spawnReady(entry: string, options: SpawnReadyOptions = {}): Promise<ReadyProcess> {
+  const proc = spawn(process.execPath, [...(options.execArgv ?? []), ROOT + entry, ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  const lines: string[] = [];
+  for (const stream of ["stdout", "stderr"] as const) {
+    createInterface({ input: proc[stream]! }).on("line", (line) => {
+      lines.push(line);
+      if (lines.length > TAIL_LINES) lines.shift();
+      options.onLine?.(line, stream);
+    });
+  }
+  const exited = new Promise<ExitStatus>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  const tail = () => lines.join("\n");
+  const stop = async (signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<ExitStatus> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill(signal);
+      const force = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(force);
+    }
+    return exited;
+  };
+
+  return new Promise<ReadyProcess>((resolve, reject) => {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      cleanup();
+      // the output may still be in flight when 'exit' fires: 'close' comes after the pipes ended
+      void stop().then(() => whenClosed).then(() => reject(new Error(`${entry} ${why}${lines.length ? `; its last output:\n${tail()}` : " (no output)"}`)));
+    };
+    const whenClosed = new Promise<void>((done) => proc.once("close", () => done()));
+    const onMessage = (message: unknown) => {
+      if (!isReadyMessage(message) || settled) return;
+      cleanup();
+      resolve({ proc, pid: proc.pid!, port: message.port, exited, tail, stop });
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited (code ${code}, signal ${signal}) before it was ready`);
+    const onAbort = () => fail("was stopped before it was ready (aborted)");
+    const timer = setTimeout(() => fail(`did not say ready within ${timeoutMs} ms`), timeoutMs);
+    function cleanup() {
+      settled = true;
+      clearTimeout(timer);
+      proc.off("message", onMessage);
+      proc.off("exit", onExit);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+    proc.on("message", onMessage);
+    proc.once("exit", onExit);
+    proc.once("error", (err) => fail(`could not be started: ${err.message}`));
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
