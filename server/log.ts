@@ -25,7 +25,53 @@ export function errorFields(err: unknown): Record<string, unknown> {
   return { err: String(err) };
 }
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+let stdoutFailed = false;
+let stderrFailed = false;
+let watching = false;
+let dropped = 0;
+
+/** Log lines lost because stdout had failed. */
+export function droppedLogLines(): number {
+  return dropped;
+}
+
+/**
+ * Writes `text` to stdout and never throws. When stdout fails (EPIPE: whoever read it is gone),
+ * this says so once on stderr and drops every later line (counted in `droppedLogLines`). Without
+ * this, the failed stream's 'error' became an uncaught exception whose handler logged to the
+ * dead stdout again: a loop at 100 % CPU.
+ */
+export function writeStdout(text: string): void {
+  if (!watching) {
+    watching = true;
+    process.stdout.on("error", stdoutFailedWith);
+    process.stderr.on("error", () => (stderrFailed = true));
+  }
+  if (stdoutFailed) {
+    dropped++;
+    return;
+  }
+  try {
+    process.stdout.write(text);
+  } catch (err) {
+    stdoutFailedWith(err);
+  }
+}
+
+function stdoutFailedWith(err: unknown): void {
+  if (stdoutFailed) return;
+  stdoutFailed = true;
+  dropped++;
+  if (stderrFailed) return;
+  const line = JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "stdout failed; log lines are dropped from now on", ...errorFields(err) });
+  try {
+    process.stderr.write(line + "\n");
+  } catch {
+    stderrFailed = true;
+  }
+}
+
+export function createLogger(level: LogLevel, write: (line: string) => void = writeStdout): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
   const enabled = (l: Exclude<LogLevel, "silent">) => LOG_LEVELS.indexOf(l) >= threshold;
   const emit = (l: Exclude<LogLevel, "silent">, msg: string, fields?: Record<string, unknown>) => {

@@ -3,12 +3,14 @@
  * Configuration by environment variables and matching flags (`--help`). Logs one JSON line per
  * event. Once listening it logs `game listening` and sends its parent the ready message
  * (`announceReady`: the one readiness signal, server/process/ready-message.ts).
- * SIGINT/SIGTERM: stop accepting, finish or cancel in-flight rounds, close the journal, exit 0.
+ * SIGINT/SIGTERM, or its parent gone (`exitWithParent`): stop accepting, finish or cancel in-flight
+ * rounds, close the journal, exit 0.
  */
 import { helpText, loadConfig, type GameConfig } from "./config.ts";
 import { createLogger, errorFields } from "../log.ts";
 import { startGameServer } from "./server.ts";
 import { announceReady } from "../process/ready-message.ts";
+import { exitWithParent } from "../process/exit-with-parent.ts";
 
 let config: GameConfig | null;
 try {
@@ -71,3 +73,4 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
+exitWithParent(() => void shutdown("parent exited"));

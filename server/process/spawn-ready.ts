@@ -38,14 +38,27 @@ export interface ReadyProcess {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ExitStatus>;
 }
 
+/** Why a child did not become ready; `exit` is its exit status when it exited on its own. */
+export class ChildStartError extends Error {
+  readonly reason: string;
+  readonly exit: ExitStatus | null;
+  constructor(entry: string, reason: string, exit: ExitStatus | null, output: string) {
+    super(`${entry} ${reason}${output ? `; its last output:\n${output}` : " (no output)"}`);
+    this.name = "ChildStartError";
+    this.reason = reason;
+    this.exit = exit;
+  }
+}
+
 /**
  * Runs a repository entry point (`server/game/main.ts`, `server/stats/main.ts`, …) with this Node,
  * an IPC channel and piped output, and resolves once the child sends its ready message
- * (`announceReady`, server/process/ready-message.ts). The child's lifeline (`exitWithParent`)
- * makes it exit when this process dies, so nothing it starts can outlive it.
+ * (`announceReady`, server/process/ready-message.ts). The child runs in its own process group, and
+ * its lifeline (`exitWithParent`) makes it exit when this process dies, so it cannot outlive it.
  *
- * Errors: rejects if the child exits before it is ready, does not say ready within `timeoutMs`,
- * or `signal` aborts; the error names the entry and carries the child's last output lines. In
+ * Errors: rejects with a ChildStartError if the child exits before it is ready, does not say
+ * ready within `timeoutMs`, or `signal` aborts; it names the entry, the reason, the exit status
+ * (when the child exited on its own) and the child's last output lines. In
  * every rejection the child has already exited (it is stopped first), so a caller never has to
  * clean up after a failed start.
  */
@@ -54,6 +67,9 @@ export function spawnReady(entry: string, options: SpawnReadyOptions = {}): Prom
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
+    // its own process group: a terminal's Ctrl-C reaches only this process, which stops its
+    // children in order; if this process dies instead, their lifeline ends them
+    detached: true,
   });
   const lines: string[] = [];
   for (const stream of ["stdout", "stderr"] as const) {
@@ -78,11 +94,11 @@ export function spawnReady(entry: string, options: SpawnReadyOptions = {}): Prom
   return new Promise<ReadyProcess>((resolve, reject) => {
     const timeoutMs = options.timeoutMs ?? 60_000;
     let settled = false;
-    const fail = (why: string) => {
+    const fail = (why: string, exit: ExitStatus | null = null) => {
       if (settled) return;
       cleanup();
       // the output may still be in flight when 'exit' fires: 'close' comes after the pipes ended
-      void stop().then(() => whenClosed).then(() => reject(new Error(`${entry} ${why}${lines.length ? `; its last output:\n${tail()}` : " (no output)"}`)));
+      void stop().then(() => whenClosed).then(() => reject(new ChildStartError(entry, why, exit, tail())));
     };
     const whenClosed = new Promise<void>((done) => proc.once("close", () => done()));
     const onMessage = (message: unknown) => {
@@ -90,7 +106,8 @@ export function spawnReady(entry: string, options: SpawnReadyOptions = {}): Prom
       cleanup();
       resolve({ proc, pid: proc.pid!, port: message.port, exited, tail, stop });
     };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited (code ${code}, signal ${signal}) before it was ready`);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`exited (code ${code}, signal ${signal}) before it was ready`, { code, signal });
     const onAbort = () => fail("was stopped before it was ready (aborted)");
     const timer = setTimeout(() => fail(`did not say ready within ${timeoutMs} ms`), timeoutMs);
     function cleanup() {

@@ -1,10 +1,11 @@
 // Entry point of the stats service process (`npm run stats`). When listening it logs
 // `stats listening` and sends its parent the ready message (`announceReady`,
-// server/process/ready-message.ts); SIGINT/SIGTERM close it cleanly.
+// server/process/ready-message.ts); SIGINT/SIGTERM, or its parent gone, close it cleanly.
 import { createLogger } from "../log.ts";
 import { helpText, loadConfig } from "./config.ts";
 import { startStatsService } from "./service.ts";
 import { announceReady } from "../process/ready-message.ts";
+import { exitWithParent } from "../process/exit-with-parent.ts";
 import { describePostgresUrl } from "./store/postgres-store.ts";
 import { parseStoreLocation } from "./store/open-store.ts";
 
@@ -49,16 +50,16 @@ log.info("stats listening", {
 announceReady(service.port);
 
 let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    service.close().then(
-      () => {
-        log.info("stats stopped", { signal });
-        process.exit(0);
-      },
-      (err: Error) => fatal("stats service failed to close", { error: err.message }),
-    );
-  });
+function stop(why: string): void {
+  if (stopping) return;
+  stopping = true;
+  service.close().then(
+    () => {
+      log.info("stats stopped", { signal: why });
+      process.exit(0);
+    },
+    (err: Error) => fatal("stats service failed to close", { error: err.message }),
+  );
 }
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stop(signal));
+exitWithParent(() => stop("parent exited"));

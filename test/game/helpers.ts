@@ -3,6 +3,7 @@
  * servers, real @colyseus/sdk clients, and bounded waits.
  */
 import type { ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 import { Client, type Room } from "@colyseus/sdk";
@@ -101,6 +102,15 @@ export async function leaveAll(players: Player[]): Promise<void> {
   await Promise.all(
     players.filter((p) => p.left === null).map((p) => Promise.race([p.room.leave().catch(() => {}), sleep(1000)])),
   );
+}
+
+/** A loopback port nobody listens on right now (for processes that take a fixed port, as a user would give). */
+export async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => probe.once("listening", resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { RoundJournal } from "../../server/game/round-journal.ts";
 import { replayJournal } from "../../server/game/replay-cli.ts";
-import { AUTH_SECRET, join, repoFile, spawnEntry, spawnStats, stop, STATS_TOKEN, waitFor, type ChildService } from "./helpers.ts";
+import { AUTH_SECRET, freePort, join, repoFile, spawnEntry, spawnStats, stop, STATS_TOKEN, waitFor, type ChildService } from "./helpers.ts";
 
 const dir = mkdtempSync(pathJoin(tmpdir(), "skirmish-shutdown-"));
 const children: ChildService[] = [];
@@ -86,15 +86,6 @@ describe("server/game/main.ts as a real process", () => {
     expect(out.filter((l) => l.startsWith("OK"))).toHaveLength(count);
   });
 });
-
-/** A port nobody listens on right now (npm start takes fixed ports, like a user would give). */
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => probe.once("listening", resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe("npm start (server/main.ts)", () => {
   it("runs the stats service and the game server, prefixes their logs, and stops both on SIGTERM", async () => {

@@ -1,0 +1,171 @@
+import { Backoff } from "../../shared/backoff.ts";
+import { writeStdout, type Logger } from "../log.ts";
+import { run, sleep, spawn, until, type Operation, type Task } from "../runtime/index.ts";
+import { ChildStartError, spawnReady, type ExitStatus } from "./spawn-ready.ts";
+
+export interface ChildSpec {
+  /** prefix of its log lines and name in the supervisor's own */
+  name: string;
+  /** repository entry point, e.g. `server/stats/main.ts` */
+  entry: string;
+  args?: string[];
+  /** merged over this process's environment */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Restarts wait a full-jitter backoff (shared/backoff.ts) from `minMs`, doubling per crash up to
+ * `maxMs` and starting over after a calm `windowMs`; `maxCrashes` within `windowMs` gives up.
+ */
+export interface RestartPolicy {
+  minMs: number;
+  maxMs: number;
+  maxCrashes: number;
+  windowMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = { minMs: 250, maxMs: 5_000, maxCrashes: 5, windowMs: 60_000 };
+
+/** Exit code of a server process that refused its configuration: restarting cannot help. */
+const EXIT_USAGE = 2;
+
+export interface SupervisorOptions {
+  log: Logger;
+  /** each line a child writes (default: `[name] line` on stdout) */
+  output?: (name: string, line: string) => void;
+  policy?: RestartPolicy;
+  /** how long a (re)started child has to say ready (default 20 s) */
+  readyTimeoutMs?: number;
+  /** SIGTERM to SIGKILL when stopping a child (default 10 s) */
+  stopGraceMs?: number;
+}
+
+export interface Supervisor {
+  /** each child's port, once all are up for the first time; rejects if supervision ends before (with `done`'s error if it gave up) */
+  readonly ready: Promise<Record<string, number>>;
+  /** resolves after `stop()`; rejects when a child could not be kept up (the message says which and why) */
+  readonly done: Promise<void>;
+  /** stops every child, last started first, and resolves once all have exited */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `children` in order (each once the one before is ready) and keeps them up: a child
+ * that exits without being asked, or fails to start, is restarted after a backoff with full
+ * jitter. Children are real processes (`spawnReady`) whose lifeline ends them if this process
+ * dies, so even a SIGKILL of the supervisor leaves no orphans.
+ *
+ * Errors: a child that crashes `policy.maxCrashes` times within `policy.windowMs`, or exits with
+ * code 2 (it refused its configuration), ends supervision: every other child is stopped and
+ * `done` rejects naming the child and its last exit. Cancellation: `stop()` stops the children
+ * last started first (so the game's last round can still reach the stats service), each with
+ * SIGTERM and SIGKILL after `stopGraceMs`; a child still starting is stopped too.
+ *
+ * @example
+ * ```ts
+ * const sup = supervise([{ name: "stats", entry: "server/stats/main.ts" }], { log });
+ * await sup.ready;
+ * process.on("SIGINT", () => void sup.stop());
+ * await sup.done;
+ * ```
+ */
+export function supervise(children: readonly ChildSpec[], options: SupervisorOptions): Supervisor {
+  let requestStop!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+  let markReady!: (ports: Record<string, number>) => void;
+  const ready = new Promise<Record<string, number>>((resolve) => (markReady = resolve));
+  const ports: Record<string, number> = {};
+
+  const task = run(
+    function* (): Operation<void> {
+      const tasks: Task<void>[] = [];
+      try {
+        for (const spec of children) {
+          let up!: () => void;
+          const isUp = new Promise<void>((resolve) => (up = resolve));
+          const onReady = (port: number) => {
+            ports[spec.name] = port;
+            up();
+          };
+          tasks.push(yield* spawn(() => keepUp(spec, options, onReady), { name: spec.name }));
+          yield* until(Promise.race([isUp, stopRequested]));
+        }
+        markReady({ ...ports });
+        yield* until(stopRequested);
+      } finally {
+        // one after the other, newest first: halting the parent would stop them all at once
+        for (const t of tasks.reverse()) yield* until(t.halt());
+      }
+    },
+    { name: "supervisor" },
+  );
+  const done = Promise.resolve(task).then(() => undefined);
+  const readyOrEnded = Promise.race([
+    ready,
+    done.then(() => Promise.reject(new Error("supervisor stopped before every child was up"))),
+  ]);
+  // both are there to be awaited, not required to be: neither may become an unhandled rejection
+  readyOrEnded.catch(() => {});
+  done.catch(() => {});
+  return {
+    ready: readyOrEnded,
+    done,
+    stop: async () => {
+      requestStop();
+      await task.then(
+        () => {},
+        () => {},
+      );
+    },
+  };
+}
+
+/** One child's life: start, wait for its exit, restart with backoff, until halted or it gives up. */
+function* keepUp(spec: ChildSpec, options: SupervisorOptions, onReady: (port: number) => void): Operation<void> {
+  const { log } = options;
+  const policy = options.policy ?? DEFAULT_RESTART_POLICY;
+  const output = options.output ?? ((name, line) => writeStdout(`[${name}] ${line}\n`));
+  const crashes: number[] = [];
+  const backoff = new Backoff(policy);
+  for (let restarts = 0; ; restarts++) {
+    const startedAt = Date.now();
+    const abort = new AbortController();
+    const starting = spawnReady(spec.entry, {
+      args: spec.args,
+      env: spec.env,
+      onLine: (line) => output(spec.name, line),
+      timeoutMs: options.readyTimeoutMs,
+      signal: abort.signal,
+    });
+    let ended: string;
+    let status: ExitStatus | undefined;
+    try {
+      const child = yield* until(starting);
+      log.info("child ready", { child: spec.name, pid: child.pid, port: child.port, restarts });
+      onReady(child.port);
+      status = yield* until(child.exited);
+      ended = `exited (code ${status.code}, signal ${status.signal}) after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
+    } catch (err) {
+      if (!(err instanceof ChildStartError)) throw err;
+      status = err.exit ?? undefined;
+      ended = err.reason;
+    } finally {
+      // halted (stop) while starting or running: stop the process before this coroutine ends
+      abort.abort();
+      yield* until(starting.then((child) => child.stop("SIGTERM", options.stopGraceMs), () => undefined));
+    }
+    if (status?.code === EXIT_USAGE) {
+      throw new Error(`${spec.name} ${ended}: it refused its configuration, so it is not restarted`);
+    }
+    const now = Date.now();
+    crashes.push(now);
+    while (crashes[0] <= now - policy.windowMs) crashes.shift();
+    if (crashes.length >= policy.maxCrashes) {
+      throw new Error(`${spec.name} crashed ${crashes.length} times within ${policy.windowMs / 1000} s (last: ${ended}); giving up`);
+    }
+    if (crashes.length === 1) backoff.reset(); // the first crash after a calm window
+    const delay = backoff.next();
+    log.error("child crashed; restarting", { child: spec.name, why: ended, crashes: crashes.length, restartInMs: delay });
+    yield* sleep(delay);
+  }
+}

@@ -1,0 +1,46 @@
+// The game server process when things go wrong around it: its stdout reader is gone (EPIPE). Real processes; CPU read from /proc.
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
+import { freePort, sleep, waitFor } from "../game/helpers.ts";
+
+const CLK_TCK = 100;
+const started: ReadyProcess[] = [];
+afterAll(async () => {
+  for (const c of started) await c.stop("SIGKILL");
+});
+
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** A game server with a summary line every second (something to write) and no stats service. */
+async function startGame(lines: string[], execArgv: string[] = []): Promise<ReadyProcess> {
+  const game = await spawnReady("server/game/main.ts", {
+    env: { PORT: "0", STATS_URL: `ws://127.0.0.1:${await freePort()}/rpc`, JOURNAL_PATH: ":memory:", SUMMARY_EVERY_S: "1", LOG_LEVEL: "info" },
+    execArgv,
+    onLine: (line, stream) => lines.push(`${stream} ${line}`),
+  });
+  started.push(game);
+  return game;
+}
+
+describe("the game server process", () => {
+  it("with its stdout reader gone (EPIPE): says so once on stderr, keeps serving, does not spin", async () => {
+    const lines: string[] = [];
+    const game = await startGame(lines);
+    game.proc.stdout!.destroy(); // the read end closes: the next summary line (1 s) meets EPIPE
+    await sleep(2500);
+    expect(game.proc.exitCode, "the game server exited").toBeNull();
+    const before = cpuSeconds(game.pid);
+    await sleep(3000);
+    // idle here: ~0.02 s; the old loop on the dead pipe took 0.87 s of a core shared by ~20 busy processes
+    expect(cpuSeconds(game.pid) - before).toBeLessThan(0.3);
+    expect((await fetch(`http://127.0.0.1:${game.port}/healthz`, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
+    expect(game.proc.exitCode).toBeNull();
+    expect(lines.filter((l) => l.startsWith("stderr ") && l.includes('"msg":"stdout failed; log lines are dropped from now on"'))).toHaveLength(1);
+  }, 30_000);
+});
