@@ -4,7 +4,7 @@
  * event. Once listening it logs `game listening` and sends its parent the ready message
  * (`announceReady`: the one readiness signal, server/process/ready-message.ts).
  * SIGINT/SIGTERM, or its parent gone (`exitWithParent`): stop accepting, finish or cancel in-flight
- * rounds, close the journal, exit 0.
+ * rounds, close the journal, exit 0. An uncaught exception: logged, exit 1.
  */
 import { helpText, loadConfig, type GameConfig } from "./config.ts";
 import { createLogger, errorFields } from "../log.ts";
@@ -26,16 +26,14 @@ if (config === null) {
 
 const log = createLogger(config.logLevel);
 
-// Nothing a coroutine, a client or the stats service does may kill the process: anything that
-// escapes every handler is logged and counted here instead of crashing the arena for everyone.
-let escaped = 0;
-process.on("uncaughtException", (err) => {
-  escaped++;
-  log.error("uncaught exception", { escaped, ...errorFields(err) });
-});
-process.on("unhandledRejection", (err) => {
-  escaped++;
-  log.error("unhandled rejection", { escaped, ...errorFields(err) });
+// An exception that escaped every handler (rooms, rounds and coroutines contain their own) leaves
+// state nobody can vouch for: log it and exit non-zero, as Node advises, for the supervisor
+// (`npm start`) to restart a clean process; clients reconnect, the journal holds every finished
+// round. An unhandled rejection arrives here too (Node's default turns it into one). The logger
+// cannot throw (a dead stdout is dropped and counted), so this handler cannot loop on itself.
+process.on("uncaughtException", (err, origin) => {
+  log.error("uncaught exception; exiting for the supervisor to restart", { origin, ...errorFields(err) });
+  process.exit(1);
 });
 
 let server: Awaited<ReturnType<typeof startGameServer>>;

@@ -1,4 +1,5 @@
-// The game server process when things go wrong around it: its stdout reader is gone (EPIPE). Real processes; CPU read from /proc.
+// The game server process when things go wrong around it: its stdout reader is gone (EPIPE),
+// an exception escapes every handler. Real processes; CPU read from /proc.
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
@@ -42,5 +43,29 @@ describe("the game server process", () => {
     expect((await fetch(`http://127.0.0.1:${game.port}/healthz`, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
     expect(game.proc.exitCode).toBeNull();
     expect(lines.filter((l) => l.startsWith("stderr ") && l.includes('"msg":"stdout failed; log lines are dropped from now on"'))).toHaveLength(1);
+  }, 30_000);
+
+  it("an uncaught exception is logged and ends the process with exit 1, for its supervisor to restart", async () => {
+    const lines: string[] = [];
+    // a real throw from a callback inside the real process, on the parent's word
+    const inject = "data:text/javascript,process.on('message', (m) => { if (m === 'throw') setImmediate(() => { throw new Error('injected fault'); }); });";
+    const game = await startGame(lines, ["--import", inject]);
+    game.proc.send("throw");
+    const exit = await Promise.race([game.exited, sleep(15_000).then(() => "still running")]);
+    expect(exit).toEqual({ code: 1, signal: null });
+    const logged = lines.map((l) => l.slice(l.indexOf(" ") + 1)).filter((l) => l.includes('"msg":"uncaught exception'));
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0])).toMatchObject({ level: "error", err: "injected fault", origin: "uncaughtException" });
+  }, 30_000);
+
+  it("an uncaught exception with stdout gone still exits (the handler's own log line cannot loop)", async () => {
+    const lines: string[] = [];
+    const inject = "data:text/javascript,process.on('message', (m) => { if (m === 'throw') setImmediate(() => { throw new Error('injected fault'); }); });";
+    const game = await startGame(lines, ["--import", inject]);
+    game.proc.stdout!.destroy();
+    await waitFor("the stdout failure reported on stderr", () => lines.find((l) => l.includes("stdout failed")), 10_000);
+    game.proc.send("throw");
+    const exit = await Promise.race([game.exited, sleep(15_000).then(() => "still running")]);
+    expect(exit).toEqual({ code: 1, signal: null });
   }, 30_000);
 });
