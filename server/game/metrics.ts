@@ -2,6 +2,7 @@
  * The game server's metrics (GET /metrics), every name in one place so /metrics and tests agree.
  */
 import { Counter, Gauge, Histogram } from "../metrics.ts";
+import { droppedLogLines } from "../log.ts";
 
 const DURATION_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 75, 100, 150, 250, 500, 1000, 2500];
 
@@ -37,10 +38,12 @@ export class GameMetrics {
     const rooms = new Gauge("skirmish_rooms", "Arena rooms alive", this.sources.rooms);
     const statsCounters = new Counter("skirmish_stats_client_total", "Stats client counters, by name", "counter");
     for (const [k, v] of Object.entries(this.sources.statsClientCounters())) statsCounters.inc(k, v);
+    const logDropped = new Counter("skirmish_log_lines_dropped_total", "Log lines dropped because stdout had failed (EPIPE)");
+    logDropped.inc("", droppedLogLines());
     const all = [
       ccu, rooms, this.roundsTotal, this.roundsCancelled, this.overruns, this.ticksDropped, this.roundDuration, this.joinWait,
       this.staleEntities, this.absentEntities, this.degradedRounds, this.intentsAccepted, this.errors, this.authRejected,
-      this.guestsIssued, this.journalRounds, statsCounters,
+      this.guestsIssued, this.journalRounds, statsCounters, logDropped,
     ];
     return all.map((m) => m.render()).join("\n") + "\n";
   }

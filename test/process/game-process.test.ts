@@ -41,6 +41,8 @@ describe("the game server process", () => {
     // idle here: ~0.02 s; the old loop on the dead pipe took 0.87 s of a core shared by ~20 busy processes
     expect(cpuSeconds(game.pid) - before).toBeLessThan(0.3);
     expect((await fetch(`http://127.0.0.1:${game.port}/healthz`, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${game.port}/metrics`)).text();
+    expect(Number(/^skirmish_log_lines_dropped_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2); // a summary line a second
     expect(game.proc.exitCode).toBeNull();
     expect(lines.filter((l) => l.startsWith("stderr ") && l.includes('"msg":"stdout failed; log lines are dropped from now on"'))).toHaveLength(1);
   }, 30_000);
