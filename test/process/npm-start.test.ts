@@ -161,6 +161,6 @@ describe("npm start gives up loudly", () => {
     );
     expect(failed).toMatch(/exited \(code 1/);
     expect(lines.find((l) => l.includes('"msg":"gave up"'))).toMatch(/game exited \(code 2, signal null\).*not restarted/);
-    expect(lines.filter((l) => l.startsWith("[game]") && l.includes("TICK_HZ: expected an integer"))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith("[game]") && l.includes("TICK_HZ (--tick-hz): expected an integer"))).toHaveLength(1);
   }, 60_000);
 });
