@@ -3,8 +3,18 @@
  * intent per round chosen by its scenario, reconnection when dropped, and a clean leave at the end.
  * Everything it sees goes into the shared Metrics. The per-message path is kept small: no state
  * callbacks, the state is only read when the scenario asks for targets.
+ *
+ * Its life is one coroutine on the project's runtime (`life()`, run in the fleet's Scope):
+ * join -> play -> (seat lost: reconnect, or join again after a jittered backoff) -> ... and, when
+ * halted, a consented leave bounded by `timeout()`. Where it is in that life is where the
+ * coroutine is, not a set of flags; halting it aborts a join in flight (a seat that arrives late
+ * is given back) and ends the session's scenario timers. The runtime is dependency-free (no Node
+ * or game imports), so client-sim uses it like shared/ code; it never imports server/game or
+ * server/stats.
  */
 import { Client, CloseCode, type Room } from "@colyseus/sdk";
+import { Backoff } from "../shared/backoff.ts";
+import { call, Scope, sleep, timeout, TimeoutError, until, type Operation } from "../server/runtime/index.ts";
 import { Msg, type Action, type ErrorMessage, type Intent, type RoundMessage } from "../shared/protocol.ts";
 import { Sfc32 } from "../shared/prng.ts";
 import { ArenaState } from "../shared/state.ts";
@@ -32,6 +42,8 @@ const JOIN_TIMEOUT_MS = 15_000;
 const LEAVE_TIMEOUT_MS = 3_000;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 4_000;
+/** the close reason of a drop the scenario asked for: that drop (and a leave after it) is expected */
+const DROP_REASON = "client-sim drop";
 
 /** A Client that lets the bot see each room's connection: WebSocket open time, frames, bytes. */
 class InstrumentedClient extends Client {
@@ -71,15 +83,11 @@ export class Bot implements BotApi {
   private readonly cfg: BotConfig;
   private readonly client: InstrumentedClient;
   private token = "";
+  /** the seat being played (connected or reconnecting), with its scenario timers */
   private room: ArenaRoom | null = null;
-  private inRoom = false;
-  private stopping = false;
-  /** the bot closed its own socket (scenario drop): the disconnect is expected */
-  private selfDropped = false;
-  private joinedBefore = false;
-  private joinStartedAt = 0;
-  /** the next WebSocket open belongs to a join (not an SDK reconnect): time it */
-  private awaitingOpen = false;
+  private session: Scope | null = null;
+  /** performance.now() of the join or reconnect whose WebSocket has not opened yet */
+  private connectingSince: number | null = null;
   private seq = 0;
   /** seq -> [sent at (performance.now), round current when sent, sent in the steady state] */
   private readonly pending = new Map<number, [number, number, boolean]>();
@@ -89,11 +97,8 @@ export class Bot implements BotApi {
   private warm = false;
   /** entities that died in the latest round: the state patch may not have caught up yet */
   private died = new Set<string>();
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private retries = 0;
-  private gotRound = false;
-  private gotResult = false;
+  private roundsSeen = 0;
+  private resultsSeen = 0;
 
   constructor(cfg: BotConfig) {
     this.cfg = cfg;
@@ -102,36 +107,61 @@ export class Bot implements BotApi {
     this.client.onConnection = (room) => this.instrument(room);
   }
 
-  start(): void {
+  /**
+   * The bot's whole life; run it in a Scope and halt it to stop the bot.
+   * Cancellation: halting it gives back a seat being taken, ends the session, and leaves the
+   * room (consented, within LEAVE_TIMEOUT_MS, then the socket is closed). Never throws: every
+   * failure is counted in the metrics and followed by a retry.
+   */
+  *life(): Operation<void> {
     this.cfg.metrics.count("botsStarted");
-    void this.join();
+    const backoff = new Backoff({ minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS });
+    let seat: ArenaRoom | null = null;
+    let reconnectionToken: string | null = null;
+    let seats = 0;
+    try {
+      for (;;) {
+        seat = yield* this.takeSeat(reconnectionToken);
+        if (seat === null) {
+          // a failed join backs off (bots refused together spread out); a failed reconnect
+          // joins again at once, as a new player: the old seat is held until its grace ends
+          if (reconnectionToken === null) yield* sleep(backoff.next());
+          reconnectionToken = null;
+          continue;
+        }
+        backoff.reset();
+        reconnectionToken = yield* this.play(seat, seats++ === 0);
+        seat = null;
+      }
+    } finally {
+      if (seat !== null) yield* this.leave(seat);
+    }
   }
 
-  /** Leaves the room (consented) and stops every timer; resolves when the socket is closed. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.clearTimers();
-    clearTimeout(this.retryTimer);
-    const room = this.room;
-    if (room === null) return;
-    if (!this.inRoom) {
+  /** Leaves the room (consented), bounded by LEAVE_TIMEOUT_MS; a seat not connected is closed. */
+  private *leave(room: ArenaRoom): Operation<void> {
+    const { metrics } = this.cfg;
+    if (!room.connection?.isOpen) {
       room.reconnection.enabled = false;
       room.connection?.close();
       return;
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const closed = await Promise.race([
-      room.leave(true).then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), LEAVE_TIMEOUT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!closed) {
-      this.cfg.metrics.error("leave:timeout");
+    try {
+      yield* timeout(LEAVE_TIMEOUT_MS, call("leave", () => room.leave(true)));
+      metrics.count("left");
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      metrics.error("leave:timeout");
       room.connection.close();
     }
   }
 
   // ---- BotApi (what scenarios use) ----
+
+  /** In a room with an open socket (not dropped, not reconnecting, not gone). */
+  private get connected(): boolean {
+    return this.room !== null && this.room.connection.isOpen;
+  }
 
   targets(): string[] {
     const out: string[] = [];
@@ -145,114 +175,82 @@ export class Bot implements BotApi {
 
   intent(action: Action, target?: string): void {
     // a dead player cannot act until it respawns (the server would answer "dead")
-    if (!this.inRoom || this.room === null || !this.alive) return;
+    if (!this.connected || !this.alive) return;
     const seq = ++this.seq;
     const msg: Intent = action === "attack" ? { seq, action, target: target ?? "" } : { seq, action };
     this.pending.set(seq, [performance.now(), this.lastRound, Date.now() >= this.cfg.steadyAt]);
     this.cfg.metrics.count("intentsSent");
-    this.room.send(Msg.intent, msg);
+    this.room!.send(Msg.intent, msg);
   }
 
   sendRaw(type: string | number, payload: unknown): void {
-    if (!this.inRoom || this.room === null) return;
+    if (!this.connected) return;
     this.cfg.metrics.count("garbageSent");
-    this.room.send(type as string, payload);
+    this.room!.send(type as string, payload);
   }
 
   after(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.inRoom || this.stopping) return;
+    const session = this.session;
+    if (session === null || session.halted) return;
+    const bot = this;
+    session.run(function* () {
+      yield* sleep(ms);
+      if (!bot.connected) return;
       try {
         fn();
       } catch (err) {
-        this.cfg.metrics.error("scenario:exception");
-        this.cfg.log("scenario_exception", { bot: this.cfg.index, error: String(err) });
+        bot.cfg.metrics.error("scenario:exception");
+        bot.cfg.log("scenario_exception", { bot: bot.cfg.index, error: String(err) });
       }
-    }, ms);
-    this.timers.add(timer);
+    });
   }
 
   drop(): void {
-    if (!this.inRoom || this.room === null) return;
-    this.selfDropped = true;
-    this.room.connection.close(CloseCode.MAY_TRY_RECONNECT, "client-sim drop");
+    if (!this.connected) return;
+    this.room!.connection.close(CloseCode.MAY_TRY_RECONNECT, DROP_REASON);
   }
 
   // ---- lifecycle ----
 
-  private join(): Promise<void> {
-    return this.takeSeat("join", () => this.cfg.rooms.join(this.client, this.token, this.cfg.index));
-  }
-
-  /** Takes the seat back with the reconnection token; a fresh join as a new player otherwise. */
-  private reconnect(reconnectionToken: string): Promise<void> {
-    return this.takeSeat("reconnect", () => this.client.reconnect<ArenaState>(reconnectionToken, ArenaState));
-  }
-
-  /** One join or reconnect attempt, timed; a failure is counted and followed by a (re)join. */
-  private async takeSeat(what: "join" | "reconnect", request: () => Promise<ArenaRoom>): Promise<void> {
+  /**
+   * One join (no token) or reconnect attempt, bounded by JOIN_TIMEOUT_MS: the seat, or null
+   * after counting the failure. A failed attempt drops the identity: a refused token (expired, a
+   * server restarted with another secret) needs a new one, and after a failed reconnect only a
+   * new identity can join while the old seat is held.
+   */
+  private *takeSeat(reconnectionToken: string | null): Operation<ArenaRoom | null> {
     const { metrics, log } = this.cfg;
-    if (this.stopping) return;
+    const what = reconnectionToken === null ? "join" : "reconnect";
     metrics.count("joinAttempts");
     try {
-      if (what === "join" && this.token === "") await this.auth();
-      this.joinStartedAt = performance.now();
-      this.awaitingOpen = true;
-      const room = await this.withTimeout(request());
-      if (this.stopping) {
-        await room.leave(true);
-        return;
-      }
-      metrics.record("join", performance.now() - this.joinStartedAt);
-      this.onJoined(room);
+      if (reconnectionToken === null && this.token === "") yield* timeout(JOIN_TIMEOUT_MS, call("auth", (signal) => this.auth(signal)));
+      const started = performance.now();
+      this.connectingSince = started;
+      const request = () =>
+        reconnectionToken === null
+          ? this.cfg.rooms.join(this.client, this.token, this.cfg.index)
+          : this.client.reconnect<ArenaState>(reconnectionToken, ArenaState);
+      const room = yield* timeout(JOIN_TIMEOUT_MS, call(what, (signal) => givenBackIfLate(request(), signal)));
+      metrics.record("join", performance.now() - started);
+      return room;
     } catch (err) {
       const kind = errorKind(err);
       metrics.error(`${what}:${kind}`);
       log(`${what}_failed`, { bot: this.cfg.index, kind, error: String((err as Error)?.message ?? err) });
-      // a refused token (expired, server restarted with another secret) needs a new identity, and
-      // after a failed reconnect the old seat is held until its grace ends: only a new identity can join
       this.token = "";
-      if (what === "join") this.retryJoin();
-      else void this.join();
+      return null;
+    } finally {
+      this.connectingSince = null;
     }
   }
 
-  private retryJoin(): void {
-    if (this.stopping) return;
-    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.retries++);
-    this.retryTimer = setTimeout(() => void this.join(), delay);
-  }
-
-  private withTimeout(p: Promise<ArenaRoom>): Promise<ArenaRoom> {
-    return new Promise((resolve, reject) => {
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        reject(Object.assign(new Error("join timed out"), { code: "timeout" }));
-      }, JOIN_TIMEOUT_MS);
-      p.then(
-        (room) => {
-          clearTimeout(timer);
-          // a seat that arrives after the timeout is given back instead of leaking a socket
-          if (timedOut) void room.leave(true);
-          else resolve(room);
-        },
-        (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
-  }
-
-  private async auth(): Promise<void> {
+  private async auth(signal: AbortSignal): Promise<void> {
     const started = performance.now();
     const res = await fetch(`${this.cfg.httpUrl}/auth/guest`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ name: `bot-${this.cfg.index}` }),
-      signal: AbortSignal.timeout(JOIN_TIMEOUT_MS),
+      signal,
     });
     if (!res.ok) {
       await res.body?.cancel();
@@ -278,72 +276,81 @@ export class Bot implements BotApi {
     };
     const onopen = events.onopen;
     events.onopen = (ev: Event) => {
-      if (this.awaitingOpen) metrics.record("connect", performance.now() - this.joinStartedAt);
-      this.awaitingOpen = false;
+      // only the open of a join or reconnect the bot asked for, not of an SDK reconnect
+      if (this.connectingSince !== null) metrics.record("connect", performance.now() - this.connectingSince);
+      this.connectingSince = null;
       onopen?.(ev);
     };
   }
 
-  private onJoined(room: ArenaRoom): void {
+  /**
+   * Plays a seat until the SDK gives it up (the server closed it, or reconnection failed);
+   * returns its reconnection token. Drops the SDK reconnects from are part of playing. The
+   * room's handlers and the session's scenario timers end with it, however it ends.
+   */
+  private *play(room: ArenaRoom, first: boolean): Operation<string> {
     const { metrics } = this.cfg;
     this.room = room;
-    this.inRoom = true;
-    this.retries = 0;
+    const session = (this.session = new Scope({ name: `bot-${this.cfg.index}` }));
     this.warm = false;
     this.lastRound = -1;
-    this.selfDropped = false;
     // a new session: intents queued in the old one will never be listed in this room's rounds
     metrics.count("intentsAbandoned", this.pending.size);
     this.pending.clear();
     metrics.connected++;
-    metrics.count(this.joinedBefore ? "rejoins" : "joins");
-    this.joinedBefore = true;
+    metrics.count(first ? "joins" : "rejoins");
     room.reconnection.maxRetries = 4;
     room.reconnection.maxDelay = 2_000;
 
-    room.onMessage(Msg.round, (msg: RoundMessage) => this.onRound(room, msg));
-    room.onMessage(Msg.error, (err: ErrorMessage) => this.onServerError(err));
-    room.onMessage("*", (type: string | number) => metrics.error(`message:${String(type)}`, true));
-    room.onError((code: number | undefined, message?: string) => {
+    let up = true; // counted in metrics.connected
+    let dropExpected = false;
+    const stopRound = room.onMessage(Msg.round, (msg: RoundMessage) => this.onRound(room, msg));
+    const stopError = room.onMessage(Msg.error, (err: ErrorMessage) => this.onServerError(err));
+    const stopOther = room.onMessage("*", (type: string | number) => metrics.error(`message:${String(type)}`, true));
+    const onError = (code: number | undefined, message?: string) => {
       // a WebSocket-level error has no Colyseus code
       metrics.error(`room_error:${code ?? "ws"}`);
       this.cfg.log("room_error", { bot: this.cfg.index, code, message });
-    });
-    room.onDrop((code: number) => {
-      this.leaveRoomState();
+    };
+    const onDrop = (code: number, reason?: string) => {
+      if (up) metrics.connected--;
+      up = false;
+      dropExpected = reason === DROP_REASON;
       metrics.count("drops");
-      metrics.error(`drop:${code}`, this.selfDropped || this.stopping);
-    });
-    room.onReconnect(() => {
-      this.inRoom = true;
+      metrics.error(`drop:${code}`, dropExpected);
+    };
+    const onReconnect = () => {
+      up = true;
       this.warm = false;
-      this.selfDropped = false;
       metrics.connected++;
       metrics.count("reconnects");
-    });
-    room.onLeave((code: number) => {
-      this.leaveRoomState();
-      if (this.stopping) {
-        metrics.count("left");
-        return;
-      }
+    };
+    room.onError(onError);
+    room.onDrop(onDrop);
+    room.onReconnect(onReconnect);
+    let onLeave: ((code: number) => void) | undefined;
+    try {
+      const code = yield* until(new Promise<number>((resolve) => room.onLeave((onLeave = resolve))));
       // dropped and the SDK gave up (or never tried: it needs 5 s of uptime), or the server
       // closed the socket: the seat is kept for the reconnection grace, so reclaim it
-      metrics.error(`left:${code}`, this.selfDropped);
+      metrics.error(`left:${code}`, dropExpected);
+      return room.reconnectionToken;
+    } finally {
+      if (up) metrics.connected--;
+      stopRound();
+      stopError();
+      stopOther();
+      room.onError.remove(onError);
+      room.onDrop.remove(onDrop);
+      room.onReconnect.remove(onReconnect);
+      if (onLeave) room.onLeave.remove(onLeave);
       this.room = null;
-      void this.reconnect(room.reconnectionToken);
-    });
-  }
-
-  private leaveRoomState(): void {
-    if (this.inRoom) this.cfg.metrics.connected--;
-    this.inRoom = false;
-    this.clearTimers();
-  }
-
-  private clearTimers(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+      this.session = null;
+      // not yielded: the session's timers stop synchronously, and a finally block that yields
+      // inside a `yield*`-called operation would turn the halt into a normal return at the
+      // caller (JavaScript's yield* semantics), so the bot's life would go on
+      void session.halt();
+    }
   }
 
   private onServerError(err: ErrorMessage): void {
@@ -362,10 +369,7 @@ export class Bot implements BotApi {
       return;
     }
     metrics.counters.roundsReceived++;
-    if (!this.gotRound) {
-      this.gotRound = true;
-      metrics.count("botsWithRounds");
-    }
+    if (++this.roundsSeen === 1) metrics.count("botsWithRounds");
     metrics.roundSeen(room.roomId, msg.round, Date.now() >= this.cfg.steadyAt);
     if (this.lastRound >= 0) {
       if (msg.round === this.lastRound + 1) {
@@ -405,10 +409,7 @@ export class Bot implements BotApi {
         metrics.record("latency", now - sent[0]);
         if (sent[2]) metrics.record("steady", now - sent[0]);
         metrics.count("intentsResolved");
-        if (!this.gotResult) {
-          this.gotResult = true;
-          metrics.count("botsWithResults");
-        }
+        if (++this.resultsSeen === 1) metrics.count("botsWithResults");
         this.pending.delete(seq);
         // older intents were replaced by this one before the round's cut-off
         for (const s of this.pending.keys()) {
@@ -428,4 +429,16 @@ export class Bot implements BotApi {
       }
     }
   }
+}
+
+/**
+ * The seat `request` gives, unless `signal` (the call's: aborted when the bot is halted or the
+ * join timed out) was aborted first: a seat that arrives then is given back, not leaked.
+ */
+function givenBackIfLate(request: Promise<ArenaRoom>, signal: AbortSignal): Promise<ArenaRoom> {
+  return request.then((room) => {
+    if (!signal.aborted) return room;
+    void room.leave(true);
+    throw new Error("seat arrived after the join was abandoned");
+  });
 }

@@ -1,9 +1,11 @@
 /**
  * Runs a share of the bots in this process: starts them evenly over the ramp (by their global
  * index, so several processes interleave), reports a snapshot every second, stops them all at the
- * end of the run and returns the final snapshot.
+ * end of the run and returns the final snapshot. Each bot's life is a coroutine in the fleet's
+ * Scope; stopping is halting that scope, bounded by the runtime's `timeout()`.
  */
 import { Bot } from "./bot.ts";
+import { run, Scope, timeout, TimeoutError, until } from "../server/runtime/index.ts";
 import { captureConsole, createLog } from "./log.ts";
 import { Metrics, type MetricsSnapshot } from "./metrics.ts";
 import { autoRooms, fixedRooms } from "./room-plan.ts";
@@ -47,15 +49,20 @@ export async function runFleet(
   const rooms = plan.rooms === "auto" ? autoRooms() : fixedRooms(plan.rooms);
   const scenario = SCENARIOS[plan.scenario];
   const steadyAt = plan.startAt + plan.rampS * 1000;
-  const bots: Bot[] = [];
+  const fleet = new Scope({
+    name: source,
+    onError: (err, task) => {
+      metrics.error("bot:crashed");
+      log("bot_crashed", { bot: task.name, error: String(err) });
+    },
+  });
   const starters: ReturnType<typeof setTimeout>[] = [];
   for (const index of plan.indices) {
     const at = plan.startAt + (index / plan.totalBots) * plan.rampS * 1000;
     starters.push(
       setTimeout(() => {
         const bot = new Bot({ index, httpUrl: plan.httpUrl, wsUrl: plan.url, seed: plan.seed, scenario, rooms, metrics, log, steadyAt });
-        bots.push(bot);
-        bot.start();
+        fleet.run(() => bot.life(), { name: `bot-${index}` });
       }, Math.max(0, at - Date.now())),
     );
   }
@@ -63,11 +70,10 @@ export async function runFleet(
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, plan.startAt + plan.durationS * 1000 - Date.now())));
   for (const s of starters) clearTimeout(s);
   clearInterval(ticker);
-  let budget: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    Promise.allSettled(bots.map((b) => b.stop())),
-    new Promise((resolve) => (budget = setTimeout(resolve, STOP_BUDGET_MS))),
-  ]);
-  clearTimeout(budget);
+  try {
+    await run(() => timeout(STOP_BUDGET_MS, until(fleet.halt())), { name: `${source}:stop` });
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+  }
   return metrics.snapshot(true);
 }

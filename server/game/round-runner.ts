@@ -4,7 +4,7 @@
  * journal, hands the outcome to the room to apply, and appends it to the round journal.
  * A failing round is counted and logged; it never takes the room or the process down.
  */
-import { Journal, run, type Task } from "../runtime/index.ts";
+import { Journal, run, timeout, TimeoutError, until, type Task } from "../runtime/index.ts";
 import { combatRound, roundTaskName, type PlannedEntity, type RoundOutcome, type RoundPlan, type RoundSources } from "./combat-round.ts";
 import type { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "./metrics.ts";
@@ -140,13 +140,10 @@ export class RoundRunner {
     this.stopped = true;
     const current = this.inFlight;
     if (!current) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([
-      current.settled.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
-    ]);
-    clearTimeout(timer);
-    if (late) {
+    try {
+      await run(() => timeout(graceMs, until(current.settled)), { name: `stop:${this.o.roomId}` });
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
       await current.task.halt();
       await current.settled;
     }
