@@ -35,7 +35,7 @@ async function run(opts: SimOptions): Promise<number> {
     process.stderr.write(`client-sim: cannot reach the game server at ${opts.httpUrl} (${unreachable}); is it running?\n`);
     return 1;
   }
-  const startAt = Date.now() + (opts.workers > 1 ? BOOT_MS : 0);
+  let startAt = Date.now() + (opts.workers > 1 ? BOOT_MS : 0);
   const deadline = startAt + opts.durationS * 1000 + HARD_STOP_GRACE_MS;
   const hardStop = setTimeout(() => {
     process.stderr.write("client-sim: hard stop, the run did not finish within its time bound\n");
@@ -57,7 +57,7 @@ async function run(opts: SimOptions): Promise<number> {
   const progress = new Progress(opts.bots);
   let finals: MetricsSnapshot[];
   if (opts.workers > 1) {
-    finals = await runWorkers(plan, opts.workers, opts.verbose, deadline, (w, snap) => progress.update(w, snap));
+    ({ startAt, finals } = await runWorkers(plan, opts.workers, opts.verbose, deadline, (w, snap) => progress.update(w, snap)));
   } else {
     const indices = Array.from({ length: opts.bots }, (_, i) => i);
     finals = [await runFleet({ ...plan, indices }, opts.verbose, "sim", (snap) => progress.update(0, snap))];

@@ -8,3 +8,5 @@ process.once("message", async (start: WorkerStart) => {
   // open keep-alive sockets must not hold the process: the report is all that is left to deliver
   send({ kind: "done", snap: final }, () => process.exit(0));
 });
+// loaded: the run's clock may start (see runWorkers)
+process.send?.({ kind: "ready" } satisfies WorkerMessage);

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { workerOf, type FleetPlan } from "./fleet.ts";
 import { emptySnapshot, type MetricsSnapshot } from "./metrics.ts";
 
-export type WorkerMessage = { kind: "tick"; snap: MetricsSnapshot } | { kind: "done"; snap: MetricsSnapshot };
+export type WorkerMessage = { kind: "ready" } | { kind: "tick"; snap: MetricsSnapshot } | { kind: "done"; snap: MetricsSnapshot };
 export interface WorkerStart {
   plan: FleetPlan;
   verbose: boolean;
@@ -16,9 +16,15 @@ export interface WorkerStart {
 
 const WORKER_FILE = fileURLToPath(new URL("./worker.ts", import.meta.url));
 
+/** A worker's start may come this soon after the last worker said it is ready. */
+const START_LEAD_MS = 50;
+
 /**
- * Resolves with one final snapshot per worker. A worker that dies or overruns `deadline` (epoch
- * ms) is killed and contributes its last interim snapshot plus a `worker:*` error.
+ * Resolves with one final snapshot per worker, and the run's start (epoch ms). The run starts at
+ * `plan.startAt`, or once every worker has loaded if that is later: on a loaded machine a worker
+ * takes seconds to load, and a clock started before would eat its bots' run. A worker that dies
+ * or overruns `deadline` (epoch ms) is killed and contributes its last interim snapshot plus a
+ * `worker:*` error.
  */
 export function runWorkers(
   plan: Omit<FleetPlan, "indices">,
@@ -26,10 +32,19 @@ export function runWorkers(
   verbose: boolean,
   deadline: number,
   onTick: (worker: number, snap: MetricsSnapshot) => void,
-): Promise<MetricsSnapshot[]> {
+): Promise<{ startAt: number; finals: MetricsSnapshot[] }> {
   const shares: number[][] = Array.from({ length: workers }, () => []);
   for (let i = 0; i < plan.totalBots; i++) shares[workerOf(i, workers, plan.rooms)].push(i);
-  return Promise.all(
+  let startAt = plan.startAt;
+  let arrived = 0;
+  const starts: (() => void)[] = [];
+  /** a worker is loaded (or died loading): once all are, every live one gets its start */
+  const arrive = () => {
+    if (++arrived < workers) return;
+    startAt = Math.max(plan.startAt, Date.now() + START_LEAD_MS);
+    for (const start of starts) start();
+  };
+  const finals = Promise.all(
     shares.map(
       (indices, w) =>
         new Promise<MetricsSnapshot>((resolve) => {
@@ -39,9 +54,15 @@ export function runWorkers(
           });
           let last = emptySnapshot();
           let done: MetricsSnapshot | null = null;
+          let loaded = false;
+          // a send to a worker that just died fails with EPIPE; its exit (below) reports the death
+          child.on("error", () => {});
           const killer = setTimeout(() => child.kill("SIGKILL"), Math.max(0, deadline - Date.now()));
           child.on("message", (m: WorkerMessage) => {
-            if (m.kind === "tick") {
+            if (m.kind === "ready") {
+              loaded = true;
+              arrive();
+            } else if (m.kind === "tick") {
               last = m.snap;
               onTick(w, m.snap);
             } else {
@@ -50,13 +71,18 @@ export function runWorkers(
           });
           child.on("exit", (code, signal) => {
             clearTimeout(killer);
+            if (!loaded) arrive();
             if (done !== null) return resolve(done);
             last.errors[`worker:${signal ?? `exit_${code}`}`] = 1;
             resolve(last);
           });
-          const start: WorkerStart = { plan: { ...plan, indices }, verbose, name: `worker${w}` };
-          child.send(start);
+          // a worker that died before it started sends nothing more: its exit resolves it
+          starts.push(() => {
+            const start: WorkerStart = { plan: { ...plan, startAt, indices }, verbose, name: `worker${w}` };
+            if (child.connected) child.send(start);
+          });
         }),
     ),
   );
+  return finals.then((snaps) => ({ startAt, finals: snaps }));
 }
