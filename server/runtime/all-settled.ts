@@ -6,6 +6,10 @@ import type { Operation, Settled } from "./operation.ts";
  * child's failure is contained in its entry (`{ ok: false, error }`) and never affects its
  * siblings or the caller. Halting the caller halts every child.
  *
+ * @param ops the operations to run as children
+ * @returns an operation whose value is one `Settled` per operation, in input order
+ * @throws TypeError naming the coroutine for a non-array; never a child's error
+ *
  * @example
  * ```ts
  * const results = yield* allSettled(ids.map((id) => fetchStats(id)));

@@ -7,6 +7,10 @@ import type { Operation } from "./operation.ts";
  * still running are halted (their finally blocks run) and then the error is thrown at the
  * `yield*`. Halting the caller halts every child. `all([])` returns `[]`.
  *
+ * @param ops the operations to run as children
+ * @returns an operation whose value is the children's values in input order
+ * @throws the first child failure (a halted child: HaltedError); TypeError for a non-array
+ *
  * @example
  * ```ts
  * const [a, b] = yield* all([fetchStats("p_1"), fetchStats("p_2")]);

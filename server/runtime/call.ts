@@ -11,6 +11,12 @@ import type { Operation } from "./operation.ts";
  * is only created when `fn` declares a parameter (`fn.length > 0`), so write `(signal) => ...`
  * when you use it. `fn` may also return a plain value.
  *
+ * @param name the journal key of this call (the same call must have the same name on replay)
+ * @param fn the I/O: gets an AbortSignal aborted if the coroutine is halted while it runs
+ * @returns an operation whose value is what `fn`'s promise resolves to
+ * @throws whatever `fn` throws or rejects with; in replay, the recorded error (name, message,
+ *   code); a TypeError naming the coroutine for a non-string name or non-function fn
+ *
  * @example
  * ```ts
  * const stats = yield* call("stats", (signal) => client.get(id, { signal }));

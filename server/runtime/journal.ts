@@ -50,7 +50,11 @@ export class Journal {
     this.entries = entries;
   }
 
-  /** Builds a journal from plain entries (e.g. decoded from disk), validating their shape. */
+  /**
+   * Builds a journal from plain entries (e.g. decoded from disk), validating their shape.
+   * @param entries an array of entries, or an object with an `entries` array (a `toJSON()`)
+   * @throws TypeError naming the first entry that is not a journal entry
+   */
   static from(entries: readonly unknown[] | { entries: readonly unknown[] }): Journal {
     const list = Array.isArray(entries) ? entries : (entries as { entries: readonly unknown[] }).entries;
     if (!Array.isArray(list)) throw new TypeError("Journal.from: expected an array of entries");
@@ -91,7 +95,10 @@ export class Journal {
     return used === null ? [...this.entries] : this.entries.filter((e) => !used.has(e));
   }
 
-  /** Appends an entry; false when that (coroutine, step) is already recorded. */
+  /**
+   * Appends an entry.
+   * @returns false (and appends nothing) when that (coroutine, step) is already recorded
+   */
   append(entry: JournalEntry): boolean {
     const index = this.indexed();
     const k = key(entry.coroutine, entry.step);

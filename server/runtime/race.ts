@@ -6,6 +6,10 @@ import type { Operation } from "./operation.ts";
  * thrown, after every other child has been halted (their finally blocks have run). Halting the
  * caller halts every child. `race([])` is a TypeError (it could never settle).
  *
+ * @param ops the operations to race (at least one)
+ * @returns an operation whose value is the first child to settle's value
+ * @throws the first settling child's error; TypeError for a non-array or an empty one
+ *
  * @example
  * ```ts
  * const winner = yield* race([call("primary", get1), call("backup", get2)]);

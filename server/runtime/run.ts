@@ -27,6 +27,11 @@ export interface RunOptions {
  * unhandled rejection. A body that is not a function throws a TypeError here. Cancellation:
  * `task.halt()` halts children first, aborts in-flight call signals and runs finally blocks.
  *
+ * @param body a function returning the operation to run (usually a generator function)
+ * @param options name (journal key, default "main"), journal + replay, ticks, order
+ * @returns the root Task: await it for the value (rejects with the body's error, or HaltedError)
+ * @throws TypeError when `body` is not a function, or `replay` is set without a journal
+ *
  * @example
  * ```ts
  * const n = await run(function* () {

@@ -47,6 +47,7 @@ export class Scope implements TaskOwner {
   private counter = 0;
   private isHalted = false;
 
+  /** @throws TypeError without `{ name: string }`, or with `replay` and no journal */
   constructor(options: ScopeOptions) {
     if (options === null || typeof options !== "object" || typeof options.name !== "string") {
       throw new TypeError("new Scope(options) needs { name: string }");
@@ -69,6 +70,13 @@ export class Scope implements TaskOwner {
     return this.tasks.size;
   }
 
+  /**
+   * Starts a coroutine owned by this scope, named `<scope>/<name>` (default: a counter).
+   * @param body a function returning the operation to run
+   * @param options name and tick order key (default: the scope's order)
+   * @returns its Task; its failure is counted in `errors` and passed to `onError`, never thrown
+   * @throws Error when the scope is halted; TypeError when `body` is not a function
+   */
   run<T>(body: () => Operation<T>, options?: { name?: string; order?: string }): Task<T> {
     const label = `${this.name}/${options?.name ?? this.counter++}`;
     if (this.isHalted) throw new Error(`scope "${this.name}" is halted: cannot run coroutine "${label}"`);
@@ -82,7 +90,10 @@ export class Scope implements TaskOwner {
     return task;
   }
 
-  /** Halts every coroutine of the scope (last started first); resolves when all have settled. */
+  /**
+   * Halts every coroutine of the scope (last started first) and refuses new ones.
+   * @returns a promise that resolves once all have settled (finally blocks run); never rejects
+   */
   halt(): Promise<void> {
     this.isHalted = true;
     if (this.tasks.size === 0) return Promise.resolve();

@@ -18,6 +18,11 @@ export interface SpawnOptions {
  * the parent at its current `yield*` (catchable there). To contain failures, use allSettled().
  * Joining a task that was halted (`task.halt()`, or its parent finishing) throws `HaltedError`.
  *
+ * @param op a function returning the child's operation
+ * @param options name (journal key, default `<parent>.<n>`) and tick order key
+ * @returns an operation whose value is the child's Task (join it with `yield* task`)
+ * @throws TypeError naming the coroutine when `op` is not a function
+ *
  * @example
  * ```ts
  * const t = yield* spawn(() => call("stats", () => fetchStats(id)), { name: id });

@@ -6,6 +6,8 @@ import type { Operation } from "./operation.ts";
  * or throws on its own, though a failing unjoined child's error is still thrown at it. Useful for
  * a coroutine that only owns resources, or only reacts to its children.
  *
+ * @returns an operation that never completes (its type is `never`)
+ *
  * @example
  * ```ts
  * try { yield* suspend(); } finally { release(); }

@@ -22,6 +22,7 @@ export interface Task<T> extends PromiseLike<T>, Operation<T> {
   readonly state: TaskState;
   /** The error of a failed task, else undefined. */
   readonly error: unknown;
+  /** @returns a promise that resolves once the task has settled; never rejects */
   halt(): Promise<void>;
 }
 

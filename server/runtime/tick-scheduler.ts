@@ -49,7 +49,10 @@ export class TickScheduler {
     return this.count;
   }
 
-  /** Advances one tick and resumes the waiters due now, in (order key, spawn sequence) order. */
+  /**
+   * Advances one tick and resumes the waiters due now, in (order key, spawn sequence) order.
+   * @throws Error when called re-entrantly from a coroutine this tick resumed
+   */
   tick(): void {
     if (this.ticking) throw new Error("TickScheduler.tick() called re-entrantly from a resumed coroutine");
     this.now++;

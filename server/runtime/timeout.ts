@@ -8,6 +8,12 @@ import type { Operation } from "./operation.ts";
  * including when the caller is halted (which halts `op`). An `ms` outside 0..2^31-1 is a
  * TypeError naming the coroutine.
  *
+ * @param ms the deadline, 0..2^31-1 milliseconds
+ * @param op the operation to bound
+ * @returns an operation whose value is `op`'s
+ * @throws TimeoutError (after `op` was halted) when the deadline passes first; `op`'s own error;
+ *   TypeError naming the coroutine for a bad `ms`
+ *
  * @example
  * ```ts
  * try { return yield* timeout(200, call("stats", (s) => client.get(id, { signal: s }))); }

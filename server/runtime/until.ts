@@ -7,6 +7,10 @@ import type { Operation } from "./operation.ts";
  * `call()` for I/O that should be cancelled or replayed. A non-promise is a TypeError naming the
  * coroutine.
  *
+ * @param promise an existing promise (or thenable)
+ * @returns an operation whose value is the promise's
+ * @throws the promise's rejection; a TypeError naming the coroutine for a non-promise
+ *
  * @example
  * ```ts
  * const body = yield* until(response.text());

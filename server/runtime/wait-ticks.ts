@@ -7,6 +7,9 @@ import type { Operation } from "./operation.ts";
  * at once. Halting removes the wait from the scheduler. No scheduler in scope, or an `n` that is
  * not a non-negative integer, is a TypeError naming the coroutine.
  *
+ * @param n ticks to wait, a non-negative integer (0 returns at once)
+ * @throws TypeError naming the coroutine without a TickScheduler in scope or for a bad `n`
+ *
  * @example
  * ```ts
  * yield* waitTicks(3); // act on the third tick from now
