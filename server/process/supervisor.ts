@@ -14,17 +14,20 @@ export interface ChildSpec {
 }
 
 /**
- * Restarts wait a full-jitter backoff (shared/backoff.ts) from `minMs`, doubling per crash up to
- * `maxMs` and starting over after a calm `windowMs`; `maxCrashes` within `windowMs` gives up.
+ * A crash is fast when the child exited before it was ready or less than `minUptimeMs` after;
+ * `maxFastCrashes` fast crashes in a row give up (a crash loop: a port taken, a bad store, a bug
+ * at start-up), while a child that was up longer is always restarted (killed from outside, a
+ * rare fault). Restarts wait a full-jitter backoff (shared/backoff.ts) from `minMs`, doubling
+ * per fast crash up to `maxMs`. As pm2's min_uptime / max_restarts.
  */
 export interface RestartPolicy {
   minMs: number;
   maxMs: number;
-  maxCrashes: number;
-  windowMs: number;
+  minUptimeMs: number;
+  maxFastCrashes: number;
 }
 
-export const DEFAULT_RESTART_POLICY: RestartPolicy = { minMs: 250, maxMs: 5_000, maxCrashes: 5, windowMs: 60_000 };
+export const DEFAULT_RESTART_POLICY: RestartPolicy = { minMs: 250, maxMs: 5_000, minUptimeMs: 2_000, maxFastCrashes: 5 };
 
 /** Exit code of a server process that refused its configuration: restarting cannot help. */
 const EXIT_USAGE = 2;
@@ -55,7 +58,7 @@ export interface Supervisor {
  * jitter. Children are real processes (`spawnReady`) whose lifeline ends them if this process
  * dies, so even a SIGKILL of the supervisor leaves no orphans.
  *
- * Errors: a child that crashes `policy.maxCrashes` times within `policy.windowMs`, or exits with
+ * Errors: a child that crashes fast `policy.maxFastCrashes` times in a row, or exits with
  * code 2 (it refused its configuration), ends supervision: every other child is stopped and
  * `done` rejects naming the child and its last exit. Cancellation: `stop()` stops the children
  * last started first (so the game's last round can still reach the stats service), each with
@@ -125,10 +128,10 @@ function* keepUp(spec: ChildSpec, options: SupervisorOptions, onReady: (port: nu
   const { log } = options;
   const policy = options.policy ?? DEFAULT_RESTART_POLICY;
   const output = options.output ?? ((name, line) => writeStdout(`[${name}] ${line}\n`));
-  const crashes: number[] = [];
+  let fastCrashes = 0;
   const backoff = new Backoff(policy);
   for (let restarts = 0; ; restarts++) {
-    const startedAt = Date.now();
+    let readyAt: number | undefined;
     const abort = new AbortController();
     const starting = spawnReady(spec.entry, {
       args: spec.args,
@@ -142,9 +145,10 @@ function* keepUp(spec: ChildSpec, options: SupervisorOptions, onReady: (port: nu
     try {
       const child = yield* until(starting);
       log.info("child ready", { child: spec.name, pid: child.pid, port: child.port, restarts });
+      readyAt = Date.now();
       onReady(child.port);
       status = yield* until(child.exited);
-      ended = `exited (code ${status.code}, signal ${status.signal}) after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
+      ended = `exited (code ${status.code}, signal ${status.signal}) ${((Date.now() - readyAt) / 1000).toFixed(1)} s after it was ready`;
     } catch (err) {
       if (!(err instanceof ChildStartError)) throw err;
       status = err.exit ?? undefined;
@@ -157,15 +161,16 @@ function* keepUp(spec: ChildSpec, options: SupervisorOptions, onReady: (port: nu
     if (status?.code === EXIT_USAGE) {
       throw new Error(`${spec.name} ${ended}: it refused its configuration, so it is not restarted`);
     }
-    const now = Date.now();
-    crashes.push(now);
-    while (crashes[0] <= now - policy.windowMs) crashes.shift();
-    if (crashes.length >= policy.maxCrashes) {
-      throw new Error(`${spec.name} crashed ${crashes.length} times within ${policy.windowMs / 1000} s (last: ${ended}); giving up`);
+    if (readyAt !== undefined && Date.now() - readyAt >= policy.minUptimeMs) {
+      fastCrashes = 0;
+      backoff.reset();
+    } else if (++fastCrashes >= policy.maxFastCrashes) {
+      throw new Error(
+        `${spec.name} crashed ${fastCrashes} times in a row, each before it was up ${policy.minUptimeMs / 1000} s (last: ${ended}); giving up`,
+      );
     }
-    if (crashes.length === 1) backoff.reset(); // the first crash after a calm window
     const delay = backoff.next();
-    log.error("child crashed; restarting", { child: spec.name, why: ended, crashes: crashes.length, restartInMs: delay });
+    log.error("child crashed; restarting", { child: spec.name, why: ended, fastCrashes, restartInMs: delay });
     yield* sleep(delay);
   }
 }
