@@ -1,93 +1,123 @@
 /**
- * A tiny Prometheus text-exposition registry shared by the server processes: counters and
- * histograms with at most one label, and gauges read at scrape time. Durations are observed in
- * milliseconds and exposed in seconds.
+ * Metrics of the server processes, on prom-client. Each server (game, stats) owns one
+ * MetricsRegistry (one per process in production; tests run several servers in one process, hence
+ * not prom-client's global registry), and /metrics serves it together with the process's default
+ * metrics (CPU, RSS, heap, event-loop lag, GC), collected once per process.
+ *
+ * The wrappers keep call sites short (`errors.inc("code")` for a one-label counter, `{ a, b }` for
+ * several labels) and add a synchronous `get()` for logs and tests; prom-client's own get() is
+ * async. Durations are observed in milliseconds and exposed in seconds, as Prometheus wants.
+ * Costs on a hot path: a Counter's inc() is prom-client's (a label hash and a map update); a Gauge
+ * costs nothing until a scrape reads it.
  */
+import { collectDefaultMetrics, Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from "prom-client";
 
-function fmt(n: number): string {
-  return Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : "-Inf";
+/** The value of the only label, or every label by name. */
+export type Labels = string | Readonly<Record<string, string>>;
+
+let processRegistry: Registry | undefined;
+
+/** The process's default metrics, started on first use (they run an event-loop monitor and a GC observer). */
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+interface Series {
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+export class MetricsRegistry {
+  readonly registry = new Registry();
+
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    return new Counter(new PromCounter({ name, help, labelNames, registers: [this.registry] }), labelNames);
+  }
+
+  /** Read at scrape time: costs nothing between scrapes. */
+  gauge(name: string, help: string, read: () => number): void {
+    new PromGauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+  }
+
+  /**
+   * Counters another object keeps (the stats client's tally), one series per key of `read()`'s
+   * result under `labelName`, read at scrape time.
+   */
+  countersOf(name: string, help: string, labelName: string, read: () => Readonly<Record<string, number>>): void {
+    new PromCounter({
+      name, help, labelNames: [labelName], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [key, value] of Object.entries(read())) this.inc({ [labelName]: key }, value);
+      },
+    });
+  }
+
+  /** A counter another module keeps (the logger's dropped lines), read at scrape time. */
+  counterOf(name: string, help: string, read: () => number): void {
+    new PromCounter({
+      name, help, registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
+  histogram(name: string, help: string, bucketsMs: readonly number[], labelNames: readonly string[] = []): Histogram {
+    const buckets = bucketsMs.map((ms) => ms / 1000);
+    return new Histogram(new PromHistogram({ name, help, buckets, labelNames, registers: [this.registry] }), labelNames);
+  }
+
+  /** The Prometheus text exposition: the process's default metrics, then this registry's. */
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    const merged = Registry.merge([processMetrics(), this.registry]);
+    return { contentType: merged.contentType, text: await merged.metrics() };
+  }
+}
+
+function labelObject(labelNames: readonly string[], labels: Labels): Record<string, string> {
+  return typeof labels === "string" ? { [labelNames[0]]: labels } : labels;
 }
 
 export class Counter {
-  readonly name: string;
-  readonly help: string;
-  readonly label: string | undefined;
-  private readonly values = new Map<string, number>();
-  constructor(name: string, help: string, label?: string) {
-    this.name = name;
-    this.help = help;
-    this.label = label;
+  private readonly metric: PromCounter<string>;
+  private readonly labelNames: readonly string[];
+  constructor(metric: PromCounter<string>, labelNames: readonly string[]) {
+    this.metric = metric;
+    this.labelNames = labelNames;
   }
-  inc(labelValue = "", by = 1): void {
-    this.values.set(labelValue, (this.values.get(labelValue) ?? 0) + by);
-  }
-  get(labelValue = ""): number {
-    return this.values.get(labelValue) ?? 0;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.label === undefined) {
-      lines.push(`${this.name} ${fmt(this.get())}`);
-    } else {
-      for (const [k, v] of [...this.values].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-        lines.push(`${this.name}{${this.label}="${escapeLabel(k)}"} ${fmt(v)}`);
-      }
-    }
-    return lines.join("\n");
-  }
-}
 
-export class Gauge {
-  readonly name: string;
-  readonly help: string;
-  private readonly read: () => number;
-  constructor(name: string, help: string, read: () => number) {
-    this.name = name;
-    this.help = help;
-    this.read = read;
+  inc(labels?: Labels, by = 1): void {
+    if (labels === undefined) this.metric.inc(by);
+    else this.metric.inc(labelObject(this.labelNames, labels), by);
   }
-  render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${fmt(this.read())}`].join("\n");
+
+  /** The current value of one series (0 before its first inc). */
+  get(labels?: Labels): number {
+    const want = labels === undefined ? {} : labelObject(this.labelNames, labels);
+    // prom-client keeps one entry per label set in `hashMap`; reading it here spares logs and tests an await
+    const series = Object.values((this.metric as unknown as { hashMap: Record<string, Series> }).hashMap);
+    const keys = Object.keys(want);
+    const found = series.find((s) => Object.keys(s.labels).length === keys.length && keys.every((k) => String(s.labels[k]) === want[k]));
+    return found?.value ?? 0;
   }
 }
 
 export class Histogram {
-  readonly name: string;
-  readonly help: string;
-  readonly label: string | undefined;
-  /** upper bounds in milliseconds */
-  private readonly boundsMs: readonly number[];
-  /** per label value: cumulative bucket counts, then sum (ms) and count */
-  private readonly series = new Map<string, { counts: number[]; sumMs: number; total: number }>();
-  constructor(name: string, help: string, boundsMs: readonly number[], label?: string) {
-    this.name = name;
-    this.help = help;
-    this.boundsMs = boundsMs;
-    this.label = label;
+  private readonly metric: PromHistogram<string>;
+  private readonly labelNames: readonly string[];
+  constructor(metric: PromHistogram<string>, labelNames: readonly string[]) {
+    this.metric = metric;
+    this.labelNames = labelNames;
   }
-  observe(ms: number, labelValue = ""): void {
-    let s = this.series.get(labelValue);
-    if (s === undefined) this.series.set(labelValue, (s = { counts: this.boundsMs.map(() => 0), sumMs: 0, total: 0 }));
-    s.sumMs += ms;
-    s.total++;
-    for (let i = 0; i < this.boundsMs.length; i++) if (ms <= this.boundsMs[i]) s.counts[i]++;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    // an unlabelled histogram shows its empty buckets before the first observation
-    const series = this.label === undefined && this.series.size === 0 ? [["", { counts: this.boundsMs.map(() => 0), sumMs: 0, total: 0 }] as const] : [...this.series];
-    for (const [value, s] of series) {
-      const tag = this.label === undefined ? "" : `${this.label}="${escapeLabel(value)}",`;
-      const only = this.label === undefined ? "" : `{${this.label}="${escapeLabel(value)}"}`;
-      this.boundsMs.forEach((b, i) => lines.push(`${this.name}_bucket{${tag}le="${b / 1000}"} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket{${tag}le="+Inf"} ${s.total}`);
-      lines.push(`${this.name}_sum${only} ${s.sumMs / 1000}`);
-      lines.push(`${this.name}_count${only} ${s.total}`);
-    }
-    return lines.join("\n");
+
+  observe(ms: number, labels?: Labels): void {
+    if (labels === undefined) this.metric.observe(ms / 1000);
+    else this.metric.observe(labelObject(this.labelNames, labels), ms / 1000);
   }
 }

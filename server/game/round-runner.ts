@@ -90,8 +90,8 @@ export class RoundRunner {
     m.roundsTotal.inc();
     m.roundDuration.observe(this.o.now() - started);
     m.joinWait.observe(outcome.joinMs);
-    m.staleEntities.inc("", outcome.stale.length);
-    m.absentEntities.inc("", outcome.absent.length);
+    m.staleEntities.inc(undefined, outcome.stale.length);
+    m.absentEntities.inc(undefined, outcome.absent.length);
     for (const f of outcome.failures) m.errors.inc("stats_" + f.reason);
     if (outcome.stale.length + outcome.absent.length > 0) this.degraded(round, outcome);
     if (this.o.journal && !this.o.journal.isClosed) {

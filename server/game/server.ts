@@ -152,9 +152,10 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     if (journaled !== null) reasons.push(`journal: ${journaled}`);
     return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, { status: reasons.length === 0 ? 200 : 503 });
   });
-  const metricsRoute = createEndpoint("/metrics", { method: "GET" }, async () =>
-    new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }),
-  );
+  const metricsRoute = createEndpoint("/metrics", { method: "GET" }, async () => {
+    const { contentType, text } = await metrics.registry.exposition();
+    return new Response(text, { headers: { "content-type": contentType } });
+  });
   const guest = createEndpoint("/auth/guest", { method: "POST" }, async (ctx) => {
     const body: unknown = ctx.body;
     if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {

@@ -107,7 +107,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       try {
         await answer();
       } catch (err) {
-        metrics.inc("stats_errors_total", `transport="internal"`);
+        metrics.errors.inc({ transport: "internal" });
         const now = performance.now();
         if (now - errorLoggedAt < ERROR_LOG_EVERY_MS) errorsNotLogged++;
         else {
@@ -138,8 +138,8 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     const text = JSON.stringify(body);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
     res.end(text);
-    if (status >= 400) metrics.inc("stats_errors_total", `transport="http",status="${status}"`);
-    if (started !== undefined) metrics.observe("http", performance.now() - started);
+    if (status >= 400) metrics.errors.inc({ transport: "http", status: String(status) });
+    if (started !== undefined) metrics.duration.observe(performance.now() - started, "http");
   }
 
   function sendError(res: ServerResponse, status: number, error: string, message: string, field?: string, started?: number) {
@@ -165,11 +165,11 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       }
       then(body);
     });
-    req.on("error", () => metrics.inc("stats_errors_total", `transport="http",status="aborted"`));
+    req.on("error", () => metrics.errors.inc({ transport: "http", status: "aborted" }));
   }
 
   function handlePlayerGet(res: ServerResponse, id: string, create: boolean, canWrite: boolean, started: number): void {
-    metrics.inc("stats_requests_total", `transport="http",op="get"`);
+    metrics.requests.inc({ transport: "http", op: "get" });
     if (!isValidStatsId(id)) return sendError(res, 400, "bad_request", "not a valid stats id", "id", started);
     if (faults.stall) return stall(res);
     if (storeError !== undefined) return sendError(res, 503, "unavailable", notReady().m, undefined, started);
@@ -180,13 +180,13 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       if (faults.shouldFail()) return sendError(res, 503, "server", "injected failure", undefined, started);
       const s = !create ? await store.peek(id) : canWrite ? await store.get(id) : ((await store.peek(id)) ?? deriveStats(id));
       if (s === undefined) return sendError(res, 404, "not_found", `no stats stored for ${id}`, undefined, started);
-      metrics.inc("stats_ids_served_total", `transport="http"`);
+      metrics.idsServed.inc({ transport: "http" });
       send(res, 200, s, started);
     }, httpFailed(res));
   }
 
   function handlePlayerPut(req: IncomingMessage, res: ServerResponse, id: string, started: number): void {
-    metrics.inc("stats_requests_total", `transport="http",op="put"`);
+    metrics.requests.inc({ transport: "http", op: "put" });
     if (!authorized(req.headers.authorization)) {
       req.resume();
       return sendError(res, 401, "unauthorized", "PUT needs the service token as 'Authorization: Bearer <token>'", undefined, started);
@@ -215,7 +215,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   }
 
   function handleFaults(req: IncomingMessage, res: ServerResponse): void {
-    metrics.inc("stats_requests_total", `transport="http",op="faults"`);
+    metrics.requests.inc({ transport: "http", op: "faults" });
     if (!authorized(req.headers.authorization)) {
       req.resume();
       return sendError(res, 401, "unauthorized", "admin endpoints need the service token");
@@ -231,7 +231,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   }
 
   function stall(res: ServerResponse): void {
-    metrics.inc("stats_stalled_total", `transport="http"`);
+    metrics.stalled.inc({ transport: "http" });
     stalled.add(res);
     res.on("close", () => stalled.delete(res));
   }
@@ -255,9 +255,14 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       return send(res, 503, { status: "starting", store: store.kind, error: storeError });
     }
     if (path === "/metrics" && req.method === "GET") {
-      const text = metrics.render();
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      return void res.end(text);
+      return void metrics.registry.exposition().then(({ contentType, text }) => {
+        res.writeHead(200, { "content-type": contentType });
+        res.end(text);
+      }, (err: Error) => {
+        metrics.errors.inc({ transport: "internal" });
+        log.error("metrics exposition failed", { error: err.message });
+        httpFailed(res)("metrics exposition failed");
+      });
     }
     if (path === "/admin/faults" && (req.method === "GET" || req.method === "PUT")) return handleFaults(req, res);
     req.resume();
@@ -269,11 +274,11 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
 
   function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    socket.on("error", () => metrics.inc("stats_errors_total", `transport="rpc",code="socket"`));
+    socket.on("error", () => metrics.errors.inc({ transport: "rpc", code: "socket" }));
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (path !== RPC_PATH) return refuseUpgrade(socket, 404, "Not Found");
     if (!authorized(req.headers.authorization)) {
-      metrics.inc("stats_errors_total", `transport="rpc",code="unauthorized"`);
+      metrics.errors.inc({ transport: "rpc", code: "unauthorized" });
       return refuseUpgrade(socket, 401, "Unauthorized");
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
@@ -293,12 +298,12 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     });
     // ws reports protocol violations (oversized frame, bad opcode) here and then closes with a code
     ws.on("error", (err) => {
-      metrics.inc("stats_rpc_rejected_frames_total", `reason="protocol"`);
+      metrics.rejectedFrames.inc({ reason: "protocol" });
       log.warn("rpc connection error", { error: err.message });
     });
 
     const reject = (reqId: number, reason: string, message: string): void => {
-      metrics.inc("stats_rpc_rejected_frames_total", `reason="${reason}"`);
+      metrics.rejectedFrames.inc({ reason });
       reply(reqId, { e: "bad_request", m: message });
       if (++badFrames >= MAX_BAD_FRAMES) ws.close(1008, "too many malformed frames");
     };
@@ -325,11 +330,11 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       }
       let n: number;
       if (op === OP_GET) {
-        metrics.inc("stats_requests_total", `transport="rpc",op="get"`);
+        metrics.requests.inc({ transport: "rpc", op: "get" });
         if (!isValidStatsId(arg)) return reject(reqId, "id", badId.m);
         n = 1;
       } else if (op === OP_BATCH) {
-        metrics.inc("stats_requests_total", `transport="rpc",op="batch"`);
+        metrics.requests.inc({ transport: "rpc", op: "batch" });
         if (!Array.isArray(arg) || arg.length === 0 || arg.length > MAX_BATCH) {
           return reject(reqId, "ids", `ids must be an array of 1..${MAX_BATCH} ids`);
         }
@@ -337,9 +342,9 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       } else {
         return reject(reqId, "op", `unknown op ${JSON.stringify(op)}; use ${OP_GET} (get) or ${OP_BATCH} (batch)`);
       }
-      if (faults.stall) return void metrics.inc("stats_stalled_total", `transport="rpc"`);
+      if (faults.stall) return void metrics.stalled.inc({ transport: "rpc" });
       if (storeError !== undefined) {
-        metrics.inc("stats_errors_total", `transport="rpc",code="unavailable"`, n);
+        metrics.errors.inc({ transport: "rpc", code: "unavailable" }, n);
         return reply(reqId, notReady());
       }
       metrics.enter(n);
@@ -349,7 +354,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         } finally {
           metrics.leave(n);
         }
-        metrics.observe("rpc", performance.now() - started);
+        metrics.duration.observe(performance.now() - started, "rpc");
       }, (m) => reply(reqId, { e: "server", m }));
     });
   }
@@ -359,11 +364,11 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
 
   async function answer(id: string): Promise<ReplyItem> {
     if (faults.shouldFail()) {
-      metrics.inc("stats_errors_total", `transport="rpc",code="server"`);
+      metrics.errors.inc({ transport: "rpc", code: "server" });
       return injected;
     }
     const s = await store.get(id);
-    metrics.inc("stats_ids_served_total", `transport="rpc"`);
+    metrics.idsServed.inc({ transport: "rpc" });
     return toTuple(s);
   }
 
@@ -391,9 +396,9 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     }
     const found = serve.length > 0 ? await store.getMany(serve) : [];
     for (let i = 0, k = 0; i < out.length; i++) if (out[i] === undefined) out[i] = toTuple(found[k++]);
-    metrics.inc("stats_ids_served_total", `transport="rpc"`, serve.length);
-    if (bad > 0) metrics.inc("stats_errors_total", `transport="rpc",code="bad_request"`, bad);
-    if (failed > 0) metrics.inc("stats_errors_total", `transport="rpc",code="server"`, failed);
+    metrics.idsServed.inc({ transport: "rpc" }, serve.length);
+    if (bad > 0) metrics.errors.inc({ transport: "rpc", code: "bad_request" }, bad);
+    if (failed > 0) metrics.errors.inc({ transport: "rpc", code: "server" }, failed);
     return out as ReplyItem[];
   }
 
@@ -402,7 +407,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   const server: Server = createServer({ keepAliveTimeout: 60_000 }, onRequest);
   server.on("upgrade", onUpgrade);
   server.on("clientError", (_err, socket) => {
-    metrics.inc("stats_errors_total", `transport="http",status="client_error"`);
+    metrics.errors.inc({ transport: "http", status: "client_error" });
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     else socket.destroy();
   });
@@ -430,11 +435,11 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       connections: metrics.connections,
       inFlightIds: metrics.inFlightIds,
       inFlightPeak: metrics.inFlightPeak,
-      rpcGetFrames: metrics.counter("stats_requests_total", `transport="rpc",op="get"`),
-      rpcBatchFrames: metrics.counter("stats_requests_total", `transport="rpc",op="batch"`),
-      httpGets: metrics.counter("stats_requests_total", `transport="http",op="get"`),
-      rpcIdsServed: metrics.counter("stats_ids_served_total", `transport="rpc"`),
-      httpIdsServed: metrics.counter("stats_ids_served_total", `transport="http"`),
+      rpcGetFrames: metrics.requests.get({ transport: "rpc", op: "get" }),
+      rpcBatchFrames: metrics.requests.get({ transport: "rpc", op: "batch" }),
+      httpGets: metrics.requests.get({ transport: "http", op: "get" }),
+      rpcIdsServed: metrics.idsServed.get({ transport: "rpc" }),
+      httpIdsServed: metrics.idsServed.get({ transport: "http" }),
     }),
     resetPeak: () => {
       metrics.inFlightPeak = metrics.inFlightIds;

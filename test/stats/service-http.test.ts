@@ -120,7 +120,7 @@ describe("operations endpoints", () => {
     const text = (await req("GET", "/metrics")).json as string;
     expect(text).toMatch(/^stats_requests_total\{transport="http",op="get"\} \d+$/m);
     expect(text).toMatch(/^stats_errors_total\{transport="http",status="400"\} \d+$/m);
-    expect(text).toMatch(/^stats_request_duration_seconds_bucket\{transport="http",le="\+Inf"\} \d+$/m);
+    expect(text).toMatch(/^stats_request_duration_seconds_bucket\{le="\+Inf",transport="http"\} \d+$/m);
     expect(text).toMatch(/^process_cpu_user_seconds_total [0-9.e-]+$/m);
   });
 
