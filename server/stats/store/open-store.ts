@@ -3,6 +3,7 @@
 // or an unsupported database never silently becomes an SQLite file under a folder named "mysql:".
 // openStore() then runs store.open() until it succeeds, with backoff: a database that is not up yet
 // is a wait (logged with the reason, /healthz not ready), never a crash loop.
+import { Backoff } from "../../../shared/backoff.ts";
 import type { Logger } from "../../log.ts";
 import { call, run, sleep, type Task } from "../../runtime/index.ts";
 import { PostgresStore } from "./postgres-store.ts";
@@ -47,7 +48,7 @@ export function createStore(db: string, opts: StoreOptions): StatsStore {
 
 export interface OpenStoreOptions {
   log: Logger;
-  /** first and largest wait between attempts, ms (default 100 .. 5000, doubling, with jitter) */
+  /** backoff bounds between attempts, ms (default 100 .. 5000; shared/backoff.ts, full jitter) */
   retryMinMs?: number;
   retryMaxMs?: number;
   /** each failed attempt, with its reason (for /healthz and metrics) */
@@ -55,21 +56,20 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Calls store.open() until it succeeds; between attempts waits a backoff that doubles up to
- * retryMaxMs (each wait drawn from its upper half, so replicas started together spread out).
- * Each failure is logged (warn, with the reason and the wait). The task completes when the store
- * is ready; halting it (the service closing first) stops retrying and cancels the wait.
+ * Calls store.open() until it succeeds; between attempts waits the one project backoff (doubling
+ * ceiling up to retryMaxMs, full jitter, so replicas started together spread out). Each failure is
+ * logged (warn, with the reason and the wait). The task completes when the store is ready;
+ * halting it (the service closing first) stops retrying and cancels the wait.
  */
 export function openStore(store: StatsStore, opts: OpenStoreOptions): Task<void> {
-  const min = opts.retryMinMs ?? 100;
-  const max = opts.retryMaxMs ?? 5000;
+  const backoff = new Backoff({ minMs: opts.retryMinMs ?? 100, maxMs: opts.retryMaxMs ?? 5000 });
   return run(function* () {
-    for (let wait = min; ; wait = Math.min(max, wait * 2)) {
+    for (;;) {
       try {
         yield* call("store.open", () => store.open());
         return;
       } catch (err) {
-        const ms = Math.round(wait / 2 + Math.random() * (wait / 2));
+        const ms = backoff.next();
         opts.onError?.(err as Error);
         opts.log.warn("stats store not ready, retrying", { store: store.kind, error: (err as Error).message, retryInMs: ms });
         yield* sleep(ms);
