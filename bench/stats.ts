@@ -5,8 +5,14 @@
  * side in one run. Each cell runs SLICES slices of SLICE_MS after a warm-up; fetches/s is the
  * median slice, latencies are over all samples of the cell. CPU is measured for both processes:
  * this one through process.cpuUsage(), the service through its /metrics.
+ *
+ * Then, in the same run, the stores and replicas: RPC batched at concurrency 64 and 512 against
+ * the SQLite store, the PostgreSQL store behind one replica, and behind two replicas (one client
+ * balancing over both), PostgreSQL started for the run (test/postgres-server.ts; skipped with one
+ * line when it is not installed).
  */
 import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
+import { POSTGRES_MISSING, postgresBinDir, startPostgres } from "../test/postgres-server.ts";
 import { median } from "./median.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 
@@ -14,6 +20,7 @@ const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 1000);
 const SLICES = 3;
 const WARMUP_MS = 300;
 const CONCURRENCY = [1, 64, 512];
+const STORE_CONCURRENCY = [64, 512];
 const IDS = Array.from({ length: 10_000 }, (_, i) => `p_bench_${i}`);
 export const TOKEN = "bench-token";
 
@@ -21,6 +28,12 @@ interface Mode {
   name: string;
   url: (svc: ReadyProcess) => string;
   batch: boolean;
+}
+/** One column of the stores table: the replicas it runs on and the client's STATS_URL over them. */
+interface Setup {
+  name: string;
+  services: ReadyProcess[];
+  url: string;
 }
 interface Cell {
   mode: string;
@@ -78,8 +91,23 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-async function runCell(svc: ReadyProcess, mode: Mode, concurrency: number): Promise<Cell> {
-  const client = createStatsClient(mode.url(svc), { token: TOKEN, batch: mode.batch, deadlineMs: 5000 });
+async function serviceCpu(services: ReadyProcess[]): Promise<number> {
+  let total = 0;
+  for (const s of services) total += await serviceCpuSeconds(s);
+  return total;
+}
+
+/** Waits for /healthz 200: a PostgreSQL replica is ready (listening) before its store is open. */
+async function storeReady(svc: ReadyProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if ((await fetch(`http://127.0.0.1:${svc.port}/healthz`)).status === 200) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`stats replica on port ${svc.port} not ready within 30 s`);
+}
+
+async function runCell(services: ReadyProcess[], url: string, name: string, batch: boolean, concurrency: number): Promise<Cell> {
+  const client = createStatsClient(url, { token: TOKEN, batch, deadlineMs: 5000 });
   try {
     await drive(client, concurrency, WARMUP_MS, undefined);
     const samples: number[] = [];
@@ -87,7 +115,7 @@ async function runCell(svc: ReadyProcess, mode: Mode, concurrency: number): Prom
     let errors = 0;
     let fetches = 0;
     const cpu0 = process.cpuUsage();
-    const svcCpu0 = await serviceCpuSeconds(svc);
+    const svcCpu0 = await serviceCpu(services);
     for (let i = 0; i < SLICES; i++) {
       const t0 = performance.now();
       const r = await drive(client, concurrency, SLICE_MS, samples);
@@ -96,10 +124,10 @@ async function runCell(svc: ReadyProcess, mode: Mode, concurrency: number): Prom
       fetches += r.done;
     }
     const cpu = process.cpuUsage(cpu0);
-    const svcCpu = (await serviceCpuSeconds(svc)) - svcCpu0;
+    const svcCpu = (await serviceCpu(services)) - svcCpu0;
     const sorted = Float64Array.from(samples).sort();
     return {
-      mode: mode.name,
+      mode: name,
       concurrency,
       perSec: median(rates),
       p50: percentile(sorted, 50),
@@ -129,7 +157,7 @@ export async function benchStats(): Promise<string> {
     await filler.close();
     for (const concurrency of CONCURRENCY) {
       for (const mode of MODES) {
-        const cell = await runCell(svc, mode, concurrency);
+        const cell = await runCell([svc], mode.url(svc), mode.name, mode.batch, concurrency);
         cells.push(cell);
         console.error(`  ${mode.name.padEnd(16)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`);
       }
@@ -162,7 +190,75 @@ export async function benchStats(): Promise<string> {
     const h = rate("HTTP keep-alive");
     lines.push(`| ${c} | ${f(b / h, 1)}x | ${f(s / h, 1)}x | ${f(b / s, 1)}x |`);
   }
+  lines.push("", await benchStores());
   return lines.join("\n");
+}
+
+/** The stores table: SQLite vs PostgreSQL behind 1 and 2 replicas, RPC batched. */
+async function benchStores(): Promise<string> {
+  const bin = postgresBinDir();
+  if (bin === undefined) return `Stores: PostgreSQL rows skipped: ${POSTGRES_MISSING}`;
+  const pg = await startPostgres(bin);
+  const started: ReadyProcess[] = [];
+  const cells: Cell[] = [];
+  try {
+    const sqlite = await startServiceProcess();
+    started.push(sqlite);
+    const [a, b] = await Promise.all([0, 1].map(() => startServiceProcess(["--db", pg.url, "--pool-size", "10"])));
+    started.push(a, b);
+    await Promise.all([a, b].map(storeReady));
+    const rpc = (s: ReadyProcess) => `ws://127.0.0.1:${s.port}/rpc`;
+    const setups: Setup[] = [
+      { name: "SQLite (:memory:, cache)", services: [sqlite], url: rpc(sqlite) },
+      { name: "PostgreSQL, 1 replica", services: [a], url: rpc(a) },
+      { name: "PostgreSQL, 2 replicas", services: [a, b], url: `${rpc(a)},${rpc(b)}` },
+    ];
+    for (const setup of setups.slice(0, 2)) {
+      // every id exists before timing: reads, not first-read inserts
+      // in chunks, retried: on a busy machine a first PostgreSQL connect can exceed its bound
+      const filler = createStatsClient(setup.url, { token: TOKEN });
+      for (let at = 0; at < IDS.length; at += 1000) {
+        const chunk = IDS.slice(at, at + 1000);
+        for (let attempt = 1; ; attempt++) {
+          const failed = (await Promise.allSettled(chunk.map((id) => filler.get(id, { deadlineMs: 30_000 })))).filter((r) => r.status === "rejected");
+          if (failed.length === 0) break;
+          if (attempt === 5) throw (failed[0] as PromiseRejectedResult).reason;
+        }
+      }
+      await filler.close();
+    }
+    for (const concurrency of STORE_CONCURRENCY) {
+      for (const setup of setups) {
+        const cell = await runCell(setup.services, setup.url, setup.name, true, concurrency);
+        cells.push(cell);
+        console.error(`  ${setup.name.padEnd(24)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`);
+      }
+    }
+  } finally {
+    for (const s of started) await s.stop();
+    await pg.stop();
+  }
+  const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+  const rate = (m: string, c: number) => cells.find((x) => x.mode === m && x.concurrency === c)!.perSec;
+  return [
+    `Stores and replicas: RPC batched, same client and ids; PostgreSQL local to this run (fsync off), ` +
+      `pool 10 per replica, no cache in front; service CPU sums the replicas (PostgreSQL's own CPU not counted).`,
+    ``,
+    `| store | concurrency | fetches/s | p50 ms | p99 ms | client CPU µs/fetch | service CPU µs/fetch | errors |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...cells.map(
+      (c) =>
+        `| ${c.mode} | ${c.concurrency} | ${Math.round(c.perSec).toLocaleString("en-US")} | ${f(c.p50, 3)} | ${f(c.p99, 3)} | ` +
+        `${f(c.clientCpuUs, 1)} | ${f(c.serviceCpuUs, 1)} | ${c.errors} |`,
+    ),
+    ``,
+    `| concurrency | PostgreSQL / SQLite | 2 replicas / 1 replica |`,
+    `| ---: | ---: | ---: |`,
+    ...STORE_CONCURRENCY.map((c) => {
+      const one = rate("PostgreSQL, 1 replica", c);
+      return `| ${c} | ${f(one / rate("SQLite (:memory:, cache)", c))}x | ${f(rate("PostgreSQL, 2 replicas", c) / one)}x |`;
+    }),
+  ].join("\n");
 }
 
 if (import.meta.main) {
