@@ -26,6 +26,12 @@ export type StatFields = Omit<PlayerStats, "id" | "version">;
 export const STAT_FIELDS = ["level", "maxHp", "attack", "defense", "critChance", "critMultiplier", "speed"] as const;
 export type StatField = (typeof STAT_FIELDS)[number];
 
+/**
+ * Every PlayerStats key, in the one order of its positional forms (the RPC tuple, the SQL columns):
+ * id, STAT_FIELDS, version. Those forms are derived from it, so a new stat is one edit here.
+ */
+export const PLAYER_STATS_KEYS = ["id", ...STAT_FIELDS, "version"] as const;
+
 /** Inclusive bounds every stored value must respect. */
 export const STAT_LIMITS: Readonly<Record<StatField, { min: number; max: number }>> = {
   level: { min: 1, max: 100 },

@@ -11,13 +11,14 @@
 //   service -> client   [reqId, item]                  reply to OP_GET
 //                       [reqId, [item, ...]]           reply to OP_BATCH
 //                       [0, error]                     a frame the service could not attribute
-//   item  = stats tuple [id, level, maxHp, attack, defense, critChance, critMultiplier, speed, version]
+//   item  = stats tuple [id, ...STAT_FIELDS, version]   (PLAYER_STATS_KEYS order: id, level, maxHp,
+//                                                    attack, defense, critChance, critMultiplier, speed, version)
 //         | error map   { e: code, m: message }         (per request / per id)
 //
 // The service token goes in the upgrade request's `Authorization: Bearer <token>` header; a missing
 // or wrong token is refused with HTTP 401 before any frame.
 import { Packr } from "msgpackr";
-import type { PlayerStats } from "../../shared/stats.ts";
+import { PLAYER_STATS_KEYS, type PlayerStats } from "../../shared/stats.ts";
 
 export const RPC_PATH = "/rpc";
 export const OP_GET = 1;
@@ -26,7 +27,8 @@ export const MAX_BATCH = 4096;
 /** Largest frame either end accepts: a full batch of 64-char ids fits with room to spare. */
 export const MAX_FRAME_BYTES = 512 * 1024;
 
-export type StatsTuple = [string, number, number, number, number, number, number, number, number];
+/** PLAYER_STATS_KEYS order: the id, then integers */
+export type StatsTuple = [id: string, ...values: number[]];
 export interface WireError {
   e: string;
   m: string;
@@ -36,27 +38,23 @@ export type ReplyItem = StatsTuple | WireError;
 /** One codec per process; useRecords off so that maps stay plain msgpack maps for other decoders. */
 export const codec = new Packr({ useRecords: false, mapsAsObjects: true });
 
+const KEYS = PLAYER_STATS_KEYS;
+
 export function toTuple(s: PlayerStats): StatsTuple {
-  return [s.id, s.level, s.maxHp, s.attack, s.defense, s.critChance, s.critMultiplier, s.speed, s.version];
+  const t = new Array<string | number>(KEYS.length);
+  for (let i = 0; i < KEYS.length; i++) t[i] = s[KEYS[i]];
+  return t as StatsTuple;
 }
 
 export function fromTuple(t: StatsTuple): PlayerStats {
-  return {
-    id: t[0],
-    level: t[1],
-    maxHp: t[2],
-    attack: t[3],
-    defense: t[4],
-    critChance: t[5],
-    critMultiplier: t[6],
-    speed: t[7],
-    version: t[8],
-  };
+  const s: Record<string, string | number> = {};
+  for (let i = 0; i < KEYS.length; i++) s[KEYS[i]] = t[i];
+  return s as unknown as PlayerStats;
 }
 
 export function isTuple(x: unknown): x is StatsTuple {
-  if (!Array.isArray(x) || x.length !== 9 || typeof x[0] !== "string") return false;
-  for (let i = 1; i < 9; i++) if (!Number.isInteger(x[i])) return false;
+  if (!Array.isArray(x) || x.length !== KEYS.length || typeof x[0] !== "string") return false;
+  for (let i = 1; i < KEYS.length; i++) if (!Number.isInteger(x[i])) return false;
   return true;
 }
 

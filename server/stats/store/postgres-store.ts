@@ -17,6 +17,7 @@ import { deriveStats, STAT_FIELDS, type PlayerStats, type StatFields } from "../
 import type { Logger } from "../../log.ts";
 import { migrate } from "./postgres-schema.ts";
 import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
+import { COLUMN_NAMES, COLUMNS, fromRow, rowValues, STAT_COLUMNS, type StatsRow } from "./stats-row.ts";
 
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// connection string */
@@ -28,44 +29,22 @@ export interface PostgresStoreOptions {
   log: Logger;
 }
 
-const COLUMNS = "id, level, max_hp, attack, defense, crit_chance, crit_multiplier, speed, version";
-
-interface Row {
-  id: string;
-  level: number;
-  max_hp: number;
-  attack: number;
-  defense: number;
-  crit_chance: number;
-  crit_multiplier: number;
-  speed: number;
-  version: number;
-}
-
-function fromRow(r: Row): PlayerStats {
-  return {
-    id: r.id, level: r.level, maxHp: r.max_hp, attack: r.attack, defense: r.defense,
-    critChance: r.crit_chance, critMultiplier: r.crit_multiplier, speed: r.speed, version: r.version,
-  };
-}
-
-function values(s: PlayerStats): unknown[] {
-  return [s.id, s.level, s.maxHp, s.attack, s.defense, s.critChance, s.critMultiplier, s.speed, s.version];
-}
+const N = COLUMN_NAMES.length;
+/** "$2, $3, …": the stat fields' parameters of UPDATE_IF (id is $1, the expected version $N) */
+const STAT_PARAMS = STAT_COLUMNS.map((_, i) => `$${i + 2}`);
 
 const SELECT_MANY = `SELECT ${COLUMNS} FROM player_stats WHERE id = ANY($1::text[])`;
 const SELECT_ONE = `SELECT ${COLUMNS} FROM player_stats WHERE id = $1`;
 const INSERT_DERIVED = `INSERT INTO player_stats (${COLUMNS})
-  SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[])
+  SELECT * FROM unnest(${COLUMN_NAMES.map((_, i) => `$${i + 1}::${i === 0 ? "text" : "int"}[]`).join(", ")})
   ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`;
-const INSERT_ONE = `INSERT INTO player_stats (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+const INSERT_ONE = `INSERT INTO player_stats (${COLUMNS}) VALUES (${COLUMN_NAMES.map((_, i) => `$${i + 1}`).join(", ")})
   ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`;
-// $9: expected version or NULL; a write that changes nothing matches no row (and bumps nothing)
+// $N: expected version or NULL; a write that changes nothing matches no row (and bumps nothing)
 const UPDATE_IF = `UPDATE player_stats
-  SET level = $2, max_hp = $3, attack = $4, defense = $5, crit_chance = $6, crit_multiplier = $7, speed = $8,
-      version = version + 1
-  WHERE id = $1 AND ($9::integer IS NULL OR version = $9)
-    AND (level, max_hp, attack, defense, crit_chance, crit_multiplier, speed) IS DISTINCT FROM ($2, $3, $4, $5, $6, $7, $8)
+  SET ${STAT_COLUMNS.map((c, i) => `${c} = ${STAT_PARAMS[i]}`).join(", ")}, version = version + 1
+  WHERE id = $1 AND ($${N}::integer IS NULL OR version = $${N})
+    AND (${STAT_COLUMNS.join(", ")}) IS DISTINCT FROM (${STAT_PARAMS.join(", ")})
   RETURNING ${COLUMNS}`;
 
 /** A put that keeps losing races this many times gives up with an error (never seen in practice). */
@@ -122,7 +101,7 @@ export class PostgresStore implements StatsStore {
   }
 
   async peek(id: string): Promise<PlayerStats | undefined> {
-    const r = await this.query<Row>({ name: "stats_select_one", text: SELECT_ONE, values: [id] });
+    const r = await this.query<StatsRow>({ name: "stats_select_one", text: SELECT_ONE, values: [id] });
     return r.rows.length === 0 ? undefined : fromRow(r.rows[0]);
   }
 
@@ -132,8 +111,8 @@ export class PostgresStore implements StatsStore {
 
   async getMany(ids: readonly string[]): Promise<PlayerStats[]> {
     const found = new Map<string, PlayerStats>();
-    const r = await this.query<Row>({ name: "stats_select_many", text: SELECT_MANY, values: [ids] });
-    for (const row of r.rows) found.set(row.id, fromRow(row));
+    const r = await this.query<StatsRow>({ name: "stats_select_many", text: SELECT_MANY, values: [ids] });
+    for (const row of r.rows) found.set(row.id as string, fromRow(row));
     if (found.size < ids.length) {
       const missing = [...new Set(ids.filter((id) => !found.has(id)))];
       if (missing.length > 0) for (const s of await this.create(missing)) found.set(s.id, s);
@@ -143,9 +122,9 @@ export class PostgresStore implements StatsStore {
 
   async put(id: string, fields: StatFields, expectedVersion?: number): Promise<PutResult> {
     const f = checkPut(id, fields, expectedVersion);
-    const args = [id, f.level, f.maxHp, f.attack, f.defense, f.critChance, f.critMultiplier, f.speed, expectedVersion ?? null];
+    const args = [id, ...STAT_FIELDS.map((k) => f[k]), expectedVersion ?? null];
     for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt++) {
-      const updated = await this.query<Row>({ name: "stats_update_if", text: UPDATE_IF, values: args });
+      const updated = await this.query<StatsRow>({ name: "stats_update_if", text: UPDATE_IF, values: args });
       if (updated.rows.length === 1) return { ok: true, stats: fromRow(updated.rows[0]) };
       // No row updated: the version did not match, nothing changed, or the row does not exist yet.
       const stored = await this.peek(id);
@@ -154,7 +133,7 @@ export class PostgresStore implements StatsStore {
       if (STAT_FIELDS.every((k) => current[k] === f[k])) return { ok: true, stats: current };
       if (stored === undefined) {
         // never stored: the write counts from the derived stats, version 1 -> 2
-        const inserted = await this.query<Row>({ name: "stats_insert_one", text: INSERT_ONE, values: values({ id, ...f, version: 2 }) });
+        const inserted = await this.query<StatsRow>({ name: "stats_insert_one", text: INSERT_ONE, values: rowValues({ id, ...f, version: 2 }) });
         if (inserted.rows.length === 1) return { ok: true, stats: fromRow(inserted.rows[0]) };
       }
       // another writer got in between our statements: decide again on the row as it is now
@@ -168,17 +147,17 @@ export class PostgresStore implements StatsStore {
 
   /** Inserts the derived stats of ids never seen; ids another replica created meanwhile are read. */
   private async create(ids: string[]): Promise<PlayerStats[]> {
-    const columns: unknown[][] = Array.from({ length: 9 }, () => []);
+    const columns: unknown[][] = Array.from({ length: N }, () => []);
     for (const id of ids) {
-      const v = values(deriveStats(id));
-      for (let c = 0; c < 9; c++) columns[c].push(v[c]);
+      const v = rowValues(deriveStats(id));
+      for (let c = 0; c < N; c++) columns[c].push(v[c]);
     }
-    const r = await this.query<Row>({ name: "stats_insert_derived", text: INSERT_DERIVED, values: columns });
+    const r = await this.query<StatsRow>({ name: "stats_insert_derived", text: INSERT_DERIVED, values: columns });
     const out = r.rows.map(fromRow);
     if (out.length < ids.length) {
       const got = new Set(out.map((s) => s.id));
       const raced = ids.filter((id) => !got.has(id));
-      const again = await this.query<Row>({ name: "stats_select_many", text: SELECT_MANY, values: [raced] });
+      const again = await this.query<StatsRow>({ name: "stats_select_many", text: SELECT_MANY, values: [raced] });
       for (const row of again.rows) out.push(fromRow(row));
     }
     return out;

@@ -9,6 +9,9 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { deriveStats, STAT_FIELDS, type PlayerStats, type StatFields } from "../../../shared/stats.ts";
 import { Lru } from "../lru.ts";
 import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
+import { COLUMN_NAMES, COLUMNS, fromRow, rowValues, type StatsRow } from "./stats-row.ts";
+
+const PLACEHOLDERS = COLUMN_NAMES.map(() => "?").join(", ");
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS player_stats (
@@ -22,27 +25,6 @@ CREATE TABLE IF NOT EXISTS player_stats (
   speed           INTEGER NOT NULL,
   version         INTEGER NOT NULL
 ) WITHOUT ROWID`;
-
-const COLUMNS = "id, level, max_hp, attack, defense, crit_chance, crit_multiplier, speed, version";
-
-interface Row {
-  id: string;
-  level: number;
-  max_hp: number;
-  attack: number;
-  defense: number;
-  crit_chance: number;
-  crit_multiplier: number;
-  speed: number;
-  version: number;
-}
-
-function fromRow(r: Row): PlayerStats {
-  return {
-    id: r.id, level: r.level, maxHp: r.max_hp, attack: r.attack, defense: r.defense,
-    critChance: r.crit_chance, critMultiplier: r.crit_multiplier, speed: r.speed, version: r.version,
-  };
-}
 
 export class SqliteStore implements StatsStore {
   readonly kind = "sqlite";
@@ -61,12 +43,10 @@ export class SqliteStore implements StatsStore {
     }
     this.db.exec(SCHEMA);
     this.selectOne = this.db.prepare(`SELECT ${COLUMNS} FROM player_stats WHERE id = ?`);
-    this.insertIfAbsent = this.db.prepare(`INSERT OR IGNORE INTO player_stats (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertIfAbsent = this.db.prepare(`INSERT OR IGNORE INTO player_stats (${COLUMNS}) VALUES (${PLACEHOLDERS})`);
     this.upsert = this.db.prepare(
-      `INSERT INTO player_stats (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(id) DO UPDATE SET level = excluded.level, max_hp = excluded.max_hp, attack = excluded.attack,
-         defense = excluded.defense, crit_chance = excluded.crit_chance, crit_multiplier = excluded.crit_multiplier,
-         speed = excluded.speed, version = excluded.version`,
+      `INSERT INTO player_stats (${COLUMNS}) VALUES (${PLACEHOLDERS})
+       ON CONFLICT(id) DO UPDATE SET ${COLUMN_NAMES.slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`,
     );
     this.cache = new Lru(cacheSize);
   }
@@ -96,7 +76,7 @@ export class SqliteStore implements StatsStore {
   private peekNow(id: string): PlayerStats | undefined {
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
-    const row = this.selectOne.get(id) as Row | undefined;
+    const row = this.selectOne.get(id) as StatsRow | undefined;
     if (row === undefined) return undefined;
     const s = fromRow(row);
     this.cache.set(id, s);
@@ -146,6 +126,6 @@ export class SqliteStore implements StatsStore {
   }
 
   private write(stmt: StatementSync, s: PlayerStats): void {
-    stmt.run(s.id, s.level, s.maxHp, s.attack, s.defense, s.critChance, s.critMultiplier, s.speed, s.version);
+    stmt.run(...rowValues(s));
   }
 }
