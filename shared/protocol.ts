@@ -16,6 +16,14 @@ export const Msg = {
   error: "error",
 } as const;
 
+/**
+ * What a client passes to join an arena: its signed token (POST /auth/guest). Spectators take
+ * their seat through POST /watch instead (shared/lobby.ts).
+ */
+export interface JoinOptions {
+  token: string;
+}
+
 export const ACTIONS = ["attack", "defend", "focus"] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -39,7 +47,8 @@ export type ErrorCode =
   | "absent"
   | "unknown_type"
   | "bad_frame"
-  | "rate_limited";
+  | "rate_limited"
+  | "spectator";
 
 export interface ErrorMessage {
   code: ErrorCode;

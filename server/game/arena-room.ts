@@ -12,6 +12,7 @@ import { Room, ServerError, ErrorCode, CloseCode, type Client, type RoomExceptio
 import { Scope, TickScheduler } from "../runtime/index.ts";
 import { ArenaState, Entity } from "../../shared/state.ts";
 import { Msg, parseIntent, type ErrorMessage, type Intent } from "../../shared/protocol.ts";
+import type { ArenaMetadata } from "../../shared/lobby.ts";
 import { compareIds } from "../../shared/combat.ts";
 import { deriveStats, NPC_PROFILES } from "../../shared/stats.ts";
 import type { StatsClient } from "../stats/client.ts";
@@ -51,6 +52,15 @@ export const MAX_PAYLOAD_BYTES = 1024;
 /** A client that sends this many frames Colyseus cannot decode is dropped. */
 const MAX_UNDECODABLE_FRAMES = 10;
 
+const SPECTATOR_REFUSAL: ErrorMessage = { code: "spectator", message: "spectators cannot act: open the page without ?watch= to play" };
+
+/** A spectator's seat auth: the token's claims, marked by the watch route (lobby-routes.ts). */
+export type WatcherClaims = TokenClaims & { watcher: true };
+
+function isWatcher(auth: unknown): auth is WatcherClaims {
+  return typeof auth === "object" && auth !== null && (auth as { watcher?: unknown }).watcher === true;
+}
+
 /** Ticks one late interval may run to catch up with the wall clock (one round at the defaults). */
 const MAX_CATCH_UP_TICKS = 10;
 
@@ -70,10 +80,12 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private readonly intentBudget = new Map<string, { windowEnd: number; used: number; warned: boolean }>();
   /** per client: frames refused as undecodable */
   private readonly undecodable = new Map<string, number>();
+  /** true only while reserveSpectatorSeat has Colyseus reserve a seat (see hasReachedMaxClients) */
+  private admittingSpectator = false;
 
   onCreate(): void {
     const { config, metrics, log } = this.deps;
-    this.maxClients = config.maxPlayers;
+    this.maxClients = config.maxPlayers + config.maxSpectators;
     // a seat reserved but never taken (no WebSocket connect) is free again after this
     this.seatReservationTimeout = config.seatReservationS;
     this.patchRate = null;
@@ -125,6 +137,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   // --- joining -----------------------------------------------------------------------------
 
   onJoin(client: Client, _options: unknown, auth: TokenClaims): void {
+    if (isWatcher(auth)) {
+      if (this.seats().spectators > this.deps.config.maxSpectators) {
+        throw new ServerError(ErrorCode.MATCHMAKE_UNHANDLED, `this arena has its ${this.deps.config.maxSpectators} spectators already`);
+      }
+      client.userData = { watcher: auth.pid };
+      this.publishSeats();
+      return;
+    }
     // onAuth's check and this claim are separated by an await: two joins with one token can race.
     if (!this.deps.players.claim(auth.pid, this.roomId)) {
       this.deps.metrics.authRejected.inc("already_in_arena");
@@ -133,10 +153,13 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     client.userData = { pid: auth.pid };
     this.addEntity(auth.pid, auth.name, "player");
     this.broadcastPatch();
+    this.publishSeats();
     this.deps.log.debug("player joined", { room: this.roomId, pid: auth.pid });
   }
 
   onDrop(client: Client, code?: number): void {
+    // a spectator has nothing to come back to: no grace, the seat is free
+    if (this.isSpectator(client)) return this.onLeave(client);
     const pid = this.pidOf(client);
     const entity = pid ? this.state.entities.get(pid) : undefined;
     if (!entity) return;
@@ -161,13 +184,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   }
 
   onLeave(client: Client): void {
-    const pid = this.pidOf(client);
-    if (!pid) return;
     this.intentBudget.delete(client.sessionId);
     this.undecodable.delete(client.sessionId);
+    const pid = this.pidOf(client);
+    if (!pid) return this.publishSeats();
     void this.removeEntity(pid);
     this.deps.players.release(pid, this.roomId);
     this.broadcastPatch();
+    this.publishSeats();
     this.deps.log.debug("player left", { room: this.roomId, pid });
   }
 
@@ -186,6 +210,65 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     if (cause instanceof ServerError && method === "onJoin") return;
     this.deps.metrics.errors.inc("uncaught_" + method);
     this.deps.log.error("room exception", { room: this.roomId, method, ...errorFields(cause) });
+  }
+
+  // --- seats: players against MAX_PLAYERS, spectators against MAX_SPECTATORS ------------------
+
+  /**
+   * What Colyseus calls full (it then locks the room for matchmaking): every seat taken, or the
+   * player seats (joined, reserved, or held for a reconnection) at MAX_PLAYERS. Checked when a
+   * seat is reserved, so a burst of joins opens a new arena instead of overfilling this one.
+   */
+  hasReachedMaxClients(): boolean {
+    if (super.hasReachedMaxClients()) return true;
+    return !this.admittingSpectator && this.seats().players >= this.deps.config.maxPlayers;
+  }
+
+  /**
+   * A spectator's seat, for the watch route (through matchMaker.remoteRoomCall, so the room may
+   * live in any process; `auth` is the checked token's claims marked `watcher`). False when
+   * MAX_SPECTATORS are watching. A room full of players can still be watched: Colyseus'
+   * reservation asks hasReachedMaxClients synchronously, before its first await, and during that
+   * call only the total seat count applies.
+   */
+  async reserveSpectatorSeat(sessionId: string, auth: WatcherClaims): Promise<boolean> {
+    if (!isWatcher(auth) || this.seats().spectators >= this.deps.config.maxSpectators) return false;
+    const reserveSeat = (this as unknown as { _reserveSeat(id: string, options: unknown, auth: unknown): Promise<boolean> })._reserveSeat;
+    this.admittingSpectator = true;
+    let reserved: Promise<boolean>;
+    try {
+      reserved = reserveSeat.call(this, sessionId, {}, auth);
+    } finally {
+      this.admittingSpectator = false;
+    }
+    return reserved;
+  }
+
+  private seats(): ArenaMetadata {
+    let players = 0;
+    let spectators = 0;
+    for (const c of this.clients) this.isSpectator(c) ? spectators++ : players++;
+    // seats reserved and not yet joined (their auth), and players' seats held for a reconnection
+    const reserved = (this as unknown as { _reservedSeats: Record<string, [unknown, unknown, ...unknown[]]> })._reservedSeats;
+    for (const id in reserved) isWatcher(reserved[id][1]) ? spectators++ : players++;
+    return { players, spectators };
+  }
+
+  /**
+   * Keeps the listing current for GET /rooms, and the room locked exactly while its players are
+   * at MAX_PLAYERS: an explicit lock, so a spectator leaving does not reopen a full arena.
+   */
+  private publishSeats(): void {
+    const seats = this.seats();
+    void this.setMetadata(seats);
+    const full = seats.players >= this.deps.config.maxPlayers;
+    // also when Colyseus already locked it at the reservation: that lock is not explicit
+    if (full) void this.lock();
+    else if (this.locked && !super.hasReachedMaxClients()) void this.unlock();
+  }
+
+  private isSpectator(client: Client): boolean {
+    return (client.userData as { watcher?: string } | undefined)?.watcher !== undefined;
   }
 
   get ccu(): number {
@@ -226,9 +309,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   // --- intents -----------------------------------------------------------------------------
 
   private onIntent(client: Client, raw: unknown): void {
+    if (!this.withinBudget(client)) return;
+    if (this.isSpectator(client)) return this.refuse(client, SPECTATOR_REFUSAL);
     const pid = this.pidOf(client);
     if (!pid) return;
-    if (!this.withinBudget(client)) return;
     const parsed = parseIntent(raw);
     if (!parsed.ok) return this.refuse(client, parsed.error);
     const refusal = checkIntent(this.intentWorld, pid, parsed.value);

@@ -23,6 +23,7 @@ const options = {
   roundTicks: integer({ flag: "round-ticks", env: "ROUND_TICKS", min: 1, max: 100_000, default: 10, help: "ticks per combat round (10 at 20 Hz = 500 ms)" }),
   roundDeadlineMs: integer({ flag: "round-deadline-ms", env: "ROUND_DEADLINE_MS", min: 1, max: 600_000, default: 300, help: "bound on a round's stats join, ms" }),
   maxPlayers: integer({ flag: "max-players", env: "MAX_PLAYERS", min: 1, max: 10_000, default: 16, help: "human players per arena (then a new arena opens)" }),
+  maxSpectators: integer({ flag: "max-spectators", env: "MAX_SPECTATORS", min: 0, max: 10_000, default: 32, help: "spectators per arena (POST /watch), on top of MAX_PLAYERS" }),
   npcs: integer({ flag: "npcs", env: "NPCS", min: 0, max: 1000, default: 3, help: "NPCs per arena" }),
   reconnectGraceS: integer({ flag: "reconnect-grace-s", env: "RECONNECT_GRACE_S", min: 0, max: 86_400, default: 20, help: "seconds a dropped player may come back and keep its entity" }),
   maxMessagesPerSecond: integer({
@@ -39,6 +40,11 @@ const options = {
   }),
   httpMaxBodyBytes: integer({ flag: "http-max-body-bytes", env: "HTTP_MAX_BODY_BYTES", min: 256, max: 1_048_576, default: 8192, help: "largest HTTP request body; beyond it 413 and the connection closes" }),
   httpRequestTimeoutMs: integer({ flag: "http-request-timeout-ms", env: "HTTP_REQUEST_TIMEOUT_MS", min: 100, max: 300_000, default: 10_000, help: "an HTTP request's headers and body must arrive within this (408 after)" }),
+  /** password of the Colyseus monitor at /colyseus/; null = no monitor */
+  monitorPassword: text({
+    flag: "monitor-password", env: "MONITOR_PASSWORD", default: null, defaultText: "unset (no monitor)",
+    help: "turns on the Colyseus monitor at /colyseus/ (basic auth, user admin, this password)",
+  }),
 };
 
 export const GAME_COMMAND: Command<typeof options> = { usage: "npm run game -- [flags]     (node server/game/main.ts)", options };

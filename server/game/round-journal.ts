@@ -122,8 +122,11 @@ export class RoundJournal {
     return row.n;
   }
 
-  /** Rounds in (room, round) order, optionally one room and/or one round. */
-  *read(filter: { room?: string; round?: number } = {}): Generator<JournalRecord> {
+  /**
+   * Rounds in (room, round) order, optionally one room and/or one round, or rounds from
+   * `fromRound` on, at most `limit` of them.
+   */
+  *read(filter: { room?: string; round?: number; fromRound?: number; limit?: number } = {}): Generator<JournalRecord> {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (filter.room !== undefined) {
@@ -134,7 +137,12 @@ export class RoundJournal {
       where.push("round = ?");
       args.push(filter.round);
     }
-    const sql = `SELECT room, round, seed, input, calls, hash, join_ms, deadline_ms FROM rounds${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY room, round`;
+    if (filter.fromRound !== undefined) {
+      where.push("round >= ?");
+      args.push(filter.fromRound);
+    }
+    const limit = filter.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+    const sql = `SELECT room, round, seed, input, calls, hash, join_ms, deadline_ms FROM rounds${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY room, round${limit}`;
     for (const row of this.db.prepare(sql).iterate(...args) as Iterable<Row>) {
       yield {
         room: row.room,

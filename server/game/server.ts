@@ -2,16 +2,14 @@
  * The game server: Colyseus (`@colyseus/core` Server + `@colyseus/ws-transport`) with the
  * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
  * GET /healthz (the process is up), GET /readyz (stats answering, journal writable; 503 with the
- * reasons otherwise), GET /metrics, POST /auth/guest; and GET / serves a browser client to play in.
+ * reasons otherwise), GET /metrics, POST /auth/guest, GET /rooms and POST /watch (lobby-routes.ts),
+ * GET /replay/rounds (replay-route.ts), the monitor (monitor-route.ts); the browser pages
+ * (GET /, /replay.html and their files, page-route.ts) are served ahead of the router.
  *
  * Colyseus' matchmaker is process-global: one game server per process at a time (tests start
  * and close them one after another).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, createRouter, createEndpoint, matchMaker } from "@colyseus/core";
@@ -24,6 +22,10 @@ import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { limitLog, type LimitedLog } from "../log-limiter.ts";
 import { GameMetrics } from "./metrics.ts";
+import { monitorEndpoints } from "./monitor-route.ts";
+import { pageResponder, type PageResponder } from "./page-route.ts";
+import { roomsEndpoint, watchEndpoint } from "./lobby-routes.ts";
+import { replayEndpoint } from "./replay-route.ts";
 import { PlayerRegistry } from "./player-registry.ts";
 import { admitBody, limitedHttpServer, type RequestRefusal } from "./request-limits.ts";
 import { RoundJournal } from "./round-journal.ts";
@@ -70,43 +72,29 @@ function colyseusLogger(limited: LimitedLog, log: Logger, metrics: GameMetrics) 
 /**
  * A route that threw (most often: its body was cut off by the request limits, or the client
  * went away mid-body) is counted and answered 400, instead of better-call's 500 plus a raw
- * console.error stack per request.
+ * console.error stack per request. An APIError is an answer a route meant (the monitor's 401
+ * with its challenge): rethrown, better-call sends it as it is.
  */
 function routeError(limited: LimitedLog, metrics: GameMetrics) {
   return (err: unknown): Response => {
+    if ((err as { name?: unknown } | null)?.name === "APIError") throw err;
     metrics.errors.inc("http_route");
     limited("warn", "http_route", "HTTP route failed", errorFields(err));
     return Response.json({ error: "bad_request", message: "the request could not be read" }, { status: 400 });
   };
 }
 
-/** The browser client (GET /) and the SDK's browser bundle it loads, read once per process. */
-const playFiles: Record<string, { body: Buffer; type: string }> = {
-  "/": { body: readFileSync(fileURLToPath(new URL("./public/index.html", import.meta.url))), type: "text/html; charset=utf-8" },
-  "/colyseus.js": {
-    body: readFileSync(join(dirname(createRequire(import.meta.url).resolve("@colyseus/sdk/package.json")), "dist", "colyseus.js")),
-    type: "text/javascript; charset=utf-8",
-  },
-};
-
 /**
  * In front of Colyseus' router: the body cap (the router buffers bodies without a limit), then
- * the play page (the router's response writer, better-call's setResponse, never ends a body
- * larger than the socket's high-water mark, and the SDK bundle is 220 kB). Everything else
- * still goes to Colyseus' own listeners.
+ * the browser pages' files (page-route.ts). Everything else still goes to Colyseus' own listeners.
  */
-function frontColyseus(httpServer: HttpServer, maxBodyBytes: number, refused: (reason: RequestRefusal) => void): void {
+function frontColyseus(httpServer: HttpServer, maxBodyBytes: number, refused: (reason: RequestRefusal) => void, pages: PageResponder): void {
   const colyseus = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
   httpServer.removeAllListeners("request");
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (!admitBody(req, res, maxBodyBytes, refused)) return;
-    const file = req.method === "GET" ? playFiles[(req.url ?? "/").split("?")[0]] : undefined;
-    if (!file) {
-      for (const listener of colyseus) listener.call(httpServer, req, res);
-      return;
-    }
-    res.writeHead(200, { "content-type": file.type, "content-length": file.body.length });
-    res.end(file.body);
+    if (pages(req, res)) return;
+    for (const listener of colyseus) listener.call(httpServer, req, res);
   });
 }
 
@@ -165,7 +153,19 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     metrics.guestsIssued.inc();
     return Response.json(grant);
   });
-  server.router = createRouter({ healthz, readyz, metricsRoute, guest }, { onError: routeError(limited, metrics) });
+  server.router = createRouter(
+    {
+      healthz,
+      readyz,
+      metricsRoute,
+      guest,
+      rooms: roomsEndpoint(),
+      watch: watchEndpoint(authSecret, config.authTtlS, metrics),
+      replayRounds: replayEndpoint(journal),
+      ...monitorEndpoints(config.monitorPassword),
+    },
+    { onError: routeError(limited, metrics) },
+  );
   server.define(ROOM_NAME, arenaRoomClass(deps));
   // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
   // only for tools that plan rooms themselves (client-sim --rooms). The list is process-global.
@@ -191,7 +191,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     throw err;
   }
   const port = (httpServer.address() as AddressInfo).port;
-  frontColyseus(httpServer, config.httpMaxBodyBytes, refused);
+  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, pageResponder(log, metrics));
 
   const summary = config.summaryEveryS > 0
     ? setInterval(() => {

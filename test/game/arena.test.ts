@@ -111,19 +111,6 @@ describe("the arena: rounds end to end", () => {
     for (let i = 1; i < nums.length; i++) expect(nums[i]).toBe(nums[i - 1] + 1);
   });
 
-  it("serves the browser client at / and the SDK bundle it loads", async () => {
-    const page = await fetch(`${game.httpUrl}/`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get("content-type")).toMatch(/text\/html/);
-    const html = await page.text();
-    expect(html).toContain('<script src="/colyseus.js"></script>');
-    expect(html).toContain('joinOrCreate("arena"');
-    const sdk = await fetch(`${game.httpUrl}/colyseus.js`);
-    expect(sdk.status).toBe(200);
-    expect(sdk.headers.get("content-type")).toMatch(/javascript/);
-    expect(await sdk.text()).toMatch(/Colyseus=\{\}/);
-  });
-
   it("serves /healthz and Prometheus /metrics", async () => {
     const h = await fetch(`${game.httpUrl}/healthz`);
     expect(h.status).toBe(200);

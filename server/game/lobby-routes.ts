@@ -1,0 +1,59 @@
+/**
+ * The lobby: GET /rooms lists the live arenas (cluster-wide: the matchmaker's listing), and
+ * POST /watch { roomId, token } reserves a spectator's seat in one (shared/lobby.ts). The watch
+ * route checks the token before any room is asked, like the join itself: a refused token
+ * (401), a bad body (400), an unknown room (404) or a room with all its spectators (409) leave
+ * no seat behind.
+ */
+import { createEndpoint, generateId, matchMaker } from "@colyseus/core";
+import { ROOM_NAME } from "../../shared/protocol.ts";
+import type { ArenaMetadata, RoomSummary, WatchRequest } from "../../shared/lobby.ts";
+import { verifyToken } from "./auth.ts";
+import type { WatcherClaims } from "./arena-room.ts";
+import type { GameMetrics } from "./metrics.ts";
+
+const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function roomsEndpoint() {
+  return createEndpoint("/rooms", { method: "GET" }, async () => {
+    const listed = await matchMaker.query({ name: ROOM_NAME });
+    const rooms: RoomSummary[] = listed.map((r) => {
+      const meta = (r.metadata ?? {}) as Partial<ArenaMetadata>;
+      return { roomId: r.roomId, players: meta.players ?? 0, spectators: meta.spectators ?? 0, locked: r.locked === true };
+    });
+    return Response.json({ rooms });
+  });
+}
+
+function parseWatch(body: unknown): WatchRequest | string {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return "body must be a JSON object { roomId, token }";
+  const { roomId, token } = body as Record<string, unknown>;
+  if (typeof roomId !== "string" || !ROOM_ID.test(roomId)) return "roomId must be a room id (1-64 of A-Z a-z 0-9 _ -)";
+  if (typeof token !== "string") return "token must be the string from POST /auth/guest";
+  return { roomId, token };
+}
+
+export function watchEndpoint(authSecret: string, authTtlS: number, metrics: GameMetrics) {
+  return createEndpoint("/watch", { method: "POST" }, async (ctx) => {
+    const req = parseWatch(ctx.body);
+    if (typeof req === "string") return Response.json({ error: req }, { status: 400 });
+    const check = verifyToken(authSecret, req.token, Math.floor(Date.now() / 1000), authTtlS);
+    if (!check.ok) {
+      metrics.authRejected.inc(check.reason);
+      return Response.json({ error: check.message }, { status: 401 });
+    }
+    const [room] = await matchMaker.query({ name: ROOM_NAME, roomId: req.roomId });
+    if (!room) return Response.json({ error: `no arena ${req.roomId}` }, { status: 404 });
+    const sessionId = generateId();
+    const auth: WatcherClaims = { ...check.claims, watcher: true };
+    const reserved = await matchMaker.remoteRoomCall(room.roomId, "reserveSpectatorSeat", [sessionId, auth]);
+    if (reserved !== true) return Response.json({ error: `arena ${req.roomId} has all the spectators it takes` }, { status: 409 });
+    return Response.json({
+      name: room.name,
+      sessionId,
+      roomId: room.roomId,
+      processId: room.processId,
+      ...(room.publicAddress ? { publicAddress: room.publicAddress } : {}),
+    });
+  });
+}

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client, type Room } from "@colyseus/sdk";
+import type { GameServer } from "../../server/game/server.ts";
+import type { StatsService } from "../../server/stats/service.ts";
+import type { RoomSummary } from "../../shared/lobby.ts";
+import { entitiesOf, guest, join, leaveAll, startGame, startStats, track, waitFor, type Player } from "./helpers.ts";
+
+describe("spectators and the lobby", () => {
+  let stats: StatsService;
+  let game: GameServer;
+  const players: Player[] = [];
+
+  beforeAll(async () => {
+    stats = await startStats();
+    // one player fills an arena; one spectator per arena
+    game = await startGame(stats.rpcUrl, { maxPlayers: 1, maxSpectators: 1 });
+  });
+  afterAll(async () => {
+    await leaveAll(players);
+    await game?.close();
+    await stats?.close();
+  });
+
+  function watchRequest(body: unknown) {
+    return fetch(`${game.httpUrl}/watch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  }
+
+  async function watch(roomId: string): Promise<Player> {
+    const g = await guest(game, "Watcher");
+    const res = await watchRequest({ roomId, token: g.token });
+    expect(res.status).toBe(200);
+    const room: Room = await new Client(game.url).consumeSeatReservation((await res.json()) as Parameters<Client["consumeSeatReservation"]>[0]);
+    const p = track(room, g.playerId);
+    players.push(p);
+    return p;
+  }
+
+  async function rooms(): Promise<RoomSummary[]> {
+    return ((await (await fetch(`${game.httpUrl}/rooms`)).json()) as { rooms: RoomSummary[] }).rooms;
+  }
+
+  /** GET /rooms until one arena matches (the listing is updated as seats change) */
+  async function listing(match: (r: RoomSummary) => boolean): Promise<RoomSummary[]> {
+    for (let i = 0; i < 100; i++) {
+      const listed = await rooms();
+      if (listed.some(match)) return listed;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no arena in /rooms matched: ${JSON.stringify(await rooms())}`);
+  }
+
+  it("watches an arena full of players: sees state and rounds, holds no entity, every intent refused", async () => {
+    const ann = await join(game, "Ann");
+    players.push(ann);
+    const listed = await listing((r) => r.roomId === ann.room.roomId && r.players === 1);
+    expect(listed.find((r) => r.roomId === ann.room.roomId)).toMatchObject({ players: 1, spectators: 0, locked: true });
+
+    const eve = await watch(ann.room.roomId);
+    expect(eve.room.roomId).toBe(ann.room.roomId);
+    const seen = eve.rounds.length;
+    await waitFor("two rounds for the spectator", () => eve.rounds.length >= seen + 2);
+    const ents = entitiesOf(eve.room);
+    expect(ents.get(ann.id)?.kind).toBe("player");
+    expect(ents.has(eve.id)).toBe(false);
+    expect([...ents.values()].filter((e) => e.kind === "player")).toHaveLength(1);
+
+    eve.room.send("intent", { seq: 1, action: "attack", target: ann.id });
+    eve.room.send("intent", { seq: 2, action: "defend" });
+    await waitFor("two refusals", () => eve.errors.length >= 2);
+    expect(eve.errors.map((e) => e.code)).toEqual(["spectator", "spectator"]);
+    const later = eve.rounds.length;
+    await waitFor("a later round", () => eve.rounds.length > later + 1);
+    expect(eve.rounds.some((r) => r.intents.some(([id]) => id === eve.id))).toBe(false);
+    await listing((r) => r.roomId === ann.room.roomId && r.spectators === 1);
+  });
+
+  it("does not count spectators as players: the next player opens a new arena, the full one stays closed", async () => {
+    const bob = await join(game, "Bob");
+    players.push(bob);
+    expect(bob.room.roomId).not.toBe(players[0].room.roomId);
+    const listed = await rooms();
+    expect(listed).toHaveLength(2);
+    // the spectator leaving must not reopen the full arena to players
+    await players[1].room.leave();
+    await listing((r) => r.roomId === players[0].room.roomId && r.spectators === 0);
+    const cid = await join(game, "Cid");
+    players.push(cid);
+    expect([players[0].room.roomId, bob.room.roomId]).not.toContain(cid.room.roomId);
+  });
+
+  it("caps spectators per arena (409) and refuses bad tokens (401), bodies (400) and rooms (404) without a seat", async () => {
+    const ann = players[0];
+    await watch(ann.room.roomId);
+    const g = await guest(game, "Late");
+    const full = await watchRequest({ roomId: ann.room.roomId, token: g.token });
+    expect(full.status).toBe(409);
+    expect(((await full.json()) as { error: string }).error).toMatch(/spectators/);
+    expect((await watchRequest({ roomId: ann.room.roomId, token: "forged.token" })).status).toBe(401);
+    expect((await watchRequest({ roomId: ann.room.roomId })).status).toBe(400);
+    expect((await watchRequest([1, 2])).status).toBe(400);
+    expect((await watchRequest({ roomId: "../etc", token: g.token })).status).toBe(400);
+    expect((await watchRequest({ roomId: "nosuchroom", token: g.token })).status).toBe(404);
+    expect((await rooms()).find((r) => r.roomId === ann.room.roomId)).toMatchObject({ players: 1, spectators: 1 });
+  });
+});
