@@ -160,6 +160,8 @@ describe("STATS_DB picks the store by its form", () => {
 });
 
 describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () => {
+  const MIGRATED = [{ version: 1, name: "player_stats" }, { version: 2, name: "player_stats.used_at" }];
+
   async function migrationRows(url: string): Promise<{ version: number; name: string }[]> {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
@@ -175,9 +177,9 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
     const replicas = Array.from({ length: 6 }, () => createStore(url, { poolSize: 2, statementTimeoutMs: 30_000, log: silent }));
     opened.push(...replicas);
     await Promise.all(replicas.map((r) => r.open()));
-    expect(await migrationRows(url)).toEqual([{ version: 1, name: "player_stats" }]);
+    expect(await migrationRows(url)).toEqual(MIGRATED);
     await replicas[0].open();
-    expect(await migrationRows(url)).toEqual([{ version: 1, name: "player_stats" }]);
+    expect(await migrationRows(url)).toEqual(MIGRATED);
     expect(await replicas[5].get("p_mig")).toEqual(deriveStats("p_mig"));
   });
 
@@ -232,6 +234,28 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
       await locker.end();
     }
     expect(await store.get("p_slow")).toEqual(deriveStats("p_slow"));
+  });
+
+  it("expireGuests: guest rows unread for the TTL go (a read through another replica counts once written), other rows stay", async () => {
+    const url = await server!.createDatabase("expiry");
+    const a = await open(url);
+    const b = await open(url);
+    await a.get("p_old");
+    await a.get("npc_goblin_1");
+    await a.put("p_written", fields);
+    const t0 = Date.now();
+    expect(await a.expireGuests!(60_000, t0)).toBe(0);
+    await b.get("p_recent");
+    expect(await b.expireGuests!(1000, t0 + 1500)).toBe(2); // p_old, p_written: last used at t0
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      expect((await c.query("SELECT id FROM player_stats ORDER BY id")).rows.map((r) => r.id)).toEqual(["npc_goblin_1", "p_recent"]);
+    } finally {
+      await c.end();
+    }
+    expect(await a.peek("p_old")).toBeUndefined();
+    expect(await a.get("p_old")).toEqual(deriveStats("p_old"));
   });
 
   it("unreachable: open() rejects at once with the reason (the caller retries)", async () => {

@@ -27,6 +27,13 @@ export const MIGRATIONS: readonly Migration[] = [
       version         integer NOT NULL
     )`,
   },
+  {
+    // guest expiry: when a row was last used, ms since the epoch; rows already there get a full TTL
+    // from now, new rows their insert time (a volatile default is evaluated per row)
+    version: 2,
+    name: "player_stats.used_at",
+    sql: `ALTER TABLE player_stats ADD COLUMN used_at bigint NOT NULL DEFAULT (extract(epoch from clock_timestamp()) * 1000)::bigint`,
+  },
 ];
 
 /** Any constant: the key of the session advisory lock held while migrating (ASCII "skst"). */

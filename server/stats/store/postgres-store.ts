@@ -12,8 +12,15 @@
 // fails the request instead of holding it. PostgreSQL gone: queries reject at once (connection
 // refused) and the pool reconnects by itself when it is back. Going down and coming back are each
 // logged once (not once per failed query). Contract: stats-store.ts.
+//
+// Guest expiry (expireGuests): reads mark ids as used in this replica's memory; expireGuests writes
+// the marks and deletes the guest rows unused for the TTL in one transaction; inserts and writes
+// stamp used_at themselves. With several replicas, marks another replica has not written yet (at
+// most its expiry interval old) are not seen: a guest unread for the whole TTL and then read in
+// that last interval through another replica may still be deleted, and is derived again on its
+// next read.
 import pg from "pg";
-import { deriveStats, STAT_FIELDS, type PlayerStats, type StatFields } from "../../../shared/stats.ts";
+import { deriveStats, PLAYER_ID_PREFIX, STAT_FIELDS, type PlayerStats, type StatFields } from "../../../shared/stats.ts";
 import type { Logger } from "../../log.ts";
 import { migrate } from "./postgres-schema.ts";
 import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
@@ -42,10 +49,15 @@ const INSERT_ONE = `INSERT INTO player_stats (${COLUMNS}) VALUES (${COLUMN_NAMES
   ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`;
 // $N: expected version or NULL; a write that changes nothing matches no row (and bumps nothing)
 const UPDATE_IF = `UPDATE player_stats
-  SET ${STAT_COLUMNS.map((c, i) => `${c} = ${STAT_PARAMS[i]}`).join(", ")}, version = version + 1
+  SET ${STAT_COLUMNS.map((c, i) => `${c} = ${STAT_PARAMS[i]}`).join(", ")}, version = version + 1,
+      used_at = (extract(epoch from clock_timestamp()) * 1000)::bigint
   WHERE id = $1 AND ($${N}::integer IS NULL OR version = $${N})
     AND (${STAT_COLUMNS.join(", ")}) IS DISTINCT FROM (${STAT_PARAMS.join(", ")})
   RETURNING ${COLUMNS}`;
+
+/** Guest ids sort in [GUEST_LOW, GUEST_HIGH): the prefix, and the prefix with its last character + 1. */
+const GUEST_LOW = PLAYER_ID_PREFIX;
+const GUEST_HIGH = PLAYER_ID_PREFIX.slice(0, -1) + String.fromCharCode(PLAYER_ID_PREFIX.charCodeAt(PLAYER_ID_PREFIX.length - 1) + 1);
 
 /** A put that keeps losing races this many times gives up with an error (never seen in practice). */
 const MAX_PUT_ATTEMPTS = 8;
@@ -63,6 +75,8 @@ export class PostgresStore implements StatsStore {
   private readonly where: string;
   /** false after a failed query until one succeeds: down and back are logged once each */
   private reachable = true;
+  /** ids read since expireGuests last wrote their use */
+  private used = new Set<string>();
 
   constructor(opts: PostgresStoreOptions) {
     this.log = opts.log;
@@ -101,6 +115,7 @@ export class PostgresStore implements StatsStore {
   }
 
   async peek(id: string): Promise<PlayerStats | undefined> {
+    this.used.add(id);
     const r = await this.query<StatsRow>({ name: "stats_select_one", text: SELECT_ONE, values: [id] });
     return r.rows.length === 0 ? undefined : fromRow(r.rows[0]);
   }
@@ -110,6 +125,7 @@ export class PostgresStore implements StatsStore {
   }
 
   async getMany(ids: readonly string[]): Promise<PlayerStats[]> {
+    for (const id of ids) this.used.add(id);
     const found = new Map<string, PlayerStats>();
     const r = await this.query<StatsRow>({ name: "stats_select_many", text: SELECT_MANY, values: [ids] });
     for (const row of r.rows) found.set(row.id as string, fromRow(row));
@@ -139,6 +155,28 @@ export class PostgresStore implements StatsStore {
       // another writer got in between our statements: decide again on the row as it is now
     }
     throw new Error(`put ${id}: lost ${MAX_PUT_ATTEMPTS} races in a row`);
+  }
+
+  async expireGuests(ttlMs: number, nowMs = Date.now()): Promise<number> {
+    const marks = this.used;
+    this.used = new Set();
+    const client = await this.track(this.pool.connect());
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      if (marks.size > 0) await client.query("UPDATE player_stats SET used_at = $1 WHERE id = ANY($2::text[])", [nowMs, [...marks]]);
+      const gone = await client.query("DELETE FROM player_stats WHERE id >= $1 AND id < $2 AND used_at < $3", [GUEST_LOW, GUEST_HIGH, nowMs - ttlMs]);
+      await client.query("COMMIT");
+      return gone.rowCount ?? 0;
+    } catch (err) {
+      broken = err as Error;
+      await client.query("ROLLBACK").catch(() => {});
+      for (const id of marks) this.used.add(id); // written next time
+      this.failed(broken);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async close(): Promise<void> {

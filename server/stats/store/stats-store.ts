@@ -30,6 +30,11 @@ export interface StatsStore {
   get(id: string): Promise<PlayerStats>;
   getMany(ids: readonly string[]): Promise<PlayerStats[]>;
   put(id: string, fields: StatFields, expectedVersion?: number): Promise<PutResult>;
+  /**
+   * Deletes the guest rows (player ids, `p_…`) nobody read for `ttlMs` and answers how many went;
+   * other ids never expire. Optional: a store without it keeps every row.
+   */
+  expireGuests?(ttlMs: number, nowMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
