@@ -3,19 +3,13 @@
  * its journal row (server/game/replay.ts) and resolved with the same pure rules, so the viewer
  * shows what the players saw; `verified` says whether that matches the hash journaled then.
  */
-import { resolveRound, type RoundInput } from "./combat.ts";
+import { resolveRound, type CombatantState, type RoundInput } from "./combat.ts";
 import type { Intent, RoundEvent } from "./protocol.ts";
 import { NPC_ID_PREFIX } from "./stats.ts";
 
-export interface ReplayEntity {
-  id: string;
+/** An entity after the round: the rules' own state, plus what the table shows beside it. */
+export interface ReplayEntity extends CombatantState {
   kind: "player" | "npc";
-  hp: number;
-  maxHp: number;
-  alive: boolean;
-  respawnIn: number;
-  charge: number;
-  defending: boolean;
   stale: boolean;
   absent: boolean;
 }
