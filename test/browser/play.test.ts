@@ -8,7 +8,8 @@ import { describeChromium, launchChromium, screenshot, watchErrors } from "./chr
 
 const NPCS = ["npc_goblin_1", "npc_wolf_2", "npc_orc_3"];
 
-describeChromium("the play page in Chromium", () => {
+// generous: a page load builds the bundle once, and a loaded 2-core machine stretches every step
+describeChromium("the play page in Chromium", { timeout: 90_000 }, () => {
   let stats: StatsService;
   let game: GameServer;
   let browser: Browser;
@@ -39,10 +40,12 @@ describeChromium("the play page in Chromium", () => {
     // 300 ms rounds: a ~150 ms click often spans a round boundary
     game = await startGame(stats.rpcUrl, { tickHz: 50, roundTicks: 15, roundDeadlineMs: 150 });
     browser = await launchChromium();
+    // the pages are bundled on the first request in this process: done here, so each scenario's time is its own
+    expect((await fetch(`${game.httpUrl}/play.js`)).status).toBe(200);
     context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
     page = await context.newPage();
     watchErrors(page, errors);
-  });
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await game?.close();

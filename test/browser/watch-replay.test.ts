@@ -5,7 +5,8 @@ import type { StatsService } from "../../server/stats/service.ts";
 import { join, leaveAll, startGame, startStats, waitFor, type Player } from "../game/helpers.ts";
 import { describeChromium, launchChromium, screenshot, watchErrors } from "./chromium.ts";
 
-describeChromium("spectating and the replay viewer in Chromium", () => {
+// generous: a page load builds the bundle once, and a loaded 2-core machine stretches every step
+describeChromium("spectating and the replay viewer in Chromium", { timeout: 90_000 }, () => {
   let stats: StatsService;
   let game: GameServer;
   let browser: Browser;
@@ -18,7 +19,9 @@ describeChromium("spectating and the replay viewer in Chromium", () => {
     game = await startGame(stats.rpcUrl, { tickHz: 50, roundTicks: 10, roundDeadlineMs: 100, maxPlayers: 1 });
     ann = await join(game, "Ann");
     browser = await launchChromium();
-  });
+    // the pages are bundled on the first request in this process: done here, so each scenario's time is its own
+    expect((await fetch(`${game.httpUrl}/play.js`)).status).toBe(200);
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await leaveAll(ann ? [ann] : []);
