@@ -165,18 +165,11 @@ export async function benchStats(): Promise<string> {
   } finally {
     await svc.stop();
   }
-  const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "-");
   const lines = [
     `Stats fetches: real StatsClient -> stats service (separate process, :memory: store, warm cache), ` +
       `${SLICES} x ${SLICE_MS} ms per cell after ${WARMUP_MS} ms warm-up; fetches/s = median slice.`,
     ``,
-    `| transport | concurrency | fetches/s | p50 ms | p99 ms | client CPU µs/fetch | service CPU µs/fetch | errors |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    ...cells.map(
-      (c) =>
-        `| ${c.mode} | ${c.concurrency} | ${Math.round(c.perSec).toLocaleString("en-US")} | ${f(c.p50, 3)} | ${f(c.p99, 3)} | ` +
-        `${f(c.clientCpuUs, 1)} | ${f(c.serviceCpuUs, 1)} | ${c.errors} |`,
-    ),
+    ...cellTable("transport", cells),
     ``,
     `Ratios (fetches/s vs HTTP keep-alive at the same concurrency):`,
     ``,
@@ -188,10 +181,25 @@ export async function benchStats(): Promise<string> {
     const b = rate("RPC batched");
     const s = rate("RPC single");
     const h = rate("HTTP keep-alive");
-    lines.push(`| ${c} | ${f(b / h, 1)}x | ${f(s / h, 1)}x | ${f(b / s, 1)}x |`);
+    lines.push(`| ${c} | ${fixed(b / h, 1)}x | ${fixed(s / h, 1)}x | ${fixed(b / s, 1)}x |`);
   }
   lines.push("", await benchStores());
   return lines.join("\n");
+}
+
+const fixed = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+
+/** One markdown row per cell, under a header naming the first column. */
+function cellTable(first: string, cells: Cell[]): string[] {
+  return [
+    `| ${first} | concurrency | fetches/s | p50 ms | p99 ms | client CPU µs/fetch | service CPU µs/fetch | errors |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...cells.map(
+      (c) =>
+        `| ${c.mode} | ${c.concurrency} | ${Math.round(c.perSec).toLocaleString("en-US")} | ${fixed(c.p50, 3)} | ${fixed(c.p99, 3)} | ` +
+        `${fixed(c.clientCpuUs, 1)} | ${fixed(c.serviceCpuUs, 1)} | ${c.errors} |`,
+    ),
+  ];
 }
 
 /** The stores table: SQLite vs PostgreSQL behind 1 and 2 replicas, RPC batched. */
@@ -238,25 +246,18 @@ async function benchStores(): Promise<string> {
     for (const s of started) await s.stop();
     await pg.stop();
   }
-  const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "-");
   const rate = (m: string, c: number) => cells.find((x) => x.mode === m && x.concurrency === c)!.perSec;
   return [
     `Stores and replicas: RPC batched, same client and ids; PostgreSQL local to this run (fsync off), ` +
       `pool 10 per replica, no cache in front; service CPU sums the replicas (PostgreSQL's own CPU not counted).`,
     ``,
-    `| store | concurrency | fetches/s | p50 ms | p99 ms | client CPU µs/fetch | service CPU µs/fetch | errors |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    ...cells.map(
-      (c) =>
-        `| ${c.mode} | ${c.concurrency} | ${Math.round(c.perSec).toLocaleString("en-US")} | ${f(c.p50, 3)} | ${f(c.p99, 3)} | ` +
-        `${f(c.clientCpuUs, 1)} | ${f(c.serviceCpuUs, 1)} | ${c.errors} |`,
-    ),
+    ...cellTable("store", cells),
     ``,
     `| concurrency | PostgreSQL / SQLite | 2 replicas / 1 replica |`,
     `| ---: | ---: | ---: |`,
     ...STORE_CONCURRENCY.map((c) => {
       const one = rate("PostgreSQL, 1 replica", c);
-      return `| ${c} | ${f(one / rate("SQLite (:memory:, cache)", c))}x | ${f(rate("PostgreSQL, 2 replicas", c) / one)}x |`;
+      return `| ${c} | ${fixed(one / rate("SQLite (:memory:, cache)", c))}x | ${fixed(rate("PostgreSQL, 2 replicas", c) / one)}x |`;
     }),
   ].join("\n");
 }
