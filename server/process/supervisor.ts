@@ -37,7 +37,7 @@ export interface SupervisorOptions {
   /** each line a child writes (default: `[name] line` on stdout) */
   output?: (name: string, line: string) => void;
   policy?: RestartPolicy;
-  /** how long a (re)started child has to say ready (default 20 s) */
+  /** how long a (re)started child has to say ready (default: spawnReady's 60 s) */
   readyTimeoutMs?: number;
   /** SIGTERM to SIGKILL when stopping a child (default 10 s) */
   stopGraceMs?: number;
