@@ -30,7 +30,7 @@ export interface ReadyProcess {
   readonly pid: number;
   /** the port the child said it listens on */
   readonly port: number;
-  /** settles (never rejects) when the process has exited */
+  /** settles (never rejects) when the process has exited and its output has been read */
   readonly exited: Promise<ExitStatus>;
   /** the last lines it wrote (for error messages) */
   tail(): string;
@@ -79,7 +79,8 @@ export function spawnReady(entry: string, options: SpawnReadyOptions = {}): Prom
       options.onLine?.(line, stream);
     });
   }
-  const exited = new Promise<ExitStatus>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': by then the child's last output lines have been read too
+  const exited = new Promise<ExitStatus>((resolve) => proc.once("close", (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })));
   const tail = () => lines.join("\n");
   const stop = async (signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<ExitStatus> => {
     if (proc.exitCode === null && proc.signalCode === null) {
@@ -97,10 +98,8 @@ export function spawnReady(entry: string, options: SpawnReadyOptions = {}): Prom
     const fail = (why: string, exit: ExitStatus | null = null) => {
       if (settled) return;
       cleanup();
-      // the output may still be in flight when 'exit' fires: 'close' comes after the pipes ended
-      void stop().then(() => whenClosed).then(() => reject(new ChildStartError(entry, why, exit, tail())));
+      void stop().then(() => reject(new ChildStartError(entry, why, exit, tail())));
     };
-    const whenClosed = new Promise<void>((done) => proc.once("close", () => done()));
     const onMessage = (message: unknown) => {
       if (!isReadyMessage(message) || settled) return;
       cleanup();

@@ -37,7 +37,7 @@ describe("server/game/main.ts as a real process", () => {
     const bad = spawnSync(process.execPath, [repoFile("server/game/main.ts"), "--tick-hz", "zero"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--tick-hz/);
-  });
+  }, 90_000); // four Node starts: ~10 s each on the shared machine at load 25
 
   it("SIGTERM mid-match: finishes or cancels the round in flight, closes the journal, exits 0", async () => {
     const stats = await spawnStats(0);
@@ -62,7 +62,8 @@ describe("server/game/main.ts as a real process", () => {
       LOG_LEVEL: "info",
     });
     children.push(game);
-    const listening = JSON.parse(game.lines.find((l) => l.includes('"game listening"'))!);
+    // the ready message (IPC) may overtake the log line (stdout pipe)
+    const listening = JSON.parse(await waitFor("the listening line", () => game.lines.find((l) => l.includes('"game listening"'))));
     expect(listening).toMatchObject({ level: "info", msg: "game listening", port: game.port });
     const url = { url: `ws://127.0.0.1:${game.port}`, httpUrl: `http://127.0.0.1:${game.port}` };
     const ann = await join(url, "Ann");
@@ -99,9 +100,10 @@ describe("npm start (server/main.ts)", () => {
     });
     children.push(start);
     expect(start.port).toBe(port);
-    expect(start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"'))).toBe(true);
-    expect(start.lines.some((l) => l.startsWith("[stats]") && l.includes(`"port":${statsPort}`))).toBe(true);
-    expect(start.lines.some((l) => l.startsWith("[game]") && l.includes(`"port":${port}`))).toBe(true);
+    await waitFor("the banner and both children's listening lines", () =>
+      start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"')) &&
+      start.lines.some((l) => l.startsWith("[stats]") && l.includes(`"port":${statsPort}`)) &&
+      start.lines.some((l) => l.startsWith("[game]") && l.includes(`"port":${port}`)));
     const ann = await join({ url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` }, "Ann");
     await waitFor("a round from the game server, fed by the stats service", () => ann.rounds.find((r) => r.absent.length === 0), 10_000);
 
