@@ -32,6 +32,12 @@ const options = {
   }),
   logLevel: oneOf(LOG_LEVELS, { flag: "log-level", env: "LOG_LEVEL", default: "info", help: "JSON-lines log threshold" }),
   summaryEveryS: integer({ flag: "summary-every-s", env: "SUMMARY_EVERY_S", min: 0, max: 86_400, default: 30, help: "seconds between info summary lines (0 = off)" }),
+  journalMaxAgeS: integer({ flag: "journal-max-age-s", env: "JOURNAL_MAX_AGE_S", min: 0, max: 10 * 365 * 86400, default: 86_400, help: "journal rows older than this are pruned (0 = no age bound)" }),
+  journalMaxMb: integer({ flag: "journal-max-mb", env: "JOURNAL_MAX_MB", min: 0, max: 10_000_000, default: 2048, help: "the oldest journal rows are pruned while the journal uses more (0 = no size bound)" }),
+  journalPruneEveryS: integer({
+    flag: "journal-prune-every-s", env: "JOURNAL_PRUNE_EVERY_S", min: 1, max: 86_400, default: 60,
+    help: "seconds between retention runs (each prunes in batches of 500 rows, one per event-loop turn)",
+  }),
   seatReservationS: integer({ flag: "seat-reservation-s", env: "SEAT_RESERVATION_S", min: 1, max: 600, default: 5, help: "a seat reserved by matchmaking that nobody connects to is freed after this" }),
   /** 1: clients may also `create` rooms and `joinById`; 0: joinOrCreate / join only */
   clientRoomChoice: integer({

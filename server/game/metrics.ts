@@ -35,6 +35,7 @@ export class GameMetrics {
   readonly authRejected = this.registry.counter("skirmish_auth_rejected_total", "Joins refused by onAuth, by reason", ["reason"]);
   readonly guestsIssued = this.registry.counter("skirmish_guests_issued_total", "Guest tokens issued");
   readonly journalRounds = this.registry.counter("skirmish_journal_rounds_total", "Rounds appended to the journal");
+  readonly journalPruned = this.registry.counter("skirmish_journal_pruned_rows_total", "Journal rows deleted by retention (age or size)");
 
   constructor(sources: MetricsSources) {
     this.registry.gauge("skirmish_ccu", "Connected clients", sources.ccu);

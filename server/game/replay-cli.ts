@@ -53,25 +53,33 @@ export async function replayJournal(args: ReplayArgs, out: (line: string) => voi
     return 2;
   }
   try {
-    let n = 0;
-    for (const rec of journal.read({ room: args.room, round: args.round })) {
-      const v = await replayRecord(rec);
-      n++;
-      if (!v.ok) {
-        out(`DIVERGED room=${v.room} round=${v.round}: ${v.divergence}`);
-        return 1;
-      }
-      out(`OK room=${v.room} round=${v.round} hash=${v.hash}`);
-    }
-    if (n === 0) {
-      out("no rounds matched");
-      return 1;
-    }
-    out(`replayed ${n} round(s): all OK`);
-    return 0;
+    return await replayAll(journal, args, out);
+  } catch (err) {
+    // e.g. a row in an encoding this version does not know: say so, never guess
+    out(`cannot read journal ${args.path}: ${(err as Error).message}`);
+    return 2;
   } finally {
     journal.close();
   }
+}
+
+async function replayAll(journal: RoundJournal, args: ReplayArgs, out: (line: string) => void): Promise<number> {
+  let n = 0;
+  for (const rec of journal.read({ room: args.room, round: args.round })) {
+    const v = await replayRecord(rec);
+    n++;
+    if (!v.ok) {
+      out(`DIVERGED room=${v.room} round=${v.round}: ${v.divergence}`);
+      return 1;
+    }
+    out(`OK room=${v.room} round=${v.round} hash=${v.hash}`);
+  }
+  if (n === 0) {
+    out("no rounds matched");
+    return 1;
+  }
+  out(`replayed ${n} round(s): all OK`);
+  return 0;
 }
 
 if (import.meta.main) {

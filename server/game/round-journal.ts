@@ -5,13 +5,17 @@
  * last-known-good lookups: each entity's stats are stored once, there), both msgpackr, the stats
  * deadline, and the hash of the resolved output. The `input` column holds the plan; rows written
  * before the plan format held the full RoundInput (stats twice) and no lookups, and are reported
- * as such by replay.
+ * as such by replay. Plan and calls are stored in the encoding of journal-codec.ts (`enc`).
+ *
+ * Retention: `prune` deletes the oldest rows (older than a cut-off, or while the rows in use
+ * take more than a byte budget), one bounded batch per call, so a caller can spread a large
+ * prune over many event-loop turns (journal-retention.ts) instead of stalling rounds.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { Packr } from "msgpackr";
 import type { JournaledPlan } from "./combat-round.ts";
+import { decodeBlob, encodeBlob, JOURNAL_ENCODING } from "./journal-codec.ts";
 
 export interface JournalRecord {
   room: string;
@@ -26,9 +30,6 @@ export interface JournalRecord {
   deadlineMs: number;
 }
 
-// Records off: a journal must decode the same in any process, without shared structure tables.
-const packr = new Packr({ useRecords: false, moreTypes: false });
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS rounds (
   room TEXT NOT NULL,
@@ -40,8 +41,10 @@ CREATE TABLE IF NOT EXISTS rounds (
   join_ms REAL NOT NULL,
   deadline_ms INTEGER NOT NULL,
   at_ms INTEGER NOT NULL,
+  enc INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (room, round)
-) STRICT;`;
+) STRICT;
+CREATE INDEX IF NOT EXISTS rounds_at_ms ON rounds (at_ms);`;
 
 interface Row {
   room: string;
@@ -52,6 +55,7 @@ interface Row {
   hash: string;
   join_ms: number;
   deadline_ms: number;
+  enc: number;
 }
 
 export class RoundJournal {
@@ -77,11 +81,15 @@ export class RoundJournal {
     if (path !== ":memory:") {
       // WAL: appends do not block readers (a replay while the server runs); NORMAL is durable
       // across process crashes, which is what a journal of a game server needs.
-      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      // incremental auto-vacuum (takes effect in a new file only) lets prune hand pages back
+      this.db.exec("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     }
+    // a journal from before encodings were numbered: its rows are encoding 0
+    const columns = this.db.prepare("PRAGMA table_info(rounds)").all() as { name: string }[];
+    if (columns.length > 0 && !columns.some((c) => c.name === "enc")) this.db.exec("ALTER TABLE rounds ADD COLUMN enc INTEGER NOT NULL DEFAULT 0");
     this.db.exec(SCHEMA);
     this.insert = this.db.prepare(
-      "INSERT INTO rounds (room, round, seed, input, calls, hash, join_ms, deadline_ms, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO rounds (room, round, seed, input, calls, hash, join_ms, deadline_ms, at_ms, enc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${JOURNAL_ENCODING})`,
     );
   }
 
@@ -93,7 +101,7 @@ export class RoundJournal {
     if (this.closed) throw new Error("round journal is closed");
     if (!this.insert) throw new Error("round journal is open read-only");
     try {
-      this.insert.run(rec.room, rec.round, rec.seed, packr.pack(rec.plan), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
+      this.insert.run(rec.room, rec.round, rec.seed, encodeBlob(rec.plan), encodeBlob(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
@@ -142,14 +150,16 @@ export class RoundJournal {
       args.push(filter.fromRound);
     }
     const limit = filter.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-    const sql = `SELECT room, round, seed, input, calls, hash, join_ms, deadline_ms FROM rounds${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY room, round${limit}`;
+    // a read-only journal from before encodings were numbered has no enc column: encoding 0
+    const hasEnc = (this.db.prepare("PRAGMA table_info(rounds)").all() as { name: string }[]).some((c) => c.name === "enc");
+    const sql = `SELECT room, round, seed, input, calls, hash, join_ms, deadline_ms, ${hasEnc ? "enc" : "0 AS enc"} FROM rounds${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY room, round${limit}`;
     for (const row of this.db.prepare(sql).iterate(...args) as Iterable<Row>) {
       yield {
         room: row.room,
         round: row.round,
         seed: row.seed,
-        plan: packr.unpack(row.input) as JournaledPlan,
-        calls: packr.unpack(row.calls) as unknown[],
+        plan: decodeBlob(row.input, row.enc) as JournaledPlan,
+        calls: decodeBlob(row.calls, row.enc) as unknown[],
         hash: row.hash,
         joinMs: row.join_ms,
         deadlineMs: row.deadline_ms,
@@ -160,8 +170,35 @@ export class RoundJournal {
   /** Test and tooling hook: rewrite one stored field (e.g. to prove tampering is detected). */
   rawUpdate(room: string, round: number, set: { hash?: string; plan?: JournaledPlan; calls?: unknown[] }): void {
     if (set.hash !== undefined) this.db.prepare("UPDATE rounds SET hash = ? WHERE room = ? AND round = ?").run(set.hash, room, round);
-    if (set.plan !== undefined) this.db.prepare("UPDATE rounds SET input = ? WHERE room = ? AND round = ?").run(packr.pack(set.plan), room, round);
-    if (set.calls !== undefined) this.db.prepare("UPDATE rounds SET calls = ? WHERE room = ? AND round = ?").run(packr.pack(set.calls), room, round);
+    if (set.plan !== undefined || set.calls !== undefined) {
+      const row = this.db.prepare("SELECT input, calls, enc FROM rounds WHERE room = ? AND round = ?").get(room, round) as { input: Uint8Array; calls: Uint8Array; enc: number };
+      const plan = set.plan ?? decodeBlob(row.input, row.enc);
+      const calls = set.calls ?? decodeBlob(row.calls, row.enc);
+      this.db.prepare(`UPDATE rounds SET input = ?, calls = ?, enc = ${JOURNAL_ENCODING} WHERE room = ? AND round = ?`).run(encodeBlob(plan), encodeBlob(calls), room, round);
+    }
+  }
+
+  /** Bytes the journal's rows occupy (pages in use; freed pages are reused before the file grows). */
+  usedBytes(): number {
+    const n = (pragma: string) => (this.db.prepare(`PRAGMA ${pragma}`).get() as Record<string, number>)[pragma];
+    return (n("page_count") - n("freelist_count")) * n("page_size");
+  }
+
+  /**
+   * Deletes up to `batch` of the oldest rows that are older than `beforeAtMs` or, while the
+   * journal uses more than `maxBytes`, the oldest regardless of age. Returns how many went; 0 means
+   * nothing is left to prune. Frees the pages it can (incremental vacuum) afterwards.
+   */
+  prune(beforeAtMs: number, maxBytes: number, batch: number): number {
+    if (this.closed || this.readOnly) return 0;
+    let deleted = Number(this.db.prepare(
+      "DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds WHERE at_ms < ? ORDER BY at_ms LIMIT ?)",
+    ).run(beforeAtMs, batch).changes);
+    if (deleted === 0 && maxBytes > 0 && this.usedBytes() > maxBytes) {
+      deleted = Number(this.db.prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds ORDER BY at_ms LIMIT ?)").run(batch).changes);
+    }
+    if (deleted > 0) this.db.exec("PRAGMA incremental_vacuum;");
+    return deleted;
   }
 
   close(): void {

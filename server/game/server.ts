@@ -29,6 +29,7 @@ import { replayEndpoint } from "./replay-route.ts";
 import { PlayerRegistry } from "./player-registry.ts";
 import { admitBody, limitedHttpServer, type RequestRefusal } from "./request-limits.ts";
 import { RoundJournal } from "./round-journal.ts";
+import { startJournalRetention } from "./journal-retention.ts";
 
 /** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
 const MATCHMAKE_METHODS = ["joinOrCreate", "join", "reconnect"] as const;
@@ -193,6 +194,12 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   const port = (httpServer.address() as AddressInfo).port;
   frontColyseus(httpServer, config.httpMaxBodyBytes, refused, pageResponder(log, metrics));
 
+  const retention = startJournalRetention(
+    journal,
+    { maxAgeS: config.journalMaxAgeS, maxBytes: config.journalMaxMb * 1024 * 1024, everyS: config.journalPruneEveryS },
+    metrics,
+    log,
+  );
   const summary = config.summaryEveryS > 0
     ? setInterval(() => {
         log.info("summary", {
@@ -213,6 +220,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     (closed ??= (async () => {
       closing = true;
       if (summary) clearInterval(summary);
+      retention.stop();
       try {
         // locks rooms, disconnects clients, awaits each room's onDispose (which finishes or
         // cancels its in-flight round), then closes the websocket and HTTP servers

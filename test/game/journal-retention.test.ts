@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterAll, describe, expect, it } from "vitest";
+import { Packr } from "msgpackr";
+import type { JournaledPlan } from "../../server/game/combat-round.ts";
+import { RoundJournal, type JournalRecord } from "../../server/game/round-journal.ts";
+import { replayJournal } from "../../server/game/replay-cli.ts";
+import { join as joinArena, leaveAll, sleep, startGame, startStats, waitFor } from "./helpers.ts";
+
+const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-journal-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const fresh = () => joinPath(dir, `j${++files}.db`);
+
+/** A record whose plan carries `bytes` of incompressible data (retention tests) or a small structured one. */
+function record(round: number, bytes = 0): JournalRecord {
+  const plan = { entities: [{ id: "p_a", hp: 10 }], blob: bytes > 0 ? randomBytes(bytes) : null, seed: 7 } as unknown as JournaledPlan;
+  return { room: "r1", round, seed: 7, plan, calls: [{ call: "stats:p_a", step: 1 }], hash: "h" + round, joinMs: 1.5, deadlineMs: 100 };
+}
+
+describe("journal encoding", () => {
+  it("writes rows compactly (deflated msgpack) and reads them back unchanged", () => {
+    const j = new RoundJournal(fresh());
+    const big = { ...record(1), plan: { entities: Array.from({ length: 12 }, (_, i) => ({ id: `p_${i}`, hp: 50, maxHp: 50, alive: true, respawnIn: 0, charge: 0, intent: null })) } as unknown as JournaledPlan };
+    j.append(big);
+    expect([...j.read()]).toEqual([big]);
+    const stored = (j as unknown as { db: DatabaseSync }).db.prepare("SELECT input, enc FROM rounds").get() as { input: Uint8Array; enc: number };
+    const msgpack = new Packr({ useRecords: false, moreTypes: false }).pack(big.plan);
+    expect(stored.enc).toBe(1);
+    expect(stored.input.length).toBeLessThan(msgpack.length / 3);
+    j.close();
+  });
+
+  it("reads a journal written before encodings were numbered, and refuses an unknown encoding by name", async () => {
+    const path = fresh();
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE rounds (room TEXT NOT NULL, round INTEGER NOT NULL, seed INTEGER NOT NULL, input BLOB NOT NULL, calls BLOB NOT NULL,
+      hash TEXT NOT NULL, join_ms REAL NOT NULL, deadline_ms INTEGER NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (room, round)) STRICT`);
+    const packr = new Packr({ useRecords: false, moreTypes: false });
+    const rec = record(1);
+    old.prepare("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").run(rec.room, rec.round, rec.seed, packr.pack(rec.plan), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
+    old.close();
+    const readOnly = new RoundJournal(path, { readOnly: true });
+    expect([...readOnly.read()]).toEqual([rec]);
+    readOnly.close();
+    const writable = new RoundJournal(path); // adds the enc column, old rows stay encoding 0
+    writable.append(record(2));
+    expect([...writable.read()].map((r) => r.round)).toEqual([1, 2]);
+    (writable as unknown as { db: DatabaseSync }).db.exec("UPDATE rounds SET enc = 9 WHERE round = 1");
+    expect(() => [...writable.read()]).toThrow(/encoding 9 is not known to this version/);
+    writable.close();
+    const out: string[] = [];
+    expect(await replayJournal({ path }, (l) => out.push(l))).toBe(2);
+    expect(out.join("\n")).toMatch(/cannot read journal .*encoding 9 is not known/);
+  });
+});
+
+describe("journal retention", () => {
+  it("prunes rows older than the cut-off, oldest first", async () => {
+    const j = new RoundJournal(fresh());
+    for (let i = 1; i <= 30; i++) j.append(record(i));
+    await sleep(20);
+    const cutoff = Date.now();
+    await sleep(5);
+    for (let i = 31; i <= 60; i++) j.append(record(i));
+    expect(j.prune(cutoff, 0, 10)).toBe(10);
+    while (j.prune(cutoff, 0, 10) > 0);
+    expect([...j.read()].map((r) => r.round)).toEqual(Array.from({ length: 30 }, (_, i) => 31 + i));
+    j.close();
+  });
+
+  it("prunes the oldest rows while the journal uses more than its byte budget", () => {
+    const j = new RoundJournal(fresh());
+    for (let i = 1; i <= 300; i++) j.append(record(i, 8000));
+    expect(j.usedBytes()).toBeGreaterThan(2_000_000);
+    while (j.prune(0, 1_000_000, 20) > 0);
+    expect(j.usedBytes()).toBeLessThanOrEqual(1_000_000);
+    const left = [...j.read()].map((r) => r.round);
+    expect(left.length).toBeGreaterThan(50);
+    expect(left.at(-1)).toBe(300);
+    expect(left[0]).toBe(300 - left.length + 1);
+    j.close();
+  });
+
+  it("a running server prunes its journal periodically while rounds go on", async () => {
+    const stats = await startStats();
+    const game = await startGame(stats.rpcUrl, { journalPath: fresh(), journalMaxAgeS: 1, journalPruneEveryS: 1 });
+    const p = await joinArena(game);
+    try {
+      await waitFor("a prune", () => game.metrics.journalPruned.get() > 0, 10_000);
+      const seen = p.rounds.length;
+      await waitFor("rounds after the prune", () => p.rounds.length >= seen + 5);
+      const rounds = p.rounds.map((r) => r.round);
+      expect(rounds).toEqual(Array.from({ length: rounds.length }, (_, i) => rounds[0] + i));
+      expect(game.journal.count()).toBeLessThan(game.metrics.journalRounds.get());
+    } finally {
+      await leaveAll([p]);
+      await game.close();
+      await stats.close();
+    }
+  });
+});
