@@ -33,7 +33,7 @@ export function startJournalRetention(journal: RoundJournal, policy: RetentionPo
       try {
         const n = stopped || journal.isClosed ? 0 : journal.prune(before, policy.maxBytes, PRUNE_BATCH);
         pruned += n;
-        metrics.journalPruned.inc("", n);
+        metrics.journalPruned.inc(undefined, n);
         if (n > 0 && ++batches < MAX_BATCHES) return void setImmediate(step);
         if (pruned > 0) log.info("journal pruned", { rows: pruned, usedBytes: journal.isClosed ? undefined : journal.usedBytes() });
       } catch (err) {

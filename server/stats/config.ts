@@ -16,6 +16,10 @@ const options = {
   poolSize: integer({ flag: "pool-size", env: "STATS_PG_POOL_SIZE", min: 1, max: 1000, default: 10, help: "PostgreSQL: connections per stats replica" }),
   statementTimeoutMs: integer({ flag: "statement-timeout-ms", env: "STATS_PG_STATEMENT_TIMEOUT_MS", min: 1, max: 600_000, default: 1000, help: "PostgreSQL: bound of one statement, ms" }),
   token: statsTokenOption,
+  guestTtlS: integer({
+    flag: "guest-ttl-s", env: "STATS_GUEST_TTL_S", min: 0, max: 10 * 365 * 86400, default: 172_800,
+    help: "guest rows (p_…) nobody read for this long are deleted (0 = never; SQLite store); NPC and other ids stay",
+  }),
   latencyMs: integer({ flag: "latency-ms", env: "STATS_LATENCY_MS", min: 0, max: FAULT_LIMITS.latencyMs, default: DEFAULT_FAULTS.latencyMs, help: "fault: added latency per answer, ms" }),
   jitterMs: integer({ flag: "jitter-ms", env: "STATS_JITTER_MS", min: 0, max: FAULT_LIMITS.jitterMs, default: DEFAULT_FAULTS.jitterMs, help: "fault: plus a seeded uniform 0..N ms" }),
   failRate: decimal({ flag: "fail-rate", env: "STATS_FAIL_RATE", min: 0, max: 1, default: DEFAULT_FAULTS.failRate, help: "fault: fraction of ids answered with an error" }),
@@ -43,6 +47,7 @@ export interface ServiceConfig {
   poolSize: number;
   statementTimeoutMs: number;
   token: string;
+  guestTtlS: number;
   faults: Faults;
   help: boolean;
 }
@@ -57,5 +62,5 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return { host: v.host, port: v.port, db: v.db, poolSize: v.poolSize, statementTimeoutMs: v.statementTimeoutMs, token: v.token, faults, help: line.help };
+  return { host: v.host, port: v.port, db: v.db, poolSize: v.poolSize, statementTimeoutMs: v.statementTimeoutMs, token: v.token, guestTtlS: v.guestTtlS, faults, help: line.help };
 }

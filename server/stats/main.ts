@@ -40,6 +40,7 @@ const service = await startStatsService({
   poolSize: config.poolSize,
   statementTimeoutMs: config.statementTimeoutMs,
   token: config.token,
+  guestTtlS: config.guestTtlS,
   faults: config.faults,
   log,
 }).catch((err: Error) => fatal("stats service failed to start", { error: err.message }));

@@ -12,6 +12,7 @@ export class ServiceMetrics {
   readonly errors = this.registry.counter("stats_errors_total", "Error answers and failed requests, by transport and status (HTTP) or code (RPC)", ["transport", "status", "code"]);
   readonly idsServed = this.registry.counter("stats_ids_served_total", "Ids answered with stats, by transport", ["transport"]);
   readonly stalled = this.registry.counter("stats_stalled_total", "Requests accepted and never answered (stall fault), by transport", ["transport"]);
+  readonly guestRowsExpired = this.registry.counter("stats_guest_rows_expired_total", "Guest rows deleted after STATS_GUEST_TTL_S unread");
   readonly rejectedFrames = this.registry.counter("stats_rpc_rejected_frames_total", "RPC frames refused, by reason", ["reason"]);
   readonly duration = this.registry.histogram(
     "stats_request_duration_seconds", "Time from a request's arrival to its answer, injected latency included", BUCKETS_MS, ["transport"],

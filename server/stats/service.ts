@@ -29,6 +29,8 @@ export interface StatsServiceOptions {
   faults?: Partial<Faults>;
   /** connection events, writes, fault changes, internal errors (default: silent) */
   log?: Logger;
+  /** guest rows nobody read for this long are deleted, where the store can (0 = kept forever, the default) */
+  guestTtlS?: number;
 }
 
 export interface StatsService {
@@ -60,6 +62,21 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   const faults = new FaultInjector();
   if (opts.faults) faults.set(opts.faults);
   const metrics = new ServiceMetrics();
+  const guestTtlMs = (opts.guestTtlS ?? 0) * 1000;
+  // every minute, or twice per TTL when that is shorter; a store without expiry keeps its rows
+  const expiry = guestTtlMs > 0 && store.expireGuests ? setInterval(() => {
+    store.expireGuests!(guestTtlMs).then(
+      (n) => {
+        metrics.guestRowsExpired.inc(undefined, n);
+        if (n > 0) log.info("guest stats expired", { rows: n });
+      },
+      (err: Error) => {
+        metrics.errors.inc({ transport: "internal" });
+        log.error("guest stats expiry failed", { error: err.message, store: store.kind });
+      },
+    );
+  }, Math.min(60_000, guestTtlMs / 2)) : undefined;
+  expiry?.unref();
   const ctx = serviceContext({ store, storeError: () => storeError, faults, metrics, log, token: opts.token });
   const routes = httpRoutes(ctx);
   const rpc = rpcServer(ctx);
@@ -100,12 +117,14 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
       httpGets: metrics.requests.get({ transport: "http", op: "get" }),
       rpcIdsServed: metrics.idsServed.get({ transport: "rpc" }),
       httpIdsServed: metrics.idsServed.get({ transport: "http" }),
+      guestRowsExpired: metrics.guestRowsExpired.get(),
     }),
     resetPeak: () => {
       metrics.inFlightPeak = metrics.inFlightIds;
     },
     close: () =>
       (closing ??= (async () => {
+        clearInterval(expiry);
         ctx.close();
         routes.close();
         rpc.close();

@@ -3,15 +3,18 @@
 // database does not; one process owns the file, so the cache is coherent. node:sqlite is
 // synchronous: the work is done before the returned promise exists (the async StatsStore interface
 // costs one settled promise per call, not a thread hop). Contract: stats-store.ts.
+// Guest rows (player ids, `p_…`) nobody read for a TTL are deleted by expireGuests(); reads only
+// mark ids as used in memory, expireGuests writes those marks first (one transaction).
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { deriveStats, STAT_FIELDS, type PlayerStats, type StatFields } from "../../../shared/stats.ts";
+import { deriveStats, PLAYER_ID_PREFIX, STAT_FIELDS, type PlayerStats, type StatFields } from "../../../shared/stats.ts";
 import { Lru } from "../lru.ts";
 import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
 import { COLUMN_NAMES, COLUMNS, fromRow, rowValues, type StatsRow } from "./stats-row.ts";
 
-const PLACEHOLDERS = COLUMN_NAMES.map(() => "?").join(", ");
+/** the stat columns, then used_at */
+const PLACEHOLDERS = [...COLUMN_NAMES, "used_at"].map(() => "?").join(", ");
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS player_stats (
@@ -23,8 +26,13 @@ CREATE TABLE IF NOT EXISTS player_stats (
   crit_chance     INTEGER NOT NULL,
   crit_multiplier INTEGER NOT NULL,
   speed           INTEGER NOT NULL,
-  version         INTEGER NOT NULL
+  version         INTEGER NOT NULL,
+  used_at         INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID`;
+
+/** Guest ids sort in [GUEST_LOW, GUEST_HIGH): the prefix, and the prefix with its last character + 1. */
+const GUEST_LOW = PLAYER_ID_PREFIX;
+const GUEST_HIGH = PLAYER_ID_PREFIX.slice(0, -1) + String.fromCharCode(PLAYER_ID_PREFIX.charCodeAt(PLAYER_ID_PREFIX.length - 1) + 1);
 
 export class SqliteStore implements StatsStore {
   readonly kind = "sqlite";
@@ -33,6 +41,8 @@ export class SqliteStore implements StatsStore {
   private readonly insertIfAbsent: StatementSync;
   private readonly upsert: StatementSync;
   private readonly cache: Lru<string, PlayerStats>;
+  /** ids read since expireGuests last wrote their use */
+  private readonly used = new Set<string>();
 
   constructor(path: string, cacheSize = 100_000) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -41,12 +51,16 @@ export class SqliteStore implements StatsStore {
       // WAL + NORMAL: durable across process crashes, one fsync per checkpoint rather than per write
       this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     }
+    // a store from before expiry: its rows count as used now, so they get a full TTL
+    const columns = this.db.prepare("PRAGMA table_info(player_stats)").all() as { name: string }[];
+    if (columns.length > 0 && !columns.some((c) => c.name === "used_at")) this.db.exec("ALTER TABLE player_stats ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0");
     this.db.exec(SCHEMA);
+    this.db.prepare("UPDATE player_stats SET used_at = ? WHERE used_at = 0").run(Date.now());
     this.selectOne = this.db.prepare(`SELECT ${COLUMNS} FROM player_stats WHERE id = ?`);
-    this.insertIfAbsent = this.db.prepare(`INSERT OR IGNORE INTO player_stats (${COLUMNS}) VALUES (${PLACEHOLDERS})`);
+    this.insertIfAbsent = this.db.prepare(`INSERT OR IGNORE INTO player_stats (${COLUMNS}, used_at) VALUES (${PLACEHOLDERS})`);
     this.upsert = this.db.prepare(
-      `INSERT INTO player_stats (${COLUMNS}) VALUES (${PLACEHOLDERS})
-       ON CONFLICT(id) DO UPDATE SET ${COLUMN_NAMES.slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`,
+      `INSERT INTO player_stats (${COLUMNS}, used_at) VALUES (${PLACEHOLDERS})
+       ON CONFLICT(id) DO UPDATE SET ${[...COLUMN_NAMES.slice(1), "used_at"].map((c) => `${c} = excluded.${c}`).join(", ")}`,
     );
     this.cache = new Lru(cacheSize);
   }
@@ -69,11 +83,16 @@ export class SqliteStore implements StatsStore {
     return this.putNow(id, checkPut(id, fields, expectedVersion), expectedVersion);
   }
 
+  async expireGuests(ttlMs: number, nowMs = Date.now()): Promise<number> {
+    return this.expireGuestsNow(ttlMs, nowMs);
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
 
   private peekNow(id: string): PlayerStats | undefined {
+    this.used.add(id);
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
     const row = this.selectOne.get(id) as StatsRow | undefined;
@@ -98,6 +117,7 @@ export class SqliteStore implements StatsStore {
     let missing: number[] | undefined;
     for (let i = 0; i < ids.length; i++) {
       const s = this.cache.get(ids[i]);
+      this.used.add(ids[i]);
       if (s !== undefined) out[i] = s;
       else (missing ??= []).push(i);
     }
@@ -125,7 +145,25 @@ export class SqliteStore implements StatsStore {
     return { ok: true, stats: next };
   }
 
+  /** Writes the uses marked since the last call (at `nowMs`), then deletes unused guest rows; one transaction. */
+  private expireGuestsNow(ttlMs: number, nowMs: number): number {
+    this.db.exec("BEGIN");
+    let gone: { id: string }[];
+    try {
+      const mark = this.db.prepare("UPDATE player_stats SET used_at = ? WHERE id = ?");
+      for (const id of this.used) mark.run(nowMs, id);
+      gone = this.db.prepare("DELETE FROM player_stats WHERE id >= ? AND id < ? AND used_at < ? RETURNING id").all(GUEST_LOW, GUEST_HIGH, nowMs - ttlMs) as { id: string }[];
+      this.db.exec("COMMIT");
+    } catch (err) {
+      this.db.exec("ROLLBACK");
+      throw err;
+    }
+    this.used.clear();
+    for (const { id } of gone) this.cache.delete(id);
+    return gone.length;
+  }
+
   private write(stmt: StatementSync, s: PlayerStats): void {
-    stmt.run(...rowValues(s));
+    stmt.run(...rowValues(s), Date.now());
   }
 }
