@@ -7,10 +7,15 @@ import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
 import { join, leaveAll, startGame, startStats, waitFor, type Player } from "./helpers.ts";
 
-/** A game server whose warn lines are kept, with one player in it. */
+/**
+ * A game server whose warn lines are kept, with one player in it. Rounds of 200 ms with a 150 ms
+ * stats deadline: a loaded machine must not turn a healthy fetch into a timeout here.
+ */
 async function gameWithPlayer(statsUrl: string, statsToken?: string) {
   const lines: string[] = [];
-  const game = await startGame(statsUrl, { log: createLogger("warn", (l) => lines.push(l)), ...(statsToken ? { statsToken } : {}) });
+  const game = await startGame(statsUrl, {
+    log: createLogger("warn", (l) => lines.push(l)), tickHz: 20, roundTicks: 4, roundDeadlineMs: 150, ...(statsToken ? { statsToken } : {}),
+  });
   const player = await join(game);
   return { game, player, lines };
 }
@@ -51,8 +56,7 @@ describe("loud degradation", () => {
   it("a wrong STATS_TOKEN is logged, counted per degraded round, and makes /readyz 503", async () => {
     stats = await startStats();
     const { game, player, lines } = (current = await gameWithPlayer(stats.rpcUrl, "not-the-token"));
-    await waitFor("degraded rounds", () => game.metrics.degradedRounds.get("unavailable") + game.metrics.degradedRounds.get("unauthorized") >= 3);
-    expect(player.rounds.length).toBeGreaterThan(0);
+    await waitFor("degraded rounds", () => player.rounds.length > 0 && game.metrics.degradedRounds.get("unavailable") + game.metrics.degradedRounds.get("unauthorized") >= 3, 10_000);
     expect(lines.some((l) => l.includes("stats service not reachable") && l.includes("refused the token"))).toBe(true);
     const warned = lines.filter((l) => l.includes("round fought without fresh stats"));
     expect(warned.length).toBeGreaterThanOrEqual(1);
@@ -67,7 +71,8 @@ describe("loud degradation", () => {
 
   it("a bare ws://host:port means the service's /rpc: rounds are fresh and /readyz is 200", async () => {
     const { game, player } = (current = await gameWithPlayer(`ws://127.0.0.1:${stats.port}`));
-    await waitFor("rounds", () => player.rounds.length >= 3);
+    await waitFor("rounds", () => player.rounds.length >= 3, 10_000);
+    expect(game.metrics.errors.get("stats_unavailable")).toBe(0);
     expect(game.metrics.absentEntities.get()).toBe(0);
     expect(await readyz(game)).toMatchObject({ status: 200, body: { status: "ready" } });
   });
@@ -79,9 +84,10 @@ describe("loud degradation", () => {
     });
     servers.push(b.server);
     const { game, player } = (current = await gameWithPlayer(b.url));
-    await waitFor("rounds", () => player.rounds.length >= 3);
-    expect(game.metrics.absentEntities.get()).toBe(0);
+    await waitFor("rounds", () => player.rounds.length >= 3, 10_000);
+    expect(game.metrics.errors.get("stats_server")).toBe(0);
     expect(game.metrics.degradedRounds.get("server")).toBe(0);
+    expect(game.metrics.absentEntities.get()).toBe(0);
   });
 
   it("an own HTTP backend's answer missing a stat is refused loudly, naming the field", async () => {
@@ -91,7 +97,7 @@ describe("loud degradation", () => {
     });
     servers.push(b.server);
     const { game, lines } = (current = await gameWithPlayer(b.url));
-    await waitFor("degraded rounds", () => game.metrics.degradedRounds.get("server") >= 3);
+    await waitFor("degraded rounds", () => game.metrics.degradedRounds.get("server") >= 3, 10_000);
     const refused = lines.filter((l) => l.includes("stats reply refused"));
     expect(refused.length).toBeGreaterThanOrEqual(1);
     expect(refused[0]).toContain('field \\"attack\\" is missing');
