@@ -1,0 +1,241 @@
+/**
+ * `npm run chaos`: replays issue 9's attacks against real processes on 127.0.0.1 (a stats service
+ * and a game server, each its own process), bounded in count and time, and prints one table. A
+ * watcher (a real @colyseus/sdk client) plays through every phase and records when rounds arrive.
+ * Not part of `npm test`: it takes about a minute and its figures are measurements, not checks.
+ *
+ *   protocol fuzz     random frames (plus undecodable message types) from raw WebSocket seats
+ *   stats kills       SIGKILL of the stats service, restarted on the same port a second later
+ *   game SIGKILLs     SIGKILL of the game server mid-round, restarted on the same journal file
+ *   oversized bodies  concurrent 64 MB request bodies, declared and chunked
+ *   anonymous create  POST /matchmake/create|joinOrCreate/arena with no token
+ *
+ * Flags: --frames N (5000) --stats-kills N (5) --game-kills N (5) --bodies N (8) --creates N (200).
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Client, type Room } from "@colyseus/sdk";
+import { Msg, ROOM_NAME, type RoundMessage } from "../shared/protocol.ts";
+import { sendBody } from "../client-sim/attacks/http-body.ts";
+import { rawSeat, UNDECODABLE_TYPE_FRAME } from "../client-sim/attacks/raw-seat.ts";
+import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
+import { RoundJournal } from "../server/game/round-journal.ts";
+import { replayRecord } from "../server/game/replay.ts";
+
+const STATS_TOKEN = "chaos-stats-token";
+const AUTH_SECRET = "chaos-auth-secret";
+const ROUND_MS = 500; // the defaults: 20 Hz, 10 ticks a round
+
+function startStats(port = 0): Promise<ReadyProcess> {
+  return spawnReady("server/stats/main.ts", { env: { STATS_PORT: String(port), STATS_HOST: "127.0.0.1", STATS_TOKEN, STATS_DB: ":memory:" } });
+}
+
+function startGame(statsPort: number, journalPath: string): Promise<ReadyProcess> {
+  return spawnReady("server/game/main.ts", {
+    env: {
+      PORT: "0", HOST: "127.0.0.1", STATS_URL: `ws://127.0.0.1:${statsPort}/rpc`, STATS_TOKEN, AUTH_SECRET,
+      JOURNAL_PATH: journalPath, LOG_LEVEL: "error", SUMMARY_EVERY_S: "0",
+    },
+  });
+}
+
+const httpOf = (game: ReadyProcess) => `http://127.0.0.1:${game.port}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function guestToken(game: ReadyProcess): Promise<string> {
+  const res = await fetch(`${httpOf(game)}/auth/guest`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** A real SDK player that records every round it is sent, with its arrival time. */
+interface Watcher {
+  room: Room;
+  rounds: { at: number; m: RoundMessage }[];
+}
+
+async function watch(game: ReadyProcess): Promise<Watcher> {
+  const room = await new Client(`ws://127.0.0.1:${game.port}`).joinOrCreate(ROOM_NAME, { token: await guestToken(game) });
+  const w: Watcher = { room, rounds: [] };
+  room.onMessage(Msg.round, (m: RoundMessage) => w.rounds.push({ at: performance.now(), m }));
+  room.onMessage(Msg.error, () => {});
+  return w;
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+/** Rounds missing from a watcher's consecutive sequence. */
+function missingRounds(rounds: { m: RoundMessage }[]): number {
+  let missing = 0;
+  for (let i = 1; i < rounds.length; i++) missing += Math.max(0, rounds[i].m.round - rounds[i - 1].m.round - 1);
+  return missing;
+}
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+async function fuzz(game: ReadyProcess, frames: number): Promise<string> {
+  const w = await watch(game);
+  await sleep(1500);
+  const from = w.rounds.length;
+  let sent = 0;
+  let seats = 0;
+  const until = performance.now() + 60_000;
+  const seat = async () => {
+    while (sent < frames && performance.now() < until) {
+      const ws = await rawSeat(httpOf(game), await guestToken(game));
+      seats++;
+      // below the per-client message limit: each seat is dropped by the server for its garbage, not its rate
+      for (let i = 0; i < 35 && sent < frames && ws.readyState === ws.OPEN; i++, sent++) {
+        ws.send(i % 7 === 6 ? UNDECODABLE_TYPE_FRAME : Buffer.concat([Buffer.of([13, 17, 21, randomInt(256)][randomInt(4)]), randomBytes(randomInt(64))]));
+        await sleep(1);
+      }
+      ws.terminate();
+    }
+  };
+  await Promise.all([seat(), seat(), seat(), seat()]);
+  await sleep(1500);
+  const up = (await fetch(`${httpOf(game)}/healthz`)).status === 200 && game.proc.exitCode === null;
+  const seen = w.rounds.slice(from);
+  const gaps = seen.slice(1).map((r, i) => r.at - seen[i].at);
+  await w.room.leave();
+  return `| protocol fuzz | ${sent} frames from ${seats} raw seats | server up: ${up ? "yes" : "NO"}; watcher round gaps p50 ${fmt(percentile(gaps, 50))} ms, p99 ${fmt(percentile(gaps, 99))} ms, max ${fmt(Math.max(...gaps))} ms (nominal ${ROUND_MS}); rounds missed ${missingRounds(seen)} |`;
+}
+
+async function killStats(game: ReadyProcess, stats: { p: ReadyProcess }, kills: number): Promise<string> {
+  const w = await watch(game);
+  const outageMs: number[] = [];
+  const backMs: number[] = [];
+  const port = stats.p.port;
+  for (let k = 0; k < kills; k++) {
+    await sleep(1500);
+    stats.p.proc.kill("SIGKILL");
+    await stats.p.exited;
+    const killedAt = performance.now();
+    await sleep(1000);
+    stats.p = await startStats(port);
+    const readyAt = performance.now();
+    outageMs.push(readyAt - killedAt);
+    // back to fresh: the first round after the restart in which no entity was stale or absent
+    const deadline = performance.now() + 20_000;
+    let fresh: number | undefined;
+    while (fresh === undefined && performance.now() < deadline) {
+      fresh = w.rounds.find((r) => r.at > readyAt && r.m.stale.length === 0 && r.m.absent.length === 0)?.at;
+      await sleep(20);
+    }
+    backMs.push(fresh === undefined ? NaN : fresh - readyAt);
+  }
+  await sleep(1000);
+  await w.room.leave();
+  return `| stats kills | ${kills} SIGKILLs, each restarted 1 s later | rounds lost: ${missingRounds(w.rounds)} of ${w.rounds.length} (degraded meanwhile, never skipped); outage (kill to restarted service ready) median ${fmt(percentile(outageMs, 50))} ms; restarted service ready to the first fresh round: median ${fmt(percentile(backMs, 50))} ms, max ${fmt(Math.max(...backMs))} ms |`;
+}
+
+async function killGame(statsPort: number, journalPath: string, kills: number): Promise<string> {
+  const seen = new Set<string>();
+  for (let k = 0; k < kills; k++) {
+    const game = await startGame(statsPort, journalPath);
+    const w = await watch(game);
+    await sleep(1000 + randomInt(2000));
+    game.proc.kill("SIGKILL");
+    await game.exited;
+    for (const r of w.rounds) seen.add(`${w.room.roomId}/${r.m.round}`);
+  }
+  const journal = new RoundJournal(journalPath, { readOnly: true });
+  let rows = 0;
+  let torn = 0;
+  const stored = new Set<string>();
+  try {
+    for (const rec of journal.read()) {
+      rows++;
+      stored.add(`${rec.room}/${rec.round}`);
+      if (!(await replayRecord(rec)).ok) torn++;
+    }
+  } catch {
+    torn++; // a row that cannot even be decoded
+  }
+  journal.close();
+  const lost = [...seen].filter((k) => !stored.has(k)).length;
+  return `| game SIGKILLs | ${kills} SIGKILLs mid-round, restarted on the same journal | journal rows: ${rows}; rounds a client saw but not journaled: ${lost} of ${seen.size}; torn (undecodable or not replaying): ${torn} |`;
+}
+
+async function oversized(game: ReadyProcess, bodies: number): Promise<string> {
+  const before = rssMb(game.pid);
+  let peak = before;
+  const poll = setInterval(() => (peak = Math.max(peak, rssMb(game.pid))), 20);
+  const results = await Promise.all(
+    Array.from({ length: bodies }, (_, i) =>
+      sendBody({ host: "127.0.0.1", port: game.port, path: i % 2 ? "/auth/guest" : "/matchmake/joinOrCreate/arena", bytes: 64 << 20, chunked: i % 4 < 2, chunkBytes: 64 * 1024 }),
+    ),
+  );
+  clearInterval(poll);
+  const refused = results.filter((r) => r.status === 413).length;
+  return `| oversized bodies | ${bodies} x 64 MB at once (half chunked) | 413: ${refused} of ${bodies}; game RSS ${fmt(before)} MB before, peak ${fmt(peak)} MB |`;
+}
+
+async function anonymousCreates(game: ReadyProcess, attempts: number): Promise<string> {
+  const rooms = async () => ((await (await fetch(`${httpOf(game)}/healthz`)).json()) as { rooms: number }).rooms;
+  const before = await rooms();
+  let refused = 0;
+  for (let i = 0; i < attempts; i += 20) {
+    const batch = Array.from({ length: Math.min(20, attempts - i) }, (_, j) =>
+      fetch(`${httpOf(game)}/matchmake/${(i + j) % 2 ? "create" : "joinOrCreate"}/${ROOM_NAME}`, {
+        method: "POST", headers: { "content-type": "application/json" }, body: "{}",
+      }).then((r) => (r.ok ? 0 : 1)),
+    );
+    refused += (await Promise.all(batch)).reduce<number>((a, b) => a + b, 0);
+  }
+  await sleep(1000);
+  return `| anonymous create | ${attempts} POSTs (create / joinOrCreate, no token) | refused: ${refused}; rooms created: ${(await rooms()) - before} |`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      frames: { type: "string", default: "5000" },
+      "stats-kills": { type: "string", default: "5" },
+      "game-kills": { type: "string", default: "5" },
+      bodies: { type: "string", default: "8" },
+      creates: { type: "string", default: "200" },
+    },
+  });
+  const n = (k: keyof typeof values) => {
+    const v = Number(values[k]);
+    if (!Number.isInteger(v) || v < 1 || v > 100_000) throw new RangeError(`--${k}: expected an integer in [1, 100000], got ${values[k]}`);
+    return v;
+  };
+  const dir = mkdtempSync(join(tmpdir(), "skirmish-chaos-"));
+  const stats = { p: await startStats() };
+  const game = await startGame(stats.p.port, join(dir, "journal.db"));
+  const rows: string[] = [];
+  const started = performance.now();
+  try {
+    rows.push(await fuzz(game, n("frames")));
+    rows.push(await killStats(game, stats, n("stats-kills")));
+    rows.push(await oversized(game, n("bodies")));
+    rows.push(await anonymousCreates(game, n("creates")));
+    await game.stop();
+    rows.push(await killGame(stats.p.port, join(dir, "killed.db"), n("game-kills")));
+  } finally {
+    await game.stop();
+    await stats.p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(
+    [
+      `chaos: ${fmt((performance.now() - started) / 1000, 1)} s, rounds of ${ROUND_MS} ms, one watcher playing throughout`,
+      "",
+      "| attack | what was sent | what happened |",
+      "| --- | --- | --- |",
+      ...rows,
+      "",
+    ].join("\n"),
+  );
+  process.exit(0);
+}
+
+await main();
