@@ -22,6 +22,7 @@ import type { Log } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ArenaRoom, RoomPlan } from "./room-plan.ts";
 import type { BotApi, Scenario } from "./scenario.ts";
+import { StaleView } from "./stale-view.ts";
 
 export interface BotConfig {
   index: number;
@@ -97,6 +98,8 @@ export class Bot implements BotApi {
   private warm = false;
   /** entities that died in the latest round: the state patch may not have caught up yet */
   private died = new Set<string>();
+  /** tells refusals earned by acting on a one-round-old view from real errors */
+  private readonly staleView = new StaleView();
   private roundsSeen = 0;
   private resultsSeen = 0;
 
@@ -179,6 +182,7 @@ export class Bot implements BotApi {
     const seq = ++this.seq;
     const msg: Intent = action === "attack" ? { seq, action, target: target ?? "" } : { seq, action };
     this.pending.set(seq, [performance.now(), this.lastRound, Date.now() >= this.cfg.steadyAt]);
+    this.staleView.chose(this.id, this.lastRound, msg, this.inView);
     this.cfg.metrics.count("intentsSent");
     this.room!.send(Msg.intent, msg);
   }
@@ -353,12 +357,16 @@ export class Bot implements BotApi {
     }
   }
 
+  private readonly inView = (id: string): boolean => this.room?.state?.entities?.has(id) === true;
+
   private onServerError(err: ErrorMessage): void {
-    const expected = this.cfg.scenario.provokesErrors;
-    this.cfg.metrics.error(`server:${err?.code}`, expected);
+    const provoked = this.cfg.scenario.provokesErrors;
+    // a refusal the bot's one-round-old view explains is expected under load, reported apart
+    const lag = !provoked && this.staleView.explains(err, this.inView);
+    this.cfg.metrics.error(`${lag ? "lag" : "server"}:${err?.code}`, provoked || lag);
     this.cfg.log("server_error", { bot: this.cfg.index, code: err?.code, message: err?.message });
     // the refusal answers the intent just sent: it will never appear in a round
-    if (!expected) this.pending.delete(this.seq);
+    if (!provoked) this.pending.delete(this.seq);
   }
 
   private onRound(room: ArenaRoom, msg: RoundMessage): void {
@@ -383,6 +391,7 @@ export class Bot implements BotApi {
     }
     this.lastRound = msg.round;
     this.lastRoundAt = now;
+    this.staleView.saw(msg);
 
     if (this.pending.size > 0) this.resolveIntents(msg, now);
     this.died.clear();
