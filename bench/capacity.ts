@@ -1,14 +1,18 @@
 /**
- * `npm run bench:capacity`: how many players one game server carries at the default tick rate.
- * Starts the stats service and the game server (separate processes, free ports, data in a temp
- * dir), then runs client-sim (its own processes, `--workers 2`) at growing bot counts, reading the
- * game process's CPU and RSS from /proc. Stops stepping once p99 intent -> result passes one
- * round interval or errors appear. Reports the highest CCU that held with zero errors.
+ * `npm run bench:capacity`: how many players one game server core carries at the default tick
+ * rate, Skirmish beside the plain-Colyseus baseline (bench/baseline-room.ts) in the same run.
+ * Starts, per server, a stats service and the game server (separate processes, free ports, data in
+ * a temp dir), then runs client-sim (its own processes, `--workers 2`) at growing bot counts,
+ * alternating the two servers step by step, reading each game process's CPU and RSS from /proc.
+ * On a machine with 2+ cores the game server is pinned to core 0 (`taskset -c 0`) and the stats
+ * service and the bots to core 1, so "CCU held" means one server core. A server stops stepping
+ * once p99 intent -> result passes one round interval or errors appear.
  *
- * `startStack` and `runSim` are exported for the client-sim tests.
+ * `--steps 1000,2000` and `--servers skirmish` narrow a run. `startStack`, `runSim` and `runStep`
+ * are exported for the client-sim tests and ad-hoc comparisons.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,8 +25,8 @@ const STOP_TIMEOUT_MS = 5_000;
 const CLK_TCK = 100;
 const STATS_TOKEN = "capacity-bench-token";
 
-/** Default steps; the run stops early at the first step that fails. */
-const STEPS = [100, 250, 500, 1000, 2000, 3000, 4000, 5000];
+/** Default steps; each server stops at its first step that fails. */
+const STEPS = [500, 1000, 2000, 3000, 4000, 5000, 6000];
 /** seconds measured after the ramp */
 const STEADY_S = 12;
 const SIM_WORKERS = 2;
@@ -34,17 +38,46 @@ function rampOf(bots: number): number {
 /** lets the previous step's rooms dispose before the next one starts */
 const SETTLE_MS = 2_000;
 
+/** Cores to pin processes to (`taskset -c`), or null: run unpinned. */
+export interface Pinning {
+  game: string;
+  others: string;
+}
+
+/** Game server on core 0, everything else on core 1, when there are two cores and taskset. */
+export function defaultPinning(): Pinning | null {
+  return cpus().length >= 2 && existsSync("/usr/bin/taskset") ? { game: "0", others: "1" } : null;
+}
+
+/** Moves a running process (every thread) to `cpu`; children it forks later inherit it. */
+function pin(pid: number, cpu: string | undefined): void {
+  if (cpu === undefined) return;
+  const r = spawnSync("/usr/bin/taskset", ["-a", "-p", "-c", cpu, String(pid)], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpu} ${pid} failed: ${r.stderr || r.error}`);
+}
+
 export interface Stack {
   /** ws://127.0.0.1:port of the game server */
   readonly url: string;
   readonly game: ReadyProcess;
   readonly stats: ReadyProcess;
   readonly roundIntervalMs: number;
+  /** where the processes run; the bots go on `others` too */
+  readonly pinning: Pinning | null;
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** the game server's entry point, relative to the repo (default: Skirmish's) */
+  server?: string;
+  /** the stats URL scheme the game server talks (Skirmish: RPC; the baseline: HTTP) */
+  statsTransport?: "rpc" | "http";
+  pinning?: Pinning | null;
+}
+
 /** Stats service + game server as two processes on free loopback ports, data in a temp dir. */
-export async function startStack(gameEnv: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(gameEnv: Record<string, string> = {}, opts: StackOptions = {}): Promise<Stack> {
+  const pinning = opts.pinning ?? null;
   const dir = mkdtempSync(join(tmpdir(), "skirmish-capacity-"));
   let stats: ReadyProcess | undefined;
   let game: ReadyProcess | undefined;
@@ -57,11 +90,12 @@ export async function startStack(gameEnv: Record<string, string> = {}): Promise<
     stats = await spawnReady("server/stats/main.ts", {
       env: { STATS_PORT: "0", STATS_HOST: "127.0.0.1", STATS_DB: join(dir, "stats.db"), STATS_TOKEN },
     });
-    game = await spawnReady("server/game/main.ts", {
+    pin(stats.pid, pinning?.others);
+    game = await spawnReady(opts.server ?? "server/game/main.ts", {
       env: {
         PORT: "0",
         HOST: "127.0.0.1",
-        STATS_URL: `ws://127.0.0.1:${stats.port}/rpc`,
+        STATS_URL: opts.statsTransport === "http" ? `http://127.0.0.1:${stats.port}` : `ws://127.0.0.1:${stats.port}/rpc`,
         STATS_TOKEN,
         JOURNAL_PATH: join(dir, "journal.db"),
         LOG_LEVEL: "info",
@@ -69,9 +103,10 @@ export async function startStack(gameEnv: Record<string, string> = {}): Promise<
         ...gameEnv,
       },
     });
+    pin(game.pid, pinning?.game);
     const tickHz = Number(gameEnv.TICK_HZ ?? DEFAULT_CONFIG.tickHz);
     const roundTicks = Number(gameEnv.ROUND_TICKS ?? DEFAULT_CONFIG.roundTicks);
-    return { url: `ws://127.0.0.1:${game.port}`, game, stats, roundIntervalMs: (roundTicks / tickHz) * 1000, close };
+    return { url: `ws://127.0.0.1:${game.port}`, game, stats, roundIntervalMs: (roundTicks / tickHz) * 1000, pinning, close };
   } catch (err) {
     await close();
     throw err;
@@ -88,15 +123,17 @@ export interface SimRun {
 
 /**
  * Runs client-sim as its own process with `args` (plus `--json` into a temp file); kills it
- * after `timeoutMs`. `onStart` gets its pid (the bench samples its CPU).
+ * after `timeoutMs`. `onStart` gets its pid (the bench samples its CPU); `cpu` pins it (taskset).
  */
-export async function runSim(args: string[], timeoutMs: number, onStart?: (pid: number) => void): Promise<SimRun> {
+export async function runSim(args: string[], timeoutMs: number, onStart?: (pid: number) => void, cpu?: string): Promise<SimRun> {
   const dir = mkdtempSync(join(tmpdir(), "skirmish-sim-"));
   const jsonPath = join(dir, "report.json");
   const child = spawn(process.execPath, [join(ROOT, "client-sim/main.ts"), ...args, "--json", jsonPath], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // pinned before it forks its workers (after loading), which inherit its cores
+  if (child.pid !== undefined) pin(child.pid, cpu);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -161,11 +198,14 @@ function treeCpuSeconds(pid: number): number {
   return total;
 }
 
-interface Step {
+export interface Step {
+  server: string;
   bots: number;
   ccu: number;
   rooms: number;
   serverCpu: number;
+  /** server CPU (user + system, /proc) per client per round, steady state */
+  cpuUsPerClientRound: number;
   statsCpu: number;
   botsCpu: number;
   /** every process on the machine, other people's included: 100 % = all cores busy */
@@ -177,11 +217,13 @@ interface Step {
   p99All: number;
   errors: number;
   errorKinds: string;
+  /** refusals the bots' one-round-old view explains (client-sim/stale-view.ts): expected under load */
+  lag: number;
   exit: number | null;
   ok: boolean;
 }
 
-async function runStep(stack: Stack, bots: number): Promise<Step> {
+export async function runStep(stack: Stack, bots: number, server = "skirmish"): Promise<Step> {
   const gamePid = stack.game.pid;
   const rampS = rampOf(bots);
   const durationS = rampS + STEADY_S;
@@ -205,6 +247,7 @@ async function runStep(stack: Stack, bots: number): Promise<Step> {
       "--workers", String(SIM_WORKERS), "--seed", String(bots)],
     (durationS + 40) * 1000,
     (pid) => (simPid = pid),
+    stack.pinning?.others,
   );
   clearTimeout(t1);
   clearTimeout(t2);
@@ -221,11 +264,18 @@ async function runStep(stack: Stack, bots: number): Promise<Step> {
     samples.length === 2
       ? (100 * (samples[1].machine[0] - samples[0].machine[0])) / Math.max(1, samples[1].machine[1] - samples[0].machine[1])
       : NaN;
+  const ccu = r ? r.bots.joined : 0;
+  const rooms = r ? r.rooms : 0;
+  const serverCpu = pct("game");
+  // client-rounds per second: rounds resolved per second (all rooms) x clients per room
+  const clientRoundsPerS = r && rooms > 0 ? (r.roundsPerSSteady * ccu) / rooms : NaN;
   return {
+    server,
     bots,
-    ccu: r ? r.bots.joined : 0,
-    rooms: r ? r.rooms : 0,
-    serverCpu: pct("game"),
+    ccu,
+    rooms,
+    serverCpu,
+    cpuUsPerClientRound: (serverCpu / 100) * 1e6 / clientRoundsPerS,
     statsCpu: pct("stats"),
     botsCpu: pct("sim"),
     machineCpu: machine,
@@ -236,53 +286,115 @@ async function runStep(stack: Stack, bots: number): Promise<Step> {
     p99All: r ? r.latency.latency.p99 : NaN,
     errors,
     errorKinds: r ? Object.entries(r.errors.byKind).map(([k, v]) => `${k}=${v}`).join(" ") : "",
+    lag: r ? Object.entries(r.expected.byKind).reduce((n, [k, v]) => (k.startsWith("lag:") ? n + v : n), 0) : NaN,
     exit: run.code,
     ok: r !== null && errors === 0 && r.bots.joined === bots && p99 < stack.roundIntervalMs && r.latency.steady.count > 0,
   };
 }
 
-function formatTable(steps: Step[], roundIntervalMs: number): string {
-  const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
-  const best = steps.filter((s) => s.ok).reduce((m, s) => Math.max(m, s.ccu), 0);
-  return [
-    `One game server process at the default tick rate (round interval ${roundIntervalMs} ms), one stats service process, ` +
-      `bots from client-sim --workers ${SIM_WORKERS} (scenario aggressive: acts 20-40 % into each round) on the same ${cpus().length}-core machine. ` +
-      `Each step: ramp (bots/200 s, at least 4 s), then ${STEADY_S} s measured. CPU % over the measured part, 100 % = one core; ` +
-      `"machine" is all cores of the machine, other work included (100 % = saturated). Latency: intent -> round result, ` +
-      `intents sent after the ramp; "p99 all" includes the ramp.`,
-    "",
-    "| bots | CCU | rooms | server CPU % | server RSS MB | stats CPU % | bots CPU % | machine % | rounds/s | p50 ms | p99 ms | p99 all ms | errors | held |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
-    ...steps.map(
-      (s) =>
-        `| ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.serverCpu)} | ${f(s.rssMb)} | ${f(s.statsCpu)} | ${f(s.botsCpu)} | ${f(s.machineCpu)} | ` +
-        `${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.p99All, 1)} | ${f(s.errors)} | ${s.ok ? "yes" : "no"} |`,
-    ),
-    "",
-    `Highest CCU with p99 intent -> result < one round interval (${roundIntervalMs} ms) and zero errors: **${best}**.`,
-  ].join("\n");
+function highestHeld(steps: readonly Step[], server: string): number {
+  return steps.filter((s) => s.server === server && s.ok).reduce((m, s) => Math.max(m, s.ccu), 0);
 }
 
-export async function benchCapacity(): Promise<string> {
-  const stack = await startStack();
+function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | null): string {
+  const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+  const where = pinning
+    ? `The game server is pinned to core ${pinning.game} (taskset -c ${pinning.game}); the stats service and the bots (client-sim --workers ${SIM_WORKERS}) share core ${pinning.others}, ` +
+      `so "server CPU %" is of its one core (100 % = that core saturated).`
+    : `Nothing is pinned (fewer than 2 cores or no taskset): server, stats service and bots share the machine.`;
+  const servers = [...new Set(steps.map((s) => s.server))];
+  const best = new Map(servers.map((name) => [name, highestHeld(steps, name)]));
+  const lines = [
+    `One game server process at the default tick rate (round interval ${roundIntervalMs} ms) with its own stats service process, ` +
+      `on a ${cpus().length}-core machine. ${where} ` +
+      `Each step: ramp (bots/200 s, at least 4 s), then ${STEADY_S} s measured; the servers alternate step by step. ` +
+      `CPU from /proc/<pid>/stat (user + system) over the measured part; "µs/client-round" = server CPU per client per round ` +
+      `(CPU seconds / (rounds resolved x clients in the room)). "machine" is all cores, other work included. Latency: intent -> round result, ` +
+      `intents sent after the ramp; "p99 all" includes the ramp. "errors" are the bots' real errors; "lag" are refusals the bots' ` +
+      `one-round-old view explains (expected under load, not errors). skirmish = this server; baseline = bench/baseline-room.ts ` +
+      `(plain Colyseus: async interval awaiting Promise.all over HTTP fetch, no deadline, Math.random, default patchRate).`,
+    "",
+    "| server | bots | CCU | rooms | server CPU % | µs/client-round | server RSS MB | stats CPU % | bots CPU % | machine % | rounds/s | p50 ms | p99 ms | p99 all ms | errors | lag | held |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
+    ...steps.map(
+      (s) =>
+        `| ${s.server} | ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.serverCpu)} | ${f(s.cpuUsPerClientRound)} | ${f(s.rssMb)} | ${f(s.statsCpu)} | ${f(s.botsCpu)} | ${f(s.machineCpu)} | ` +
+        `${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.p99All, 1)} | ${f(s.errors)} | ${f(s.lag)} | ${s.ok ? "yes" : "no"} |`,
+    ),
+    "",
+    ...servers.map((name) => `Highest CCU with p99 intent -> result < one round interval (${roundIntervalMs} ms) and zero errors, ${name}: **${best.get(name)}**.`),
+  ];
+  if (servers.includes("skirmish") && servers.includes("baseline")) {
+    const rows = steps.filter((s) => s.server === "skirmish").flatMap((a) => {
+      const b = steps.find((s) => s.server === "baseline" && s.bots === a.bots);
+      return b ? [`| ${a.bots} | ${f(a.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound / a.cpuUsPerClientRound, 2)}x |`] : [];
+    });
+    const heldB = best.get("baseline")!;
+    lines.push(
+      "",
+      "| bots | skirmish µs/client-round | baseline µs/client-round | baseline / skirmish |",
+      "| ---: | ---: | ---: | ---: |",
+      ...rows,
+      "",
+      `Highest CCU held, skirmish / baseline: ${best.get("skirmish")} / ${heldB}` + (heldB > 0 ? ` = **${f(best.get("skirmish")! / heldB, 2)}x**.` : "."),
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The servers a capacity run can compare: name -> how its stack starts. */
+const SERVERS: Record<string, StackOptions> = {
+  skirmish: {},
+  baseline: { server: "bench/baseline-room.ts", statsTransport: "http" },
+};
+
+export interface CapacityOptions {
+  steps?: readonly number[];
+  servers?: readonly string[];
+}
+
+export async function benchCapacity(opts: CapacityOptions = {}): Promise<string> {
+  const pinning = defaultPinning();
+  const names = opts.servers ?? Object.keys(SERVERS);
+  const stacks = new Map<string, Stack>();
   const steps: Step[] = [];
   try {
-    for (const bots of STEPS) {
-      process.stderr.write(`capacity: ${bots} bots...\n`);
-      const step = await runStep(stack, bots);
-      steps.push(step);
-      process.stderr.write(
-        `capacity: ${bots} bots: CCU ${step.ccu}, p99 ${step.p99.toFixed(1)} ms (all ${step.p99All.toFixed(1)}), machine CPU ${step.machineCpu.toFixed(0)} %, errors ${step.errors} ${step.errorKinds}, server CPU ${step.serverCpu.toFixed(0)} %\n`,
-      );
-      if (!step.ok) break;
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    for (const name of names) stacks.set(name, await startStack({}, { ...SERVERS[name], pinning }));
+    const going = new Set(names);
+    for (const bots of opts.steps ?? STEPS) {
+      for (const name of names) {
+        if (!going.has(name)) continue;
+        process.stderr.write(`capacity: ${name} ${bots} bots...\n`);
+        const step = await runStep(stacks.get(name)!, bots, name);
+        steps.push(step);
+        process.stderr.write(
+          `capacity: ${name} ${bots} bots: CCU ${step.ccu}, p99 ${step.p99.toFixed(1)} ms (all ${step.p99All.toFixed(1)}), ` +
+            `server CPU ${step.serverCpu.toFixed(0)} % = ${step.cpuUsPerClientRound.toFixed(0)} µs/client-round, machine CPU ${step.machineCpu.toFixed(0)} %, ` +
+            `errors ${step.errors} ${step.errorKinds}, lag ${step.lag}\n`,
+        );
+        if (!step.ok) going.delete(name);
+        await new Promise((done) => setTimeout(done, SETTLE_MS));
+      }
+      if (going.size === 0) break;
     }
   } finally {
-    await stack.close();
+    await Promise.all([...stacks.values()].map((s) => s.close()));
   }
-  return formatTable(steps, stack.roundIntervalMs);
+  const roundIntervalMs = stacks.values().next().value?.roundIntervalMs ?? 500;
+  return formatTable(steps, roundIntervalMs, pinning);
+}
+
+function listFlag(name: string): string[] | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? (process.argv[i + 1] ?? "").split(",").filter((x) => x !== "") : undefined;
 }
 
 if (import.meta.main) {
-  process.stdout.write((await benchCapacity()) + "\n");
+  const steps = listFlag("--steps")?.map(Number);
+  const servers = listFlag("--servers");
+  if (steps?.some((n) => !Number.isInteger(n) || n < 1) || servers?.some((n) => !Object.hasOwn(SERVERS, n))) {
+    process.stderr.write(`usage: bench/capacity.ts [--steps 1000,2000] [--servers ${Object.keys(SERVERS).join(",")}]\n`);
+    process.exit(2);
+  }
+  process.stdout.write((await benchCapacity({ steps, servers })) + "\n");
 }
