@@ -34,6 +34,7 @@ const NPC_KINDS = Object.keys(NPC_PROFILES).slice(0, 3);
 const statsUrl = process.env.STATS_URL ?? "http://127.0.0.1:2580";
 const statsToken = process.env.STATS_TOKEN ?? "dev-stats-token";
 const authSecret = randomBytes(32).toString("hex");
+const TOKEN_TTL_S = 3600;
 
 async function fetchStats(id: string): Promise<PlayerStats> {
   const res = await fetch(`${statsUrl}/players/${id}/stats`, { headers: { authorization: `Bearer ${statsToken}` } });
@@ -70,7 +71,7 @@ class BaselineArena extends Room<{ state: ArenaState }> {
   }
 
   onAuth(_client: Client, options: { token?: unknown }): TokenClaims {
-    const check = verifyToken(authSecret, options?.token, Math.floor(Date.now() / 1000));
+    const check = verifyToken(authSecret, options?.token, Math.floor(Date.now() / 1000), TOKEN_TTL_S);
     if (!check.ok) throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
     return check.claims;
   }
@@ -160,7 +161,7 @@ const server = new Server({ transport, greet: false, gracefullyShutdown: false }
 server.router = createRouter({
   healthz: createEndpoint("/healthz", { method: "GET" }, async () => Response.json({ status: "ok" })),
   guest: createEndpoint("/auth/guest", { method: "POST" }, async (ctx) =>
-    Response.json(issueGuest(authSecret, 3600, (ctx.body as { name?: unknown } | undefined)?.name, Math.floor(Date.now() / 1000))),
+    Response.json(issueGuest(authSecret, TOKEN_TTL_S, (ctx.body as { name?: unknown } | undefined)?.name, Math.floor(Date.now() / 1000))),
   ),
 });
 server.define(ROOM_NAME, BaselineArena);
