@@ -20,6 +20,7 @@ import { verifyToken, type TokenClaims } from "./auth.ts";
 import { checkIntent, IntentQueue } from "./intent-queue.ts";
 import { npcBrain } from "./npc-brain.ts";
 import { RoundRunner } from "./round-runner.ts";
+import { inOneWrite } from "./one-write.ts";
 import { roundMessage, type PlannedEntity, type RoundOutcome } from "./combat-round.ts";
 import type { PlayerRegistry } from "./player-registry.ts";
 import type { RoundJournal } from "./round-journal.ts";
@@ -413,8 +414,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     }
     this.state.round = round;
     this.state.phase = "fighting";
-    this.broadcastPatch();
-    this.broadcast(Msg.round, roundMessage(round, outcome));
+    inOneWrite(this.clients, () => {
+      this.broadcastPatch();
+      this.broadcast(Msg.round, roundMessage(round, outcome));
+    });
   }
 
   // --- entities ----------------------------------------------------------------------------
