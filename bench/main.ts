@@ -13,12 +13,14 @@ import { benchRuntime } from "./runtime.ts";
 import { benchStats } from "./stats.ts";
 import { benchRound } from "./round.ts";
 import { benchCapacity } from "./capacity.ts";
+import { benchScaleOut } from "./scale-out.ts";
 
 const suites: Record<string, () => Promise<string>> = {
   runtime: benchRuntime,
   stats: benchStats,
   round: benchRound,
   capacity: benchCapacity,
+  "scale-out": benchScaleOut,
 };
 
 const names = Object.keys(suites);

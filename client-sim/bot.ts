@@ -19,7 +19,7 @@ import { Msg, type Action, type ErrorMessage, type Intent, type RoundMessage } f
 import { Sfc32 } from "../shared/prng.ts";
 import { ArenaState } from "../shared/state.ts";
 import type { Log } from "./log.ts";
-import type { Metrics } from "./metrics.ts";
+import { roomKey, type Metrics } from "./metrics.ts";
 import type { ArenaRoom, RoomPlan } from "./room-plan.ts";
 import type { BotApi, Scenario } from "./scenario.ts";
 import { StaleView } from "./stale-view.ts";
@@ -378,7 +378,7 @@ export class Bot implements BotApi {
     }
     metrics.counters.roundsReceived++;
     if (++this.roundsSeen === 1) metrics.count("botsWithRounds");
-    metrics.roundSeen(room.roomId, msg.round, Date.now() >= this.cfg.steadyAt);
+    metrics.roundSeen(roomKey(room.connection.url, room.roomId), msg.round, Date.now() >= this.cfg.steadyAt);
     if (this.lastRound >= 0) {
       if (msg.round === this.lastRound + 1) {
         const dt = now - this.lastRoundAt;

@@ -64,8 +64,22 @@ export interface MetricsSnapshot extends Totals {
   histograms: Record<HistogramName, string>;
   /** intent -> result latencies recorded since the previous snapshot */
   window: string;
-  /** room id -> [distinct rounds seen in it, of which after the ramp] */
+  /** roomKey(process, room) -> [distinct rounds seen in it, of which after the ramp] */
   rounds: Record<string, [number, number]>;
+}
+
+/**
+ * A room as the report counts it: the game process holding it (from the seat reservation's
+ * address, `ws://host:port/<processId>/<roomId>`) and its id.
+ */
+export function roomKey(connectionUrl: string | undefined, roomId: string): string {
+  let processId = "?";
+  try {
+    processId = new URL(connectionUrl ?? "").pathname.split("/")[1] || "?";
+  } catch {
+    // no URL: counted under "?"
+  }
+  return `${processId}/${roomId}`;
 }
 
 export class Metrics {
@@ -92,13 +106,13 @@ export class Metrics {
     if (name === "latency") recordMs(this.window, ms);
   }
 
-  /** Counts a round once per room however many local bots receive it. */
-  roundSeen(roomId: string, round: number, steady: boolean): void {
-    const last = this.lastRound.get(roomId);
+  /** Counts a round once per room (`roomKey`) however many local bots receive it. */
+  roundSeen(room: string, round: number, steady: boolean): void {
+    const last = this.lastRound.get(room);
     if (last !== undefined && round <= last) return;
-    this.lastRound.set(roomId, round);
-    let counts = this.rounds.get(roomId);
-    if (counts === undefined) this.rounds.set(roomId, (counts = [0, 0]));
+    this.lastRound.set(room, round);
+    let counts = this.rounds.get(room);
+    if (counts === undefined) this.rounds.set(room, (counts = [0, 0]));
     counts[0]++;
     if (steady) counts[1]++;
   }
@@ -126,6 +140,8 @@ export function emptySnapshot(): MetricsSnapshot {
 export interface MergedMetrics extends Totals {
   histograms: Record<HistogramName, Histogram>;
   rooms: number;
+  /** game process id -> rooms seen on it (one entry per process of a cluster) */
+  roomsPerProcess: Record<string, number>;
   /** sum over rooms of distinct rounds (a room seen by two processes counts its rounds once) */
   rounds: number;
   /** the same, after the ramp */
@@ -154,12 +170,16 @@ export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MergedMetrics
   }
   let totalRounds = 0;
   let steadyRounds = 0;
-  for (const [n, steady] of rounds.values()) {
+  const roomsPerProcess: Record<string, number> = {};
+  for (const [room, [n, steady]] of rounds) {
     totalRounds += n;
     steadyRounds += steady;
+    const slash = room.indexOf("/");
+    const processId = slash < 0 ? "?" : room.slice(0, slash);
+    roomsPerProcess[processId] = (roomsPerProcess[processId] ?? 0) + 1;
   }
   const histograms = perHistogram((h) => mergeEncoded(snaps.map((s) => s.histograms[h])));
-  return { connected, counters, errors, expected, histograms, rooms: rounds.size, rounds: totalRounds, roundsSteady: steadyRounds };
+  return { connected, counters, errors, expected, histograms, rooms: rounds.size, roomsPerProcess, rounds: totalRounds, roundsSteady: steadyRounds };
 }
 
 export function sumValues(r: Record<string, number>): number {

@@ -33,6 +33,12 @@ interface Series {
 
 export class MetricsRegistry {
   readonly registry = new Registry();
+  private constantLabels: Record<string, string> = {};
+
+  /** Labels added to every series of the exposition, default metrics included (a cluster's `process`). */
+  labelEverySeries(labels: Record<string, string>): void {
+    this.constantLabels = { ...labels };
+  }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     return new Counter(new PromCounter({ name, help, labelNames, registers: [this.registry] }), labelNames);
@@ -76,6 +82,7 @@ export class MetricsRegistry {
   /** The Prometheus text exposition: the process's default metrics, then this registry's. */
   async exposition(): Promise<{ contentType: string; text: string }> {
     const merged = Registry.merge([processMetrics(), this.registry]);
+    merged.setDefaultLabels(this.constantLabels);
     return { contentType: merged.contentType, text: await merged.metrics() };
   }
 }

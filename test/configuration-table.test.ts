@@ -47,7 +47,7 @@ describe("bench/main.ts options", () => {
     expect(r.stderr).toContain("--only needs a value");
     expect(r.status).toBe(2);
     const bad = spawnSync(process.execPath, [repoFile("bench/main.ts"), "--only", "runtime,nope"], { encoding: "utf8", timeout: 20_000 });
-    expect(bad.stderr).toContain("--only: expected a comma-separated list of runtime, stats, round, capacity");
+    expect(bad.stderr).toContain("--only: expected a comma-separated list of runtime, stats, round, capacity, scale-out");
     expect(bad.status).toBe(2);
   });
 });

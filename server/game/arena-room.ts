@@ -137,7 +137,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   // --- joining -----------------------------------------------------------------------------
 
-  onJoin(client: Client, _options: unknown, auth: TokenClaims): void {
+  async onJoin(client: Client, _options: unknown, auth: TokenClaims): Promise<void> {
     if (isWatcher(auth)) {
       if (this.seats().spectators > this.deps.config.maxSpectators) {
         throw new ServerError(ErrorCode.MATCHMAKE_UNHANDLED, `this arena has its ${this.deps.config.maxSpectators} spectators already`);
@@ -146,8 +146,9 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       this.publishSeats();
       return;
     }
-    // onAuth's check and this claim are separated by an await: two joins with one token can race.
-    if (!this.deps.players.claim(auth.pid, this.roomId)) {
+    // onAuth's check and this claim are separated by an await: two joins with one token can race
+    // (in a cluster, through two processes); the claim is atomic.
+    if (!(await this.deps.players.claim(auth.pid, this.roomId))) {
       this.deps.metrics.authRejected.inc("already_in_arena");
       throw new ServerError(ErrorCode.AUTH_FAILED, `player ${auth.pid} is already in an arena`);
     }
@@ -469,14 +470,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
  * comes in the join options (`{ token }`) or as the SDK's auth token (Authorization header).
  * Throws AUTH_FAILED with a message saying what is wrong; the claims become the seat's auth.
  */
-function admitPlayer(deps: ArenaDeps, headerToken: unknown, options: unknown): TokenClaims {
+async function admitPlayer(deps: ArenaDeps, headerToken: unknown, options: unknown): Promise<TokenClaims> {
   const fromOptions = typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
   const check = verifyToken(deps.authSecret, fromOptions ?? headerToken, Math.floor(Date.now() / 1000), deps.config.authTtlS);
   if (!check.ok) {
     deps.metrics.authRejected.inc(check.reason);
     throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
   }
-  const where = deps.players.where(check.claims.pid);
+  const where = await deps.players.where(check.claims.pid);
   if (where !== undefined) {
     deps.metrics.authRejected.inc("already_in_arena");
     // A dropped seat is held for the reconnection grace: the way back in is the SDK's

@@ -51,6 +51,16 @@ const options = {
     flag: "monitor-password", env: "MONITOR_PASSWORD", default: null, defaultText: "unset (no monitor)",
     help: "turns on the Colyseus monitor at /colyseus/ (basic auth, user admin, this password)",
   }),
+  /** Redis of a cluster (RedisPresence + RedisDriver); null = one process, local presence */
+  redisUrl: text({
+    flag: "redis-url", env: "REDIS_URL", default: null, defaultText: "unset (one process)",
+    help: "redis://host:port[/db] of a cluster: RedisPresence + RedisDriver, one seat per player cluster-wide (README: Scale-out on Redis)",
+  }),
+  /** host:port clients reach this process at, carried in seat reservations; null = 127.0.0.1:<port> */
+  publicAddress: text({
+    flag: "public-address", env: "PUBLIC_ADDRESS", default: null, defaultText: "127.0.0.1:PORT",
+    help: "cluster only: host:port clients reach this process at (carried in seat reservations)",
+  }),
 };
 
 export const GAME_COMMAND: Command<typeof options> = { usage: "npm run game -- [flags]     (node server/game/main.ts)", options };

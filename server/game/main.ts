@@ -8,6 +8,7 @@
  */
 import { helpText, loadConfig, type GameConfig } from "./config.ts";
 import { createLogger, errorFields } from "../log.ts";
+import { maskRedisUrl } from "./redis-connection.ts";
 import { startGameServer } from "./server.ts";
 import { announceReady } from "../process/ready-message.ts";
 import { exitWithParent } from "../process/exit-with-parent.ts";
@@ -46,8 +47,10 @@ try {
 log.info("game listening", {
   port: server.port,
   host: config.host,
+  process: server.processId,
+  ...(config.redisUrl ? { redis: maskRedisUrl(config.redisUrl), publicAddress: config.publicAddress || `127.0.0.1:${server.port}` } : {}),
   statsUrl: config.statsUrl,
-  journal: config.journalPath,
+  journal: server.journal.path,
   tickHz: config.tickHz,
   roundTicks: config.roundTicks,
   roundDeadlineMs: config.roundDeadlineMs,

@@ -17,6 +17,8 @@ export interface MetricsSources {
   ccu(): number;
   rooms(): number;
   statsClientCounters(): Record<string, number>;
+  /** 1 while the cluster's Redis answers, 0 while it is away; absent without a cluster */
+  redisUp?(): number;
 }
 
 export class GameMetrics {
@@ -36,6 +38,8 @@ export class GameMetrics {
   readonly guestsIssued = this.registry.counter("skirmish_guests_issued_total", "Guest tokens issued");
   readonly journalRounds = this.registry.counter("skirmish_journal_rounds_total", "Rounds appended to the journal");
   readonly journalPruned = this.registry.counter("skirmish_journal_pruned_rows_total", "Journal rows deleted by retention (age or size)");
+  readonly clusterErrors = this.registry.counter("skirmish_cluster_errors_total", "Cluster (Redis) failures and refusals, by kind", ["kind"]);
+  readonly seatsFreed = this.registry.counter("skirmish_seats_freed_total", "Seats of dead processes freed for their players");
 
   constructor(sources: MetricsSources) {
     this.registry.gauge("skirmish_ccu", "Connected clients", sources.ccu);
@@ -49,5 +53,6 @@ export class GameMetrics {
       return counters;
     });
     this.registry.counterOf("skirmish_log_lines_dropped_total", "Log lines dropped because stdout had failed (EPIPE)", droppedLogLines);
+    if (sources.redisUp) this.registry.gauge("skirmish_redis_up", "1 while the cluster's Redis answers", sources.redisUp);
   }
 }

@@ -1,17 +1,26 @@
 /**
- * Which player is in which arena, process-wide: a player id may be in one arena at a time. A
- * seat held for a reconnection still counts (the entity is still in the arena).
+ * "A player id holds one seat at a time": which player sits in which arena. A seat held for a
+ * reconnection still counts (the entity is still in the arena). One process keeps it in memory
+ * (LocalPlayerRegistry); a cluster keeps it in Redis, owned by the process id
+ * (redis-player-registry.ts).
  */
-export class PlayerRegistry {
+export interface PlayerRegistry {
+  /** Where the player already sits (a room, or a room on another process), if anywhere. Rejects when the registry is unreachable. */
+  where(playerId: string): Promise<string | undefined>;
+  /** Claims the player's one seat for a room of this process; false if a seat elsewhere holds it. Rejects when the registry is unreachable. */
+  claim(playerId: string, roomId: string): Promise<boolean>;
+  /** Gives the seat up. Never throws: a failed release is counted, logged and repaired later. */
+  release(playerId: string, roomId: string): void;
+}
+
+export class LocalPlayerRegistry implements PlayerRegistry {
   private readonly roomOf = new Map<string, string>();
 
-  /** The room holding this player, if any. */
-  where(playerId: string): string | undefined {
+  async where(playerId: string): Promise<string | undefined> {
     return this.roomOf.get(playerId);
   }
 
-  /** Claims the player for a room; false if another seat (any room) already holds it. */
-  claim(playerId: string, roomId: string): boolean {
+  async claim(playerId: string, roomId: string): Promise<boolean> {
     if (this.roomOf.has(playerId)) return false;
     this.roomOf.set(playerId, roomId);
     return true;

@@ -1,7 +1,10 @@
 /**
- * `npm run replay -- <journal.db> [--room R] [--round N]`: re-runs journaled rounds through the
+ * `npm run replay -- <journal.db>... [--room R] [--round N]`: re-runs journaled rounds through the
  * runtime's replay mode and resolveRound. Prints one OK line per round, or the first divergence.
- * Exit code: 0 all OK, 1 a divergence, 2 usage error or unreadable journal.
+ * Several files (a cluster writes one per process: `data/journal-*.db`) are replayed one after
+ * the other; a room lives in one process, so each file stands alone.
+ * Exit code: 0 all OK, 1 a divergence (or no round matched in any file), 2 usage error or an
+ * unreadable journal.
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -15,13 +18,13 @@ const options = {
 };
 
 const REPLAY_COMMAND: Command<typeof options> = {
-  usage: "npm run replay -- <journal.db> [--room R] [--round N]",
+  usage: "npm run replay -- <journal.db>... [--room R] [--round N]",
   options,
-  positionals: { name: "journal.db", min: 1, max: 1 },
+  positionals: { name: "journal.db", min: 1, max: 10_000 },
 };
 
 export interface ReplayArgs {
-  path: string;
+  paths: string[];
   room?: string;
   round?: number;
 }
@@ -32,54 +35,62 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs | { help: s
     const line = parseCommandLine(REPLAY_COMMAND, argv, {}, parseArgs);
     if (line.help) return { help: renderHelp(REPLAY_COMMAND) };
     const { room, round } = line.values;
-    return { path: line.positionals[0], room: room ?? undefined, round: round ?? undefined };
+    return { paths: [...line.positionals], room: room ?? undefined, round: round ?? undefined };
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     return { help: renderHelp(REPLAY_COMMAND), error: err.message };
   }
 }
 
-/** Replays and reports through `out`; returns the exit code. */
+/** Replays every file and reports through `out`; returns the exit code. */
 export async function replayJournal(args: ReplayArgs, out: (line: string) => void): Promise<number> {
-  if (!existsSync(args.path)) {
-    out(`no journal at ${args.path}`);
-    return 2;
+  let rounds = 0;
+  for (const path of args.paths) {
+    if (args.paths.length > 1) out(`== ${path}`);
+    const file = await replayFile(path, args, out);
+    if (file.code !== 0) return file.code;
+    rounds += file.rounds;
   }
-  let journal: RoundJournal;
-  try {
-    journal = new RoundJournal(args.path, { readOnly: true });
-  } catch (err) {
-    out(`cannot open journal ${args.path}: ${(err as Error).message}`);
-    return 2;
-  }
-  try {
-    return await replayAll(journal, args, out);
-  } catch (err) {
-    // e.g. a row in an encoding this version does not know: say so, never guess
-    out(`cannot read journal ${args.path}: ${(err as Error).message}`);
-    return 2;
-  } finally {
-    journal.close();
-  }
-}
-
-async function replayAll(journal: RoundJournal, args: ReplayArgs, out: (line: string) => void): Promise<number> {
-  let n = 0;
-  for (const rec of journal.read({ room: args.room, round: args.round })) {
-    const v = await replayRecord(rec);
-    n++;
-    if (!v.ok) {
-      out(`DIVERGED room=${v.room} round=${v.round}: ${v.divergence}`);
-      return 1;
-    }
-    out(`OK room=${v.room} round=${v.round} hash=${v.hash}`);
-  }
-  if (n === 0) {
+  if (rounds === 0) {
     out("no rounds matched");
     return 1;
   }
-  out(`replayed ${n} round(s): all OK`);
+  out(`replayed ${rounds} round(s)${args.paths.length > 1 ? ` from ${args.paths.length} journals` : ""}: all OK`);
   return 0;
+}
+
+/** One file: exit code 0 and the rounds replayed, or the exit code of its failure. */
+async function replayFile(path: string, filter: { room?: string; round?: number }, out: (line: string) => void): Promise<{ code: number; rounds: number }> {
+  if (!existsSync(path)) {
+    out(`no journal at ${path}`);
+    return { code: 2, rounds: 0 };
+  }
+  let journal: RoundJournal;
+  try {
+    journal = new RoundJournal(path, { readOnly: true });
+  } catch (err) {
+    out(`cannot open journal ${path}: ${(err as Error).message}`);
+    return { code: 2, rounds: 0 };
+  }
+  try {
+    let rounds = 0;
+    for (const rec of journal.read({ room: filter.room, round: filter.round })) {
+      const v = await replayRecord(rec);
+      rounds++;
+      if (!v.ok) {
+        out(`DIVERGED room=${v.room} round=${v.round}: ${v.divergence}`);
+        return { code: 1, rounds };
+      }
+      out(`OK room=${v.room} round=${v.round} hash=${v.hash}`);
+    }
+    return { code: 0, rounds };
+  } catch (err) {
+    // e.g. a row in an encoding this version does not know: say so, never guess
+    out(`cannot read journal ${path}: ${(err as Error).message}`);
+    return { code: 2, rounds: 0 };
+  } finally {
+    journal.close();
+  }
 }
 
 if (import.meta.main) {

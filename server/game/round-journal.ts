@@ -12,7 +12,7 @@
  * prune over many event-loop turns (journal-retention.ts) instead of stalling rounds.
  */
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, extname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JournaledPlan } from "./combat-round.ts";
 import { decodeBlob, encodeBlob, JOURNAL_ENCODING } from "./journal-codec.ts";
@@ -28,6 +28,18 @@ export interface JournalRecord {
   hash: string;
   joinMs: number;
   deadlineMs: number;
+}
+
+/**
+ * The journal file of one process of a cluster: `data/journal.db` becomes
+ * `data/journal-<processId>.db`, so processes never share a SQLite file (and a restarted process,
+ * which gets a new id, starts a file of its own). Without a process id, or for `:memory:`, the
+ * path as given.
+ */
+export function journalPathOf(path: string, processId: string | undefined): string {
+  if (processId === undefined || path === ":memory:") return path;
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}-${processId}${ext}`;
 }
 
 const SCHEMA = `

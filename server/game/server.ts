@@ -26,10 +26,11 @@ import { monitorEndpoints } from "./monitor-route.ts";
 import { pageResponder, type PageResponder } from "./page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./lobby-routes.ts";
 import { replayEndpoint } from "./replay-route.ts";
-import { PlayerRegistry } from "./player-registry.ts";
+import { LocalPlayerRegistry } from "./player-registry.ts";
 import { admitBody, limitedHttpServer, type RequestRefusal } from "./request-limits.ts";
-import { RoundJournal } from "./round-journal.ts";
+import { journalPathOf, RoundJournal } from "./round-journal.ts";
 import { startJournalRetention } from "./journal-retention.ts";
+import { joinCluster, openScaleOut, type ClusterMember, type ScaleOut } from "./scale-out.ts";
 
 /** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
 const MATCHMAKE_METHODS = ["joinOrCreate", "join", "reconnect"] as const;
@@ -45,6 +46,10 @@ export interface GameServer {
   readonly url: string;
   readonly httpUrl: string;
   readonly config: GameConfig;
+  /** Colyseus's matchMaker.processId: names this process in listings, seats, metrics, logs and its journal */
+  readonly processId: string;
+  /** the cluster's Redis, when REDIS_URL is set */
+  readonly cluster: ClusterMember | undefined;
   readonly metrics: GameMetrics;
   readonly journal: RoundJournal;
   readonly rooms: ReadonlySet<ArenaRoom>;
@@ -103,6 +108,8 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   const { log: givenLog, ...overrides } = opts;
   const config: GameConfig = { ...DEFAULT_CONFIG, port: 0, ...overrides };
   const log = givenLog ?? createLogger(config.logLevel);
+  // a cluster refuses to start half-configured or against an unreachable Redis (before anything listens)
+  const scaleOut: ScaleOut | undefined = config.redisUrl ? await openScaleOut(config, config.redisUrl) : undefined;
   const authSecret = config.authSecret || randomBytes(32).toString("hex");
   if (!config.authSecret) log.warn("AUTH_SECRET not set: tokens are signed with a random per-process secret");
 
@@ -110,24 +117,47 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   const limited = limitLog(log);
   // the client's connection events and refused replies, in the game's log (rate-limited per kind)
   const statsLog: ClientLog = ({ level, msg, ...fields }) => limited(level, "stats:" + msg, msg, fields);
+  let cluster: ClusterMember | undefined;
   const statsClient: StatsClient = createStatsClient(config.statsUrl, { token: config.statsToken, deadlineMs: config.roundDeadlineMs, log: statsLog });
-  const journal = new RoundJournal(config.journalPath);
   const metrics = new GameMetrics({
     ccu: () => [...rooms].reduce((n, r) => n + r.ccu, 0),
     rooms: () => rooms.size,
     statsClientCounters: () => statsClient.counters() as unknown as Record<string, number>,
+    redisUp: scaleOut ? () => (cluster?.redisUp() ? 1 : 0) : undefined,
   });
-  const deps: ArenaDeps = { config, authSecret, statsClient, journal, metrics, log, limitedLog: limited, players: new PlayerRegistry(), rooms };
   let closing = false;
 
   const refused = (reason: RequestRefusal) => metrics.errors.inc("http_" + reason);
   const limits = { maxBodyBytes: config.httpMaxBodyBytes, timeoutMs: config.httpRequestTimeoutMs };
   const transport = new WebSocketTransport({ server: limitedHttpServer(limits, refused), maxPayload: MAX_PAYLOAD_BYTES });
-  const server = new Server({ transport, greet: false, gracefullyShutdown: false, logger: colyseusLogger(limited, log, metrics) });
+  const server = new Server({
+    transport,
+    greet: false,
+    gracefullyShutdown: false,
+    logger: colyseusLogger(limited, log, metrics),
+    presence: scaleOut?.presence,
+    driver: scaleOut?.driver,
+    publicAddress: scaleOut?.publicAddress,
+  });
+  await matchMaker.onReady; // processId is known from here on
+  const processId = matchMaker.processId;
+  // several processes behind one scrape config stay apart (one process needs no label)
+  if (scaleOut) metrics.registry.labelEverySeries({ process: processId });
+  if (config.redisUrl) cluster = joinCluster(config.redisUrl, processId, metrics, log);
+  let journal: RoundJournal;
+  try {
+    journal = new RoundJournal(journalPathOf(config.journalPath, cluster ? processId : undefined));
+  } catch (err) {
+    await cluster?.close();
+    await server.gracefullyShutdown(false).catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
+    await statsClient.close();
+    throw err;
+  }
+  const deps: ArenaDeps = { config, authSecret, statsClient, journal, metrics, log, limitedLog: limited, players: cluster?.players ?? new LocalPlayerRegistry(), rooms };
 
   const healthz = createEndpoint("/healthz", { method: "GET" }, async () =>
     Response.json(
-      { status: closing ? "shutting_down" : "ok", rooms: rooms.size, ccu: [...rooms].reduce((n, r) => n + r.ccu, 0) },
+      { status: closing ? "shutting_down" : "ok", process: processId, rooms: rooms.size, ccu: [...rooms].reduce((n, r) => n + r.ccu, 0), ...(cluster ? { redis: cluster.redisUp() ? "up" : "down" } : {}) },
       { status: closing ? 503 : 200 },
     ),
   );
@@ -139,6 +169,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     if (stats !== null) reasons.push(`stats: ${stats}`);
     const journaled = journal.problem();
     if (journaled !== null) reasons.push(`journal: ${journaled}`);
+    if (cluster && !cluster.redisUp()) reasons.push("redis: unreachable (running matches go on, joins are refused)");
     return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, { status: reasons.length === 0 ? 200 : 503 });
   });
   const metricsRoute = createEndpoint("/metrics", { method: "GET" }, async () => {
@@ -188,6 +219,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     // the start-up error is what the caller needs; a failed cleanup of a half-started server only matters for debugging
     await server.gracefullyShutdown(false).catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
     journal.close();
+    await cluster?.close();
     await statsClient.close();
     throw err;
   }
@@ -203,6 +235,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   const summary = config.summaryEveryS > 0
     ? setInterval(() => {
         log.info("summary", {
+          process: processId,
           rooms: rooms.size,
           ccu: [...rooms].reduce((n, r) => n + r.ccu, 0),
           rounds: metrics.roundsTotal.get(),
@@ -230,6 +263,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
       }
       httpServer.closeAllConnections?.();
       journal.close();
+      await cluster?.close();
       try {
         await statsClient.close();
       } catch (err) {
@@ -242,6 +276,8 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     url: `ws://${config.host}:${port}`,
     httpUrl: `http://${config.host}:${port}`,
     config,
+    processId,
+    cluster,
     metrics,
     journal,
     rooms,

@@ -115,7 +115,7 @@ describe("journal and replay", () => {
     const plan = structuredClone(target.plan);
     plan.entities.find((e) => e.alive)!.hp -= 1;
     const lines: string[] = [];
-    expect(await replayJournal({ path: tamper({ plan }) }, (l) => lines.push(l))).toBe(1);
+    expect(await replayJournal({ paths: [tamper({ plan })] }, (l) => lines.push(l))).toBe(1);
     expect(lines.at(-1)).toMatch(new RegExp(`DIVERGED room=${target.room} round=${target.round}: output hash`));
 
     // an attack that landed, and the round that has it

@@ -53,7 +53,7 @@ describe("journal encoding", () => {
     expect(() => [...writable.read()]).toThrow(/encoding 9 is not known to this version/);
     writable.close();
     const out: string[] = [];
-    expect(await replayJournal({ path }, (l) => out.push(l))).toBe(2);
+    expect(await replayJournal({ paths: [path] }, (l) => out.push(l))).toBe(2);
     expect(out.join("\n")).toMatch(/cannot read journal .*encoding 9 is not known/);
   });
 });

@@ -83,7 +83,7 @@ describe("server/game/main.ts as a real process", () => {
     expect(count).toBeGreaterThanOrEqual(ann.rounds.length);
     expect(Math.min(...ann.rounds.map((r) => r.joinMs))).toBeGreaterThanOrEqual(55);
     const out: string[] = [];
-    expect(await replayJournal({ path: journalPath }, (l) => out.push(l))).toBe(0);
+    expect(await replayJournal({ paths: [journalPath] }, (l) => out.push(l))).toBe(0);
     expect(out.filter((l) => l.startsWith("OK"))).toHaveLength(count);
   });
 });

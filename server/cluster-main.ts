@@ -1,0 +1,158 @@
+/**
+ * `npm run start:cluster -- --processes N`: scale-out on one machine. Starts a throwaway
+ * redis-server (PATH, a free port, no persistence) unless REDIS_URL is given, then, under the
+ * supervisor of `npm start` (server/process/supervisor.ts: restart with backoff, prefixed logs,
+ * no orphans), the stats service and N game processes on consecutive ports from PORT, each with
+ * its own PUBLIC_ADDRESS, all on that Redis with one AUTH_SECRET. Ctrl-C / SIGTERM stops the game
+ * processes, then the stats service, then the redis-server it started.
+ *
+ * Errors: a bad flag exits 2; no redis-server binary (and no REDIS_URL), ports that overlap, or a
+ * child that cannot be kept up: one clear line, everything started is stopped, exit 1.
+ */
+import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { integer, parseCommandLine, renderHelp, UsageError, type Command } from "../shared/options.ts";
+import { createLogger, writeStdout } from "./log.ts";
+import { announceReady } from "./process/ready-message.ts";
+import { exitWithParent } from "./process/exit-with-parent.ts";
+import { supervise, type ChildSpec } from "./process/supervisor.ts";
+import { startRedisServer, type RedisServer } from "./redis-server.ts";
+import { GAME_COMMAND } from "./game/config.ts";
+import { STATS_COMMAND } from "./stats/config.ts";
+
+const options = {
+  processes: integer({
+    flag: "processes", env: "CLUSTER_PROCESSES", min: 1, max: 256, default: null, defaultText: "one per core",
+    help: "game processes, on consecutive ports from PORT",
+  }),
+};
+
+export const CLUSTER_COMMAND: Command<typeof options> = {
+  usage: "npm run start:cluster -- [--processes N]     (node server/cluster-main.ts)",
+  options,
+  notes: [
+    "Every game and stats variable (README: Configuration) passes through to the processes. REDIS_URL given: that Redis is used and none is started; unset: a redis-server on a free port, no persistence. AUTH_SECRET unset: one random secret shared by this run's processes.",
+  ],
+};
+
+const log = createLogger("info", (line) => writeStdout(`[cluster] ${line}`));
+
+/**
+ * The stats side of the cluster: one service on STATS_PORT today, and the STATS_URL the game
+ * processes are given. The seam for stats replicas: whatever this returns is started (in order)
+ * before the game processes.
+ */
+export function statsChildren(env: Record<string, string | undefined>): { children: ChildSpec[]; statsUrl: string } {
+  return { children: [{ name: "stats", entry: "server/stats/main.ts", env }], statsUrl: env.STATS_URL ?? `ws://127.0.0.1:${env.STATS_PORT}/rpc` };
+}
+
+/** The game processes: `game-1` … `game-N` on consecutive ports, each advertising its own address. */
+export function gameChildren(env: Record<string, string | undefined>, count: number, basePort: number): ChildSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `game-${i + 1}`,
+    entry: "server/game/main.ts",
+    env: { ...env, PORT: String(basePort + i), PUBLIC_ADDRESS: `127.0.0.1:${basePort + i}` },
+  }));
+}
+
+let line;
+try {
+  line = parseCommandLine(CLUSTER_COMMAND, process.argv.slice(2), process.env, parseArgs);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`${err.message}\n\n${renderHelp(CLUSTER_COMMAND)}`);
+  process.exit(2);
+}
+if (line.help) {
+  process.stdout.write(renderHelp(CLUSTER_COMMAND));
+  process.exit(0);
+}
+const count = line.values.processes ?? availableParallelism();
+
+const env: Record<string, string | undefined> = { ...process.env };
+env.STATS_PORT ??= String(STATS_COMMAND.options.port.default);
+const basePort = Number(env.PORT ?? GAME_COMMAND.options.port.default);
+const statsPort = Number(env.STATS_PORT);
+if (statsPort >= basePort && statsPort < basePort + count) {
+  log.error("ports overlap", { why: `the game processes take ports ${basePort}..${basePort + count - 1}, which holds STATS_PORT ${statsPort}; set PORT or STATS_PORT` });
+  process.exit(1);
+}
+if (!env.AUTH_SECRET) {
+  // one cluster, one secret: tokens from any process work on every process
+  env.AUTH_SECRET = randomBytes(32).toString("hex");
+  log.warn("AUTH_SECRET not set: one random secret for this run's processes (tokens die with it)");
+}
+
+let redis: RedisServer | undefined;
+if (!env.REDIS_URL) {
+  try {
+    redis = await startRedisServer();
+  } catch (err) {
+    log.error("cannot start redis-server", { why: (err as Error).message });
+    process.exit(1);
+  }
+  env.REDIS_URL = redis.url;
+  log.info("redis-server started", { url: redis.url, pid: redis.proc.pid });
+}
+
+let stopping = false;
+const stats = statsChildren(env);
+env.STATS_URL = stats.statsUrl;
+const supervisor = supervise([...stats.children, ...gameChildren(env, count, basePort)], { log });
+
+// a redis-server of ours that dies is started again on its port; meanwhile the game processes
+// keep their rooms playing and refuse joins, and restore their listings when it is back
+async function keepRedisUp(server: RedisServer): Promise<void> {
+  await server.exited;
+  if (stopping) return;
+  log.error("redis-server exited; starting it again", { port: server.port });
+  for (;;) {
+    try {
+      redis = await startRedisServer({ port: server.port });
+      void keepRedisUp(redis);
+      return;
+    } catch (err) {
+      if (stopping) return;
+      log.error("redis-server restart failed; retrying in 1 s", { why: (err as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+if (redis) void keepRedisUp(redis);
+
+const stop = (why: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info("stopping", { why });
+  void supervisor.stop();
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stop(signal));
+exitWithParent(() => stop("parent exited"));
+
+supervisor.ready.then(
+  (ports) => {
+    const games = Object.entries(ports).filter(([name]) => name.startsWith("game-"));
+    log.info("skirmish cluster is up", {
+      redis: env.REDIS_URL,
+      stats: env.STATS_URL,
+      games: games.map(([, port]) => `ws://127.0.0.1:${port}`),
+      play: `http://127.0.0.1:${games[0][1]}/`,
+      bots: `npm run sim -- --url ws://127.0.0.1:${games[0][1]} --bots 200 --duration 30`,
+    });
+    announceReady(games[0][1]);
+  },
+  () => {}, // supervision ended first: `done` says why
+);
+
+let code = 0;
+try {
+  await supervisor.done;
+} catch (err) {
+  log.error("gave up", { why: (err as Error).message });
+  code = 1;
+}
+stopping = true;
+await redis?.stop();
+log.info("stopped");
+process.exit(code);

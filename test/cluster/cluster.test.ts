@@ -1,0 +1,195 @@
+// Scale-out on Redis with real processes: one redis-server, one stats service, two game processes
+// (server/game/main.ts), real @colyseus/sdk clients. Rooms spread over both processes, a client
+// that asks one process plays on the other, one seat per player across processes, Redis dying
+// mid-match and coming back, SIGKILL of a process (listings cleaned, players back in on the
+// survivor), and a replay of each process's journal.
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import type { StatsService } from "../../server/stats/service.ts";
+import { replayJournal } from "../../server/game/replay-cli.ts";
+import { runSim } from "../../bench/capacity.ts";
+import { freePort } from "../../server/process/free-port.ts";
+import { startRedisServer, type RedisServer } from "../../server/redis-server.ts";
+import { guest, leaveAll, sleep, startStats, track, waitFor, type Player } from "../game/helpers.ts";
+import { consume, describeWithRedis, gameEnv, reserve, startGameProc, type GameProc, type SeatReservation } from "./helpers.ts";
+
+describeWithRedis("cluster on Redis: two game processes, one stats service", () => {
+  const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-cluster-"));
+  const children: ChildProcess[] = [];
+  let redis: RedisServer;
+  let stats: StatsService;
+  let a: GameProc;
+  let b: GameProc;
+  let probe: Redis;
+  const players: { player: Player; token: string; seat: SeatReservation }[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    stats = await startStats();
+    const env = (port: string) =>
+      gameEnv({ REDIS_URL: redis.url, PORT: port, STATS_URL: stats.rpcUrl, JOURNAL_PATH: joinPath(dir, "journal.db"), MAX_PLAYERS: "2", NPCS: "1", CLIENT_ROOM_CHOICE: "1" });
+    [a, b] = await Promise.all([startGameProc(env(String(await freePort())), children), startGameProc(env(String(await freePort())), children)]);
+    probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    probe.on("error", () => {});
+  }, 200_000);
+
+  afterAll(async () => {
+    await leaveAll(players.map((p) => p.player));
+    probe?.disconnect();
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
+    await stats?.close();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  const healthz = async (p: GameProc) => (await (await fetch(`${p.httpUrl}/healthz`)).json()) as { process: string; rooms: number; redis?: string };
+
+  async function enter(via: GameProc, tokenFrom: GameProc): Promise<(typeof players)[number]> {
+    const g = await guest(tokenFrom);
+    const seat = await reserve(via, g.token);
+    const entry = { player: track(await consume(via, seat), g.playerId), token: g.token, seat };
+    players.push(entry);
+    return entry;
+  }
+
+  it("rooms spread over both processes as players arrive through A; a client that asked A plays in a room on B", async () => {
+    // tokens from either process work on both (one AUTH_SECRET)
+    for (let i = 0; i < 8; i++) await enter(a, i % 2 === 0 ? a : b);
+    const byProcess = new Map<string, Set<string>>();
+    for (const { seat } of players) byProcess.set(seat.processId, (byProcess.get(seat.processId) ?? new Set()).add(seat.roomId));
+    process.stdout.write(`cluster: rooms per process ${JSON.stringify([...byProcess].map(([k, v]) => [k, v.size]))} (A=${a.processId})\n`);
+    expect([...byProcess.keys()].sort()).toEqual([a.processId, b.processId].sort());
+    const [ha, hb] = [await healthz(a), await healthz(b)];
+    expect(ha.process).toBe(a.processId);
+    expect(ha.rooms).toBe(byProcess.get(a.processId)!.size);
+    expect(hb.rooms).toBe(byProcess.get(b.processId)!.size);
+
+    const onB = players.find((p) => p.seat.processId === b.processId)!;
+    expect(onB.seat.publicAddress).toBe(`127.0.0.1:${b.port}`);
+    await waitFor("rounds in the room on B", () => onB.player.rounds.length >= 3, 15_000);
+    const metricsB = await (await fetch(`${b.httpUrl}/metrics`)).text();
+    expect(metricsB).toContain(`skirmish_rooms{process="${b.processId}"} ${hb.rooms}`);
+    // every series, the process's default metrics too
+    expect(metricsB).toMatch(new RegExp(`^process_cpu_user_seconds_total\\{process="${b.processId}"\\} `, "m"));
+  });
+
+  it("npm run sim through A reports the rooms of each process", async () => {
+    const run = await runSim(["--url", a.url, "--bots", "8", "--duration", "8", "--ramp", "0.5"], 90_000);
+    expect(run.report, run.stderr).not.toBeNull();
+    const perProcess = run.report!.roomsPerProcess;
+    expect(Object.keys(perProcess).sort(), run.stdout + run.stderr).toEqual([a.processId, b.processId].sort());
+    expect(perProcess[a.processId] + perProcess[b.processId]).toBe(run.report!.rooms);
+    expect(run.stdout).toMatch(/processes 2 {2}rooms per process /);
+  }, 120_000);
+
+  it("one seat per player across processes: a second join through the other process is refused; after leaving, it is accepted", async () => {
+    // a free seat in a room on B: one of its two players leaves
+    const onB = players.filter((p) => p.seat.processId === b.processId);
+    const leaving = onB[0];
+    await leaving.player.room.leave();
+    players.splice(players.indexOf(leaving), 1);
+    const roomOnB = leaving.seat.roomId;
+
+    // a player seated on A tries the room on B, asking A and asking B
+    const seated = players.find((p) => p.seat.processId === a.processId)!;
+    for (const via of [a, b]) {
+      const refused = await reserve(via, seated.token, "joinById", roomOnB).then(
+        (s) => consume(via, s).then(() => "joined", (e: Error) => e.message),
+        (e: Error) => e.message,
+      );
+      expect(refused).toMatch(/already in an arena/);
+    }
+    expect(seated.player.left).toBeNull();
+
+    await seated.player.room.leave();
+    players.splice(players.indexOf(seated), 1);
+    const seat = await reserve(b, seated.token, "joinById", roomOnB);
+    const moved = { player: track(await consume(b, seat), seated.player.id), token: seated.token, seat };
+    players.push(moved);
+    await waitFor("rounds after moving to B", () => moved.player.rounds.length >= 1, 15_000);
+  });
+
+  it("Redis dies mid-match: running rooms keep playing, joins get a clear error; when it is back, joins work and seats hold", async () => {
+    const watched = players[0];
+    await redis.kill();
+    const before = watched.player.rounds.length;
+    await waitFor("rounds while Redis is down", () => watched.player.rounds.length >= before + 5, 15_000);
+
+    const g = await guest(a);
+    const refused = await reserve(a, g.token).then(() => "reserved", (e: Error) => e.message);
+    expect(refused).toMatch(/matchmaking unavailable: the cluster's Redis is unreachable/);
+    expect((await healthz(a)).redis).toBe("down");
+    expect(await (await fetch(`${a.httpUrl}/metrics`)).text()).toMatch(/skirmish_cluster_errors_total\{[^}]*kind="matchmaking_refused"[^}]*\} [1-9]/);
+
+    redis = await startRedisServer({ port: redis.port });
+    probe.disconnect();
+    probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    probe.on("error", () => {});
+    // each process writes its seats again into the empty Redis
+    const until = Date.now() + 20_000;
+    while ((await probe.exists(`skirmish:seat:${watched.player.id}`)) === 0) {
+      if (Date.now() > until) throw new Error("seats not restored within 20 s");
+      await sleep(100);
+    }
+    const back = await enter(a, a);
+    await waitFor("rounds after Redis came back", () => back.player.rounds.length >= 1, 15_000);
+    // the restored seat still refuses a second join of a seated player
+    const dup = await reserve(b, watched.token).then((s) => consume(b, s).then(() => "joined", (e: Error) => e.message), (e: Error) => e.message);
+    expect(dup).toMatch(/already in an arena/);
+  });
+
+  it("a seat left in Redis by a dead process (no IPC channel, no answer) does not block its player", async () => {
+    const g = await guest(a);
+    await probe.set(`skirmish:seat:${g.playerId}`, "deadProcess1 someRoom");
+    await probe.sadd("skirmish:seats-of:deadProcess1", g.playerId);
+    const seat = await reserve(a, g.token, "create");
+    players.push({ player: track(await consume(a, seat), g.playerId), token: g.token, seat });
+    expect(await probe.get(`skirmish:seat:${g.playerId}`)).toBe(`${seat.processId} ${seat.roomId}`);
+    expect(await probe.exists("skirmish:seats-of:deadProcess1")).toBe(0);
+  });
+
+  it("SIGKILL of B: its clients see a close, its rooms leave matchmaking, its players rejoin through A at once; both journals replay", async () => {
+    const onB = players.filter((p) => p.seat.processId === b.processId);
+    expect(onB.length).toBeGreaterThan(0);
+    // the SDK would try to reconnect to B for a while before giving up; these players come back through A instead
+    for (const p of onB) p.player.room.reconnection.enabled = false;
+    const killedAt = performance.now();
+    b.child.kill("SIGKILL");
+    await b.exited;
+    await waitFor("B's clients closed", () => onB.every((p) => p.player.left !== null), 15_000);
+
+    // nobody joins meanwhile: only the periodic stale-process sweep can clean up
+
+    const listed = async () => Object.values(await probe.hgetall("roomcaches")).filter((v) => JSON.parse(v).processId === b.processId).length;
+    const until = Date.now() + 20_000;
+    while ((await listed()) > 0) {
+      if (Date.now() > until) throw new Error("B's rooms still listed 20 s after SIGKILL");
+      await sleep(100);
+    }
+    process.stdout.write(`cluster: B's rooms left the matchmaking listing ${Math.round(performance.now() - killedAt)} ms after SIGKILL\n`);
+    expect(await probe.hexists("roomcount", b.processId)).toBe(0);
+
+    // B's players back in through A by plain matchmaking, which no longer offers B's rooms
+    for (const p of onB) {
+      const seat = await reserve(a, p.token);
+      expect(seat.processId).toBe(a.processId);
+      players.push({ player: track(await consume(a, seat), p.player.id), token: p.token, seat });
+    }
+
+    // one journal per process, replayed together (as `npm run replay -- data/journal-*.db`)
+    expect(a.journal).not.toBe(b.journal);
+    const out: string[] = [];
+    expect(await replayJournal({ paths: [a.journal, b.journal] }, (l) => out.push(l))).toBe(0);
+    for (const journal of [a.journal, b.journal]) {
+      const header = out.indexOf(`== ${journal}`);
+      expect(header).toBeGreaterThanOrEqual(0);
+      expect(out[header + 1]).toMatch(/^OK room=/);
+    }
+    expect(out.at(-1)).toMatch(/from 2 journals: all OK/);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Shared by the cluster suites: a real redis-server (skipped, with one line naming the Debian
+ * package, when the binary is missing; a failure under CI), real game processes
+ * (server/game/main.ts) and seat reservations taken through a chosen process with the real SDK.
+ */
+import type { ChildProcess } from "node:child_process";
+import { describe } from "vitest";
+import { Client, type Room } from "@colyseus/sdk";
+import { ROOM_NAME } from "../../shared/protocol.ts";
+import { findRedisServer, REDIS_PACKAGE } from "../../server/redis-server.ts";
+import { spawnReady, type ExitStatus } from "../../server/process/spawn-ready.ts";
+import { AUTH_SECRET, STATS_TOKEN, waitFor } from "../game/helpers.ts";
+
+/** `describe`, or `describe.skip` with one line naming the package when redis-server is missing (a failure under CI). */
+export function describeWithRedis(name: string, body: () => void): void {
+  if (findRedisServer()) {
+    describe(name, body);
+    return;
+  }
+  if (process.env.CI) throw new Error(`CI: redis-server is missing; install the Debian package ${REDIS_PACKAGE}`);
+  process.stdout.write(`skipped "${name}": redis-server not found (Debian package ${REDIS_PACKAGE})\n`);
+  describe.skip(name, body);
+}
+
+export interface GameProc {
+  child: ChildProcess;
+  port: number;
+  processId: string;
+  url: string;
+  httpUrl: string;
+  journal: string;
+  lines: string[];
+  exited: Promise<ExitStatus>;
+}
+
+/** Fast rounds (80 ms) and quiet logs; `env` adds to / overrides them. */
+export function gameEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AUTH_SECRET,
+    STATS_TOKEN,
+    TICK_HZ: "50",
+    ROUND_TICKS: "4",
+    ROUND_DEADLINE_MS: "60",
+    LOG_LEVEL: "info",
+    SUMMARY_EVERY_S: "0",
+    ...env,
+  };
+}
+
+/** Starts server/game/main.ts and waits for its ready message; its "game listening" line names its process id and journal. */
+export async function startGameProc(env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<GameProc> {
+  const lines: string[] = [];
+  const ready = await spawnReady("server/game/main.ts", { env, onLine: (line) => lines.push(line), timeoutMs: 90_000 });
+  children.push(ready.proc);
+  // the line and the ready message travel on different pipes: either may come first
+  const line = await waitFor("the game listening line", () => lines.find((l) => l.includes('"msg":"game listening"')), 10_000);
+  const listening = JSON.parse(line) as { process: string; journal: string };
+  return {
+    child: ready.proc,
+    port: ready.port,
+    processId: listening.process,
+    url: `ws://127.0.0.1:${ready.port}`,
+    httpUrl: `http://127.0.0.1:${ready.port}`,
+    journal: listening.journal,
+    lines,
+    exited: ready.exited,
+  };
+}
+
+export interface SeatReservation {
+  name: string;
+  sessionId: string;
+  roomId: string;
+  processId: string;
+  publicAddress?: string;
+}
+
+/** Asks `via` for a seat (the SDK's own HTTP call); rejects with the server's message. */
+export async function reserve(via: { url: string }, token: string, method: "joinOrCreate" | "create" | "joinById" = "joinOrCreate", roomId?: string): Promise<SeatReservation> {
+  const client = new Client(via.url);
+  const path = method === "joinById" ? `/matchmake/joinById/${roomId}` : `/matchmake/${method}/${ROOM_NAME}`;
+  const res = await client.http.post(path, { headers: { Accept: "application/json", "Content-Type": "application/json" }, body: { token } });
+  return res.data as unknown as SeatReservation;
+}
+
+/** Takes a reserved seat: the SDK connects to the reservation's publicAddress, wherever the room lives. */
+export function consume(via: { url: string }, reservation: SeatReservation): Promise<Room> {
+  return new Client(via.url).consumeSeatReservation(reservation as never);
+}

@@ -1,0 +1,65 @@
+// `npm run start:cluster` (server/cluster-main.ts) as a real process: its own redis-server, the
+// stats service and two game processes on consecutive ports, one matchmaking over both, logs
+// prefixed per process, and SIGINT stopping every one of them.
+import { readFileSync } from "node:fs";
+import { afterAll, expect, it } from "vitest";
+import { freePort } from "../../server/process/free-port.ts";
+import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
+import { guest, waitFor } from "../game/helpers.ts";
+import { consume, describeWithRedis, reserve } from "./helpers.ts";
+
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+describeWithRedis("npm run start:cluster", () => {
+  let cluster: ReadyProcess | undefined;
+  const lines: string[] = [];
+  afterAll(async () => {
+    await cluster?.stop("SIGKILL");
+  });
+
+  it("--processes 2: redis, stats and two game processes; a seat reserved through one is played on either; SIGINT stops all", async () => {
+    const [port, statsPort] = [await freePort(), await freePort()];
+    cluster = await spawnReady("server/cluster-main.ts", {
+      args: ["--processes", "2"],
+      env: {
+        PORT: String(port), STATS_PORT: String(statsPort), STATS_DB: ":memory:", JOURNAL_PATH: ":memory:",
+        REDIS_URL: undefined, AUTH_SECRET: undefined, STATS_URL: undefined, LOG_LEVEL: "info", SUMMARY_EVERY_S: "0",
+      },
+      onLine: (line) => lines.push(line),
+      timeoutMs: 120_000,
+    });
+    expect(cluster.port).toBe(port);
+    const pids = lines.filter((l) => l.includes('"msg":"child ready"')).map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { child: string; pid: number });
+    expect(pids.map((p) => p.child)).toEqual(["stats", "game-1", "game-2"]);
+    const redisPid = (JSON.parse(lines.find((l) => l.includes('"msg":"redis-server started"'))!.slice("[cluster] ".length)) as { pid: number }).pid;
+    expect(lines.some((l) => l.startsWith("[game-2] ") && l.includes('"msg":"game listening"'))).toBe(true);
+
+    const games = [port, port + 1].map((p) => ({ url: `ws://127.0.0.1:${p}`, httpUrl: `http://127.0.0.1:${p}` }));
+    const health = await Promise.all(games.map(async (g) => (await (await fetch(`${g.httpUrl}/healthz`)).json()) as { process: string; redis: string }));
+    expect(health.map((h) => h.redis)).toEqual(["up", "up"]);
+    expect(health[0].process).not.toBe(health[1].process);
+
+    // the token of game-1, a seat through game-2: one AUTH_SECRET, one matchmaking
+    const g = await guest(games[0]);
+    const seat = await reserve(games[1], g.token);
+    expect(health.map((h) => h.process)).toContain(seat.processId);
+    const room = await consume(games[1], seat);
+    let rounds = 0;
+    room.onMessage("round", () => rounds++);
+    await waitFor("rounds", () => rounds >= 1, 20_000);
+    await room.leave();
+
+    cluster.proc.kill("SIGINT");
+    const exit = await cluster.exited;
+    expect(exit.code).toBe(0);
+    for (const { pid } of pids) expect(isRunning(pid), `child ${pid}`).toBe(false);
+    expect(isRunning(redisPid), "redis-server").toBe(false);
+  }, 180_000);
+});
