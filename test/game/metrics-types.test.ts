@@ -31,6 +31,8 @@ const GAME: Record<string, Kind> = {
   skirmish_stats_client_in_flight_ids: "gauge",
   skirmish_stats_client_lkg_entries: "gauge",
   skirmish_log_lines_dropped_total: "counter",
+  skirmish_cluster_errors_total: "counter",
+  skirmish_seats_freed_total: "counter",
 };
 
 const STATS: Record<string, Kind> = {
