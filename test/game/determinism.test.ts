@@ -112,14 +112,16 @@ describe("journal and replay", () => {
     expect(cli.out).toMatch(new RegExp(`DIVERGED room=${target.room} round=${target.round}: output hash`));
 
     // an entity's hp in the journaled plan changed: the replayed round no longer has the hash
+    // (one that survives the round: a blow that kills clamps hp at 0 and would hide the change)
+    const inputOf = async (r: JournalRecord) => ((await replayRecord(r)) as { input: RoundInput }).input;
+    const killed = new Set(resolveRound(await inputOf(target)).events.flatMap((e) => (e.t === "death" ? [e.by] : [])));
     const plan = structuredClone(target.plan);
-    plan.entities.find((e) => e.alive)!.hp -= 1;
+    plan.entities.find((e) => e.alive && !killed.has(e.id))!.hp -= 1;
     const lines: string[] = [];
     expect(await replayJournal({ paths: [tamper({ plan })] }, (l) => lines.push(l))).toBe(1);
     expect(lines.at(-1)).toMatch(new RegExp(`DIVERGED room=${target.room} round=${target.round}: output hash`));
 
     // an attack that landed, and the round that has it
-    const inputOf = async (r: JournalRecord) => ((await replayRecord(r)) as { input: RoundInput }).input;
     let landed: JournalRecord | undefined;
     let attacker = "";
     for (const r of recs.filter((x) => x.round > 1)) {
