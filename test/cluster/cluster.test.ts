@@ -59,7 +59,18 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
 
   it("rooms spread over both processes as players arrive through A; a client that asked A plays in a room on B", async () => {
     // tokens from either process work on both (one AUTH_SECRET)
-    for (let i = 0; i < 8; i++) await enter(a, i % 2 === 0 ? a : b);
+    // Colyseus places a new room on the process with the fewest rooms as each process last wrote
+    // its count to Redis, at most once a second: a burst of creations within that second all goes
+    // to one process. So each arrival waits until the counts in Redis include every room so far.
+    const persistedRooms = async () =>
+      Object.values(await probe.hgetall("roomcount")).reduce((n, v) => n + Number(v.split(",")[0]), 0);
+    for (let i = 0; i < 8; i++) {
+      await enter(a, i % 2 === 0 ? a : b);
+      const rooms = new Set(players.map((p) => p.seat.roomId)).size;
+      for (const until = Date.now() + 10_000; (await persistedRooms()) < rooms; await sleep(50)) {
+        if (Date.now() > until) throw new Error(`room counts in Redis never reached ${rooms}`);
+      }
+    }
     const byProcess = new Map<string, Set<string>>();
     for (const { seat } of players) byProcess.set(seat.processId, (byProcess.get(seat.processId) ?? new Set()).add(seat.roomId));
     process.stdout.write(`cluster: rooms per process ${JSON.stringify([...byProcess].map(([k, v]) => [k, v.size]))} (A=${a.processId})\n`);
@@ -79,7 +90,8 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
   });
 
   it("npm run sim through A reports the rooms of each process", async () => {
-    const run = await runSim(["--url", a.url, "--bots", "8", "--duration", "8", "--ramp", "0.5"], 90_000);
+    // a new room every 2 s (2 players a room, a bot a second): longer than Colyseus's 1 s room-count persistence
+    const run = await runSim(["--url", a.url, "--bots", "8", "--duration", "12", "--ramp", "8"], 90_000);
     expect(run.report, run.stderr).not.toBeNull();
     const perProcess = run.report!.roomsPerProcess;
     expect(Object.keys(perProcess).sort(), run.stdout + run.stderr).toEqual([a.processId, b.processId].sort());
