@@ -89,7 +89,20 @@ class BaselineArena extends Room<{ state: ArenaState }> {
 
   private addEntity(id: string, name: string, kind: "player" | "npc"): void {
     const e = new Entity();
-    Object.assign(e, { id, name, kind, hp: 100, maxHp: 100, alive: true, respawnIn: 0, charge: 0, defending: false, stale: false, absent: false, connected: true });
+    Object.assign(e, {
+      id,
+      name,
+      kind,
+      hp: 100,
+      maxHp: 100,
+      alive: true,
+      respawnIn: 0,
+      charge: 0,
+      defending: false,
+      stale: false,
+      absent: false,
+      connected: true,
+    });
     this.state.entities.set(id, e);
   }
 
@@ -105,7 +118,9 @@ class BaselineArena extends Room<{ state: ArenaState }> {
     const events: RoundEvent[] = [];
     const used: [string, number][] = [...intents].map(([id, intent]) => [id, intent.seq]);
     // NPCs pick a random living target
-    const chosen = new Map(living.map((e) => [e.id, intents.get(e.id) ?? (e.kind === "npc" ? this.npcIntent(e.id) : undefined)]));
+    const chosen = new Map(
+      living.map((e) => [e.id, intents.get(e.id) ?? (e.kind === "npc" ? this.npcIntent(e.id) : undefined)]),
+    );
     for (const e of living) {
       const intent = chosen.get(e.id);
       e.defending = intent?.action === "defend";
@@ -161,7 +176,14 @@ const server = new Server({ transport, greet: false, gracefullyShutdown: false }
 server.router = createRouter({
   healthz: createEndpoint("/healthz", { method: "GET" }, async () => Response.json({ status: "ok" })),
   guest: createEndpoint("/auth/guest", { method: "POST" }, async (ctx) =>
-    Response.json(issueGuest(authSecret, TOKEN_TTL_S, (ctx.body as { name?: unknown } | undefined)?.name, Math.floor(Date.now() / 1000))),
+    Response.json(
+      issueGuest(
+        authSecret,
+        TOKEN_TTL_S,
+        (ctx.body as { name?: unknown } | undefined)?.name,
+        Math.floor(Date.now() / 1000),
+      ),
+    ),
   ),
 });
 server.define(ROOM_NAME, BaselineArena);

@@ -95,7 +95,8 @@ export async function startStack(gameEnv: Record<string, string> = {}, opts: Sta
       env: {
         PORT: "0",
         HOST: "127.0.0.1",
-        STATS_URL: opts.statsTransport === "http" ? `http://127.0.0.1:${stats.port}` : `ws://127.0.0.1:${stats.port}/rpc`,
+        STATS_URL:
+          opts.statsTransport === "http" ? `http://127.0.0.1:${stats.port}` : `ws://127.0.0.1:${stats.port}/rpc`,
         STATS_TOKEN,
         JOURNAL_PATH: join(dir, "journal.db"),
         LOG_LEVEL: "info",
@@ -106,7 +107,14 @@ export async function startStack(gameEnv: Record<string, string> = {}, opts: Sta
     pin(game.pid, pinning?.game);
     const tickHz = Number(gameEnv.TICK_HZ ?? DEFAULT_CONFIG.tickHz);
     const roundTicks = Number(gameEnv.ROUND_TICKS ?? DEFAULT_CONFIG.roundTicks);
-    return { url: `ws://127.0.0.1:${game.port}`, game, stats, roundIntervalMs: (roundTicks / tickHz) * 1000, pinning, close };
+    return {
+      url: `ws://127.0.0.1:${game.port}`,
+      game,
+      stats,
+      roundIntervalMs: (roundTicks / tickHz) * 1000,
+      pinning,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;
@@ -125,7 +133,12 @@ export interface SimRun {
  * Runs client-sim as its own process with `args` (plus `--json` into a temp file); kills it
  * after `timeoutMs`. `onStart` gets its pid (the bench samples its CPU); `cpu` pins it (taskset).
  */
-export async function runSim(args: string[], timeoutMs: number, onStart?: (pid: number) => void, cpu?: string): Promise<SimRun> {
+export async function runSim(
+  args: string[],
+  timeoutMs: number,
+  onStart?: (pid: number) => void,
+  cpu?: string,
+): Promise<SimRun> {
   const dir = mkdtempSync(join(tmpdir(), "skirmish-sim-"));
   const jsonPath = join(dir, "report.json");
   const child = spawn(process.execPath, [join(ROOT, "client-sim/main.ts"), ...args, "--json", jsonPath], {
@@ -243,8 +256,20 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
   let rss = 0;
   const rssTimer = setInterval(() => (rss = Math.max(rss, rssMb(gamePid))), 1000);
   const run = await runSim(
-    ["--url", stack.url, "--bots", String(bots), "--duration", String(durationS), "--ramp", String(rampS),
-      "--workers", String(SIM_WORKERS), "--seed", String(bots)],
+    [
+      "--url",
+      stack.url,
+      "--bots",
+      String(bots),
+      "--duration",
+      String(durationS),
+      "--ramp",
+      String(rampS),
+      "--workers",
+      String(SIM_WORKERS),
+      "--seed",
+      String(bots),
+    ],
     (durationS + 40) * 1000,
     (pid) => (simPid = pid),
     stack.pinning?.others,
@@ -256,13 +281,16 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
     samples.length === 2 ? (100 * (samples[1][key] - samples[0][key])) / ((samples[1].at - samples[0].at) / 1000) : NaN;
   const r = run.report;
   if (r === null) {
-    process.stderr.write(`capacity: sim at ${bots} bots wrote no report (exit ${run.code}):\n${run.stderr.slice(-2000)}\n`);
+    process.stderr.write(
+      `capacity: sim at ${bots} bots wrote no report (exit ${run.code}):\n${run.stderr.slice(-2000)}\n`,
+    );
   }
   const errors = r ? r.errors.total : NaN;
   const p99 = r ? r.latency.steady.p99 : NaN;
   const machine =
     samples.length === 2
-      ? (100 * (samples[1].machine[0] - samples[0].machine[0])) / Math.max(1, samples[1].machine[1] - samples[0].machine[1])
+      ? (100 * (samples[1].machine[0] - samples[0].machine[0])) /
+        Math.max(1, samples[1].machine[1] - samples[0].machine[1])
       : NaN;
   const ccu = r ? r.bots.joined : 0;
   const rooms = r ? r.rooms : 0;
@@ -275,7 +303,7 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
     ccu,
     rooms,
     serverCpu,
-    cpuUsPerClientRound: (serverCpu / 100) * 1e6 / clientRoundsPerS,
+    cpuUsPerClientRound: ((serverCpu / 100) * 1e6) / clientRoundsPerS,
     statsCpu: pct("stats"),
     botsCpu: pct("sim"),
     machineCpu: machine,
@@ -285,10 +313,15 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
     p99,
     p99All: r ? r.latency.latency.p99 : NaN,
     errors,
-    errorKinds: r ? Object.entries(r.errors.byKind).map(([k, v]) => `${k}=${v}`).join(" ") : "",
+    errorKinds: r
+      ? Object.entries(r.errors.byKind)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")
+      : "",
     lag: r ? Object.entries(r.expected.byKind).reduce((n, [k, v]) => (k.startsWith("lag:") ? n + v : n), 0) : NaN,
     exit: run.code,
-    ok: r !== null && errors === 0 && r.bots.joined === bots && p99 < stack.roundIntervalMs && r.latency.steady.count > 0,
+    ok:
+      r !== null && errors === 0 && r.bots.joined === bots && p99 < stack.roundIntervalMs && r.latency.steady.count > 0,
   };
 }
 
@@ -322,13 +355,22 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
         `${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.p99All, 1)} | ${f(s.errors)} | ${f(s.lag)} | ${s.ok ? "yes" : "no"} |`,
     ),
     "",
-    ...servers.map((name) => `Highest CCU with p99 intent -> result < one round interval (${roundIntervalMs} ms) and zero errors, ${name}: **${best.get(name)}**.`),
+    ...servers.map(
+      (name) =>
+        `Highest CCU with p99 intent -> result < one round interval (${roundIntervalMs} ms) and zero errors, ${name}: **${best.get(name)}**.`,
+    ),
   ];
   if (servers.includes("skirmish") && servers.includes("baseline")) {
-    const rows = steps.filter((s) => s.server === "skirmish").flatMap((a) => {
-      const b = steps.find((s) => s.server === "baseline" && s.bots === a.bots);
-      return b ? [`| ${a.bots} | ${f(a.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound / a.cpuUsPerClientRound, 2)}x |`] : [];
-    });
+    const rows = steps
+      .filter((s) => s.server === "skirmish")
+      .flatMap((a) => {
+        const b = steps.find((s) => s.server === "baseline" && s.bots === a.bots);
+        return b
+          ? [
+              `| ${a.bots} | ${f(a.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound / a.cpuUsPerClientRound, 2)}x |`,
+            ]
+          : [];
+      });
     const heldB = best.get("baseline")!;
     lines.push(
       "",
@@ -336,7 +378,8 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
       "| ---: | ---: | ---: | ---: |",
       ...rows,
       "",
-      `Highest CCU held, skirmish / baseline: ${best.get("skirmish")} / ${heldB}` + (heldB > 0 ? ` = **${f(best.get("skirmish")! / heldB, 2)}x**.` : "."),
+      `Highest CCU held, skirmish / baseline: ${best.get("skirmish")} / ${heldB}` +
+        (heldB > 0 ? ` = **${f(best.get("skirmish")! / heldB, 2)}x**.` : "."),
     );
   }
   return lines.join("\n");
@@ -393,7 +436,9 @@ if (import.meta.main) {
   const steps = listFlag("--steps")?.map(Number);
   const servers = listFlag("--servers");
   if (steps?.some((n) => !Number.isInteger(n) || n < 1) || servers?.some((n) => !Object.hasOwn(SERVERS, n))) {
-    process.stderr.write(`usage: bench/capacity.ts [--steps 1000,2000] [--servers ${Object.keys(SERVERS).join(",")}]\n`);
+    process.stderr.write(
+      `usage: bench/capacity.ts [--steps 1000,2000] [--servers ${Object.keys(SERVERS).join(",")}]\n`,
+    );
     process.exit(2);
   }
   process.stdout.write((await benchCapacity({ steps, servers })) + "\n");

@@ -30,14 +30,22 @@ const AUTH_SECRET = "chaos-auth-secret";
 const ROUND_MS = 500; // the defaults: 20 Hz, 10 ticks a round
 
 function startStats(port = 0): Promise<ReadyProcess> {
-  return spawnReady("server/stats/main.ts", { env: { STATS_PORT: String(port), STATS_HOST: "127.0.0.1", STATS_TOKEN, STATS_DB: ":memory:" } });
+  return spawnReady("server/stats/main.ts", {
+    env: { STATS_PORT: String(port), STATS_HOST: "127.0.0.1", STATS_TOKEN, STATS_DB: ":memory:" },
+  });
 }
 
 function startGame(statsPort: number, journalPath: string): Promise<ReadyProcess> {
   return spawnReady("server/game/main.ts", {
     env: {
-      PORT: "0", HOST: "127.0.0.1", STATS_URL: `ws://127.0.0.1:${statsPort}/rpc`, STATS_TOKEN, AUTH_SECRET,
-      JOURNAL_PATH: journalPath, LOG_LEVEL: "error", SUMMARY_EVERY_S: "0",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      STATS_URL: `ws://127.0.0.1:${statsPort}/rpc`,
+      STATS_TOKEN,
+      AUTH_SECRET,
+      JOURNAL_PATH: journalPath,
+      LOG_LEVEL: "error",
+      SUMMARY_EVERY_S: "0",
     },
   });
 }
@@ -46,7 +54,11 @@ const httpOf = (game: ReadyProcess) => `http://127.0.0.1:${game.port}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function guestToken(game: ReadyProcess): Promise<string> {
-  const res = await fetch(`${httpOf(game)}/auth/guest`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const res = await fetch(`${httpOf(game)}/auth/guest`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   return ((await res.json()) as { token: string }).token;
 }
 
@@ -57,7 +69,9 @@ interface Watcher {
 }
 
 async function watch(game: ReadyProcess): Promise<Watcher> {
-  const room = await new Client(`ws://127.0.0.1:${game.port}`).joinOrCreate(ROOM_NAME, { token: await guestToken(game) });
+  const room = await new Client(`ws://127.0.0.1:${game.port}`).joinOrCreate(ROOM_NAME, {
+    token: await guestToken(game),
+  });
   const w: Watcher = { room, rounds: [] };
   room.onMessage(Msg.round, (m: RoundMessage) => w.rounds.push({ at: performance.now(), m }));
   room.onMessage(Msg.error, () => {});
@@ -92,7 +106,11 @@ async function fuzz(game: ReadyProcess, frames: number): Promise<string> {
       seats++;
       // below the per-client message limit: each seat is dropped by the server for its garbage, not its rate
       for (let i = 0; i < 35 && sent < frames && ws.readyState === ws.OPEN; i++, sent++) {
-        ws.send(i % 7 === 6 ? UNDECODABLE_TYPE_FRAME : Buffer.concat([Buffer.of([13, 17, 21, randomInt(256)][randomInt(4)]), randomBytes(randomInt(64))]));
+        ws.send(
+          i % 7 === 6
+            ? UNDECODABLE_TYPE_FRAME
+            : Buffer.concat([Buffer.of([13, 17, 21, randomInt(256)][randomInt(4)]), randomBytes(randomInt(64))]),
+        );
         await sleep(1);
       }
       ws.terminate();
@@ -169,7 +187,14 @@ async function oversized(game: ReadyProcess, bodies: number): Promise<string> {
   const poll = setInterval(() => (peak = Math.max(peak, rssMb(game.pid))), 20);
   const results = await Promise.all(
     Array.from({ length: bodies }, (_, i) =>
-      sendBody({ host: "127.0.0.1", port: game.port, path: i % 2 ? "/auth/guest" : "/matchmake/joinOrCreate/arena", bytes: 64 << 20, chunked: i % 4 < 2, chunkBytes: 64 * 1024 }),
+      sendBody({
+        host: "127.0.0.1",
+        port: game.port,
+        path: i % 2 ? "/auth/guest" : "/matchmake/joinOrCreate/arena",
+        bytes: 64 << 20,
+        chunked: i % 4 < 2,
+        chunkBytes: 64 * 1024,
+      }),
     ),
   );
   clearInterval(poll);
@@ -184,7 +209,9 @@ async function anonymousCreates(game: ReadyProcess, attempts: number): Promise<s
   for (let i = 0; i < attempts; i += 20) {
     const batch = Array.from({ length: Math.min(20, attempts - i) }, (_, j) =>
       fetch(`${httpOf(game)}/matchmake/${(i + j) % 2 ? "create" : "joinOrCreate"}/${ROOM_NAME}`, {
-        method: "POST", headers: { "content-type": "application/json" }, body: "{}",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
       }).then((r) => (r.ok ? 0 : 1)),
     );
     refused += (await Promise.all(batch)).reduce<number>((a, b) => a + b, 0);
@@ -205,7 +232,8 @@ async function main(): Promise<void> {
   });
   const n = (k: keyof typeof values) => {
     const v = Number(values[k]);
-    if (!Number.isInteger(v) || v < 1 || v > 100_000) throw new RangeError(`--${k}: expected an integer in [1, 100000], got ${values[k]}`);
+    if (!Number.isInteger(v) || v < 1 || v > 100_000)
+      throw new RangeError(`--${k}: expected an integer in [1, 100000], got ${values[k]}`);
     return v;
   };
   const dir = mkdtempSync(join(tmpdir(), "skirmish-chaos-"));

@@ -25,7 +25,12 @@ const suites: Record<string, () => Promise<string>> = {
 
 const names = Object.keys(suites);
 const options = {
-  only: listOf(names, { flag: "only", default: names, defaultText: "all", help: "run these benchmarks only (and leave bench/results.md alone)" }),
+  only: listOf(names, {
+    flag: "only",
+    default: names,
+    defaultText: "all",
+    help: "run these benchmarks only (and leave bench/results.md alone)",
+  }),
 };
 const BENCH_COMMAND: Command<typeof options> = { usage: "npm run bench -- [--only runtime,stats]", options };
 

@@ -11,7 +11,16 @@
 import { Packr } from "msgpackr";
 import { call, run, type Operation } from "../server/runtime/index.ts";
 import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
-import { callName, combatRound, lookUpFallbacks, resolvePlanned, roundMessage, type RoundOutcome, type RoundPlan, type RoundSources } from "../server/game/combat-round.ts";
+import {
+  callName,
+  combatRound,
+  lookUpFallbacks,
+  resolvePlanned,
+  roundMessage,
+  type RoundOutcome,
+  type RoundPlan,
+  type RoundSources,
+} from "../server/game/combat-round.ts";
 import type { PlayerStats } from "../shared/stats.ts";
 import { compareIds } from "../shared/combat.ts";
 import { startServiceProcess, TOKEN } from "./stats.ts";
@@ -40,8 +49,16 @@ function planFor(n: number, round: number): RoundPlan {
     round,
     deadlineMs: 5_000,
     entities: ids.map((id, i) => ({
-      id, hp: 100, maxHp: 100, alive: true, respawnIn: 0, charge: 0,
-      intent: i % 5 === 0 ? { seq: round, action: "defend" as const } : { seq: round, action: "attack" as const, target: ids[(i + 1) % n] },
+      id,
+      hp: 100,
+      maxHp: 100,
+      alive: true,
+      respawnIn: 0,
+      charge: 0,
+      intent:
+        i % 5 === 0
+          ? { seq: round, action: "defend" as const }
+          : { seq: round, action: "attack" as const, target: ids[(i + 1) % n] },
     })),
   };
 }
@@ -55,13 +72,20 @@ function sourcesFor(client: StatsClient): RoundSources {
 }
 
 /** The same round, fetching one entity at a time (at most `limit` fetches). */
-function* sequentialRound(plan: RoundPlan, sources: RoundSources, limit: number): Operation<RoundOutcome & { fetchedCount: number }> {
+function* sequentialRound(
+  plan: RoundPlan,
+  sources: RoundSources,
+  limit: number,
+): Operation<RoundOutcome & { fetchedCount: number }> {
   const started = sources.now();
   const fetched = new Map<string, PlayerStats>();
   const failures: { id: string; reason: string }[] = [];
   for (const e of plan.entities.slice(0, limit)) {
     try {
-      fetched.set(e.id, yield* call(callName(e.id), (signal: AbortSignal) => sources.fetch(e.id, signal, plan.deadlineMs)));
+      fetched.set(
+        e.id,
+        yield* call(callName(e.id), (signal: AbortSignal) => sources.fetch(e.id, signal, plan.deadlineMs)),
+      );
     } catch (err) {
       failures.push({ id: e.id, reason: (err as Error).name });
     }
@@ -141,7 +165,17 @@ export async function benchRound(): Promise<string> {
         seqJoins.push(outcome.joinMs * scale);
         seqTotals.push(total - outcome.joinMs + outcome.joinMs * scale);
       }
-      rows.push({ n, zeroJoin: median(zero.joins), concJoin, concRound, compute, seqJoin: median(seqJoins), seqRound: median(seqTotals), extrapolated: limit < n, failures });
+      rows.push({
+        n,
+        zeroJoin: median(zero.joins),
+        concJoin,
+        concRound,
+        compute,
+        seqJoin: median(seqJoins),
+        seqRound: median(seqTotals),
+        extrapolated: limit < n,
+        failures,
+      });
       process.stderr.write(`round bench: N=${n} done\n`);
     }
   } finally {
@@ -174,7 +208,8 @@ export async function benchRound(): Promise<string> {
       ` 1000 ids through the client, one batch frame, the service's lookups and reply, 1000 coroutines resumed).`,
     );
   }
-  if (rows.some((r) => r.extrapolated)) lines.push(`~ sequential join extrapolated from the fetches that fit a ${SEQ_BUDGET_MS / 1000} s budget.`);
+  if (rows.some((r) => r.extrapolated))
+    lines.push(`~ sequential join extrapolated from the fetches that fit a ${SEQ_BUDGET_MS / 1000} s budget.`);
   const failed = rows.reduce((s, r) => s + r.failures, 0);
   if (failed > 0) lines.push(`${failed} fetches failed during the run (stale/absent in those rounds).`);
   return lines.join("\n");

@@ -70,7 +70,14 @@ async function nsPerTask(runner: Runner, n: number): Promise<number> {
   return dt / n;
 }
 
-interface Row { n: number; runs: string; promiseAll: number; runtime: number; runtimeAll: number; effection: number }
+interface Row {
+  n: number;
+  runs: string;
+  promiseAll: number;
+  runtime: number;
+  runtimeAll: number;
+  effection: number;
+}
 
 /** Runs the benchmark and returns the result table (markdown). */
 export async function benchRuntime(options: { sizes?: number[]; runs?: number } = {}): Promise<string> {
@@ -81,7 +88,12 @@ export async function benchRuntime(options: { sizes?: number[]; runs?: number } 
     // gets fewer samples to keep the whole bench around a minute.
     const runs = options.runs ?? (n >= 50_000 ? 11 : 31);
     const effectionRuns = Math.min(runs, n >= 50_000 ? 3 : 11);
-    const samples = { promiseAll: [] as number[], runtime: [] as number[], runtimeAll: [] as number[], effection: [] as number[] };
+    const samples = {
+      promiseAll: [] as number[],
+      runtime: [] as number[],
+      runtimeAll: [] as number[],
+      effection: [] as number[],
+    };
     for (let w = 0; w < 20; w++) {
       await promiseAll(1_000);
       await runtimeSpawnJoin(1_000);
@@ -101,7 +113,8 @@ export async function benchRuntime(options: { sizes?: number[]; runs?: number } 
     }
     for (let r = 0; r < effectionRuns; r++) samples.effection.push(await nsPerTask(effectionSpawnJoin, n));
     rows.push({
-      n, runs: `${runs}/${effectionRuns}`,
+      n,
+      runs: `${runs}/${effectionRuns}`,
       promiseAll: median(samples.promiseAll),
       runtime: median(samples.runtime),
       runtimeAll: median(samples.runtimeAll),
@@ -114,9 +127,11 @@ export async function benchRuntime(options: { sizes?: number[]; runs?: number } 
     "",
     "| N | runs (Effection) | Promise.all | runtime spawn+join | runtime all() | Effection 4 | spawn+join / Promise.all | all() / Promise.all | Effection / runtime |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...rows.map((r) =>
-      `| ${r.n} | ${r.runs} | ${f(r.promiseAll)} | ${f(r.runtime)} | ${f(r.runtimeAll)} | ${f(r.effection)} | ` +
-      `${(r.runtime / r.promiseAll).toFixed(2)}x | ${(r.runtimeAll / r.promiseAll).toFixed(2)}x | ${(r.effection / r.runtime).toFixed(0)}x |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.n} | ${r.runs} | ${f(r.promiseAll)} | ${f(r.runtime)} | ${f(r.runtimeAll)} | ${f(r.effection)} | ` +
+        `${(r.runtime / r.promiseAll).toFixed(2)}x | ${(r.runtimeAll / r.promiseAll).toFixed(2)}x | ${(r.effection / r.runtime).toFixed(0)}x |`,
+    ),
   ];
   return lines.join("\n");
 }

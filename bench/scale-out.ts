@@ -63,8 +63,14 @@ async function measure(setup: Setup, statsUrl: string, redis: RedisServer | unde
       games.push(
         await spawnReady("server/game/main.ts", {
           env: {
-            PORT: String(port), STATS_URL: statsUrl, STATS_TOKEN, AUTH_SECRET, LOG_LEVEL: "warn", SUMMARY_EVERY_S: "0",
-            JOURNAL_PATH: join(dir, `${setup.name}-${i}.db`), REDIS_URL: setup.redis ? redis!.url : undefined,
+            PORT: String(port),
+            STATS_URL: statsUrl,
+            STATS_TOKEN,
+            AUTH_SECRET,
+            LOG_LEVEL: "warn",
+            SUMMARY_EVERY_S: "0",
+            JOURNAL_PATH: join(dir, `${setup.name}-${i}.db`),
+            REDIS_URL: setup.redis ? redis!.url : undefined,
           },
         }),
       );
@@ -72,17 +78,34 @@ async function measure(setup: Setup, statsUrl: string, redis: RedisServer | unde
     const urls = games.map((g) => `http://127.0.0.1:${g.port}`);
     const cpuBefore = await Promise.all(urls.map(cpuSeconds));
     const t0 = performance.now();
-    const run = await runSim(["--url", `ws://127.0.0.1:${games[0].port}`, "--bots", String(CCU), "--duration", String(SECONDS), "--ramp", String(RAMP_S)], (SECONDS + 120) * 1000);
+    const run = await runSim(
+      [
+        "--url",
+        `ws://127.0.0.1:${games[0].port}`,
+        "--bots",
+        String(CCU),
+        "--duration",
+        String(SECONDS),
+        "--ramp",
+        String(RAMP_S),
+      ],
+      (SECONDS + 120) * 1000,
+    );
     const elapsedS = (performance.now() - t0) / 1000;
     const cpuAfter = await Promise.all(urls.map(cpuSeconds));
     const r = run.report;
     if (!r) throw new Error(`client-sim wrote no report (exit ${run.code}):\n${run.stderr.slice(-2000)}`);
     // the sim names processes by id; the bench knows them by start order: match through /healthz
-    const ids = await Promise.all(urls.map(async (u) => ((await (await fetch(`${u}/healthz`)).json()) as { process: string }).process));
+    const ids = await Promise.all(
+      urls.map(async (u) => ((await (await fetch(`${u}/healthz`)).json()) as { process: string }).process),
+    );
     return {
       setup: setup.name,
       ccu: r.bots.joined,
-      perProcess: ids.map((id, i) => ({ cpuPct: (100 * (cpuAfter[i] - cpuBefore[i])) / elapsedS, rooms: r.roomsPerProcess[id] ?? 0 })),
+      perProcess: ids.map((id, i) => ({
+        cpuPct: (100 * (cpuAfter[i] - cpuBefore[i])) / elapsedS,
+        rooms: r.roomsPerProcess[id] ?? 0,
+      })),
       p50: r.latency.steady.p50,
       p99: r.latency.steady.p99,
       joinP50: r.latency.join.p50,
@@ -117,7 +140,9 @@ export async function benchScaleOut(): Promise<string> {
   let stats: ReadyProcess | undefined;
   try {
     redis = await startRedisServer();
-    stats = await spawnReady("server/stats/main.ts", { env: { STATS_PORT: "0", STATS_DB: join(dir, "stats.db"), STATS_TOKEN } });
+    stats = await spawnReady("server/stats/main.ts", {
+      env: { STATS_PORT: "0", STATS_DB: join(dir, "stats.db"), STATS_TOKEN },
+    });
     const statsUrl = `ws://127.0.0.1:${stats.port}/rpc`;
     const rows: Row[] = [];
     for (const setup of SETUPS) {

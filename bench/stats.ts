@@ -106,7 +106,13 @@ async function storeReady(svc: ReadyProcess): Promise<void> {
   throw new Error(`stats replica on port ${svc.port} not ready within 30 s`);
 }
 
-async function runCell(services: ReadyProcess[], url: string, name: string, batch: boolean, concurrency: number): Promise<Cell> {
+async function runCell(
+  services: ReadyProcess[],
+  url: string,
+  name: string,
+  batch: boolean,
+  concurrency: number,
+): Promise<Cell> {
   const client = createStatsClient(url, { token: TOKEN, batch, deadlineMs: 5000 });
   try {
     await drive(client, concurrency, WARMUP_MS, undefined);
@@ -159,7 +165,9 @@ export async function benchStats(): Promise<string> {
       for (const mode of MODES) {
         const cell = await runCell([svc], mode.url(svc), mode.name, mode.batch, concurrency);
         cells.push(cell);
-        console.error(`  ${mode.name.padEnd(16)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`);
+        console.error(
+          `  ${mode.name.padEnd(16)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`,
+        );
       }
     }
   } finally {
@@ -228,7 +236,9 @@ async function benchStores(): Promise<string> {
       for (let at = 0; at < IDS.length; at += 1000) {
         const chunk = IDS.slice(at, at + 1000);
         for (let attempt = 1; ; attempt++) {
-          const failed = (await Promise.allSettled(chunk.map((id) => filler.get(id, { deadlineMs: 30_000 })))).filter((r) => r.status === "rejected");
+          const failed = (await Promise.allSettled(chunk.map((id) => filler.get(id, { deadlineMs: 30_000 })))).filter(
+            (r) => r.status === "rejected",
+          );
           if (failed.length === 0) break;
           if (attempt === 5) throw (failed[0] as PromiseRejectedResult).reason;
         }
@@ -239,7 +249,9 @@ async function benchStores(): Promise<string> {
       for (const setup of setups) {
         const cell = await runCell(setup.services, setup.url, setup.name, true, concurrency);
         cells.push(cell);
-        console.error(`  ${setup.name.padEnd(24)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`);
+        console.error(
+          `  ${setup.name.padEnd(24)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`,
+        );
       }
     }
   } finally {

@@ -150,7 +150,10 @@ export class Bot implements BotApi {
       return;
     }
     try {
-      yield* timeout(LEAVE_TIMEOUT_MS, call("leave", () => room.leave(true)));
+      yield* timeout(
+        LEAVE_TIMEOUT_MS,
+        call("leave", () => room.leave(true)),
+      );
       metrics.count("left");
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
@@ -227,14 +230,21 @@ export class Bot implements BotApi {
     const what = reconnectionToken === null ? "join" : "reconnect";
     metrics.count("joinAttempts");
     try {
-      if (reconnectionToken === null && this.token === "") yield* timeout(JOIN_TIMEOUT_MS, call("auth", (signal) => this.auth(signal)));
+      if (reconnectionToken === null && this.token === "")
+        yield* timeout(
+          JOIN_TIMEOUT_MS,
+          call("auth", (signal) => this.auth(signal)),
+        );
       const started = performance.now();
       this.connectingSince = started;
       const request = () =>
         reconnectionToken === null
           ? this.cfg.rooms.join(this.client, this.token, this.cfg.index)
           : this.client.reconnect<ArenaState>(reconnectionToken, ArenaState);
-      const room = yield* timeout(JOIN_TIMEOUT_MS, call(what, (signal) => givenBackIfLate(request(), signal)));
+      const room = yield* timeout(
+        JOIN_TIMEOUT_MS,
+        call(what, (signal) => givenBackIfLate(request(), signal)),
+      );
       metrics.record("join", performance.now() - started);
       return room;
     } catch (err) {

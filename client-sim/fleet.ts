@@ -60,10 +60,23 @@ export async function runFleet(
   for (const index of plan.indices) {
     const at = plan.startAt + (index / plan.totalBots) * plan.rampS * 1000;
     starters.push(
-      setTimeout(() => {
-        const bot = new Bot({ index, httpUrl: plan.httpUrl, wsUrl: plan.url, seed: plan.seed, scenario, rooms, metrics, log, steadyAt });
-        fleet.run(() => bot.life(), { name: `bot-${index}` });
-      }, Math.max(0, at - Date.now())),
+      setTimeout(
+        () => {
+          const bot = new Bot({
+            index,
+            httpUrl: plan.httpUrl,
+            wsUrl: plan.url,
+            seed: plan.seed,
+            scenario,
+            rooms,
+            metrics,
+            log,
+            steadyAt,
+          });
+          fleet.run(() => bot.life(), { name: `bot-${index}` });
+        },
+        Math.max(0, at - Date.now()),
+      ),
     );
   }
   const ticker = setInterval(() => onTick(metrics.snapshot(false)), TICK_MS);

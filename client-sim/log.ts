@@ -14,10 +14,12 @@ export function createLog(verbose: boolean, source: string): Log {
 
 /** Sends console.log/info/warn/debug through `log` as "sdk" events, calling `onLine` for each. */
 export function captureConsole(log: Log, onLine: () => void): void {
-  const route = (level: string) => (...args: unknown[]) => {
-    onLine();
-    log("sdk", { level, message: args.map((a) => (typeof a === "string" ? a : String(a))).join(" ") });
-  };
+  const route =
+    (level: string) =>
+    (...args: unknown[]) => {
+      onLine();
+      log("sdk", { level, message: args.map((a) => (typeof a === "string" ? a : String(a))).join(" ") });
+    };
   console.log = route("log");
   console.info = route("info");
   console.warn = route("warn");

@@ -25,22 +25,29 @@ async function probe(httpUrl: string): Promise<string | null> {
     return null;
   } catch (err) {
     const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-    return e.name === "TimeoutError" ? `no answer within ${PROBE_TIMEOUT_MS} ms` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+    return e.name === "TimeoutError"
+      ? `no answer within ${PROBE_TIMEOUT_MS} ms`
+      : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
   }
 }
 
 async function run(opts: SimOptions): Promise<number> {
   const unreachable = await probe(opts.httpUrl);
   if (unreachable !== null) {
-    process.stderr.write(`client-sim: cannot reach the game server at ${opts.httpUrl} (${unreachable}); is it running?\n`);
+    process.stderr.write(
+      `client-sim: cannot reach the game server at ${opts.httpUrl} (${unreachable}); is it running?\n`,
+    );
     return 1;
   }
   let startAt = Date.now() + (opts.workers > 1 ? BOOT_MS : 0);
   const deadline = startAt + opts.durationS * 1000 + HARD_STOP_GRACE_MS;
-  const hardStop = setTimeout(() => {
-    process.stderr.write("client-sim: hard stop, the run did not finish within its time bound\n");
-    process.exit(3);
-  }, deadline - Date.now() + 2_000);
+  const hardStop = setTimeout(
+    () => {
+      process.stderr.write("client-sim: hard stop, the run did not finish within its time bound\n");
+      process.exit(3);
+    },
+    deadline - Date.now() + 2_000,
+  );
   hardStop.unref();
 
   const plan: Omit<FleetPlan, "indices"> = {
@@ -57,7 +64,9 @@ async function run(opts: SimOptions): Promise<number> {
   const progress = new Progress(opts.bots);
   let finals: MetricsSnapshot[];
   if (opts.workers > 1) {
-    ({ startAt, finals } = await runWorkers(plan, opts.workers, opts.verbose, deadline, (w, snap) => progress.update(w, snap)));
+    ({ startAt, finals } = await runWorkers(plan, opts.workers, opts.verbose, deadline, (w, snap) =>
+      progress.update(w, snap),
+    ));
   } else {
     const indices = Array.from({ length: opts.bots }, (_, i) => i);
     finals = [await runFleet({ ...plan, indices }, opts.verbose, "sim", (snap) => progress.update(0, snap))];

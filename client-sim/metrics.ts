@@ -134,7 +134,15 @@ export class Metrics {
 
 /** A snapshot with nothing in it (a worker process that died before its first one). */
 export function emptySnapshot(): MetricsSnapshot {
-  return { connected: 0, counters: zeroCounters(), errors: {}, expected: {}, histograms: perHistogram(() => ""), window: "", rounds: {} };
+  return {
+    connected: 0,
+    counters: zeroCounters(),
+    errors: {},
+    expected: {},
+    histograms: perHistogram(() => ""),
+    window: "",
+    rounds: {},
+  };
 }
 
 export interface MergedMetrics extends Totals {
@@ -179,7 +187,17 @@ export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MergedMetrics
     roomsPerProcess[processId] = (roomsPerProcess[processId] ?? 0) + 1;
   }
   const histograms = perHistogram((h) => mergeEncoded(snaps.map((s) => s.histograms[h])));
-  return { connected, counters, errors, expected, histograms, rooms: rounds.size, roomsPerProcess, rounds: totalRounds, roundsSteady: steadyRounds };
+  return {
+    connected,
+    counters,
+    errors,
+    expected,
+    histograms,
+    rooms: rounds.size,
+    roomsPerProcess,
+    rounds: totalRounds,
+    roundsSteady: steadyRounds,
+  };
 }
 
 export function sumValues(r: Record<string, number>): number {

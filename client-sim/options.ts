@@ -4,7 +4,18 @@
  * whose message names the flag.
  */
 import { parseArgs } from "node:util";
-import { decimal, integer, oneOf, parseCommandLine, renderHelp, presence, text, UsageError, type Command, type OptionValues } from "../shared/options.ts";
+import {
+  decimal,
+  integer,
+  oneOf,
+  parseCommandLine,
+  renderHelp,
+  presence,
+  text,
+  UsageError,
+  type Command,
+  type OptionValues,
+} from "../shared/options.ts";
 import { SCENARIO_NAMES } from "./scenarios/index.ts";
 
 export { UsageError };
@@ -12,19 +23,60 @@ export { UsageError };
 const options = {
   url: text({ flag: "url", default: "ws://127.0.0.1:2567", help: "game server WebSocket URL (ws:// or wss://)" }),
   bots: integer({ flag: "bots", min: 1, max: 100_000, default: 100, help: "number of bots (concurrent players)" }),
-  durationS: decimal({ flag: "duration", min: 1, max: 24 * 3600, default: 60, help: "seconds from the first bot's start until every bot leaves" }),
-  rampS: decimal({ flag: "ramp", min: 0, max: 24 * 3600, default: 10, help: "seconds over which bots start, evenly spaced (<= duration)" }),
+  durationS: decimal({
+    flag: "duration",
+    min: 1,
+    max: 24 * 3600,
+    default: 60,
+    help: "seconds from the first bot's start until every bot leaves",
+  }),
+  rampS: decimal({
+    flag: "ramp",
+    min: 0,
+    max: 24 * 3600,
+    default: 10,
+    help: "seconds over which bots start, evenly spaced (<= duration)",
+  }),
   /** "auto" lets the matchmaker fill rooms; a number pins bots round-robin to that many rooms */
   rooms: integer({
-    flag: "rooms", min: 1, max: 100_000, words: ["auto"], default: "auto",
+    flag: "rooms",
+    min: 1,
+    max: 100_000,
+    words: ["auto"],
+    default: "auto",
     help: "auto = matchmaker fills rooms (joinOrCreate); N = bots spread round-robin over N rooms",
   }),
-  seed: integer({ flag: "seed", min: 0, max: 0xffff_ffff, default: 1, help: "seed of every bot's choices (bot i uses a seed derived from S and i)" }),
+  seed: integer({
+    flag: "seed",
+    min: 0,
+    max: 0xffff_ffff,
+    default: 1,
+    help: "seed of every bot's choices (bot i uses a seed derived from S and i)",
+  }),
   json: text({ flag: "json", default: null, help: "write the full report (with encoded histograms) to this file" }),
-  workers: integer({ flag: "workers", min: 1, max: 64, default: 1, help: "1 = bots in this process; K > 1 = K child processes sharing the bots" }),
-  scenario: oneOf(SCENARIO_NAMES, { flag: "scenario", default: "aggressive", help: "bot behaviour (client-sim/scenarios/)" }),
-  maxErrorRate: decimal({ flag: "max-error-rate", min: 0, max: 1, default: 0.01, help: "exit 1 when errors / (intents sent + join attempts) exceeds this" }),
-  allowRemote: presence({ flag: "allow-remote", help: "allow a non-loopback URL (load-testing someone else's server is on you)" }),
+  workers: integer({
+    flag: "workers",
+    min: 1,
+    max: 64,
+    default: 1,
+    help: "1 = bots in this process; K > 1 = K child processes sharing the bots",
+  }),
+  scenario: oneOf(SCENARIO_NAMES, {
+    flag: "scenario",
+    default: "aggressive",
+    help: "bot behaviour (client-sim/scenarios/)",
+  }),
+  maxErrorRate: decimal({
+    flag: "max-error-rate",
+    min: 0,
+    max: 1,
+    default: 0.01,
+    help: "exit 1 when errors / (intents sent + join attempts) exceeds this",
+  }),
+  allowRemote: presence({
+    flag: "allow-remote",
+    help: "allow a non-loopback URL (load-testing someone else's server is on you)",
+  }),
   verbose: presence({ flag: "verbose", help: "log every error and SDK message as JSON lines on stderr" }),
 };
 

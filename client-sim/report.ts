@@ -53,7 +53,10 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
       joined: c.joins,
       withRounds: c.botsWithRounds,
       withResults: c.botsWithResults,
-      rejoins: c.rejoins, reconnects: c.reconnects, drops: c.drops, left: c.left,
+      rejoins: c.rejoins,
+      reconnects: c.reconnects,
+      drops: c.drops,
+      left: c.left,
     },
     rooms: m.rooms,
     roomsPerProcess: m.roomsPerProcess,
@@ -110,7 +113,11 @@ export function formatReport(r: Report): string {
     "",
     `bots      joined ${r.bots.joined}/${r.bots.target}  got rounds ${r.bots.withRounds}  got results ${r.bots.withResults}  rejoins ${r.bots.rejoins}  sdk reconnects ${r.bots.reconnects}  drops ${r.bots.drops}  left ${r.bots.left}`,
     `rounds    rooms ${r.rooms}  rounds ${r.rounds}  rounds/s ${r.roundsPerS.toFixed(1)} (after the ramp ${r.roundsPerSSteady.toFixed(1)})`,
-    `processes ${Object.keys(r.roomsPerProcess).length}  rooms per process ${Object.entries(r.roomsPerProcess).map(([p, n]) => `${p} ${n}`).join(", ") || "-"}`,
+    `processes ${Object.keys(r.roomsPerProcess).length}  rooms per process ${
+      Object.entries(r.roomsPerProcess)
+        .map(([p, n]) => `${p} ${n}`)
+        .join(", ") || "-"
+    }`,
     `intents   sent ${r.intents.sent}  resolved ${r.intents.resolved}  superseded ${r.intents.superseded}  lost ${r.intents.lost}  abandoned ${r.intents.abandoned}`,
     `traffic   ${r.traffic.messages} messages (${r.traffic.messagesPerS.toFixed(0)}/s)  ${bytes(r.traffic.bytes)} (${bytes(r.traffic.bytesPerS)}/s)`,
     "",

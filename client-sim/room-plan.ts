@@ -35,7 +35,10 @@ export function fixedRooms(count: number): RoomPlan {
       if (group.roomId === undefined && group.creating === undefined) {
         const created = client.create<ArenaState>(ROOM_NAME, { token }, ArenaState);
         // followers only wait for the outcome; the creator itself sees and counts the failure
-        group.creating = created.then(() => undefined, () => undefined);
+        group.creating = created.then(
+          () => undefined,
+          () => undefined,
+        );
         try {
           const room = await created;
           group.roomId = room.roomId;

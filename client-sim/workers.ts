@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import { workerOf, type FleetPlan } from "./fleet.ts";
 import { emptySnapshot, type MetricsSnapshot } from "./metrics.ts";
 
-export type WorkerMessage = { kind: "ready" } | { kind: "tick"; snap: MetricsSnapshot } | { kind: "done"; snap: MetricsSnapshot };
+export type WorkerMessage =
+  { kind: "ready" } | { kind: "tick"; snap: MetricsSnapshot } | { kind: "done"; snap: MetricsSnapshot };
 export interface WorkerStart {
   plan: FleetPlan;
   verbose: boolean;

@@ -23,7 +23,12 @@ import { STATS_COMMAND } from "./stats/config.ts";
 
 const options = {
   processes: integer({
-    flag: "processes", env: "CLUSTER_PROCESSES", min: 1, max: 256, default: null, defaultText: "one per core",
+    flag: "processes",
+    env: "CLUSTER_PROCESSES",
+    min: 1,
+    max: 256,
+    default: null,
+    defaultText: "one per core",
     help: "game processes, on consecutive ports from PORT",
   }),
 };
@@ -44,7 +49,10 @@ const log = createLogger("info", (line) => writeStdout(`[cluster] ${line}`));
  * before the game processes.
  */
 export function statsChildren(env: Record<string, string | undefined>): { children: ChildSpec[]; statsUrl: string } {
-  return { children: [{ name: "stats", entry: "server/stats/main.ts", env }], statsUrl: env.STATS_URL ?? `ws://127.0.0.1:${env.STATS_PORT}/rpc` };
+  return {
+    children: [{ name: "stats", entry: "server/stats/main.ts", env }],
+    statsUrl: env.STATS_URL ?? `ws://127.0.0.1:${env.STATS_PORT}/rpc`,
+  };
 }
 
 /** The game processes: `game-1` … `game-N` on consecutive ports, each advertising its own address. */
@@ -75,7 +83,9 @@ env.STATS_PORT ??= String(STATS_COMMAND.options.port.default);
 const basePort = Number(env.PORT ?? GAME_COMMAND.options.port.default);
 const statsPort = Number(env.STATS_PORT);
 if (statsPort >= basePort && statsPort < basePort + count) {
-  log.error("ports overlap", { why: `the game processes take ports ${basePort}..${basePort + count - 1}, which holds STATS_PORT ${statsPort}; set PORT or STATS_PORT` });
+  log.error("ports overlap", {
+    why: `the game processes take ports ${basePort}..${basePort + count - 1}, which holds STATS_PORT ${statsPort}; set PORT or STATS_PORT`,
+  });
   process.exit(1);
 }
 if (!env.AUTH_SECRET) {

@@ -6,7 +6,12 @@
  */
 import type { Logger } from "./log.ts";
 
-export type LimitedLog = (level: "info" | "warn" | "error", key: string, msg: string, fields?: Record<string, unknown>) => void;
+export type LimitedLog = (
+  level: "info" | "warn" | "error",
+  key: string,
+  msg: string,
+  fields?: Record<string, unknown>,
+) => void;
 
 export function limitLog(log: Logger, intervalMs = 1000, now: () => number = Date.now): LimitedLog {
   const windows = new Map<string, { at: number; suppressed: number }>();

@@ -63,7 +63,12 @@ function stdoutFailedWith(err: unknown): void {
   stdoutFailed = true;
   dropped++;
   if (stderrFailed) return;
-  const line = JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "stdout failed; log lines are dropped from now on", ...errorFields(err) });
+  const line = JSON.stringify({
+    time: new Date().toISOString(),
+    level: "error",
+    msg: "stdout failed; log lines are dropped from now on",
+    ...errorFields(err),
+  });
   try {
     process.stderr.write(line + "\n");
   } catch {

@@ -10,7 +10,13 @@
  * Costs on a hot path: a Counter's inc() is prom-client's (a label hash and a map update); a Gauge
  * costs nothing until a scrape reads it.
  */
-import { collectDefaultMetrics, Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from "prom-client";
+import {
+  collectDefaultMetrics,
+  Counter as PromCounter,
+  Gauge as PromGauge,
+  Histogram as PromHistogram,
+  Registry,
+} from "prom-client";
 
 /** The value of the only label, or every label by name. */
 export type Labels = string | Readonly<Record<string, string>>;
@@ -46,7 +52,14 @@ export class MetricsRegistry {
 
   /** Read at scrape time: costs nothing between scrapes. */
   gauge(name: string, help: string, read: () => number): void {
-    new PromGauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    new PromGauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   /**
@@ -55,7 +68,10 @@ export class MetricsRegistry {
    */
   countersOf(name: string, help: string, labelName: string, read: () => Readonly<Record<string, number>>): void {
     new PromCounter({
-      name, help, labelNames: [labelName], registers: [this.registry],
+      name,
+      help,
+      labelNames: [labelName],
+      registers: [this.registry],
       collect() {
         this.reset();
         for (const [key, value] of Object.entries(read())) this.inc({ [labelName]: key }, value);
@@ -66,7 +82,9 @@ export class MetricsRegistry {
   /** A counter another module keeps (the logger's dropped lines), read at scrape time. */
   counterOf(name: string, help: string, read: () => number): void {
     new PromCounter({
-      name, help, registers: [this.registry],
+      name,
+      help,
+      registers: [this.registry],
       collect() {
         this.reset();
         this.inc(read());
@@ -76,7 +94,10 @@ export class MetricsRegistry {
 
   histogram(name: string, help: string, bucketsMs: readonly number[], labelNames: readonly string[] = []): Histogram {
     const buckets = bucketsMs.map((ms) => ms / 1000);
-    return new Histogram(new PromHistogram({ name, help, buckets, labelNames, registers: [this.registry] }), labelNames);
+    return new Histogram(
+      new PromHistogram({ name, help, buckets, labelNames, registers: [this.registry] }),
+      labelNames,
+    );
   }
 
   /** The Prometheus text exposition: the process's default metrics, then this registry's. */
@@ -110,7 +131,9 @@ export class Counter {
     // prom-client keeps one entry per label set in `hashMap`; reading it here spares logs and tests an await
     const series = Object.values((this.metric as unknown as { hashMap: Record<string, Series> }).hashMap);
     const keys = Object.keys(want);
-    const found = series.find((s) => Object.keys(s.labels).length === keys.length && keys.every((k) => String(s.labels[k]) === want[k]));
+    const found = series.find(
+      (s) => Object.keys(s.labels).length === keys.length && keys.every((k) => String(s.labels[k]) === want[k]),
+    );
     return found?.value ?? 0;
   }
 }

@@ -17,7 +17,12 @@ export const REDIS_PACKAGE = "redis-server";
 
 /** redis-server on PATH, else in the Debian location (PATH may lack /usr/bin links in CI). */
 export function findRedisServer(): string | undefined {
-  const dirs = [...(process.env.PATH ?? "").split(delimiter).filter(Boolean), "/usr/bin", "/usr/local/bin", "/usr/sbin"];
+  const dirs = [
+    ...(process.env.PATH ?? "").split(delimiter).filter(Boolean),
+    "/usr/bin",
+    "/usr/local/bin",
+    "/usr/sbin",
+  ];
   for (const dir of dirs) {
     const file = join(dir, "redis-server");
     try {
@@ -42,15 +47,25 @@ export interface RedisServer {
 }
 
 /** Starts redis-server on `port` (default: a free one); `onLine` sees its log lines. */
-export async function startRedisServer(opts: { port?: number; onLine?: (line: string) => void } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  opts: { port?: number; onLine?: (line: string) => void } = {},
+): Promise<RedisServer> {
   const bin = findRedisServer();
-  if (!bin) throw new Error(`redis-server not found on PATH or in /usr/bin: install the Debian package ${REDIS_PACKAGE}`);
+  if (!bin)
+    throw new Error(`redis-server not found on PATH or in /usr/bin: install the Debian package ${REDIS_PACKAGE}`);
   const port = opts.port ?? (await freePort());
-  const proc = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
-  const exited = new Promise<number>((resolve) => proc.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  const proc = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number>((resolve) =>
+    proc.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+  );
   const tail: string[] = [];
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server on port ${port} not ready within 10 s:\n${tail.join("\n")}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`redis-server on port ${port} not ready within 10 s:\n${tail.join("\n")}`)),
+      10_000,
+    );
     for (const stream of [proc.stdout!, proc.stderr!]) {
       createInterface({ input: stream }).on("line", (line) => {
         opts.onLine?.(line);
@@ -74,5 +89,12 @@ export async function startRedisServer(opts: { port?: number; onLine?: (line: st
     await exited;
     clearTimeout(force);
   };
-  return { port, url: `redis://127.0.0.1:${port}`, proc, exited, stop: () => end("SIGTERM"), kill: () => end("SIGKILL") };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    proc,
+    exited,
+    stop: () => end("SIGTERM"),
+    kill: () => end("SIGKILL"),
+  };
 }

@@ -32,7 +32,9 @@ export interface Option<T> {
 }
 
 export type OptionTable = Readonly<Record<string, Option<unknown>>>;
-export type OptionValues<T extends OptionTable> = { -readonly [K in keyof T]: T[K] extends Option<infer V> ? V : never };
+export type OptionValues<T extends OptionTable> = {
+  -readonly [K in keyof T]: T[K] extends Option<infer V> ? V : never;
+};
 
 interface Declaration<D> {
   /** command-line name without the dashes, spelled out (not derived from the key) so grep finds it */
@@ -44,8 +46,14 @@ interface Declaration<D> {
   defaultText?: string;
 }
 
-function declare<T>(d: Declaration<T>, takesValue: boolean, accepts: string, parse: (raw: string) => T | undefined): Option<T> {
-  const shown = d.defaultText ?? (d.default === null ? "none" : Array.isArray(d.default) ? d.default.join(",") : String(d.default));
+function declare<T>(
+  d: Declaration<T>,
+  takesValue: boolean,
+  accepts: string,
+  parse: (raw: string) => T | undefined,
+): Option<T> {
+  const shown =
+    d.defaultText ?? (d.default === null ? "none" : Array.isArray(d.default) ? d.default.join(",") : String(d.default));
   return { flag: d.flag, env: d.env, help: d.help, default: d.default, defaultText: shown, takesValue, accepts, parse };
 }
 
@@ -85,7 +93,10 @@ export function oneOf<const C extends string>(choices: readonly C[], d: Declarat
 }
 
 /** A comma-separated subset of `choices`, in the order given. */
-export function listOf<const C extends string>(choices: readonly C[], d: Declaration<readonly NoInfer<C>[]>): Option<readonly C[]> {
+export function listOf<const C extends string>(
+  choices: readonly C[],
+  d: Declaration<readonly NoInfer<C>[]>,
+): Option<readonly C[]> {
   return declare(d, true, `a comma-separated list of ${choices.join(", ")}`, (raw) => {
     const items = raw.split(",");
     return items.every((i) => (choices as readonly string[]).includes(i)) ? (items as C[]) : undefined;
@@ -160,9 +171,17 @@ export function parseCommandLine<T extends OptionTable>(
   parseArgs: ParseArgs,
 ): CommandLine<T> {
   const byFlag = new Map(Object.entries(command.options).map(([key, o]) => [o.flag, { key, o }]));
-  const spec: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
+  const spec: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
   for (const o of Object.values(command.options)) spec[o.flag] = { type: o.takesValue ? "string" : "boolean" };
-  const { tokens = [] } = parseArgs({ args: [...argv], options: spec, strict: false, allowPositionals: true, tokens: true });
+  const { tokens = [] } = parseArgs({
+    args: [...argv],
+    options: spec,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
 
   if (tokens.some((t) => t.kind === "option" && t.name === "help")) {
     return { help: true, values: defaultValues(command.options), positionals: [] };
@@ -172,7 +191,8 @@ export function parseCommandLine<T extends OptionTable>(
   const allowed = command.positionals?.max ?? 0;
   for (const t of tokens) {
     if (t.kind === "positional") {
-      if (positionals.length >= allowed) throw new UsageError(`unexpected argument ${JSON.stringify(t.value)} (try --help)`);
+      if (positionals.length >= allowed)
+        throw new UsageError(`unexpected argument ${JSON.stringify(t.value)} (try --help)`);
       positionals.push(t.value!);
     }
     if (t.kind !== "option") continue;
@@ -184,7 +204,8 @@ export function parseCommandLine<T extends OptionTable>(
       fromFlags.set(key, "true");
     } else {
       // `--bots --verbose`: parseArgs (not strict) would take the next flag as the value
-      if (t.value === undefined || (!t.inlineValue && t.value.startsWith("--"))) throw new UsageError(`--${o.flag} needs a value`);
+      if (t.value === undefined || (!t.inlineValue && t.value.startsWith("--")))
+        throw new UsageError(`--${o.flag} needs a value`);
       fromFlags.set(key, t.value);
     }
   }
@@ -251,7 +272,14 @@ export function configurationTable(commands: readonly { name: string; command: C
   }
   const cell = (s: string) => s.replaceAll("|", "\\|");
   const withEnv = [...rows.values()].some((r) => r.o.env);
-  const columns = [...(withEnv ? ["variable"] : []), "flag", "default", "accepts", ...(commands.length > 1 ? ["used by"] : []), "meaning"];
+  const columns = [
+    ...(withEnv ? ["variable"] : []),
+    "flag",
+    "default",
+    "accepts",
+    ...(commands.length > 1 ? ["used by"] : []),
+    "meaning",
+  ];
   const lines = [...rows.values()].map(({ o, flags, by }) => {
     const cells = [
       ...(withEnv ? [o.env ? `\`${o.env}\`` : ""] : []),

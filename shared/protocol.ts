@@ -78,7 +78,6 @@ export interface RoundMessage {
   hash: string;
 }
 
-
 const MAX_SEQ = 0xffff_ffff;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: ErrorMessage };

@@ -46,11 +46,18 @@ export function replayRound(input: RoundInput, hash: string): ReplayRound {
     seed: result.seed,
     hash,
     verified: result.hash === hash,
-    intents: [...input.combatants].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).flatMap((c) => (c.intent ? [[c.id, c.intent] as [string, Intent]] : [])),
+    intents: [...input.combatants]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .flatMap((c) => (c.intent ? [[c.id, c.intent] as [string, Intent]] : [])),
     events: result.events,
     entities: result.next.map((n) => {
       const c = byId.get(n.id)!;
-      return { ...n, kind: n.id.startsWith(NPC_ID_PREFIX) ? "npc" : "player", stale: c.stale, absent: c.alive && c.stats === null };
+      return {
+        ...n,
+        kind: n.id.startsWith(NPC_ID_PREFIX) ? "npc" : "player",
+        stale: c.stale,
+        absent: c.alive && c.stats === null,
+      };
     }),
   };
 }

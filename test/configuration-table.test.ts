@@ -15,7 +15,9 @@ const COMMANDS: Record<string, Command<OptionTable>> = { game: GAME_COMMAND, sta
 /** Every `<!-- generated: configurationTable(a, b) -->` … `<!-- end generated -->` block of a file. */
 function generatedBlocks(path: string): { names: string[]; body: string }[] {
   const text = readFileSync(repoFile(path), "utf8");
-  return [...text.matchAll(/<!-- generated: configurationTable\(([^)]*)\) -->\n([\s\S]*?)\n<!-- end generated -->/g)].map((m) => ({
+  return [
+    ...text.matchAll(/<!-- generated: configurationTable\(([^)]*)\) -->\n([\s\S]*?)\n<!-- end generated -->/g),
+  ].map((m) => ({
     names: m[1].split(",").map((n) => n.trim()),
     body: m[2],
   }));
@@ -35,9 +37,14 @@ describe("README configuration tables", () => {
   it("lists every game and stats variable once, the shared stats token for both", () => {
     const [block] = generatedBlocks("README.md");
     for (const o of [...Object.values(GAME_COMMAND.options), ...Object.values(STATS_COMMAND.options)]) {
-      expect(block.body.split("\n").filter((l) => l.startsWith(`| \`${o.env}\` |`)), o.env).toHaveLength(1);
+      expect(
+        block.body.split("\n").filter((l) => l.startsWith(`| \`${o.env}\` |`)),
+        o.env,
+      ).toHaveLength(1);
     }
-    expect(block.body).toMatch(/^\| `STATS_TOKEN` \| `--stats-token`, `--token` \| dev-stats-token \|.*\| game, stats \|/m);
+    expect(block.body).toMatch(
+      /^\| `STATS_TOKEN` \| `--stats-token`, `--token` \| dev-stats-token \|.*\| game, stats \|/m,
+    );
   });
 });
 
@@ -46,8 +53,13 @@ describe("bench/main.ts options", () => {
     const r = spawnSync(process.execPath, [repoFile("bench/main.ts"), "--only"], { encoding: "utf8", timeout: 20_000 });
     expect(r.stderr).toContain("--only needs a value");
     expect(r.status).toBe(2);
-    const bad = spawnSync(process.execPath, [repoFile("bench/main.ts"), "--only", "runtime,nope"], { encoding: "utf8", timeout: 20_000 });
-    expect(bad.stderr).toContain("--only: expected a comma-separated list of runtime, stats, round, capacity, scale-out");
+    const bad = spawnSync(process.execPath, [repoFile("bench/main.ts"), "--only", "runtime,nope"], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(bad.stderr).toContain(
+      "--only: expected a comma-separated list of runtime, stats, round, capacity, scale-out",
+    );
     expect(bad.status).toBe(2);
   });
 });

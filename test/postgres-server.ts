@@ -22,7 +22,9 @@ export function postgresBinDir(): string | undefined {
   const candidates: string[] = [];
   const root = "/usr/lib/postgresql";
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     for (const v of versions) candidates.push(join(root, v, "bin"));
   }
   candidates.push(...(process.env.PATH ?? "").split(delimiter).filter(Boolean));
@@ -85,7 +87,18 @@ export async function startPostgres(binDir: string, opts: { port?: number } = {}
   const command = (bin: string, args: string[]): [string, string[]] =>
     asRoot ? ["runuser", ["-u", "postgres", "--", join(binDir, bin), ...args]] : [join(binDir, bin), args];
 
-  const [initCmd, initArgs] = command("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
+  const [initCmd, initArgs] = command("initdb", [
+    "-D",
+    data,
+    "-U",
+    "postgres",
+    "-A",
+    "trust",
+    "--no-sync",
+    "-E",
+    "UTF8",
+    "--locale=C",
+  ]);
   const init = spawnSync(initCmd, initArgs, { encoding: "utf8", timeout: 120_000 });
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
@@ -98,8 +111,22 @@ export async function startPostgres(binDir: string, opts: { port?: number } = {}
 
   async function launch(): Promise<void> {
     const [cmd, args] = command("postgres", [
-      "-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1",
-      "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
+      "-D",
+      data,
+      "-p",
+      String(port),
+      "-k",
+      dir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
+      "-c",
+      "max_connections=200",
     ]);
     const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     child = proc;
@@ -109,7 +136,13 @@ export async function startPostgres(binDir: string, opts: { port?: number } = {}
     const deadline = performance.now() + 60_000;
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`postgres exited at start: ${output}`);
-      const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres", connectionTimeoutMillis: 2000 });
+      const client = new pg.Client({
+        host: "127.0.0.1",
+        port,
+        user: "postgres",
+        database: "postgres",
+        connectionTimeoutMillis: 2000,
+      });
       try {
         await client.connect();
         await client.query("SELECT 1");

@@ -49,18 +49,31 @@ export function sendBody(a: BodyAttack): Promise<BodyAttackResult> {
       closed = true;
       clearTimeout(timer);
       const m = /^HTTP\/1\.1 (\d{3})/.exec(answer);
-      resolve({ status: m ? Number(m[1]) : null, sentBytes, closedByServer: !timedOut, elapsedMs: performance.now() - started });
+      resolve({
+        status: m ? Number(m[1]) : null,
+        sentBytes,
+        closedByServer: !timedOut,
+        elapsedMs: performance.now() - started,
+      });
     });
     socket.on("connect", async () => {
       const framing = a.chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${a.bytes}`;
-      socket.write(`POST ${a.path} HTTP/1.1\r\nHost: ${a.host}:${a.port}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`);
+      socket.write(
+        `POST ${a.path} HTTP/1.1\r\nHost: ${a.host}:${a.port}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`,
+      );
       const piece = Buffer.alloc(chunkBytes, 0x20); // spaces: valid JSON whitespace
       while (sentBytes < a.bytes && !closed && !socket.destroyed) {
         const n = Math.min(chunkBytes, a.bytes - sentBytes);
         const body = n === chunkBytes ? piece : piece.subarray(0, n);
-        const ok = a.chunked ? socket.write(`${n.toString(16)}\r\n`) && socket.write(body) && socket.write("\r\n") : socket.write(body);
+        const ok = a.chunked
+          ? socket.write(`${n.toString(16)}\r\n`) && socket.write(body) && socket.write("\r\n")
+          : socket.write(body);
         sentBytes += n;
-        if (!ok) await new Promise<void>((r) => { socket.once("drain", r); socket.once("close", r); });
+        if (!ok)
+          await new Promise<void>((r) => {
+            socket.once("drain", r);
+            socket.once("close", r);
+          });
         if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
       }
       if (a.chunked && !closed && !socket.destroyed) socket.write("0\r\n\r\n");

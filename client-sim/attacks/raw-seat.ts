@@ -17,7 +17,9 @@ export async function rawSeat(httpUrl: string, token: string): Promise<WebSocket
   });
   const seat = (await res.json()) as { roomId?: string; sessionId?: string; processId?: string; error?: string };
   if (!res.ok || !seat.sessionId) throw new Error(`no seat: HTTP ${res.status} ${seat.error ?? ""}`);
-  const ws = new WebSocket(`${httpUrl.replace(/^http/, "ws")}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`);
+  const ws = new WebSocket(
+    `${httpUrl.replace(/^http/, "ws")}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`,
+  );
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());
     ws.once("error", reject);

@@ -8,7 +8,15 @@
  * Every entity owns a runtime Scope; removing the entity halts it.
  */
 import { randomInt } from "node:crypto";
-import { Room, ServerError, ErrorCode, CloseCode, type Client, type RoomException, type RoomMethodName } from "@colyseus/core";
+import {
+  Room,
+  ServerError,
+  ErrorCode,
+  CloseCode,
+  type Client,
+  type RoomException,
+  type RoomMethodName,
+} from "@colyseus/core";
 import { Scope, TickScheduler } from "../runtime/index.ts";
 import { ArenaState, Entity } from "../../shared/state.ts";
 import { Msg, parseIntent, type ErrorMessage, type Intent } from "../../shared/protocol.ts";
@@ -53,7 +61,10 @@ export const MAX_PAYLOAD_BYTES = 1024;
 /** A client that sends this many frames Colyseus cannot decode is dropped. */
 const MAX_UNDECODABLE_FRAMES = 10;
 
-const SPECTATOR_REFUSAL: ErrorMessage = { code: "spectator", message: "spectators cannot act: open the page without ?watch= to play" };
+const SPECTATOR_REFUSAL: ErrorMessage = {
+  code: "spectator",
+  message: "spectators cannot act: open the page without ?watch= to play",
+};
 
 /** A spectator's seat auth: the token's claims, marked by the watch route (lobby-routes.ts). */
 export type WatcherClaims = TokenClaims & { watcher: true };
@@ -101,7 +112,9 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       const id = `npc_${kind}_${i + 1}`;
       this.addEntity(id, `${kind[0].toUpperCase()}${kind.slice(1)} ${i + 1}`, "npc");
       const scope = this.scopes.get(id)!;
-      scope.run(() => npcBrain(id, this.npcWorld, { roomSeed: this.roomSeed, roundTicks: config.roundTicks }), { name: "brain" });
+      scope.run(() => npcBrain(id, this.npcWorld, { roomSeed: this.roomSeed, roundTicks: config.roundTicks }), {
+        name: "brain",
+      });
     }
 
     const statsClient = this.deps.statsClient;
@@ -127,7 +140,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.screenFrames();
     this.onMessage(Msg.intent, (client, raw) => this.onIntent(client, raw));
     this.onMessage("*", (client, type) => {
-      this.refuse(client, { code: "unknown_type", message: `unknown message type ${JSON.stringify(String(type)).slice(0, 40)}` });
+      this.refuse(client, {
+        code: "unknown_type",
+        message: `unknown message type ${JSON.stringify(String(type)).slice(0, 40)}`,
+      });
     });
     this.clockStart = performance.now();
     this.setSimulationInterval(() => this.catchUp(), 1000 / config.tickHz);
@@ -140,7 +156,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   async onJoin(client: Client, _options: unknown, auth: TokenClaims): Promise<void> {
     if (isWatcher(auth)) {
       if (this.seats().spectators > this.deps.config.maxSpectators) {
-        throw new ServerError(ErrorCode.MATCHMAKE_UNHANDLED, `this arena has its ${this.deps.config.maxSpectators} spectators already`);
+        throw new ServerError(
+          ErrorCode.MATCHMAKE_UNHANDLED,
+          `this arena has its ${this.deps.config.maxSpectators} spectators already`,
+        );
       }
       client.userData = { watcher: auth.pid };
       this.publishSeats();
@@ -200,7 +219,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   async onDispose(): Promise<void> {
     const { config } = this.deps;
     await this.runner?.stop(config.roundDeadlineMs + 500);
-    for (const [id, entity] of this.state.entities) if (entity.kind === "player") this.deps.players.release(id, this.roomId);
+    for (const [id, entity] of this.state.entities)
+      if (entity.kind === "player") this.deps.players.release(id, this.roomId);
     await Promise.all([...this.scopes.keys()].map((id) => this.removeEntity(id)));
     this.deps.rooms.delete(this);
     this.deps.log.debug("arena disposed", { room: this.roomId, round: this.state.round });
@@ -235,7 +255,9 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    */
   async reserveSpectatorSeat(sessionId: string, auth: WatcherClaims): Promise<boolean> {
     if (!isWatcher(auth) || this.seats().spectators >= this.deps.config.maxSpectators) return false;
-    const reserveSeat = (this as unknown as { _reserveSeat(id: string, options: unknown, auth: unknown): Promise<boolean> })._reserveSeat;
+    const reserveSeat = (
+      this as unknown as { _reserveSeat(id: string, options: unknown, auth: unknown): Promise<boolean> }
+    )._reserveSeat;
     this.admittingSpectator = true;
     let reserved: Promise<boolean>;
     try {
@@ -251,7 +273,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     let spectators = 0;
     for (const c of this.clients) this.isSpectator(c) ? spectators++ : players++;
     // seats reserved and not yet joined (their auth), and players' seats held for a reconnection
-    const reserved = (this as unknown as { _reservedSeats: Record<string, [unknown, unknown, ...unknown[]]> })._reservedSeats;
+    const reserved = (this as unknown as { _reservedSeats: Record<string, [unknown, unknown, ...unknown[]]> })
+      ._reservedSeats;
     for (const id in reserved) isWatcher(reserved[id][1]) ? spectators++ : players++;
     return { players, spectators };
   }
@@ -300,7 +323,12 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       this.undecodable.set(client.sessionId, n);
       this.deps.metrics.errors.inc("undecodable_frame");
       if (n === 1) this.refuse(client, { code: "bad_frame", message: `undecodable frame: ${reason}` });
-      this.deps.limitedLog("warn", "undecodable_frame", "undecodable client frame", { room: this.roomId, pid: this.pidOf(client), reason, frames: n });
+      this.deps.limitedLog("warn", "undecodable_frame", "undecodable client frame", {
+        room: this.roomId,
+        pid: this.pidOf(client),
+        reason,
+        frames: n,
+      });
       if (n === MAX_UNDECODABLE_FRAMES) {
         this.deps.metrics.errors.inc("undecodable_drop");
         client.leave(CloseCode.WITH_ERROR, "too many undecodable frames");
@@ -392,7 +420,15 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const taken = this.intents.takeAll();
     const planned: PlannedEntity[] = [];
     for (const [id, e] of this.state.entities) {
-      planned.push({ id, hp: e.hp, maxHp: e.maxHp, alive: e.alive, respawnIn: e.respawnIn, charge: e.charge, intent: taken.get(id) ?? null });
+      planned.push({
+        id,
+        hp: e.hp,
+        maxHp: e.maxHp,
+        alive: e.alive,
+        respawnIn: e.respawnIn,
+        charge: e.charge,
+        intent: taken.get(id) ?? null,
+      });
     }
     return planned; // the round itself orders entities by id
   }
@@ -471,8 +507,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
  * Throws AUTH_FAILED with a message saying what is wrong; the claims become the seat's auth.
  */
 async function admitPlayer(deps: ArenaDeps, headerToken: unknown, options: unknown): Promise<TokenClaims> {
-  const fromOptions = typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
-  const check = verifyToken(deps.authSecret, fromOptions ?? headerToken, Math.floor(Date.now() / 1000), deps.config.authTtlS);
+  const fromOptions =
+    typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
+  const check = verifyToken(
+    deps.authSecret,
+    fromOptions ?? headerToken,
+    Math.floor(Date.now() / 1000),
+    deps.config.authTtlS,
+  );
   if (!check.ok) {
     deps.metrics.authRejected.inc(check.reason);
     throw new ServerError(ErrorCode.AUTH_FAILED, check.message);

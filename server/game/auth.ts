@@ -13,7 +13,9 @@ export interface TokenClaims {
   exp: number;
 }
 
-export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: "missing" | "malformed" | "forged" | "expired"; message: string };
+export type TokenCheck =
+  | { ok: true; claims: TokenClaims }
+  | { ok: false; reason: "missing" | "malformed" | "forged" | "expired"; message: string };
 
 const MAX_TOKEN_LENGTH = 1024;
 const NAME_PATTERN = /^[\p{L}\p{N} _.-]{1,24}$/u;
@@ -52,7 +54,13 @@ export function verifyToken(secret: string, token: unknown, nowS: number, maxTtl
     return { ok: false, reason: "malformed", message: "malformed token payload" };
   }
   const c = claims as Partial<TokenClaims>;
-  if (typeof c !== "object" || c === null || typeof c.pid !== "string" || typeof c.name !== "string" || typeof c.exp !== "number") {
+  if (
+    typeof c !== "object" ||
+    c === null ||
+    typeof c.pid !== "string" ||
+    typeof c.name !== "string" ||
+    typeof c.exp !== "number"
+  ) {
     return { ok: false, reason: "malformed", message: "malformed token payload" };
   }
   // a player id must be usable as an entity and stats id, whoever signed it
@@ -62,7 +70,8 @@ export function verifyToken(secret: string, token: unknown, nowS: number, maxTtl
   if (!Number.isSafeInteger(c.exp) || c.exp > nowS + maxTtlS) {
     return { ok: false, reason: "malformed", message: "token expiry is beyond this server's token lifetime" };
   }
-  if (c.exp <= nowS) return { ok: false, reason: "expired", message: "token expired: get a new one from POST /auth/guest" };
+  if (c.exp <= nowS)
+    return { ok: false, reason: "expired", message: "token expired: get a new one from POST /auth/guest" };
   return { ok: true, claims: { pid: c.pid, name: c.name, exp: c.exp } };
 }
 

@@ -89,13 +89,19 @@ export interface FetchedStats {
  * The heart of the round: one child per living entity, spawned in entity-id order, each a
  * journaled stats `call`; joined with allSettled, bounded by the deadline.
  */
-export function* fetchConcurrently(living: readonly string[], deadlineMs: number, sources: RoundSources): Operation<FetchedStats> {
+export function* fetchConcurrently(
+  living: readonly string[],
+  deadlineMs: number,
+  sources: RoundSources,
+): Operation<FetchedStats> {
   const fetched = new Map<string, PlayerStats>();
   const failures: { id: string; reason: string }[] = [];
   const started = sources.now();
   const children = living.map((id) =>
     (function* fetchOne(): Operation<void> {
-      const stats: PlayerStats = yield* call(callName(id), (signal: AbortSignal) => sources.fetch(id, signal, deadlineMs));
+      const stats: PlayerStats = yield* call(callName(id), (signal: AbortSignal) =>
+        sources.fetch(id, signal, deadlineMs),
+      );
       fetched.set(id, stats);
     })(),
   );
@@ -116,7 +122,11 @@ export function* fetchConcurrently(living: readonly string[], deadlineMs: number
  * each lookup is a journaled `call`, so a replay answers it from the journal and proves which
  * entities fell back (a different set is a divergence) instead of being told by its input.
  */
-export function* lookUpFallbacks(living: readonly string[], got: FetchedStats, sources: Pick<RoundSources, "lastKnownGood">): Operation<Map<string, PlayerStats>> {
+export function* lookUpFallbacks(
+  living: readonly string[],
+  got: FetchedStats,
+  sources: Pick<RoundSources, "lastKnownGood">,
+): Operation<Map<string, PlayerStats>> {
   const fallbacks = new Map<string, PlayerStats>();
   for (const id of living) {
     if (got.fetched.has(id)) continue;
@@ -127,7 +137,11 @@ export function* lookUpFallbacks(living: readonly string[], got: FetchedStats, s
 }
 
 /** Fills in each entity's stats (fresh, last-known-good = stale, or none = absent) and resolves. */
-export function resolvePlanned(plan: RoundPlan, got: FetchedStats, fallbacks: ReadonlyMap<string, PlayerStats>): RoundOutcome {
+export function resolvePlanned(
+  plan: RoundPlan,
+  got: FetchedStats,
+  fallbacks: ReadonlyMap<string, PlayerStats>,
+): RoundOutcome {
   const entities = [...plan.entities].sort((a, b) => compareIds(a.id, b.id));
   const stale: string[] = [];
   const absent: string[] = [];
@@ -149,7 +163,17 @@ export function resolvePlanned(plan: RoundPlan, got: FetchedStats, fallbacks: Re
         }
       }
     }
-    return { id: e.id, hp: e.hp, maxHp: e.maxHp, alive: e.alive, respawnIn: e.respawnIn, charge: e.charge, stats, stale: isStale, intent: e.intent };
+    return {
+      id: e.id,
+      hp: e.hp,
+      maxHp: e.maxHp,
+      alive: e.alive,
+      respawnIn: e.respawnIn,
+      charge: e.charge,
+      stats,
+      stale: isStale,
+      intent: e.intent,
+    };
   });
   const input: RoundInput = { roomSeed: plan.roomSeed, round: plan.round, combatants };
   const result = resolveRound(input);
@@ -158,7 +182,10 @@ export function resolvePlanned(plan: RoundPlan, got: FetchedStats, fallbacks: Re
 }
 
 export function* combatRound(plan: RoundPlan, sources: RoundSources): Operation<RoundOutcome> {
-  const living = plan.entities.filter((e) => e.alive).map((e) => e.id).sort(compareIds);
+  const living = plan.entities
+    .filter((e) => e.alive)
+    .map((e) => e.id)
+    .sort(compareIds);
   const got = yield* fetchConcurrently(living, plan.deadlineMs, sources);
   const fallbacks = yield* lookUpFallbacks(living, got, sources);
   return resolvePlanned(plan, got, fallbacks);

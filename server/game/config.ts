@@ -4,66 +4,215 @@
  */
 import { parseArgs } from "node:util";
 import { LOG_LEVELS } from "../log.ts";
-import { integer, oneOf, parseCommandLine, renderHelp, defaultValues, text, type Command, type OptionValues } from "../../shared/options.ts";
+import {
+  integer,
+  oneOf,
+  parseCommandLine,
+  renderHelp,
+  defaultValues,
+  text,
+  type Command,
+  type OptionValues,
+} from "../../shared/options.ts";
 import { STATS_COMMAND, statsTokenOption } from "../stats/config.ts";
 
 const options = {
-  port: integer({ flag: "port", env: "PORT", min: 0, max: 65535, default: 2567, help: "game server port (0 = random)" }),
+  port: integer({
+    flag: "port",
+    env: "PORT",
+    min: 0,
+    max: 65535,
+    default: 2567,
+    help: "game server port (0 = random)",
+  }),
   host: text({ flag: "host", env: "HOST", default: "127.0.0.1", help: "interface the game server listens on" }),
   statsUrl: text({
-    flag: "stats-url", env: "STATS_URL", default: `ws://127.0.0.1:${STATS_COMMAND.options.port.default}/rpc`,
+    flag: "stats-url",
+    env: "STATS_URL",
+    default: `ws://127.0.0.1:${STATS_COMMAND.options.port.default}/rpc`,
     help: "stats service: ws://…/rpc (RPC; a bare ws://host:port means /rpc) or http://… (your own HTTP backend; its answer may leave out id, a missing or non-integer stat is refused naming the field); a comma-separated list = stats replicas (least in flight, failover); npm start: port STATS_PORT",
   }),
   statsToken: { ...statsTokenOption, flag: "stats-token" },
   /** HMAC key of player tokens; null = a random key per process (tokens die with it) */
-  authSecret: text({ flag: "auth-secret", env: "AUTH_SECRET", default: null, defaultText: "random per process (warns)", help: "HMAC secret of player tokens" }),
-  authTtlS: integer({ flag: "auth-ttl-s", env: "AUTH_TTL_S", min: 1, max: 365 * 86400, default: 24 * 3600, help: "player token lifetime, seconds" }),
-  journalPath: text({ flag: "journal-path", env: "JOURNAL_PATH", default: "data/journal.db", help: "round journal, SQLite file or :memory:" }),
-  tickHz: integer({ flag: "tick-hz", env: "TICK_HZ", min: 1, max: 1000, default: 20, help: "scheduler ticks per second" }),
-  roundTicks: integer({ flag: "round-ticks", env: "ROUND_TICKS", min: 1, max: 100_000, default: 10, help: "ticks per combat round (10 at 20 Hz = 500 ms)" }),
-  roundDeadlineMs: integer({ flag: "round-deadline-ms", env: "ROUND_DEADLINE_MS", min: 1, max: 600_000, default: 300, help: "bound on a round's stats join, ms" }),
-  maxPlayers: integer({ flag: "max-players", env: "MAX_PLAYERS", min: 1, max: 10_000, default: 16, help: "human players per arena (then a new arena opens)" }),
-  maxSpectators: integer({ flag: "max-spectators", env: "MAX_SPECTATORS", min: 0, max: 10_000, default: 32, help: "spectators per arena (POST /watch), on top of MAX_PLAYERS" }),
+  authSecret: text({
+    flag: "auth-secret",
+    env: "AUTH_SECRET",
+    default: null,
+    defaultText: "random per process (warns)",
+    help: "HMAC secret of player tokens",
+  }),
+  authTtlS: integer({
+    flag: "auth-ttl-s",
+    env: "AUTH_TTL_S",
+    min: 1,
+    max: 365 * 86400,
+    default: 24 * 3600,
+    help: "player token lifetime, seconds",
+  }),
+  journalPath: text({
+    flag: "journal-path",
+    env: "JOURNAL_PATH",
+    default: "data/journal.db",
+    help: "round journal, SQLite file or :memory:",
+  }),
+  tickHz: integer({
+    flag: "tick-hz",
+    env: "TICK_HZ",
+    min: 1,
+    max: 1000,
+    default: 20,
+    help: "scheduler ticks per second",
+  }),
+  roundTicks: integer({
+    flag: "round-ticks",
+    env: "ROUND_TICKS",
+    min: 1,
+    max: 100_000,
+    default: 10,
+    help: "ticks per combat round (10 at 20 Hz = 500 ms)",
+  }),
+  roundDeadlineMs: integer({
+    flag: "round-deadline-ms",
+    env: "ROUND_DEADLINE_MS",
+    min: 1,
+    max: 600_000,
+    default: 300,
+    help: "bound on a round's stats join, ms",
+  }),
+  maxPlayers: integer({
+    flag: "max-players",
+    env: "MAX_PLAYERS",
+    min: 1,
+    max: 10_000,
+    default: 16,
+    help: "human players per arena (then a new arena opens)",
+  }),
+  maxSpectators: integer({
+    flag: "max-spectators",
+    env: "MAX_SPECTATORS",
+    min: 0,
+    max: 10_000,
+    default: 32,
+    help: "spectators per arena (POST /watch), on top of MAX_PLAYERS",
+  }),
   npcs: integer({ flag: "npcs", env: "NPCS", min: 0, max: 1000, default: 3, help: "NPCs per arena" }),
-  reconnectGraceS: integer({ flag: "reconnect-grace-s", env: "RECONNECT_GRACE_S", min: 0, max: 86_400, default: 20, help: "seconds a dropped player may come back and keep its entity" }),
+  reconnectGraceS: integer({
+    flag: "reconnect-grace-s",
+    env: "RECONNECT_GRACE_S",
+    min: 0,
+    max: 86_400,
+    default: 20,
+    help: "seconds a dropped player may come back and keep its entity",
+  }),
   maxMessagesPerSecond: integer({
-    flag: "max-messages-per-second", env: "MAX_MESSAGES_PER_SECOND", min: 1, max: 1_000_000, default: 40,
+    flag: "max-messages-per-second",
+    env: "MAX_MESSAGES_PER_SECOND",
+    min: 1,
+    max: 1_000_000,
+    default: 40,
     help: "per client; a soft limit answers rate_limited first, above it the client is dropped",
   }),
-  logLevel: oneOf(LOG_LEVELS, { flag: "log-level", env: "LOG_LEVEL", default: "info", help: "JSON-lines log threshold" }),
-  summaryEveryS: integer({ flag: "summary-every-s", env: "SUMMARY_EVERY_S", min: 0, max: 86_400, default: 30, help: "seconds between info summary lines (0 = off)" }),
-  journalMaxAgeS: integer({ flag: "journal-max-age-s", env: "JOURNAL_MAX_AGE_S", min: 0, max: 10 * 365 * 86400, default: 86_400, help: "journal rows older than this are pruned (0 = no age bound)" }),
-  journalMaxMb: integer({ flag: "journal-max-mb", env: "JOURNAL_MAX_MB", min: 0, max: 10_000_000, default: 2048, help: "the oldest journal rows are pruned while the journal uses more (0 = no size bound)" }),
+  logLevel: oneOf(LOG_LEVELS, {
+    flag: "log-level",
+    env: "LOG_LEVEL",
+    default: "info",
+    help: "JSON-lines log threshold",
+  }),
+  summaryEveryS: integer({
+    flag: "summary-every-s",
+    env: "SUMMARY_EVERY_S",
+    min: 0,
+    max: 86_400,
+    default: 30,
+    help: "seconds between info summary lines (0 = off)",
+  }),
+  journalMaxAgeS: integer({
+    flag: "journal-max-age-s",
+    env: "JOURNAL_MAX_AGE_S",
+    min: 0,
+    max: 10 * 365 * 86400,
+    default: 86_400,
+    help: "journal rows older than this are pruned (0 = no age bound)",
+  }),
+  journalMaxMb: integer({
+    flag: "journal-max-mb",
+    env: "JOURNAL_MAX_MB",
+    min: 0,
+    max: 10_000_000,
+    default: 2048,
+    help: "the oldest journal rows are pruned while the journal uses more (0 = no size bound)",
+  }),
   journalPruneEveryS: integer({
-    flag: "journal-prune-every-s", env: "JOURNAL_PRUNE_EVERY_S", min: 1, max: 86_400, default: 60,
+    flag: "journal-prune-every-s",
+    env: "JOURNAL_PRUNE_EVERY_S",
+    min: 1,
+    max: 86_400,
+    default: 60,
     help: "seconds between retention runs (each prunes in batches of 500 rows, one per event-loop turn)",
   }),
-  seatReservationS: integer({ flag: "seat-reservation-s", env: "SEAT_RESERVATION_S", min: 1, max: 600, default: 5, help: "a seat reserved by matchmaking that nobody connects to is freed after this" }),
+  seatReservationS: integer({
+    flag: "seat-reservation-s",
+    env: "SEAT_RESERVATION_S",
+    min: 1,
+    max: 600,
+    default: 5,
+    help: "a seat reserved by matchmaking that nobody connects to is freed after this",
+  }),
   /** 1: clients may also `create` rooms and `joinById`; 0: joinOrCreate / join only */
   clientRoomChoice: integer({
-    flag: "client-room-choice", env: "CLIENT_ROOM_CHOICE", min: 0, max: 1, default: 0,
+    flag: "client-room-choice",
+    env: "CLIENT_ROOM_CHOICE",
+    min: 0,
+    max: 1,
+    default: 0,
     help: "1 = clients may also create rooms and joinById (client-sim --rooms N needs it); 0 = joinOrCreate / join only",
   }),
-  httpMaxBodyBytes: integer({ flag: "http-max-body-bytes", env: "HTTP_MAX_BODY_BYTES", min: 256, max: 1_048_576, default: 8192, help: "largest HTTP request body; beyond it 413 and the connection closes" }),
-  httpRequestTimeoutMs: integer({ flag: "http-request-timeout-ms", env: "HTTP_REQUEST_TIMEOUT_MS", min: 100, max: 300_000, default: 10_000, help: "an HTTP request's headers and body must arrive within this (408 after)" }),
+  httpMaxBodyBytes: integer({
+    flag: "http-max-body-bytes",
+    env: "HTTP_MAX_BODY_BYTES",
+    min: 256,
+    max: 1_048_576,
+    default: 8192,
+    help: "largest HTTP request body; beyond it 413 and the connection closes",
+  }),
+  httpRequestTimeoutMs: integer({
+    flag: "http-request-timeout-ms",
+    env: "HTTP_REQUEST_TIMEOUT_MS",
+    min: 100,
+    max: 300_000,
+    default: 10_000,
+    help: "an HTTP request's headers and body must arrive within this (408 after)",
+  }),
   /** password of the Colyseus monitor at /colyseus/; null = no monitor */
   monitorPassword: text({
-    flag: "monitor-password", env: "MONITOR_PASSWORD", default: null, defaultText: "unset (no monitor)",
+    flag: "monitor-password",
+    env: "MONITOR_PASSWORD",
+    default: null,
+    defaultText: "unset (no monitor)",
     help: "turns on the Colyseus monitor at /colyseus/ (basic auth, user admin, this password)",
   }),
   /** Redis of a cluster (RedisPresence + RedisDriver); null = one process, local presence */
   redisUrl: text({
-    flag: "redis-url", env: "REDIS_URL", default: null, defaultText: "unset (one process)",
+    flag: "redis-url",
+    env: "REDIS_URL",
+    default: null,
+    defaultText: "unset (one process)",
     help: "redis://host:port[/db] of a cluster: RedisPresence + RedisDriver, one seat per player cluster-wide (README: Scale-out on Redis)",
   }),
   /** host:port clients reach this process at, carried in seat reservations; null = 127.0.0.1:<port> */
   publicAddress: text({
-    flag: "public-address", env: "PUBLIC_ADDRESS", default: null, defaultText: "127.0.0.1:PORT",
+    flag: "public-address",
+    env: "PUBLIC_ADDRESS",
+    default: null,
+    defaultText: "127.0.0.1:PORT",
     help: "cluster only: host:port clients reach this process at (carried in seat reservations)",
   }),
 };
 
-export const GAME_COMMAND: Command<typeof options> = { usage: "npm run game -- [flags]     (node server/game/main.ts)", options };
+export const GAME_COMMAND: Command<typeof options> = {
+  usage: "npm run game -- [flags]     (node server/game/main.ts)",
+  options,
+};
 
 export function helpText(): string {
   return renderHelp(GAME_COMMAND);
@@ -74,7 +223,10 @@ export type GameConfig = OptionValues<typeof options>;
 export const DEFAULT_CONFIG: GameConfig = defaultValues(options);
 
 /** Throws UsageError naming the bad variable or flag. Returns null when --help was asked. */
-export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): GameConfig | null {
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): GameConfig | null {
   const line = parseCommandLine(GAME_COMMAND, argv, env, parseArgs);
   return line.help ? null : line.values;
 }

@@ -18,11 +18,22 @@ function numberLength(frame: Uint8Array, at: number): number {
   if (p === undefined) return 0;
   if (p < 0x80 || p >= 0xe0) return 1; // positive / negative fixint
   switch (p) {
-    case 0xcc: case 0xd0: return 2;
-    case 0xcd: case 0xd1: return 3;
-    case 0xca: case 0xce: case 0xd2: return 5;
-    case 0xcb: case 0xcf: case 0xd3: return 9;
-    default: return 0;
+    case 0xcc:
+    case 0xd0:
+      return 2;
+    case 0xcd:
+    case 0xd1:
+      return 3;
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+      return 5;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+      return 9;
+    default:
+      return 0;
   }
 }
 

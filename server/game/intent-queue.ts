@@ -17,7 +17,8 @@ export function checkIntent(world: IntentWorld, sender: string, intent: Intent):
   if (intent.action !== "attack") return null;
   if (intent.target === sender) return { code: "self_target", message: "you cannot attack yourself" };
   const targetAlive = world.aliveOf(intent.target);
-  if (targetAlive === undefined) return { code: "unknown_target", message: `no entity "${intent.target}" in this arena` };
+  if (targetAlive === undefined)
+    return { code: "unknown_target", message: `no entity "${intent.target}" in this arena` };
   if (!targetAlive) return { code: "target_dead", message: `"${intent.target}" is dead` };
   return null;
 }

@@ -22,5 +22,7 @@ export function encodeBlob(value: unknown): Uint8Array {
 export function decodeBlob(bytes: Uint8Array, enc: number): unknown {
   if (enc === 0) return packr.unpack(bytes);
   if (enc === 1) return packr.unpack(inflateRawSync(bytes));
-  throw new Error(`journal row encoding ${enc} is not known to this version (written by a newer Skirmish?); rows of encodings 0-${JOURNAL_ENCODING} can be read`);
+  throw new Error(
+    `journal row encoding ${enc} is not known to this version (written by a newer Skirmish?); rows of encodings 0-${JOURNAL_ENCODING} can be read`,
+  );
 }

@@ -20,7 +20,12 @@ export interface RetentionPolicy {
 const PRUNE_BATCH = 500;
 const MAX_BATCHES = 200;
 
-export function startJournalRetention(journal: RoundJournal, policy: RetentionPolicy, metrics: GameMetrics, log: Logger): { stop(): void } {
+export function startJournalRetention(
+  journal: RoundJournal,
+  policy: RetentionPolicy,
+  metrics: GameMetrics,
+  log: Logger,
+): { stop(): void } {
   let stopped = false;
   let running = false;
   const run = () => {
@@ -35,7 +40,8 @@ export function startJournalRetention(journal: RoundJournal, policy: RetentionPo
         pruned += n;
         metrics.journalPruned.inc(undefined, n);
         if (n > 0 && ++batches < MAX_BATCHES) return void setImmediate(step);
-        if (pruned > 0) log.info("journal pruned", { rows: pruned, usedBytes: journal.isClosed ? undefined : journal.usedBytes() });
+        if (pruned > 0)
+          log.info("journal pruned", { rows: pruned, usedBytes: journal.isClosed ? undefined : journal.usedBytes() });
       } catch (err) {
         metrics.errors.inc("journal_prune");
         log.error("journal prune failed", errorFields(err));

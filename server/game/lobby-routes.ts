@@ -19,14 +19,20 @@ export function roomsEndpoint() {
     const listed = await matchMaker.query({ name: ROOM_NAME });
     const rooms: RoomSummary[] = listed.map((r) => {
       const meta = (r.metadata ?? {}) as Partial<ArenaMetadata>;
-      return { roomId: r.roomId, players: meta.players ?? 0, spectators: meta.spectators ?? 0, locked: r.locked === true };
+      return {
+        roomId: r.roomId,
+        players: meta.players ?? 0,
+        spectators: meta.spectators ?? 0,
+        locked: r.locked === true,
+      };
     });
     return Response.json({ rooms });
   });
 }
 
 function parseWatch(body: unknown): WatchRequest | string {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return "body must be a JSON object { roomId, token }";
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return "body must be a JSON object { roomId, token }";
   const { roomId, token } = body as Record<string, unknown>;
   if (typeof roomId !== "string" || !ROOM_ID.test(roomId)) return "roomId must be a room id (1-64 of A-Z a-z 0-9 _ -)";
   if (typeof token !== "string") return "token must be the string from POST /auth/guest";
@@ -47,7 +53,8 @@ export function watchEndpoint(authSecret: string, authTtlS: number, metrics: Gam
     const sessionId = generateId();
     const auth: WatcherClaims = { ...check.claims, watcher: true };
     const reserved = await matchMaker.remoteRoomCall(room.roomId, "reserveSpectatorSeat", [sessionId, auth]);
-    if (reserved !== true) return Response.json({ error: `arena ${req.roomId} has all the spectators it takes` }, { status: 409 });
+    if (reserved !== true)
+      return Response.json({ error: `arena ${req.roomId} has all the spectators it takes` }, { status: 409 });
     return Response.json({
       name: room.name,
       sessionId,

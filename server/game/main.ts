@@ -48,7 +48,9 @@ log.info("game listening", {
   port: server.port,
   host: config.host,
   process: server.processId,
-  ...(config.redisUrl ? { redis: maskRedisUrl(config.redisUrl), publicAddress: config.publicAddress || `127.0.0.1:${server.port}` } : {}),
+  ...(config.redisUrl
+    ? { redis: maskRedisUrl(config.redisUrl), publicAddress: config.publicAddress || `127.0.0.1:${server.port}` }
+    : {}),
   statsUrl: config.statsUrl,
   journal: server.journal.path,
   tickHz: config.tickHz,
@@ -69,7 +71,10 @@ async function shutdown(signal: string): Promise<void> {
   }, 10_000);
   force.unref();
   await server.close();
-  log.info("game stopped", { rounds: server.metrics.roundsTotal.get(), journalRounds: server.metrics.journalRounds.get() });
+  log.info("game stopped", {
+    rounds: server.metrics.roundsTotal.get(),
+    journalRounds: server.metrics.journalRounds.get(),
+  });
   process.exit(0);
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));

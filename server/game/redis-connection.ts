@@ -50,7 +50,12 @@ export function checkRedisUrl(url: string): void {
 /** Resolves once Redis at `url` answered PING on a connection of its own (closed again). */
 export async function probeRedis(url: string): Promise<void> {
   checkRedisUrl(url);
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   // without a listener ioredis prints "Unhandled error event" for the failure we are reporting
   probe.on("error", () => {});
   try {

@@ -105,7 +105,11 @@ export class RedisPlayerRegistry implements PlayerRegistry {
     this.runRelease(playerId, roomId).catch((err) => {
       // reconcile() frees it when Redis is back
       this.metrics.clusterErrors.inc("seat_release");
-      this.log.warn("seat release failed; retried when Redis is back", { pid: playerId, room: roomId, ...errorFields(err) });
+      this.log.warn("seat release failed; retried when Redis is back", {
+        pid: playerId,
+        room: roomId,
+        ...errorFields(err),
+      });
     });
   }
 
@@ -139,11 +143,27 @@ export class RedisPlayerRegistry implements PlayerRegistry {
   }
 
   private runClaim(playerId: string, roomId: string): Promise<string | null> {
-    return this.redis.eval(CLAIM, 3, SEAT_PREFIX + playerId, seatsOf(this.processId), OWNERS, `${this.processId} ${roomId}`, playerId, this.processId) as Promise<string | null>;
+    return this.redis.eval(
+      CLAIM,
+      3,
+      SEAT_PREFIX + playerId,
+      seatsOf(this.processId),
+      OWNERS,
+      `${this.processId} ${roomId}`,
+      playerId,
+      this.processId,
+    ) as Promise<string | null>;
   }
 
   private async runRelease(playerId: string, roomId: string): Promise<void> {
-    await this.redis.eval(RELEASE, 2, SEAT_PREFIX + playerId, seatsOf(this.processId), `${this.processId} ${roomId}`, playerId);
+    await this.redis.eval(
+      RELEASE,
+      2,
+      SEAT_PREFIX + playerId,
+      seatsOf(this.processId),
+      `${this.processId} ${roomId}`,
+      playerId,
+    );
   }
 
   private async sweep(owner: string): Promise<void> {

@@ -14,7 +14,14 @@ import { replayRecord } from "./replay.ts";
 
 const options = {
   room: text({ flag: "room", default: null, defaultText: "every room", help: "replay only this room" }),
-  round: integer({ flag: "round", min: 0, max: Number.MAX_SAFE_INTEGER, default: null, defaultText: "every round", help: "replay only this round" }),
+  round: integer({
+    flag: "round",
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    default: null,
+    defaultText: "every round",
+    help: "replay only this round",
+  }),
 };
 
 const REPLAY_COMMAND: Command<typeof options> = {
@@ -60,7 +67,11 @@ export async function replayJournal(args: ReplayArgs, out: (line: string) => voi
 }
 
 /** One file: exit code 0 and the rounds replayed, or the exit code of its failure. */
-async function replayFile(path: string, filter: { room?: string; round?: number }, out: (line: string) => void): Promise<{ code: number; rounds: number }> {
+async function replayFile(
+  path: string,
+  filter: { room?: string; round?: number },
+  out: (line: string) => void,
+): Promise<{ code: number; rounds: number }> {
   if (!existsSync(path)) {
     out(`no journal at ${path}`);
     return { code: 2, rounds: 0 };

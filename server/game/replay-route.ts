@@ -25,8 +25,16 @@ function unverified(rec: JournalRecord, divergence: string): ReplayRound {
     intents: entities.flatMap((e) => (e.intent ? [[e.id, e.intent] as ReplayRound["intents"][number]] : [])),
     events: [],
     entities: entities.map((e) => ({
-      id: e.id, kind: e.id.startsWith(NPC_ID_PREFIX) ? "npc" : "player", hp: e.hp, maxHp: e.maxHp, alive: e.alive,
-      respawnIn: e.respawnIn, charge: e.charge, defending: false, stale: false, absent: false,
+      id: e.id,
+      kind: e.id.startsWith(NPC_ID_PREFIX) ? "npc" : "player",
+      hp: e.hp,
+      maxHp: e.maxHp,
+      alive: e.alive,
+      respawnIn: e.respawnIn,
+      charge: e.charge,
+      defending: false,
+      stale: false,
+      absent: false,
     })),
   };
 }
@@ -45,7 +53,9 @@ function intParam(raw: string | null, name: string, min: number, max: number, fa
 export function replayEndpoint(journal: RoundJournal) {
   return createEndpoint("/replay/rounds", { method: "GET" }, async (ctx) => {
     const query = new URL(ctx.request?.url ?? "/", "http://localhost").searchParams;
-    for (const key of query.keys()) if (key !== "room" && key !== "from" && key !== "limit") return bad(`unknown parameter ${JSON.stringify(key.slice(0, 32))}`);
+    for (const key of query.keys())
+      if (key !== "room" && key !== "from" && key !== "limit")
+        return bad(`unknown parameter ${JSON.stringify(key.slice(0, 32))}`);
     const room = query.get("room");
     if (room === null || !ROOM_ID.test(room)) return bad("room must be a room id (1-64 of A-Z a-z 0-9 _ -)");
     const from = intParam(query.get("from"), "from", 0, 0xffff_ffff, 0);
@@ -57,12 +67,15 @@ export function replayEndpoint(journal: RoundJournal) {
       const replayed = await replayRecord(rec);
       rounds.push(replayed.ok ? replayRound(replayed.input, rec.hash) : unverified(rec, replayed.divergence));
     }
-    if (rounds.length === 0) return Response.json({ error: `no journaled round of room ${room} from round ${from} on` }, { status: 404 });
+    if (rounds.length === 0)
+      return Response.json({ error: `no journaled round of room ${room} from round ${from} on` }, { status: 404 });
     const more = rounds.length > limit;
     if (more) rounds.pop();
     const page: ReplayPage = { room, rounds, next: more ? rounds[rounds.length - 1].round + 1 : null };
     const body = Buffer.from(JSON.stringify(page));
     // an explicit length: the router's writer never ends a large body sent without one
-    return new Response(body, { headers: { "content-type": "application/json", "content-length": String(body.length) } });
+    return new Response(body, {
+      headers: { "content-type": "application/json", "content-length": String(body.length) },
+    });
   });
 }

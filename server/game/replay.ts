@@ -21,7 +21,9 @@ function noIo(): never {
 export async function replayRecord(rec: JournalRecord): Promise<ReplayVerdict> {
   const fail = (divergence: string): ReplayVerdict => ({ ok: false, room: rec.room, round: rec.round, divergence });
   if (!Array.isArray(rec.plan?.entities)) {
-    return fail("journal row written before the plan format (full input, no last-known-good lookups): replay it with a build from before it");
+    return fail(
+      "journal row written before the plan format (full input, no last-known-good lookups): replay it with a build from before it",
+    );
   }
   let calls: Journal;
   try {
@@ -32,7 +34,8 @@ export async function replayRecord(rec: JournalRecord): Promise<ReplayVerdict> {
   let outcome: RoundOutcome;
   try {
     outcome = await run(
-      () => combatRound({ ...rec.plan, deadlineMs: rec.deadlineMs }, { fetch: noIo, lastKnownGood: noIo, now: () => 0 }),
+      () =>
+        combatRound({ ...rec.plan, deadlineMs: rec.deadlineMs }, { fetch: noIo, lastKnownGood: noIo, now: () => 0 }),
       { name: roundTaskName(rec.room, rec.round), journal: calls, replay: true },
     );
   } catch (err) {
@@ -40,8 +43,10 @@ export async function replayRecord(rec: JournalRecord): Promise<ReplayVerdict> {
     return fail(d instanceof NonDeterminismError || d instanceof Error ? d.message : String(d));
   }
   const [skipped] = calls.unconsumed();
-  if (skipped) return fail(`the replay never made journaled call "${skipped.call}" (${skipped.coroutine}, step ${skipped.step})`);
+  if (skipped)
+    return fail(`the replay never made journaled call "${skipped.call}" (${skipped.coroutine}, step ${skipped.step})`);
   if (outcome.result.seed !== rec.seed) return fail(`seed: journaled ${rec.seed}, replayed ${outcome.result.seed}`);
-  if (outcome.result.hash !== rec.hash) return fail(`output hash: journaled ${rec.hash}, replayed ${outcome.result.hash}`);
+  if (outcome.result.hash !== rec.hash)
+    return fail(`output hash: journaled ${rec.hash}, replayed ${outcome.result.hash}`);
   return { ok: true, room: rec.room, round: rec.round, hash: outcome.result.hash, input: outcome.input };
 }

@@ -36,7 +36,9 @@ export function limitedHttpServer(limits: RequestLimits, refused: (reason: Reque
     if (res !== undefined && res !== null) {
       if (!res.headersSent) res.writeHead(late ? 408 : 400, { connection: "close", "content-length": 0 }).end();
     } else if (socket.writable) {
-      socket.write(`HTTP/1.1 ${late ? "408 Request Timeout" : "400 Bad Request"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.write(
+        `HTTP/1.1 ${late ? "408 Request Timeout" : "400 Bad Request"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
     }
     socket.destroySoon();
   });
@@ -49,7 +51,12 @@ export function limitedHttpServer(limits: RequestLimits, refused: (reason: Reque
  * is answered 413 (if nothing was answered yet) and the connection is closed, so whoever reads
  * the body holds at most the cap plus one chunk.
  */
-export function admitBody(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number, refused: (reason: RequestRefusal) => void): boolean {
+export function admitBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBodyBytes: number,
+  refused: (reason: RequestRefusal) => void,
+): boolean {
   const declared = req.headers["content-length"];
   if (declared !== undefined) {
     if (Number(declared) <= maxBodyBytes) return true; // Node's parser enforces the declared length
@@ -87,6 +94,10 @@ function refuse(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number)
   };
   req.resume();
   // 'connection: close' makes Node end the connection (socket.destroySoon) once the answer is out
-  res.writeHead(413, { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" });
+  res.writeHead(413, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    connection: "close",
+  });
   res.end(body);
 }

@@ -98,7 +98,8 @@ export class RoundJournal {
     }
     // a journal from before encodings were numbered: its rows are encoding 0
     const columns = this.db.prepare("PRAGMA table_info(rounds)").all() as { name: string }[];
-    if (columns.length > 0 && !columns.some((c) => c.name === "enc")) this.db.exec("ALTER TABLE rounds ADD COLUMN enc INTEGER NOT NULL DEFAULT 0");
+    if (columns.length > 0 && !columns.some((c) => c.name === "enc"))
+      this.db.exec("ALTER TABLE rounds ADD COLUMN enc INTEGER NOT NULL DEFAULT 0");
     this.db.exec(SCHEMA);
     this.insert = this.db.prepare(
       `INSERT INTO rounds (room, round, seed, input, calls, hash, join_ms, deadline_ms, at_ms, enc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${JOURNAL_ENCODING})`,
@@ -113,7 +114,17 @@ export class RoundJournal {
     if (this.closed) throw new Error("round journal is closed");
     if (!this.insert) throw new Error("round journal is open read-only");
     try {
-      this.insert.run(rec.room, rec.round, rec.seed, encodeBlob(rec.plan), encodeBlob(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
+      this.insert.run(
+        rec.room,
+        rec.round,
+        rec.seed,
+        encodeBlob(rec.plan),
+        encodeBlob(rec.calls),
+        rec.hash,
+        rec.joinMs,
+        rec.deadlineMs,
+        Date.now(),
+      );
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
@@ -136,9 +147,11 @@ export class RoundJournal {
   }
 
   count(room?: string): number {
-    const row = (room === undefined
-      ? this.db.prepare("SELECT COUNT(*) AS n FROM rounds").get()
-      : this.db.prepare("SELECT COUNT(*) AS n FROM rounds WHERE room = ?").get(room)) as { n: number };
+    const row = (
+      room === undefined
+        ? this.db.prepare("SELECT COUNT(*) AS n FROM rounds").get()
+        : this.db.prepare("SELECT COUNT(*) AS n FROM rounds WHERE room = ?").get(room)
+    ) as { n: number };
     return row.n;
   }
 
@@ -163,7 +176,9 @@ export class RoundJournal {
     }
     const limit = filter.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
     // a read-only journal from before encodings were numbered has no enc column: encoding 0
-    const hasEnc = (this.db.prepare("PRAGMA table_info(rounds)").all() as { name: string }[]).some((c) => c.name === "enc");
+    const hasEnc = (this.db.prepare("PRAGMA table_info(rounds)").all() as { name: string }[]).some(
+      (c) => c.name === "enc",
+    );
     const sql = `SELECT room, round, seed, input, calls, hash, join_ms, deadline_ms, ${hasEnc ? "enc" : "0 AS enc"} FROM rounds${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY room, round${limit}`;
     for (const row of this.db.prepare(sql).iterate(...args) as Iterable<Row>) {
       yield {
@@ -181,12 +196,17 @@ export class RoundJournal {
 
   /** Test and tooling hook: rewrite one stored field (e.g. to prove tampering is detected). */
   rawUpdate(room: string, round: number, set: { hash?: string; plan?: JournaledPlan; calls?: unknown[] }): void {
-    if (set.hash !== undefined) this.db.prepare("UPDATE rounds SET hash = ? WHERE room = ? AND round = ?").run(set.hash, room, round);
+    if (set.hash !== undefined)
+      this.db.prepare("UPDATE rounds SET hash = ? WHERE room = ? AND round = ?").run(set.hash, room, round);
     if (set.plan !== undefined || set.calls !== undefined) {
-      const row = this.db.prepare("SELECT input, calls, enc FROM rounds WHERE room = ? AND round = ?").get(room, round) as { input: Uint8Array; calls: Uint8Array; enc: number };
+      const row = this.db
+        .prepare("SELECT input, calls, enc FROM rounds WHERE room = ? AND round = ?")
+        .get(room, round) as { input: Uint8Array; calls: Uint8Array; enc: number };
       const plan = set.plan ?? decodeBlob(row.input, row.enc);
       const calls = set.calls ?? decodeBlob(row.calls, row.enc);
-      this.db.prepare(`UPDATE rounds SET input = ?, calls = ?, enc = ${JOURNAL_ENCODING} WHERE room = ? AND round = ?`).run(encodeBlob(plan), encodeBlob(calls), room, round);
+      this.db
+        .prepare(`UPDATE rounds SET input = ?, calls = ?, enc = ${JOURNAL_ENCODING} WHERE room = ? AND round = ?`)
+        .run(encodeBlob(plan), encodeBlob(calls), room, round);
     }
   }
 
@@ -203,11 +223,17 @@ export class RoundJournal {
    */
   prune(beforeAtMs: number, maxBytes: number, batch: number): number {
     if (this.closed || this.readOnly) return 0;
-    let deleted = Number(this.db.prepare(
-      "DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds WHERE at_ms < ? ORDER BY at_ms LIMIT ?)",
-    ).run(beforeAtMs, batch).changes);
+    let deleted = Number(
+      this.db
+        .prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds WHERE at_ms < ? ORDER BY at_ms LIMIT ?)")
+        .run(beforeAtMs, batch).changes,
+    );
     if (deleted === 0 && maxBytes > 0 && this.usedBytes() > maxBytes) {
-      deleted = Number(this.db.prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds ORDER BY at_ms LIMIT ?)").run(batch).changes);
+      deleted = Number(
+        this.db
+          .prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds ORDER BY at_ms LIMIT ?)")
+          .run(batch).changes,
+      );
     }
     if (deleted > 0) this.db.exec("PRAGMA incremental_vacuum;");
     return deleted;

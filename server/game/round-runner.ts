@@ -5,7 +5,14 @@
  * A failing round is counted and logged; it never takes the room or the process down.
  */
 import { Journal, run, timeout, TimeoutError, until, type Task } from "../runtime/index.ts";
-import { combatRound, roundTaskName, type PlannedEntity, type RoundOutcome, type RoundPlan, type RoundSources } from "./combat-round.ts";
+import {
+  combatRound,
+  roundTaskName,
+  type PlannedEntity,
+  type RoundOutcome,
+  type RoundPlan,
+  type RoundSources,
+} from "./combat-round.ts";
 import type { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "./metrics.ts";
 import { errorFields, type Logger } from "../log.ts";
@@ -55,24 +62,34 @@ export class RoundRunner {
       return false;
     }
     const round = this.nextRound++;
-    const plan: RoundPlan = { roomSeed: this.o.roomSeed, round, deadlineMs: this.o.deadlineMs, entities: this.o.snapshot() };
+    const plan: RoundPlan = {
+      roomSeed: this.o.roomSeed,
+      round,
+      deadlineMs: this.o.deadlineMs,
+      entities: this.o.snapshot(),
+    };
     const calls = new Journal();
     const started = this.o.now();
-    const task = run(() => combatRound(plan, this.o.sources), { name: roundTaskName(this.o.roomId, round), journal: calls });
-    const settled = Promise.resolve(task).then(
-      (outcome) => this.finish(plan, outcome, calls, started),
-      (err) => {
-        this.o.metrics.roundsCancelled.inc();
-        if (this.stopped) {
-          this.o.log.debug("round cancelled", { room: this.o.roomId, round });
-        } else {
-          this.o.metrics.errors.inc("round_failed");
-          this.o.log.error("round failed", { room: this.o.roomId, round, ...errorFields(err) });
-        }
-      },
-    ).finally(() => {
-      this.inFlight = null;
+    const task = run(() => combatRound(plan, this.o.sources), {
+      name: roundTaskName(this.o.roomId, round),
+      journal: calls,
     });
+    const settled = Promise.resolve(task)
+      .then(
+        (outcome) => this.finish(plan, outcome, calls, started),
+        (err) => {
+          this.o.metrics.roundsCancelled.inc();
+          if (this.stopped) {
+            this.o.log.debug("round cancelled", { room: this.o.roomId, round });
+          } else {
+            this.o.metrics.errors.inc("round_failed");
+            this.o.log.error("round failed", { room: this.o.roomId, round, ...errorFields(err) });
+          }
+        },
+      )
+      .finally(() => {
+        this.inFlight = null;
+      });
     this.inFlight = { round, task, settled };
     return true;
   }
@@ -114,8 +131,14 @@ export class RoundRunner {
       }
     }
     this.o.log.debug("round", {
-      room: this.o.roomId, round, entities: outcome.input.combatants.length, events: outcome.result.events.length,
-      stale: outcome.stale.length, absent: outcome.absent.length, joinMs: Math.round(outcome.joinMs * 10) / 10, hash: outcome.result.hash,
+      room: this.o.roomId,
+      round,
+      entities: outcome.input.combatants.length,
+      events: outcome.result.events.length,
+      stale: outcome.stale.length,
+      absent: outcome.absent.length,
+      joinMs: Math.round(outcome.joinMs * 10) / 10,
+      hash: outcome.result.hash,
     });
   }
 
@@ -126,8 +149,13 @@ export class RoundRunner {
     const reason = [...byReason].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? "unknown";
     this.o.metrics.degradedRounds.inc(reason);
     this.o.limitedLog("warn", "degraded_round", "round fought without fresh stats", {
-      room: this.o.roomId, round, reason, stale: outcome.stale.length, absent: outcome.absent.length,
-      failures: Object.fromEntries(byReason), stats: this.o.statsProblem() ?? undefined,
+      room: this.o.roomId,
+      round,
+      reason,
+      stale: outcome.stale.length,
+      absent: outcome.absent.length,
+      failures: Object.fromEntries(byReason),
+      stats: this.o.statsProblem() ?? undefined,
       degradedRounds: this.o.metrics.degradedRounds.get(reason),
     });
   }

@@ -25,7 +25,8 @@ import { RedisPlayerRegistry } from "./redis-player-registry.ts";
 /** Period of the stale-process sweep. */
 export const SWEEP_EVERY_MS = 2000;
 
-export const MATCHMAKING_UNAVAILABLE = "matchmaking unavailable: the cluster's Redis is unreachable (running matches go on); try again shortly";
+export const MATCHMAKING_UNAVAILABLE =
+  "matchmaking unavailable: the cluster's Redis is unreachable (running matches go on); try again shortly";
 
 /** What the Colyseus Server is built with in a cluster. */
 export interface ScaleOut {
@@ -46,7 +47,9 @@ export async function openScaleOut(config: GameConfig, redisUrl: string): Promis
     );
   }
   if (config.port === 0 && !config.publicAddress) {
-    throw new Error("REDIS_URL is set with PORT 0: clients are sent to a process by its address; set PORT, or PUBLIC_ADDRESS");
+    throw new Error(
+      "REDIS_URL is set with PORT 0: clients are sent to a process by its address; set PORT, or PUBLIC_ADDRESS",
+    );
   }
   await probeRedis(redisUrl);
   return {
@@ -77,7 +80,11 @@ export function joinCluster(url: string, processId: string, metrics: GameMetrics
   redis.on("error", (err) => {
     // ioredis repeats this for every reconnect attempt: the first is logged, every one counted
     metrics.clusterErrors.inc("redis_connection");
-    if (up) log.warn("Redis unreachable: refusing new joins, running matches go on", { redis: maskRedisUrl(url), ...errorFields(err) });
+    if (up)
+      log.warn("Redis unreachable: refusing new joins, running matches go on", {
+        redis: maskRedisUrl(url),
+        ...errorFields(err),
+      });
     up = false;
     wasDown = true;
   });
@@ -102,24 +109,30 @@ export function joinCluster(url: string, processId: string, metrics: GameMetrics
     await players.reconcile();
   }
 
-  const restoreGate = gateMatchmaking(() => up, () => metrics.clusterErrors.inc("matchmaking_refused"));
+  const restoreGate = gateMatchmaking(
+    () => up,
+    () => metrics.clusterErrors.inc("matchmaking_refused"),
+  );
 
-  const sweep: Task<void> = run(function* () {
-    for (;;) {
-      yield* sleep(SWEEP_EVERY_MS);
-      if (!up || matchMaker.state !== matchMaker.MatchMakerState.READY) continue;
-      try {
-        // Colyseus's own cleanup: a process without its IPC channel that does not answer a health
-        // check loses its room listings and its place in the room-count table
-        yield* call("sweep", async () => {
-          await players.sweepDead(await sweepStaleProcesses());
-        });
-      } catch (err) {
-        metrics.clusterErrors.inc("sweep");
-        log.warn("stale-process sweep failed", errorFields(err));
+  const sweep: Task<void> = run(
+    function* () {
+      for (;;) {
+        yield* sleep(SWEEP_EVERY_MS);
+        if (!up || matchMaker.state !== matchMaker.MatchMakerState.READY) continue;
+        try {
+          // Colyseus's own cleanup: a process without its IPC channel that does not answer a health
+          // check loses its room listings and its place in the room-count table
+          yield* call("sweep", async () => {
+            await players.sweepDead(await sweepStaleProcesses());
+          });
+        } catch (err) {
+          metrics.clusterErrors.inc("sweep");
+          log.warn("stale-process sweep failed", errorFields(err));
+        }
       }
-    }
-  }, { name: "stale-process-sweep" });
+    },
+    { name: "stale-process-sweep" },
+  );
 
   return {
     players,

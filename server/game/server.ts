@@ -62,7 +62,11 @@ export interface GameServer {
  * counted; lines are capped at one per second so a client spraying junk cannot flood the log.
  */
 function colyseusLogger(limited: LimitedLog, log: Logger, metrics: GameMetrics) {
-  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ").slice(0, 500);
+  const text = (args: unknown[]) =>
+    args
+      .map((a) => (a instanceof Error ? a.message : String(a)))
+      .join(" ")
+      .slice(0, 500);
   return {
     debug: () => {},
     trace: () => {},
@@ -94,7 +98,12 @@ function routeError(limited: LimitedLog, metrics: GameMetrics) {
  * In front of Colyseus' router: the body cap (the router buffers bodies without a limit), then
  * the browser pages' files (page-route.ts). Everything else still goes to Colyseus' own listeners.
  */
-function frontColyseus(httpServer: HttpServer, maxBodyBytes: number, refused: (reason: RequestRefusal) => void, pages: PageResponder): void {
+function frontColyseus(
+  httpServer: HttpServer,
+  maxBodyBytes: number,
+  refused: (reason: RequestRefusal) => void,
+  pages: PageResponder,
+): void {
   const colyseus = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
   httpServer.removeAllListeners("request");
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -118,7 +127,11 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   // the client's connection events and refused replies, in the game's log (rate-limited per kind)
   const statsLog: ClientLog = ({ level, msg, ...fields }) => limited(level, "stats:" + msg, msg, fields);
   let cluster: ClusterMember | undefined;
-  const statsClient: StatsClient = createStatsClient(config.statsUrl, { token: config.statsToken, deadlineMs: config.roundDeadlineMs, log: statsLog });
+  const statsClient: StatsClient = createStatsClient(config.statsUrl, {
+    token: config.statsToken,
+    deadlineMs: config.roundDeadlineMs,
+    log: statsLog,
+  });
   const metrics = new GameMetrics({
     ccu: () => [...rooms].reduce((n, r) => n + r.ccu, 0),
     rooms: () => rooms.size,
@@ -129,7 +142,10 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
 
   const refused = (reason: RequestRefusal) => metrics.errors.inc("http_" + reason);
   const limits = { maxBodyBytes: config.httpMaxBodyBytes, timeoutMs: config.httpRequestTimeoutMs };
-  const transport = new WebSocketTransport({ server: limitedHttpServer(limits, refused), maxPayload: MAX_PAYLOAD_BYTES });
+  const transport = new WebSocketTransport({
+    server: limitedHttpServer(limits, refused),
+    maxPayload: MAX_PAYLOAD_BYTES,
+  });
   const server = new Server({
     transport,
     greet: false,
@@ -149,15 +165,33 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     journal = new RoundJournal(journalPathOf(config.journalPath, cluster ? processId : undefined));
   } catch (err) {
     await cluster?.close();
-    await server.gracefullyShutdown(false).catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
+    await server
+      .gracefullyShutdown(false)
+      .catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
     await statsClient.close();
     throw err;
   }
-  const deps: ArenaDeps = { config, authSecret, statsClient, journal, metrics, log, limitedLog: limited, players: cluster?.players ?? new LocalPlayerRegistry(), rooms };
+  const deps: ArenaDeps = {
+    config,
+    authSecret,
+    statsClient,
+    journal,
+    metrics,
+    log,
+    limitedLog: limited,
+    players: cluster?.players ?? new LocalPlayerRegistry(),
+    rooms,
+  };
 
   const healthz = createEndpoint("/healthz", { method: "GET" }, async () =>
     Response.json(
-      { status: closing ? "shutting_down" : "ok", process: processId, rooms: rooms.size, ccu: [...rooms].reduce((n, r) => n + r.ccu, 0), ...(cluster ? { redis: cluster.redisUp() ? "up" : "down" } : {}) },
+      {
+        status: closing ? "shutting_down" : "ok",
+        process: processId,
+        rooms: rooms.size,
+        ccu: [...rooms].reduce((n, r) => n + r.ccu, 0),
+        ...(cluster ? { redis: cluster.redisUp() ? "up" : "down" } : {}),
+      },
       { status: closing ? 503 : 200 },
     ),
   );
@@ -170,7 +204,9 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     const journaled = journal.problem();
     if (journaled !== null) reasons.push(`journal: ${journaled}`);
     if (cluster && !cluster.redisUp()) reasons.push("redis: unreachable (running matches go on, joins are refused)");
-    return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, { status: reasons.length === 0 ? 200 : 503 });
+    return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, {
+      status: reasons.length === 0 ? 200 : 503,
+    });
   });
   const metricsRoute = createEndpoint("/metrics", { method: "GET" }, async () => {
     const { contentType, text } = await metrics.registry.exposition();
@@ -181,7 +217,12 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {
       return Response.json({ error: "body must be a JSON object { name?: string }" }, { status: 400 });
     }
-    const grant = issueGuest(authSecret, config.authTtlS, (body as { name?: unknown } | undefined)?.name, Math.floor(Date.now() / 1000));
+    const grant = issueGuest(
+      authSecret,
+      config.authTtlS,
+      (body as { name?: unknown } | undefined)?.name,
+      Math.floor(Date.now() / 1000),
+    );
     metrics.guestsIssued.inc();
     return Response.json(grant);
   });
@@ -201,7 +242,9 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   server.define(ROOM_NAME, arenaRoomClass(deps));
   // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
   // only for tools that plan rooms themselves (client-sim --rooms). The list is process-global.
-  matchMaker.controller.exposedMethods = config.clientRoomChoice ? [...MATCHMAKE_METHODS, "create", "joinById"] : [...MATCHMAKE_METHODS];
+  matchMaker.controller.exposedMethods = config.clientRoomChoice
+    ? [...MATCHMAKE_METHODS, "create", "joinById"]
+    : [...MATCHMAKE_METHODS];
 
   const httpServer = transport.server!;
   try {
@@ -217,7 +260,9 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   } catch (err) {
     httpServer.close();
     // the start-up error is what the caller needs; a failed cleanup of a half-started server only matters for debugging
-    await server.gracefullyShutdown(false).catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
+    await server
+      .gracefullyShutdown(false)
+      .catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
     journal.close();
     await cluster?.close();
     await statsClient.close();
@@ -232,20 +277,21 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     metrics,
     log,
   );
-  const summary = config.summaryEveryS > 0
-    ? setInterval(() => {
-        log.info("summary", {
-          process: processId,
-          rooms: rooms.size,
-          ccu: [...rooms].reduce((n, r) => n + r.ccu, 0),
-          rounds: metrics.roundsTotal.get(),
-          overruns: metrics.overruns.get(),
-          stale: metrics.staleEntities.get(),
-          absent: metrics.absentEntities.get(),
-          journalRounds: metrics.journalRounds.get(),
-        });
-      }, config.summaryEveryS * 1000)
-    : undefined;
+  const summary =
+    config.summaryEveryS > 0
+      ? setInterval(() => {
+          log.info("summary", {
+            process: processId,
+            rooms: rooms.size,
+            ccu: [...rooms].reduce((n, r) => n + r.ccu, 0),
+            rounds: metrics.roundsTotal.get(),
+            overruns: metrics.overruns.get(),
+            stale: metrics.staleEntities.get(),
+            absent: metrics.absentEntities.get(),
+            journalRounds: metrics.journalRounds.get(),
+          });
+        }, config.summaryEveryS * 1000)
+      : undefined;
   summary?.unref();
 
   let closed: Promise<void> | undefined;

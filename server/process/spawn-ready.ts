@@ -80,7 +80,9 @@ export function spawnReady(entry: string, options: SpawnReadyOptions = {}): Prom
     });
   }
   // 'close', not 'exit': by then the child's last output lines have been read too
-  const exited = new Promise<ExitStatus>((resolve) => proc.once("close", (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })));
+  const exited = new Promise<ExitStatus>((resolve) =>
+    proc.once("close", (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })),
+  );
   const tail = () => lines.join("\n");
   const stop = async (signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<ExitStatus> => {
     if (proc.exitCode === null && proc.signalCode === null) {

@@ -27,7 +27,12 @@ export interface RestartPolicy {
   maxFastCrashes: number;
 }
 
-export const DEFAULT_RESTART_POLICY: RestartPolicy = { minMs: 250, maxMs: 5_000, minUptimeMs: 2_000, maxFastCrashes: 5 };
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  minMs: 250,
+  maxMs: 5_000,
+  minUptimeMs: 2_000,
+  maxFastCrashes: 5,
+};
 
 /** Exit code of a server process that refused its configuration: restarting cannot help. */
 const EXIT_USAGE = 2;
@@ -156,7 +161,12 @@ function* keepUp(spec: ChildSpec, options: SupervisorOptions, onReady: (port: nu
     } finally {
       // halted (stop) while starting or running: stop the process before this coroutine ends
       abort.abort();
-      yield* until(starting.then((child) => child.stop("SIGTERM", options.stopGraceMs), () => undefined));
+      yield* until(
+        starting.then(
+          (child) => child.stop("SIGTERM", options.stopGraceMs),
+          () => undefined,
+        ),
+      );
     }
     if (status?.code === EXIT_USAGE) {
       throw new Error(`${spec.name} ${ended}: it refused its configuration, so it is not restarted`);

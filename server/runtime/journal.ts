@@ -62,8 +62,12 @@ export class Journal {
     for (let i = 0; i < list.length; i++) {
       const e = list[i] as Record<string, unknown> | null;
       if (
-        e === null || typeof e !== "object" || typeof e.coroutine !== "string" ||
-        !Number.isInteger(e.step) || typeof e.call !== "string" || typeof e.ok !== "boolean" ||
+        e === null ||
+        typeof e !== "object" ||
+        typeof e.coroutine !== "string" ||
+        !Number.isInteger(e.step) ||
+        typeof e.call !== "string" ||
+        typeof e.ok !== "boolean" ||
         (e.ok === false && (typeof e.error !== "object" || e.error === null))
       ) {
         throw new TypeError(`Journal.from: entry ${i} is not a journal entry`);

@@ -81,7 +81,9 @@ export class Scope implements TaskOwner {
     const label = `${this.name}/${options?.name ?? this.counter++}`;
     if (this.isHalted) throw new Error(`scope "${this.name}" is halted: cannot run coroutine "${label}"`);
     if (typeof body !== "function") {
-      throw new TypeError(`coroutine "${label}": Scope.run() expects a function returning an operation, got ${typeof body}`);
+      throw new TypeError(
+        `coroutine "${label}": Scope.run() expects a function returning an operation, got ${typeof body}`,
+      );
     }
     const task = new Coroutine<T>(null, this.ctx, label, options?.order ?? this.order);
     task.owner = this;

@@ -61,7 +61,9 @@ export class BalancingTransport implements Transport {
 
   downError(): StatsError {
     const e = this.replicas[0].transport.downError();
-    return this.replicas.length === 1 ? e : new StatsError(e.code, `all ${this.replicas.length} stats replicas unavailable; first: ${e.message}`);
+    return this.replicas.length === 1
+      ? e
+      : new StatsError(e.code, `all ${this.replicas.length} stats replicas unavailable; first: ${e.message}`);
   }
 
   send(calls: Call[]): void {
@@ -117,7 +119,12 @@ export class BalancingTransport implements Transport {
     if (a !== undefined && a.replica === replica) {
       this.assigned.delete(call);
       replica.inFlight--;
-      if (result instanceof StatsError && result.code === "unavailable" && !call.done && a.tried < this.replicas.length) {
+      if (
+        result instanceof StatsError &&
+        result.code === "unavailable" &&
+        !call.done &&
+        a.tried < this.replicas.length
+      ) {
         if (this.retries.size === 0) queueMicrotask(this.retry);
         let list = this.retries.get(replica);
         if (list === undefined) this.retries.set(replica, (list = []));

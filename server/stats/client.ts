@@ -5,7 +5,14 @@
 // A comma-separated list of URLs names stats replicas (one database behind them): one transport
 // per replica under a BalancingTransport (least in flight, failover).
 import { BalancingTransport } from "./balancing-transport.ts";
-import { CoalescingClient, type CallSink, type ClientLog, type StatsClient, type Transport, type TransportOptions } from "./coalescing-client.ts";
+import {
+  CoalescingClient,
+  type CallSink,
+  type ClientLog,
+  type StatsClient,
+  type Transport,
+  type TransportOptions,
+} from "./coalescing-client.ts";
 import { HttpTransport } from "./http-client.ts";
 import { RpcTransport } from "./rpc-client.ts";
 import { RPC_PATH } from "./rpc-protocol.ts";
@@ -43,7 +50,14 @@ export function createStatsClient(url: string, opts: StatsClientOptions): StatsC
     backoffMaxMs: opts.backoffMaxMs ?? 1000,
     log: opts.log ?? (() => {}),
   };
-  core.attach(connects.length === 1 ? connects[0](core, t) : new BalancingTransport(core, connects.map((c) => (sink: CallSink) => c(sink, t))));
+  core.attach(
+    connects.length === 1
+      ? connects[0](core, t)
+      : new BalancingTransport(
+          core,
+          connects.map((c) => (sink: CallSink) => c(sink, t)),
+        ),
+  );
   return core;
 }
 

@@ -26,7 +26,13 @@ class Waiter {
   readonly deadlineAt: number;
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined = undefined;
-  constructor(call: Call, resolve: (s: PlayerStats) => void, reject: (e: StatsError) => void, deadlineAt: number, signal: AbortSignal | undefined) {
+  constructor(
+    call: Call,
+    resolve: (s: PlayerStats) => void,
+    reject: (e: StatsError) => void,
+    deadlineAt: number,
+    signal: AbortSignal | undefined,
+  ) {
     this.call = call;
     this.resolve = resolve;
     this.reject = reject;
@@ -59,9 +65,25 @@ export interface ClientCounters {
 
 function newCounters(): ClientCounters {
   return {
-    requests: 0, wireRequests: 0, frames: 0, batches: 0, coalesced: 0, ok: 0, errors: 0, timeouts: 0,
-    aborted: 0, unavailable: 0, serverErrors: 0, cancelledCalls: 0, lateReplies: 0, reconnects: 0,
-    disconnects: 0, failovers: 0, protocolErrors: 0, cacheHits: 0, cacheMisses: 0,
+    requests: 0,
+    wireRequests: 0,
+    frames: 0,
+    batches: 0,
+    coalesced: 0,
+    ok: 0,
+    errors: 0,
+    timeouts: 0,
+    aborted: 0,
+    unavailable: 0,
+    serverErrors: 0,
+    cancelledCalls: 0,
+    lateReplies: 0,
+    reconnects: 0,
+    disconnects: 0,
+    failovers: 0,
+    protocolErrors: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
   };
 }
 
@@ -146,7 +168,8 @@ export class CoalescingClient implements StatsClient, CallSink {
     c.requests++;
     const t = this.transport!;
     if (this.closed) return this.fail(new StatsError("unavailable", "stats client is closed"));
-    if (!isValidStatsId(id)) return this.fail(new StatsError("bad_request", `not a valid stats id: ${JSON.stringify(id)}`));
+    if (!isValidStatsId(id))
+      return this.fail(new StatsError("bad_request", `not a valid stats id: ${JSON.stringify(id)}`));
     const signal = opts?.signal;
     if (signal?.aborted) return this.fail(new StatsError("aborted", "aborted before the get started"));
     if (t.down) return this.fail(t.downError());
@@ -194,7 +217,8 @@ export class CoalescingClient implements StatsClient, CallSink {
     if (this.closed) return;
     this.closed = true;
     // every call not yet done is in `inflight` (queued ones included): settling those settles all
-    for (const call of [...this.inflight.values()]) this.settle(call, new StatsError("unavailable", "stats client closed"));
+    for (const call of [...this.inflight.values()])
+      this.settle(call, new StatsError("unavailable", "stats client closed"));
     this.queue = [];
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -212,15 +236,16 @@ export class CoalescingClient implements StatsClient, CallSink {
     const waiters = call.waiters;
     call.waiters = [];
     if (result instanceof StatsError) {
-      if (result.code === "unavailable" || result.code === "unauthorized" || result.code === "server") this.lastFailure = result;
-      for (const w of waiters) this.finishWaiter(w), this.count(result), w.reject(result);
+      if (result.code === "unavailable" || result.code === "unauthorized" || result.code === "server")
+        this.lastFailure = result;
+      for (const w of waiters) (this.finishWaiter(w), this.count(result), w.reject(result));
     } else {
       // one object is shared by every waiter of the call and by the last-known-good cache
       Object.freeze(result);
       this.lastFailure = undefined;
       this.lkg.set(call.id, result);
       this.tally.ok += waiters.length;
-      for (const w of waiters) this.finishWaiter(w), w.resolve(result);
+      for (const w of waiters) (this.finishWaiter(w), w.resolve(result));
     }
   }
 
@@ -296,7 +321,8 @@ export class CoalescingClient implements StatsClient, CallSink {
     let next = Infinity;
     for (const w of this.pending) {
       // within half a millisecond counts as due: timers fire with ms granularity
-      if (w.deadlineAt <= now + 0.5) this.leave(w, new StatsError("timeout", `no answer for ${w.call.id} within the deadline`));
+      if (w.deadlineAt <= now + 0.5)
+        this.leave(w, new StatsError("timeout", `no answer for ${w.call.id} within the deadline`));
       else if (w.deadlineAt < next) next = w.deadlineAt;
     }
     if (next !== Infinity) this.arm(next);

@@ -21,8 +21,11 @@ export const DEFAULT_FAULTS: Faults = { latencyMs: 0, jitterMs: 0, failRate: 0, 
 export const FAULT_LIMITS = { latencyMs: 600_000, jitterMs: 600_000, seed: 0xffff_ffff };
 
 /** Checks a partial Faults from an untrusted source; names the first bad field. */
-export function checkFaults(x: unknown): { ok: true; value: Partial<Faults> } | { ok: false; field: string; message: string } {
-  if (typeof x !== "object" || x === null || Array.isArray(x)) return { ok: false, field: "body", message: "body must be a JSON object" };
+export function checkFaults(
+  x: unknown,
+): { ok: true; value: Partial<Faults> } | { ok: false; field: string; message: string } {
+  if (typeof x !== "object" || x === null || Array.isArray(x))
+    return { ok: false, field: "body", message: "body must be a JSON object" };
   const r = x as Record<string, unknown>;
   const out: Partial<Faults> = {};
   for (const [k, v] of Object.entries(r)) {
@@ -32,7 +35,8 @@ export function checkFaults(x: unknown): { ok: true; value: Partial<Faults> } | 
       }
       out[k] = v;
     } else if (k === "failRate") {
-      if (typeof v !== "number" || !(v >= 0 && v <= 1)) return { ok: false, field: k, message: `field "failRate" must be a number between 0 and 1` };
+      if (typeof v !== "number" || !(v >= 0 && v <= 1))
+        return { ok: false, field: k, message: `field "failRate" must be a number between 0 and 1` };
       out.failRate = v;
     } else if (k === "stall") {
       if (typeof v !== "boolean") return { ok: false, field: k, message: `field "stall" must be a boolean` };

@@ -3,7 +3,13 @@
 // short breaker (shared/backoff.ts: full jitter, its window doubling up to backoffMaxMs) during
 // which gets fail fast with 'unavailable'; the first get after it is the probe that closes it.
 import { STAT_FIELDS, type PlayerStats } from "../../shared/stats.ts";
-import { type Call, type CallSink, type ClientLog, type Transport, type TransportOptions } from "./coalescing-client.ts";
+import {
+  type Call,
+  type CallSink,
+  type ClientLog,
+  type Transport,
+  type TransportOptions,
+} from "./coalescing-client.ts";
 import { StatsError, type StatsErrorCode } from "./errors.ts";
 import { Backoff } from "../../shared/backoff.ts";
 
@@ -92,11 +98,16 @@ export class HttpTransport implements Transport {
 function parseStats(body: unknown, id: string): PlayerStats | StatsError {
   if (typeof body !== "object" || body === null) return new StatsError("server", "stats reply is not a JSON object");
   const r = body as Record<string, unknown>;
-  if (r.id !== undefined && r.id !== id) return new StatsError("server", `stats reply field "id" names another player (${JSON.stringify(r.id).slice(0, 40)})`);
+  if (r.id !== undefined && r.id !== id)
+    return new StatsError(
+      "server",
+      `stats reply field "id" names another player (${JSON.stringify(r.id).slice(0, 40)})`,
+    );
   const out = { id, version: 0 } as PlayerStats;
   for (const f of REPLY_INT_FIELDS) {
     const v = r[f];
-    if (!Number.isInteger(v)) return new StatsError("server", `stats reply field "${f}" is ${v === undefined ? "missing" : "not an integer"}`);
+    if (!Number.isInteger(v))
+      return new StatsError("server", `stats reply field "${f}" is ${v === undefined ? "missing" : "not an integer"}`);
     out[f] = v as number;
   }
   return out;

@@ -44,7 +44,14 @@ export function httpRoutes(ctx: ServiceContext): HttpRoutes {
     if (started !== undefined) ctx.metrics.duration.observe(performance.now() - started, "http");
   }
 
-  function sendError(res: ServerResponse, status: number, error: string, message: string, field?: string, started?: number) {
+  function sendError(
+    res: ServerResponse,
+    status: number,
+    error: string,
+    message: string,
+    field?: string,
+    started?: number,
+  ) {
     send(res, status, field === undefined ? { error, message } : { error, message, field }, started);
   }
 
@@ -80,7 +87,11 @@ export function httpRoutes(ctx: ServiceContext): HttpRoutes {
       ctx.metrics.leave(1);
       if (res.destroyed) return;
       if (ctx.faults.shouldFail()) return sendError(res, 503, "server", "injected failure", undefined, started);
-      const s = !create ? await ctx.store.peek(id) : canWrite ? await ctx.store.get(id) : ((await ctx.store.peek(id)) ?? deriveStats(id));
+      const s = !create
+        ? await ctx.store.peek(id)
+        : canWrite
+          ? await ctx.store.get(id)
+          : ((await ctx.store.peek(id)) ?? deriveStats(id));
       if (s === undefined) return sendError(res, 404, "not_found", `no stats stored for ${id}`, undefined, started);
       ctx.metrics.idsServed.inc({ transport: "http" });
       send(res, 200, s, started);
@@ -91,7 +102,14 @@ export function httpRoutes(ctx: ServiceContext): HttpRoutes {
     ctx.metrics.requests.inc({ transport: "http", op: "put" });
     if (!ctx.authorized(req.headers.authorization)) {
       req.resume();
-      return sendError(res, 401, "unauthorized", "PUT needs the service token as 'Authorization: Bearer <token>'", undefined, started);
+      return sendError(
+        res,
+        401,
+        "unauthorized",
+        "PUT needs the service token as 'Authorization: Bearer <token>'",
+        undefined,
+        started,
+      );
     }
     if (!isValidStatsId(id)) {
       req.resume();
@@ -101,14 +119,25 @@ export function httpRoutes(ctx: ServiceContext): HttpRoutes {
       const checked = validateStatFields(body, id);
       if (!checked.ok) return sendError(res, 400, "bad_request", checked.message, checked.field, started);
       if (ctx.faults.stall) return stall(res);
-      if (ctx.storeError() !== undefined) return sendError(res, 503, "unavailable", ctx.notReady().m, undefined, started);
+      if (ctx.storeError() !== undefined)
+        return sendError(res, 503, "unavailable", ctx.notReady().m, undefined, started);
       ctx.later(async () => {
         if (res.destroyed) return;
         if (ctx.faults.shouldFail()) return sendError(res, 503, "server", "injected failure", undefined, started);
         const { version, ...fields } = checked.value;
         const r = await ctx.store.put(id, fields, version);
         if (!r.ok) {
-          return send(res, 409, { error: "conflict", message: `version is ${r.current.version}, not ${version}`, field: "version", current: r.current }, started);
+          return send(
+            res,
+            409,
+            {
+              error: "conflict",
+              message: `version is ${r.current.version}, not ${version}`,
+              field: "version",
+              current: r.current,
+            },
+            started,
+          );
         }
         ctx.log.info("stats written", { id, version: r.stats.version });
         send(res, 200, r.stats, started);
@@ -157,14 +186,17 @@ export function httpRoutes(ctx: ServiceContext): HttpRoutes {
       return send(res, 503, { status: "starting", store: ctx.store.kind, error: ctx.storeError() });
     }
     if (path === "/metrics" && req.method === "GET") {
-      return void ctx.metrics.registry.exposition().then(({ contentType, text }) => {
-        res.writeHead(200, { "content-type": contentType });
-        res.end(text);
-      }, (err: Error) => {
-        ctx.metrics.errors.inc({ transport: "internal" });
-        ctx.log.error("metrics exposition failed", { error: err.message });
-        httpFailed(res)("metrics exposition failed");
-      });
+      return void ctx.metrics.registry.exposition().then(
+        ({ contentType, text }) => {
+          res.writeHead(200, { "content-type": contentType });
+          res.end(text);
+        },
+        (err: Error) => {
+          ctx.metrics.errors.inc({ transport: "internal" });
+          ctx.log.error("metrics exposition failed", { error: err.message });
+          httpFailed(res)("metrics exposition failed");
+        },
+      );
     }
     if (path === "/admin/faults" && (req.method === "GET" || req.method === "PUT")) return handleFaults(req, res);
     req.resume();

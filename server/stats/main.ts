@@ -46,7 +46,13 @@ const service = await startStatsService({
 }).catch((err: Error) => fatal("stats service failed to start", { error: err.message }));
 
 log.info("stats listening", {
-  host: config.host, port: service.port, rpc: service.rpcUrl, http: service.httpUrl, db: describeDb(config.db), faults: config.faults, pid: process.pid,
+  host: config.host,
+  port: service.port,
+  rpc: service.rpcUrl,
+  http: service.httpUrl,
+  db: describeDb(config.db),
+  faults: config.faults,
+  pid: process.pid,
 });
 announceReady(service.port);
 

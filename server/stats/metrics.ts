@@ -7,15 +7,37 @@ const BUCKETS_MS = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]
 export class ServiceMetrics {
   readonly registry = new MetricsRegistry();
   /** by transport (http, rpc) and op (get, put, faults; batch: an RPC frame of several ids) */
-  readonly requests = this.registry.counter("stats_requests_total", "Requests (HTTP) and frames (RPC) received, by transport and op", ["transport", "op"]);
+  readonly requests = this.registry.counter(
+    "stats_requests_total",
+    "Requests (HTTP) and frames (RPC) received, by transport and op",
+    ["transport", "op"],
+  );
   /** transport http: by status; rpc: by code; internal: a request that threw */
-  readonly errors = this.registry.counter("stats_errors_total", "Error answers and failed requests, by transport and status (HTTP) or code (RPC)", ["transport", "status", "code"]);
-  readonly idsServed = this.registry.counter("stats_ids_served_total", "Ids answered with stats, by transport", ["transport"]);
-  readonly stalled = this.registry.counter("stats_stalled_total", "Requests accepted and never answered (stall fault), by transport", ["transport"]);
-  readonly guestRowsExpired = this.registry.counter("stats_guest_rows_expired_total", "Guest rows deleted after STATS_GUEST_TTL_S unread");
-  readonly rejectedFrames = this.registry.counter("stats_rpc_rejected_frames_total", "RPC frames refused, by reason", ["reason"]);
+  readonly errors = this.registry.counter(
+    "stats_errors_total",
+    "Error answers and failed requests, by transport and status (HTTP) or code (RPC)",
+    ["transport", "status", "code"],
+  );
+  readonly idsServed = this.registry.counter("stats_ids_served_total", "Ids answered with stats, by transport", [
+    "transport",
+  ]);
+  readonly stalled = this.registry.counter(
+    "stats_stalled_total",
+    "Requests accepted and never answered (stall fault), by transport",
+    ["transport"],
+  );
+  readonly guestRowsExpired = this.registry.counter(
+    "stats_guest_rows_expired_total",
+    "Guest rows deleted after STATS_GUEST_TTL_S unread",
+  );
+  readonly rejectedFrames = this.registry.counter("stats_rpc_rejected_frames_total", "RPC frames refused, by reason", [
+    "reason",
+  ]);
   readonly duration = this.registry.histogram(
-    "stats_request_duration_seconds", "Time from a request's arrival to its answer, injected latency included", BUCKETS_MS, ["transport"],
+    "stats_request_duration_seconds",
+    "Time from a request's arrival to its answer, injected latency included",
+    BUCKETS_MS,
+    ["transport"],
   );
   connections = 0;
   inFlightIds = 0;
@@ -24,7 +46,11 @@ export class ServiceMetrics {
   constructor() {
     this.registry.gauge("stats_rpc_connections", "Open RPC connections", () => this.connections);
     this.registry.gauge("stats_in_flight_ids", "Ids being answered now", () => this.inFlightIds);
-    this.registry.gauge("stats_in_flight_ids_peak", "Most ids in flight at once since start (or the last resetPeak)", () => this.inFlightPeak);
+    this.registry.gauge(
+      "stats_in_flight_ids_peak",
+      "Most ids in flight at once since start (or the last resetPeak)",
+      () => this.inFlightPeak,
+    );
   }
 
   enter(n: number): void {

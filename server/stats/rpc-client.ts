@@ -6,10 +6,24 @@
 import WebSocket from "ws";
 import type { PlayerStats } from "../../shared/stats.ts";
 import { Backoff } from "../../shared/backoff.ts";
-import { type Call, type CallSink, type ClientLog, type Transport, type TransportOptions } from "./coalescing-client.ts";
+import {
+  type Call,
+  type CallSink,
+  type ClientLog,
+  type Transport,
+  type TransportOptions,
+} from "./coalescing-client.ts";
 import { StatsError, isStatsErrorCode } from "./errors.ts";
 import {
-  MAX_BATCH, MAX_FRAME_BYTES, OP_BATCH, OP_GET, codec, fromTuple, isTuple, isWireError, type ReplyItem,
+  MAX_BATCH,
+  MAX_FRAME_BYTES,
+  OP_BATCH,
+  OP_GET,
+  codec,
+  fromTuple,
+  isTuple,
+  isWireError,
+  type ReplyItem,
 } from "./rpc-protocol.ts";
 
 /** The calls of one frame on the wire; `live` counts those not yet abandoned. */
@@ -113,7 +127,10 @@ export class RpcTransport implements Transport {
         ws.once("close", () => resolve());
         ws.close(1000, "client closing");
         // a peer that never answers the close handshake must not hold shutdown
-        setTimeout(() => { ws.terminate(); resolve(); }, 500).unref();
+        setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 500).unref();
       });
     }
   }
@@ -135,16 +152,19 @@ export class RpcTransport implements Transport {
     this.ws = ws;
     ws.binaryType = "nodebuffer";
     ws.on("unexpected-response", (req, res) => {
-      this.lastError = res.statusCode === 401
-        ? new StatsError("unauthorized", "stats service refused the token (HTTP 401)")
-        : new StatsError("unavailable", `stats service answered the upgrade with HTTP ${res.statusCode}`);
+      this.lastError =
+        res.statusCode === 401
+          ? new StatsError("unauthorized", "stats service refused the token (HTTP 401)")
+          : new StatsError("unavailable", `stats service answered the upgrade with HTTP ${res.statusCode}`);
       req.destroy();
       res.resume();
       this.onClose(ws);
     });
     ws.on("open", () => this.onOpen(ws));
     ws.on("message", (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
-    ws.on("pong", () => { this.awaitingPong = false; });
+    ws.on("pong", () => {
+      this.awaitingPong = false;
+    });
     ws.on("error", (err: Error) => {
       if (this.lastError.code !== "unauthorized") {
         this.lastError = new StatsError("unavailable", `stats service unreachable: ${err.message}`);
@@ -225,7 +245,8 @@ export class RpcTransport implements Transport {
     } catch {
       return this.protocolError("undecodable frame");
     }
-    if (!Array.isArray(msg) || msg.length !== 2 || !Number.isInteger(msg[0])) return this.protocolError("frame of the wrong shape");
+    if (!Array.isArray(msg) || msg.length !== 2 || !Number.isInteger(msg[0]))
+      return this.protocolError("frame of the wrong shape");
     const reqId = msg[0] as number;
     const frame = this.frames.get(reqId);
     if (frame === undefined) {

@@ -5,7 +5,17 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { isValidStatsId } from "../../shared/stats.ts";
-import { MAX_BATCH, MAX_FRAME_BYTES, OP_BATCH, OP_GET, RPC_PATH, codec, toTuple, type ReplyItem, type WireError } from "./rpc-protocol.ts";
+import {
+  MAX_BATCH,
+  MAX_FRAME_BYTES,
+  OP_BATCH,
+  OP_GET,
+  RPC_PATH,
+  codec,
+  toTuple,
+  type ReplyItem,
+  type WireError,
+} from "./rpc-protocol.ts";
 import type { ServiceContext } from "./service-context.ts";
 
 /** A connection that sends this many bad frames is closed (each one is still answered). */
@@ -98,14 +108,17 @@ export function rpcServer(ctx: ServiceContext): RpcServer {
         return reply(reqId, ctx.notReady());
       }
       ctx.metrics.enter(n);
-      ctx.later(async () => {
-        try {
-          reply(reqId, op === OP_GET ? await answer(arg as string) : await answerMany(arg as unknown[]));
-        } finally {
-          ctx.metrics.leave(n);
-        }
-        ctx.metrics.duration.observe(performance.now() - started, "rpc");
-      }, (m) => reply(reqId, { e: "server", m }));
+      ctx.later(
+        async () => {
+          try {
+            reply(reqId, op === OP_GET ? await answer(arg as string) : await answerMany(arg as unknown[]));
+          } finally {
+            ctx.metrics.leave(n);
+          }
+          ctx.metrics.duration.observe(performance.now() - started, "rpc");
+        },
+        (m) => reply(reqId, { e: "server", m }),
+      );
     });
   }
 

@@ -56,7 +56,11 @@ export function serviceContext(parts: {
         const now = performance.now();
         if (now - errorLoggedAt < ERROR_LOG_EVERY_MS) errorsNotLogged++;
         else {
-          log.error("stats request failed", { error: (err as Error).message, store: store.kind, notLogged: errorsNotLogged });
+          log.error("stats request failed", {
+            error: (err as Error).message,
+            store: store.kind,
+            notLogged: errorsNotLogged,
+          });
           errorLoggedAt = now;
           errorsNotLogged = 0;
         }
@@ -73,7 +77,12 @@ export function serviceContext(parts: {
   }
 
   return {
-    store, storeError, faults, metrics, log, later,
+    store,
+    storeError,
+    faults,
+    metrics,
+    log,
+    later,
     notReady: () => ({ e: "unavailable", m: `stats store not ready: ${storeError()}` }),
     authorized(header) {
       if (header === undefined || !header.startsWith("Bearer ")) return false;

@@ -51,7 +51,11 @@ export interface StatsService {
 export async function startStatsService(opts: StatsServiceOptions): Promise<StatsService> {
   const host = opts.host ?? "127.0.0.1";
   const log = opts.log ?? createLogger("silent");
-  const store = createStore(opts.db ?? ":memory:", { poolSize: opts.poolSize ?? 10, statementTimeoutMs: opts.statementTimeoutMs ?? 1000, log });
+  const store = createStore(opts.db ?? ":memory:", {
+    poolSize: opts.poolSize ?? 10,
+    statementTimeoutMs: opts.statementTimeoutMs ?? 1000,
+    log,
+  });
   let storeError: string | undefined = "opening";
   const opening = openStore(store, { log, onError: (err) => (storeError = err.message) });
   const storeReady = Promise.resolve(opening).then(() => {
@@ -64,18 +68,24 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   const metrics = new ServiceMetrics();
   const guestTtlMs = (opts.guestTtlS ?? 0) * 1000;
   // every minute, or twice per TTL when that is shorter; a store without expiry keeps its rows
-  const expiry = guestTtlMs > 0 && store.expireGuests ? setInterval(() => {
-    store.expireGuests!(guestTtlMs).then(
-      (n) => {
-        metrics.guestRowsExpired.inc(undefined, n);
-        if (n > 0) log.info("guest stats expired", { rows: n });
-      },
-      (err: Error) => {
-        metrics.errors.inc({ transport: "internal" });
-        log.error("guest stats expiry failed", { error: err.message, store: store.kind });
-      },
-    );
-  }, Math.min(60_000, guestTtlMs / 2)) : undefined;
+  const expiry =
+    guestTtlMs > 0 && store.expireGuests
+      ? setInterval(
+          () => {
+            store.expireGuests!(guestTtlMs).then(
+              (n) => {
+                metrics.guestRowsExpired.inc(undefined, n);
+                if (n > 0) log.info("guest stats expired", { rows: n });
+              },
+              (err: Error) => {
+                metrics.errors.inc({ transport: "internal" });
+                log.error("guest stats expiry failed", { error: err.message, store: store.kind });
+              },
+            );
+          },
+          Math.min(60_000, guestTtlMs / 2),
+        )
+      : undefined;
   expiry?.unref();
   const ctx = serviceContext({ store, storeError: () => storeError, faults, metrics, log, token: opts.token });
   const routes = httpRoutes(ctx);

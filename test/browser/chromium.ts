@@ -13,7 +13,8 @@ const present = existsSync(CHROMIUM);
 
 /** `describe` when Chromium is here (or under CI, where its absence must fail), else a skip. */
 export const describeChromium = present || process.env.CI ? describe : describe.skip;
-if (!present && !process.env.CI) console.warn(`browser suites skipped: no ${CHROMIUM}; install the Debian package chromium`);
+if (!present && !process.env.CI)
+  console.warn(`browser suites skipped: no ${CHROMIUM}; install the Debian package chromium`);
 
 export function launchChromium(): Promise<Browser> {
   if (!present) throw new Error(`${CHROMIUM} is missing (CI=${process.env.CI}): install the Debian package chromium`);
@@ -21,7 +22,15 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     // the network is closed here: nothing in the browser may try to reach it
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
 }
 

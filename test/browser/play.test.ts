@@ -67,7 +67,11 @@ describeChromium("the play page in Chromium", { timeout: 90_000 }, () => {
     const before = await hpOf("npc_orc_3");
     // (the "next round: attack Orc 3" label lasts until the round resolves it: too short to poll for)
     await orc.getByRole("button", { name: "Attack Orc 3" }).click();
-    await page.locator("#log").getByText(/Ann hits Orc 3 for \d+/).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator("#log")
+      .getByText(/Ann hits Orc 3 for \d+/)
+      .first()
+      .waitFor({ timeout: 10_000 });
     await expect.poll(() => hpOf("npc_orc_3")).toBeLessThan(before);
     // names, not ids, everywhere a person reads
     expect(await page.locator("#log").textContent()).not.toMatch(/npc_|p_/);
@@ -90,7 +94,9 @@ describeChromium("the play page in Chromium", { timeout: 90_000 }, () => {
       if ((await roundShown()) !== round) spanned++;
       await page.waitForTimeout(40);
     }
-    await waitFor("20 accepted intents", () => game.metrics.intentsAccepted.get() - accepted >= 20, 5000).catch(() => {});
+    await waitFor("20 accepted intents", () => game.metrics.intentsAccepted.get() - accepted >= 20, 5000).catch(
+      () => {},
+    );
     expect(game.metrics.intentsAccepted.get() - accepted).toBe(20);
     // the clicks did land while the table was being updated under the pointer
     expect(spanned).toBeGreaterThan(0);
@@ -102,9 +108,17 @@ describeChromium("the play page in Chromium", { timeout: 90_000 }, () => {
     await page.keyboard.press("2"); // rows in id order: Goblin 1, Orc 3, Wolf 2
     await expect.poll(() => row("npc_orc_3").getAttribute("class")).toContain("selected");
     await page.keyboard.press("a");
-    await page.locator("#log").getByText(/Ann hits Orc 3/).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator("#log")
+      .getByText(/Ann hits Orc 3/)
+      .first()
+      .waitFor({ timeout: 10_000 });
     await page.keyboard.press("d");
-    await page.locator("#log").getByText(/Ann defends/).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator("#log")
+      .getByText(/Ann defends/)
+      .first()
+      .waitFor({ timeout: 10_000 });
     // keyboard focus on a button survives the rounds that update its row: Enter still sends
     const button = row("npc_orc_3").getByRole("button", { name: "Attack Orc 3" });
     await button.focus();
@@ -126,7 +140,9 @@ describeChromium("the play page in Chromium", { timeout: 90_000 }, () => {
     expect(await row(id).locator(".label").textContent()).toBe(name);
     await page.locator("#log").getByText(/#\d+/).first().waitFor({ timeout: 10_000 });
     expect(await page.locator("li.entity").count()).toBe(NPCS.length + 1);
-    const players = [...game.rooms].flatMap((r) => [...r.state.entities.values()].filter((e) => e.kind === "player").map((e) => e.id));
+    const players = [...game.rooms].flatMap((r) =>
+      [...r.state.entities.values()].filter((e) => e.kind === "player").map((e) => e.id),
+    );
     expect(players).toEqual([id]);
     await screenshot(page, "play-reloaded");
   });
@@ -146,7 +162,9 @@ describeChromium("the play page in Chromium", { timeout: 90_000 }, () => {
     await expect.poll(() => page.locator("#banner").getAttribute("class"), { timeout: 15_000 }).toBe("");
     expect(await me()).toBe(id);
     expect(await page.locator("#defend").isDisabled()).toBe(false);
-    const players = [...game.rooms].flatMap((r) => [...r.state.entities.values()].filter((e) => e.kind === "player").map((e) => e.id));
+    const players = [...game.rooms].flatMap((r) =>
+      [...r.state.entities.values()].filter((e) => e.kind === "player").map((e) => e.id),
+    );
     expect(players).toEqual([id]);
     // and it acts again: the intent reaches the server
     const accepted = game.metrics.intentsAccepted.get();
@@ -175,7 +193,8 @@ describeChromium("the play page in Chromium", { timeout: 90_000 }, () => {
     const banner = page.locator("#banner.dead");
     await banner.waitFor({ timeout: 20_000 });
     expect(await banner.textContent()).toMatch(/^You died — back in [1-3] rounds?$/);
-    for (const b of await page.locator("#actions button, li.entity button.attack").all()) expect(await b.isDisabled()).toBe(true);
+    for (const b of await page.locator("#actions button, li.entity button.attack").all())
+      expect(await b.isDisabled()).toBe(true);
     const accepted = game.metrics.intentsAccepted.get();
     await page.keyboard.press("d");
     await page.waitForTimeout(100);

@@ -57,7 +57,10 @@ describeChromium("spectating and the replay viewer in Chromium", { timeout: 90_0
 
     // the page offers no action; one sent anyway through the SDK room is refused by the server
     await page.evaluate(`window.skirmish.room.send("intent", { seq: 1, action: "defend" })`);
-    await page.locator("#log .error").getByText(/refused \(spectator\)/).waitFor();
+    await page
+      .locator("#log .error")
+      .getByText(/refused \(spectator\)/)
+      .waitFor();
     expect(game.rooms.size).toBe(arenas);
     await screenshot(page, "watch");
     await page.close();

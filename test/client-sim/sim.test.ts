@@ -46,7 +46,10 @@ describe("client-sim command line", () => {
 
   it("an unreachable server is one clear error and a non-zero exit", async () => {
     const port = await freePort();
-    const run = await runSim(["--url", `ws://127.0.0.1:${port}`, "--bots", "5", "--duration", "2", "--ramp", "0"], 20_000);
+    const run = await runSim(
+      ["--url", `ws://127.0.0.1:${port}`, "--bots", "5", "--duration", "2", "--ramp", "0"],
+      20_000,
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`cannot reach the game server at http://127.0.0.1:${port}`);
     expect(run.stderr).toContain("ECONNREFUSED");
@@ -65,7 +68,9 @@ describe("client-sim against a real game server", () => {
 
   function expectSaneRun(run: Awaited<ReturnType<typeof runSim>>, bots: number) {
     if (run.code !== 0) {
-      throw new Error(`sim exited ${run.code}:\n${run.stdout}\n${run.stderr}\n--- game server ---\n${stack.game.tail()}`);
+      throw new Error(
+        `sim exited ${run.code}:\n${run.stdout}\n${run.stderr}\n--- game server ---\n${stack.game.tail()}`,
+      );
     }
     const r = run.report!;
     expect(r).not.toBeNull();
@@ -101,7 +106,10 @@ describe("client-sim against a real game server", () => {
   }
 
   it("20 bots for 5 s: every bot joins, gets rounds and results; sane latency; JSON report; exit 0", async () => {
-    const run = await runSim(["--url", stack.url, "--bots", "20", "--duration", "5", "--ramp", "1", "--seed", "7"], 40_000);
+    const run = await runSim(
+      ["--url", stack.url, "--bots", "20", "--duration", "5", "--ramp", "1", "--seed", "7"],
+      40_000,
+    );
     const r = expectSaneRun(run, 20);
     expect(r.config).toMatchObject({ bots: 20, durationS: 5, seed: 7, scenario: "aggressive" });
     // 20 bots fill two 16-player arenas under the default matchmaking
@@ -112,14 +120,20 @@ describe("client-sim against a real game server", () => {
   }, 60_000);
 
   it("--workers 2 --rooms 4 splits the bots over two processes and merges their results", async () => {
-    const run = await runSim(["--url", stack.url, "--bots", "24", "--duration", "5", "--ramp", "1", "--workers", "2", "--rooms", "4"], 40_000);
+    const run = await runSim(
+      ["--url", stack.url, "--bots", "24", "--duration", "5", "--ramp", "1", "--workers", "2", "--rooms", "4"],
+      40_000,
+    );
     const r = expectSaneRun(run, 24);
     expect(r.rooms).toBe(4);
     expect(r.config.workers).toBe(2);
   }, 60_000);
 
   it("garbage scenario: the server refuses every malformed message, valid intents still resolve, exit 0", async () => {
-    const run = await runSim(["--url", stack.url, "--bots", "6", "--duration", "4", "--ramp", "0.5", "--scenario", "garbage"], 40_000);
+    const run = await runSim(
+      ["--url", stack.url, "--bots", "6", "--duration", "4", "--ramp", "0.5", "--scenario", "garbage"],
+      40_000,
+    );
     const r = expectSaneRun(run, 6);
     expect(r.expected.total).toBeGreaterThan(0);
     expect(Object.keys(r.expected.byKind).every((k) => k.startsWith("server:"))).toBe(true);
@@ -127,7 +141,10 @@ describe("client-sim against a real game server", () => {
   }, 60_000);
 
   it("reconnect-storm: dropped bots come back (SDK reconnect or fresh join) without errors", async () => {
-    const run = await runSim(["--url", stack.url, "--bots", "12", "--duration", "10", "--ramp", "0.5", "--scenario", "reconnect-storm"], 40_000);
+    const run = await runSim(
+      ["--url", stack.url, "--bots", "12", "--duration", "10", "--ramp", "0.5", "--scenario", "reconnect-storm"],
+      40_000,
+    );
     const r = expectSaneRun(run, 12);
     expect(r.bots.drops).toBeGreaterThan(0);
     expect(r.bots.reconnects + r.bots.rejoins).toBe(r.bots.drops);
@@ -144,7 +161,10 @@ describe("client-sim against a real game server", () => {
         const tryKill = () => {
           let children: string[] = [];
           try {
-            children = readFileSync(`/proc/${simPid}/task/${simPid}/children`, "utf8").trim().split(/\s+/).filter((c) => /^\d+$/.test(c));
+            children = readFileSync(`/proc/${simPid}/task/${simPid}/children`, "utf8")
+              .trim()
+              .split(/\s+/)
+              .filter((c) => /^\d+$/.test(c));
           } catch {
             return; // the sim already exited: the assertions below report it
           }
@@ -168,7 +188,10 @@ describe("client-sim against a real game server", () => {
 
   it("exits 1 when the error rate passes --max-error-rate", async () => {
     // 20 bots pinned to one room: the arena seats 16 (MAX_PLAYERS), the other joins are refused
-    const run = await runSim(["--url", stack.url, "--bots", "20", "--duration", "3", "--ramp", "0", "--rooms", "1", "--max-error-rate", "0"], 40_000);
+    const run = await runSim(
+      ["--url", stack.url, "--bots", "20", "--duration", "3", "--ramp", "0", "--rooms", "1", "--max-error-rate", "0"],
+      40_000,
+    );
     expect(run.code).toBe(1);
     const r = run.report!;
     expect(r.ok).toBe(false);

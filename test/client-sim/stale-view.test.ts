@@ -47,7 +47,12 @@ describe("StaleView", () => {
     const v = new StaleView();
     expect(v.explains(refusal("dead"), inView([]))).toBe(false); // nothing sent yet
     v.chose("me", 1, { seq: 1, action: "attack", target: "orc" }, inView(["me", "orc"]));
-    v.saw(round(2, [{ t: "death", by: "orc", killer: "x" }, { t: "death", by: "me", killer: "y" }]));
+    v.saw(
+      round(2, [
+        { t: "death", by: "orc", killer: "x" },
+        { t: "death", by: "me", killer: "y" },
+      ]),
+    );
     for (const code of ["self_target", "bad_intent", "rate_limited", "absent", "unknown_type"] as const) {
       expect(v.explains(refusal(code), inView(["me"]))).toBe(false);
     }

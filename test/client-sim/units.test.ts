@@ -1,6 +1,13 @@
 // Pure parts of client-sim: flag parsing, histogram encode/merge, snapshot merging.
 import { describe, expect, it } from "vitest";
-import { decodeHistogram, encodeHistogram, mergeEncoded, newHistogram, recordMs, summarize } from "../../client-sim/histogram.ts";
+import {
+  decodeHistogram,
+  encodeHistogram,
+  mergeEncoded,
+  newHistogram,
+  recordMs,
+  summarize,
+} from "../../client-sim/histogram.ts";
 import { Metrics, mergeSnapshots } from "../../client-sim/metrics.ts";
 import { helpText, parseOptions, UsageError } from "../../client-sim/options.ts";
 import { workerOf } from "../../client-sim/fleet.ts";
@@ -9,19 +16,56 @@ describe("options", () => {
   it("has documented defaults", () => {
     const o = parseOptions([])!;
     expect(o).toMatchObject({
-      url: "ws://127.0.0.1:2567", httpUrl: "http://127.0.0.1:2567", bots: 100, durationS: 60, rampS: 10,
-      rooms: "auto", seed: 1, json: null, workers: 1, scenario: "aggressive", maxErrorRate: 0.01, allowRemote: false,
+      url: "ws://127.0.0.1:2567",
+      httpUrl: "http://127.0.0.1:2567",
+      bots: 100,
+      durationS: 60,
+      rampS: 10,
+      rooms: "auto",
+      seed: 1,
+      json: null,
+      workers: 1,
+      scenario: "aggressive",
+      maxErrorRate: 0.01,
+      allowRemote: false,
     });
   });
 
   it("parses every flag, both --flag v and --flag=v", () => {
     const o = parseOptions([
-      "--url=wss://localhost:9000/game", "--bots", "7", "--duration", "3", "--ramp=0.5", "--rooms", "2", "--seed", "42",
-      "--json", "/tmp/x.json", "--workers", "3", "--scenario", "garbage", "--max-error-rate", "0.5", "--verbose",
+      "--url=wss://localhost:9000/game",
+      "--bots",
+      "7",
+      "--duration",
+      "3",
+      "--ramp=0.5",
+      "--rooms",
+      "2",
+      "--seed",
+      "42",
+      "--json",
+      "/tmp/x.json",
+      "--workers",
+      "3",
+      "--scenario",
+      "garbage",
+      "--max-error-rate",
+      "0.5",
+      "--verbose",
     ])!;
     expect(o).toMatchObject({
-      url: "wss://localhost:9000/game", httpUrl: "https://localhost:9000/game", bots: 7, durationS: 3, rampS: 0.5,
-      rooms: 2, seed: 42, json: "/tmp/x.json", workers: 3, scenario: "garbage", maxErrorRate: 0.5, verbose: true,
+      url: "wss://localhost:9000/game",
+      httpUrl: "https://localhost:9000/game",
+      bots: 7,
+      durationS: 3,
+      rampS: 0.5,
+      rooms: 2,
+      seed: 42,
+      json: "/tmp/x.json",
+      workers: 3,
+      scenario: "garbage",
+      maxErrorRate: 0.5,
+      verbose: true,
     });
   });
 
@@ -52,7 +96,21 @@ describe("options", () => {
 
   it("--help lists every flag with its default", () => {
     const help = helpText();
-    for (const flag of ["url", "bots", "duration", "ramp", "rooms", "seed", "json", "workers", "scenario", "max-error-rate", "allow-remote", "verbose", "help"]) {
+    for (const flag of [
+      "url",
+      "bots",
+      "duration",
+      "ramp",
+      "rooms",
+      "seed",
+      "json",
+      "workers",
+      "scenario",
+      "max-error-rate",
+      "allow-remote",
+      "verbose",
+      "help",
+    ]) {
       expect(help).toContain(`--${flag}`);
     }
     expect(help).toContain("(default: 0.01)");
@@ -88,7 +146,11 @@ describe("metrics", () => {
   it("counts a room's rounds once per process and once across processes", () => {
     const a = new Metrics();
     const b = new Metrics();
-    for (const m of [a, b]) for (let r = 1; r <= 10; r++) { m.roundSeen("roomX", r, r > 4); m.roundSeen("roomX", r, r > 4); }
+    for (const m of [a, b])
+      for (let r = 1; r <= 10; r++) {
+        m.roundSeen("roomX", r, r > 4);
+        m.roundSeen("roomX", r, r > 4);
+      }
     b.roundSeen("roomY", 1, true);
     a.count("intentsSent", 3);
     b.count("intentsSent", 4);

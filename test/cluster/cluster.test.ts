@@ -15,7 +15,15 @@ import { runSim } from "../../bench/capacity.ts";
 import { freePort } from "../../server/process/free-port.ts";
 import { startRedisServer, type RedisServer } from "../../server/redis-server.ts";
 import { guest, leaveAll, sleep, startStats, track, waitFor, type Player } from "../game/helpers.ts";
-import { consume, describeWithRedis, gameEnv, reserve, startGameProc, type GameProc, type SeatReservation } from "./helpers.ts";
+import {
+  consume,
+  describeWithRedis,
+  gameEnv,
+  reserve,
+  startGameProc,
+  type GameProc,
+  type SeatReservation,
+} from "./helpers.ts";
 
 describeWithRedis("cluster on Redis: two game processes, one stats service", () => {
   const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-cluster-"));
@@ -31,8 +39,19 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     redis = await startRedisServer();
     stats = await startStats();
     const env = (port: string) =>
-      gameEnv({ REDIS_URL: redis.url, PORT: port, STATS_URL: stats.rpcUrl, JOURNAL_PATH: joinPath(dir, "journal.db"), MAX_PLAYERS: "2", NPCS: "1", CLIENT_ROOM_CHOICE: "1" });
-    [a, b] = await Promise.all([startGameProc(env(String(await freePort())), children), startGameProc(env(String(await freePort())), children)]);
+      gameEnv({
+        REDIS_URL: redis.url,
+        PORT: port,
+        STATS_URL: stats.rpcUrl,
+        JOURNAL_PATH: joinPath(dir, "journal.db"),
+        MAX_PLAYERS: "2",
+        NPCS: "1",
+        CLIENT_ROOM_CHOICE: "1",
+      });
+    [a, b] = await Promise.all([
+      startGameProc(env(String(await freePort())), children),
+      startGameProc(env(String(await freePort())), children),
+    ]);
     probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     probe.on("error", () => {});
   }, 200_000);
@@ -41,13 +60,18 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     await leaveAll(players.map((p) => p.player));
     probe?.disconnect();
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined,
+      ),
+    );
     await stats?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  const healthz = async (p: GameProc) => (await (await fetch(`${p.httpUrl}/healthz`)).json()) as { process: string; rooms: number; redis?: string };
+  const healthz = async (p: GameProc) =>
+    (await (await fetch(`${p.httpUrl}/healthz`)).json()) as { process: string; rooms: number; redis?: string };
 
   async function enter(via: GameProc, tokenFrom: GameProc): Promise<(typeof players)[number]> {
     const g = await guest(tokenFrom);
@@ -72,8 +96,11 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
       }
     }
     const byProcess = new Map<string, Set<string>>();
-    for (const { seat } of players) byProcess.set(seat.processId, (byProcess.get(seat.processId) ?? new Set()).add(seat.roomId));
-    process.stdout.write(`cluster: rooms per process ${JSON.stringify([...byProcess].map(([k, v]) => [k, v.size]))} (A=${a.processId})\n`);
+    for (const { seat } of players)
+      byProcess.set(seat.processId, (byProcess.get(seat.processId) ?? new Set()).add(seat.roomId));
+    process.stdout.write(
+      `cluster: rooms per process ${JSON.stringify([...byProcess].map(([k, v]) => [k, v.size]))} (A=${a.processId})\n`,
+    );
     expect([...byProcess.keys()].sort()).toEqual([a.processId, b.processId].sort());
     const [ha, hb] = [await healthz(a), await healthz(b)];
     expect(ha.process).toBe(a.processId);
@@ -111,7 +138,11 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     const seated = players.find((p) => p.seat.processId === a.processId)!;
     for (const via of [a, b]) {
       const refused = await reserve(via, seated.token, "joinById", roomOnB).then(
-        (s) => consume(via, s).then(() => "joined", (e: Error) => e.message),
+        (s) =>
+          consume(via, s).then(
+            () => "joined",
+            (e: Error) => e.message,
+          ),
         (e: Error) => e.message,
       );
       expect(refused).toMatch(/already in an arena/);
@@ -133,10 +164,15 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     await waitFor("rounds while Redis is down", () => watched.player.rounds.length >= before + 5, 15_000);
 
     const g = await guest(a);
-    const refused = await reserve(a, g.token).then(() => "reserved", (e: Error) => e.message);
+    const refused = await reserve(a, g.token).then(
+      () => "reserved",
+      (e: Error) => e.message,
+    );
     expect(refused).toMatch(/matchmaking unavailable: the cluster's Redis is unreachable/);
     expect((await healthz(a)).redis).toBe("down");
-    expect(await (await fetch(`${a.httpUrl}/metrics`)).text()).toMatch(/skirmish_cluster_errors_total\{[^}]*kind="matchmaking_refused"[^}]*\} [1-9]/);
+    expect(await (await fetch(`${a.httpUrl}/metrics`)).text()).toMatch(
+      /skirmish_cluster_errors_total\{[^}]*kind="matchmaking_refused"[^}]*\} [1-9]/,
+    );
 
     redis = await startRedisServer({ port: redis.port });
     probe.disconnect();
@@ -151,7 +187,14 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     const back = await enter(a, a);
     await waitFor("rounds after Redis came back", () => back.player.rounds.length >= 1, 15_000);
     // the restored seat still refuses a second join of a seated player
-    const dup = await reserve(b, watched.token).then((s) => consume(b, s).then(() => "joined", (e: Error) => e.message), (e: Error) => e.message);
+    const dup = await reserve(b, watched.token).then(
+      (s) =>
+        consume(b, s).then(
+          () => "joined",
+          (e: Error) => e.message,
+        ),
+      (e: Error) => e.message,
+    );
     expect(dup).toMatch(/already in an arena/);
   });
 
@@ -177,13 +220,16 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
 
     // nobody joins meanwhile: only the periodic stale-process sweep can clean up
 
-    const listed = async () => Object.values(await probe.hgetall("roomcaches")).filter((v) => JSON.parse(v).processId === b.processId).length;
+    const listed = async () =>
+      Object.values(await probe.hgetall("roomcaches")).filter((v) => JSON.parse(v).processId === b.processId).length;
     const until = Date.now() + 20_000;
     while ((await listed()) > 0) {
       if (Date.now() > until) throw new Error("B's rooms still listed 20 s after SIGKILL");
       await sleep(100);
     }
-    process.stdout.write(`cluster: B's rooms left the matchmaking listing ${Math.round(performance.now() - killedAt)} ms after SIGKILL\n`);
+    process.stdout.write(
+      `cluster: B's rooms left the matchmaking listing ${Math.round(performance.now() - killedAt)} ms after SIGKILL\n`,
+    );
     expect(await probe.hexists("roomcount", b.processId)).toBe(0);
 
     // B's players back in through A by plain matchmaking, which no longer offers B's rooms

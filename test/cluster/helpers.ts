@@ -54,7 +54,11 @@ export async function startGameProc(env: NodeJS.ProcessEnv, children: ChildProce
   const ready = await spawnReady("server/game/main.ts", { env, onLine: (line) => lines.push(line), timeoutMs: 90_000 });
   children.push(ready.proc);
   // the line and the ready message travel on different pipes: either may come first
-  const line = await waitFor("the game listening line", () => lines.find((l) => l.includes('"msg":"game listening"')), 10_000);
+  const line = await waitFor(
+    "the game listening line",
+    () => lines.find((l) => l.includes('"msg":"game listening"')),
+    10_000,
+  );
   const listening = JSON.parse(line) as { process: string; journal: string };
   return {
     child: ready.proc,
@@ -77,10 +81,18 @@ export interface SeatReservation {
 }
 
 /** Asks `via` for a seat (the SDK's own HTTP call); rejects with the server's message. */
-export async function reserve(via: { url: string }, token: string, method: "joinOrCreate" | "create" | "joinById" = "joinOrCreate", roomId?: string): Promise<SeatReservation> {
+export async function reserve(
+  via: { url: string },
+  token: string,
+  method: "joinOrCreate" | "create" | "joinById" = "joinOrCreate",
+  roomId?: string,
+): Promise<SeatReservation> {
   const client = new Client(via.url);
   const path = method === "joinById" ? `/matchmake/joinById/${roomId}` : `/matchmake/${method}/${ROOM_NAME}`;
-  const res = await client.http.post(path, { headers: { Accept: "application/json", "Content-Type": "application/json" }, body: { token } });
+  const res = await client.http.post(path, {
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: { token },
+  });
   return res.data as unknown as SeatReservation;
 }
 

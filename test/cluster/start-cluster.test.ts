@@ -29,20 +29,37 @@ describeWithRedis("npm run start:cluster", () => {
     cluster = await spawnReady("server/cluster-main.ts", {
       args: ["--processes", "2"],
       env: {
-        PORT: String(port), STATS_PORT: String(statsPort), STATS_DB: ":memory:", JOURNAL_PATH: ":memory:",
-        REDIS_URL: undefined, AUTH_SECRET: undefined, STATS_URL: undefined, LOG_LEVEL: "info", SUMMARY_EVERY_S: "0",
+        PORT: String(port),
+        STATS_PORT: String(statsPort),
+        STATS_DB: ":memory:",
+        JOURNAL_PATH: ":memory:",
+        REDIS_URL: undefined,
+        AUTH_SECRET: undefined,
+        STATS_URL: undefined,
+        LOG_LEVEL: "info",
+        SUMMARY_EVERY_S: "0",
       },
       onLine: (line) => lines.push(line),
       timeoutMs: 120_000,
     });
     expect(cluster.port).toBe(port);
-    const pids = lines.filter((l) => l.includes('"msg":"child ready"')).map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { child: string; pid: number });
+    const pids = lines
+      .filter((l) => l.includes('"msg":"child ready"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { child: string; pid: number });
     expect(pids.map((p) => p.child)).toEqual(["stats", "game-1", "game-2"]);
-    const redisPid = (JSON.parse(lines.find((l) => l.includes('"msg":"redis-server started"'))!.slice("[cluster] ".length)) as { pid: number }).pid;
+    const redisPid = (
+      JSON.parse(lines.find((l) => l.includes('"msg":"redis-server started"'))!.slice("[cluster] ".length)) as {
+        pid: number;
+      }
+    ).pid;
     expect(lines.some((l) => l.startsWith("[game-2] ") && l.includes('"msg":"game listening"'))).toBe(true);
 
     const games = [port, port + 1].map((p) => ({ url: `ws://127.0.0.1:${p}`, httpUrl: `http://127.0.0.1:${p}` }));
-    const health = await Promise.all(games.map(async (g) => (await (await fetch(`${g.httpUrl}/healthz`)).json()) as { process: string; redis: string }));
+    const health = await Promise.all(
+      games.map(
+        async (g) => (await (await fetch(`${g.httpUrl}/healthz`)).json()) as { process: string; redis: string },
+      ),
+    );
     expect(health.map((h) => h.redis)).toEqual(["up", "up"]);
     expect(health[0].process).not.toBe(health[1].process);
 

@@ -9,7 +9,10 @@ import { gameEnv } from "./helpers.ts";
 function runGame(env: Record<string, string>, unset: string[] = []): Promise<{ code: number | null; output: string }> {
   const childEnv = gameEnv(env);
   for (const name of unset) delete childEnv[name];
-  const child = spawn(process.execPath, [repoFile("server/game/main.ts")], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [repoFile("server/game/main.ts")], {
+    env: childEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
@@ -33,14 +36,19 @@ describe.concurrent("cluster process start-up refusals", { timeout: 90_000 }, ()
   });
 
   it("a REDIS_URL that is not redis:// (password masked in the message): exit 1", async () => {
-    const { code, output } = await runGame({ REDIS_URL: "http://user:hunter2@example.invalid:6379", PORT: String(await freePort()) });
+    const { code, output } = await runGame({
+      REDIS_URL: "http://user:hunter2@example.invalid:6379",
+      PORT: String(await freePort()),
+    });
     expect(code).toBe(1);
     expect(output).toContain("must be redis://host:port");
     expect(output).not.toContain("hunter2");
   });
 
   it("REDIS_URL without AUTH_SECRET: refuses, saying a random per-process secret would split the cluster", async () => {
-    const { code, output } = await runGame({ REDIS_URL: "redis://127.0.0.1:1", PORT: String(await freePort()) }, ["AUTH_SECRET"]);
+    const { code, output } = await runGame({ REDIS_URL: "redis://127.0.0.1:1", PORT: String(await freePort()) }, [
+      "AUTH_SECRET",
+    ]);
     expect(code).toBe(1);
     expect(output).toMatch(/REDIS_URL is set but AUTH_SECRET is not.*split/);
   });

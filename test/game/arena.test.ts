@@ -72,7 +72,9 @@ describe("the arena: rounds end to end", () => {
     await afterNextRound(ann);
     ann.room.send("intent", { seq: 8001, action: "defend" });
     ann.room.send("intent", { seq: 8002, action: "focus" });
-    const round = await waitFor("the round with seq 8002", () => ann.rounds.find((r) => r.intents.some(([id, s]) => id === ann.id && s === 8002)));
+    const round = await waitFor("the round with seq 8002", () =>
+      ann.rounds.find((r) => r.intents.some(([id, s]) => id === ann.id && s === 8002)),
+    );
     expect(round.intents.filter(([id]) => id === ann.id)).toEqual([[ann.id, 8002]]);
     expect(round.events).toContainEqual({ t: "focus", by: ann.id, charge: expect.any(Number) });
     expect(ann.rounds.some((r) => r.intents.some(([, s]) => s === 8001))).toBe(false);
@@ -96,7 +98,9 @@ describe("the arena: rounds end to end", () => {
     expect(errors.map((e) => e.code)).toEqual([...bad.map(([, code]) => code), "unknown_type"]);
     for (const e of errors) expect(e.message.length).toBeGreaterThan(0);
     // the valid intent queued before them is the one that counts
-    const round = await waitFor("the round with seq 9001", () => ann.rounds.find((r) => r.intents.some(([id, s]) => id === ann.id && s === 9001)));
+    const round = await waitFor("the round with seq 9001", () =>
+      ann.rounds.find((r) => r.intents.some(([id, s]) => id === ann.id && s === 9001)),
+    );
     expect(round.events).toContainEqual({ t: "defend", by: ann.id });
     const seqs = ann.rounds.flatMap((r) => r.intents.map(([, s]) => s));
     for (let s = 9002; s <= 9006; s++) expect(seqs).not.toContain(s);
@@ -104,7 +108,9 @@ describe("the arena: rounds end to end", () => {
   });
 
   it("keeps combat going with NPC brains: NPCs queue intents and attack", async () => {
-    const r = await waitFor("an NPC attack", () => ann.rounds.find((m) => m.events.some((e) => e.t === "attack" && e.by.startsWith("npc_"))));
+    const r = await waitFor("an NPC attack", () =>
+      ann.rounds.find((m) => m.events.some((e) => e.t === "attack" && e.by.startsWith("npc_"))),
+    );
     expect(r.intents.some(([id]) => id.startsWith("npc_"))).toBe(true);
     // rounds are numbered consecutively with no gaps as received
     const nums = ann.rounds.map((m) => m.round);

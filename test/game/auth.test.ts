@@ -12,7 +12,10 @@ describe("player tokens", () => {
   const ttl = 3600;
   it("verifies what it signed and names what is wrong otherwise", () => {
     const token = signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + 60 });
-    expect(verifyToken("s3cret", token, now, ttl)).toEqual({ ok: true, claims: { pid: "p_abc", name: "Ann", exp: now + 60 } });
+    expect(verifyToken("s3cret", token, now, ttl)).toEqual({
+      ok: true,
+      claims: { pid: "p_abc", name: "Ann", exp: now + 60 },
+    });
     expect(verifyToken("other", token, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
     expect(verifyToken("s3cret", token, now + 60, ttl)).toMatchObject({ ok: false, reason: "expired" });
     expect(verifyToken("s3cret", undefined, now, ttl)).toMatchObject({ ok: false, reason: "missing" });
@@ -22,8 +25,12 @@ describe("player tokens", () => {
     const spliced = other.split(".")[0] + "." + token.split(".")[1];
     expect(verifyToken("s3cret", spliced, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
     // signed, but not a player id an entity can have
-    expect(verifyToken("s3cret", signToken("s3cret", { pid: "npc_goblin_1", name: "G", exp: now + 60 }), now, ttl)).toMatchObject({ ok: false, reason: "malformed" });
-    expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_bad id!", name: "G", exp: now + 60 }), now, ttl)).toMatchObject({ ok: false, reason: "malformed" });
+    expect(
+      verifyToken("s3cret", signToken("s3cret", { pid: "npc_goblin_1", name: "G", exp: now + 60 }), now, ttl),
+    ).toMatchObject({ ok: false, reason: "malformed" });
+    expect(
+      verifyToken("s3cret", signToken("s3cret", { pid: "p_bad id!", name: "G", exp: now + 60 }), now, ttl),
+    ).toMatchObject({ ok: false, reason: "malformed" });
   });
 
   it("accepts only the exact canonical signature and an expiry within the token lifetime", () => {
@@ -33,7 +40,10 @@ describe("player tokens", () => {
     expect(Buffer.from(sig + "=", "base64url").equals(Buffer.from(sig, "base64url"))).toBe(true);
     expect(verifyToken("s3cret", token + "=", now, ttl)).toMatchObject({ ok: false, reason: "forged" });
     expect(verifyToken("s3cret", token + "==", now, ttl)).toMatchObject({ ok: false, reason: "forged" });
-    expect(verifyToken("s3cret", `${payload}.${sig.slice(0, 20)}!${sig.slice(20)}`, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
+    expect(verifyToken("s3cret", `${payload}.${sig.slice(0, 20)}!${sig.slice(20)}`, now, ttl)).toMatchObject({
+      ok: false,
+      reason: "forged",
+    });
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const last = alphabet.indexOf(sig[42]);
     const junk = alphabet[last ^ 1]; // flips one of the low bits no byte uses
@@ -45,15 +55,24 @@ describe("player tokens", () => {
     expect(verifyToken("s3cret", `${payload}.${wide}`, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
     // expiry: validly signed, but further ahead than the lifetime, or not an integer
     for (const exp of [1e300, now + ttl + 1, now + 0.5]) {
-      expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_abc", name: "Ann", exp }), now, ttl)).toMatchObject({ ok: false, reason: "malformed" });
+      expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_abc", name: "Ann", exp }), now, ttl)).toMatchObject({
+        ok: false,
+        reason: "malformed",
+      });
     }
-    expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + ttl }), now, ttl)).toMatchObject({ ok: true });
+    expect(
+      verifyToken("s3cret", signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + ttl }), now, ttl),
+    ).toMatchObject({ ok: true });
   });
 });
 
 describe("configuration", () => {
   it("reads env vars, lets flags win, and refuses bad values by name", () => {
-    const c = loadConfig(["--round-ticks", "5", "--port=0"], { ROUND_TICKS: "7", TICK_HZ: "30", JOURNAL_PATH: ":memory:" })!;
+    const c = loadConfig(["--round-ticks", "5", "--port=0"], {
+      ROUND_TICKS: "7",
+      TICK_HZ: "30",
+      JOURNAL_PATH: ":memory:",
+    })!;
     expect(c.roundTicks).toBe(5);
     expect(c.tickHz).toBe(30);
     expect(c.port).toBe(0);
@@ -62,7 +81,9 @@ describe("configuration", () => {
     expect(loadConfig(["--help"], {})).toBeNull();
     expect(() => loadConfig([], { TICK_HZ: "fast" })).toThrow(/TICK_HZ/);
     expect(() => loadConfig(["--nope", "1"], {})).toThrow(/--nope/);
-    expect(() => loadConfig(["--round-deadline-ms", "99999999999"], {})).toThrow(/--round-deadline-ms: expected an integer in \[1, 600000\]/);
+    expect(() => loadConfig(["--round-deadline-ms", "99999999999"], {})).toThrow(
+      /--round-deadline-ms: expected an integer in \[1, 600000\]/,
+    );
   });
 });
 
@@ -81,7 +102,10 @@ describe("guest auth against the arena", () => {
     const g = await guest(game, "Ann");
     expect(g.playerId).toMatch(/^p_[A-Za-z0-9_-]+$/);
     expect(g.name).toBe("Ann");
-    expect(verifyToken(AUTH_SECRET, g.token, Math.floor(Date.now() / 1000), game.config.authTtlS)).toMatchObject({ ok: true, claims: { pid: g.playerId } });
+    expect(verifyToken(AUTH_SECRET, g.token, Math.floor(Date.now() / 1000), game.config.authTtlS)).toMatchObject({
+      ok: true,
+      claims: { pid: g.playerId },
+    });
     const room = await new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token });
     players.push(track(room, g.playerId));
     expect(room.roomId).toBeTruthy();
@@ -99,7 +123,11 @@ describe("guest auth against the arena", () => {
       }
     };
     expect(await attempt({})).toMatch(/missing token/);
-    const forged = signToken("not-the-server-secret", { pid: "p_forger", name: "F", exp: Math.floor(Date.now() / 1000) + 600 });
+    const forged = signToken("not-the-server-secret", {
+      pid: "p_forger",
+      name: "F",
+      exp: Math.floor(Date.now() / 1000) + 600,
+    });
     expect(await attempt({ token: forged })).toMatch(/invalid token signature/);
     const expired = signToken(AUTH_SECRET, { pid: "p_late", name: "L", exp: Math.floor(Date.now() / 1000) - 1 });
     expect(await attempt({ token: expired })).toMatch(/token expired/);
@@ -109,7 +137,12 @@ describe("guest auth against the arena", () => {
     const farFuture = signToken(AUTH_SECRET, { pid: "p_forever", name: "F", exp: 1e300 });
     expect(await attempt({ token: farFuture })).toMatch(/beyond this server's token lifetime/);
     const metrics = await (await fetch(`${game.httpUrl}/metrics`)).text();
-    for (const [reason, n] of [["missing", 1], ["forged", 2], ["expired", 1], ["malformed", 2]] as const) {
+    for (const [reason, n] of [
+      ["missing", 1],
+      ["forged", 2],
+      ["expired", 1],
+      ["malformed", 2],
+    ] as const) {
       expect(metrics).toContain(`skirmish_auth_rejected_total{reason="${reason}"} ${n}`);
     }
   });
@@ -118,7 +151,9 @@ describe("guest auth against the arena", () => {
     const g = await guest(game);
     const first = await new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token });
     players.push(track(first, g.playerId));
-    await expect(new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token })).rejects.toThrow(/already in an arena/);
+    await expect(new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token })).rejects.toThrow(
+      /already in an arena/,
+    );
     // once the first seat is gone, the same token joins again
     await first.leave();
     const again = await new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token });
@@ -126,7 +161,11 @@ describe("guest auth against the arena", () => {
   });
 
   it("refuses a body that is not an object", async () => {
-    const res = await fetch(`${game.httpUrl}/auth/guest`, { method: "POST", headers: { "content-type": "application/json" }, body: "[1,2]" });
+    const res = await fetch(`${game.httpUrl}/auth/guest`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "[1,2]",
+    });
     expect(res.status).toBe(400);
     const joined = await join(game);
     players.push(joined);

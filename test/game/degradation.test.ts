@@ -14,7 +14,11 @@ import { join, leaveAll, startGame, startStats, waitFor, type Player } from "./h
 async function gameWithPlayer(statsUrl: string, statsToken?: string) {
   const lines: string[] = [];
   const game = await startGame(statsUrl, {
-    log: createLogger("warn", (l) => lines.push(l)), tickHz: 20, roundTicks: 4, roundDeadlineMs: 150, ...(statsToken ? { statsToken } : {}),
+    log: createLogger("warn", (l) => lines.push(l)),
+    tickHz: 20,
+    roundTicks: 4,
+    roundDeadlineMs: 150,
+    ...(statsToken ? { statsToken } : {}),
   });
   const player = await join(game);
   return { game, player, lines };
@@ -56,11 +60,21 @@ describe("loud degradation", () => {
   it("a wrong STATS_TOKEN is logged, counted per degraded round, and makes /readyz 503", async () => {
     stats = await startStats();
     const { game, player, lines } = (current = await gameWithPlayer(stats.rpcUrl, "not-the-token"));
-    await waitFor("degraded rounds", () => player.rounds.length > 0 && game.metrics.degradedRounds.get("unavailable") + game.metrics.degradedRounds.get("unauthorized") >= 3, 10_000);
+    await waitFor(
+      "degraded rounds",
+      () =>
+        player.rounds.length > 0 &&
+        game.metrics.degradedRounds.get("unavailable") + game.metrics.degradedRounds.get("unauthorized") >= 3,
+      10_000,
+    );
     expect(lines.some((l) => l.includes("stats service not reachable") && l.includes("refused the token"))).toBe(true);
     const warned = lines.filter((l) => l.includes("round fought without fresh stats"));
     expect(warned.length).toBeGreaterThanOrEqual(1);
-    expect(JSON.parse(warned.at(-1)!)).toMatchObject({ level: "warn", absent: expect.any(Number), stats: expect.stringMatching(/refused the token/) });
+    expect(JSON.parse(warned.at(-1)!)).toMatchObject({
+      level: "warn",
+      absent: expect.any(Number),
+      stats: expect.stringMatching(/refused the token/),
+    });
     const metrics = await (await fetch(`${game.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/skirmish_degraded_rounds_total\{reason="(unavailable|unauthorized)"\} [1-9]/);
     const r = await readyz(game);

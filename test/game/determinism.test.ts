@@ -47,7 +47,9 @@ function readAll(file: string): JournalRecord[] {
 
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [repoFile("server/game/replay-cli.ts"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [repoFile("server/game/replay-cli.ts"), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
@@ -90,7 +92,12 @@ describe("journal and replay", () => {
     expect(out).toMatch(/all OK/);
     expect(code).toBe(0);
     const one = await runCli([file, "--round", "3"]);
-    expect(one.out.trim().split("\n").filter((l) => l.startsWith("OK"))).toHaveLength(1);
+    expect(
+      one.out
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("OK")),
+    ).toHaveLength(1);
     expect(one.code).toBe(0);
   });
 
@@ -133,8 +140,13 @@ describe("journal and replay", () => {
 
     // the attacker's stats in the call journal (fetched, or looked up) changed: its blow lands differently
     const calls = structuredClone(landed!.calls) as { call: string; ok: boolean; value: { attack: number } }[];
-    calls.find((c) => (c.call === `stats:${attacker}` || c.call === `lkg:${attacker}`) && c.ok && c.value !== null)!.value.attack += 50;
-    expect((await replayRecord({ ...landed!, calls })) as { divergence?: string }).toMatchObject({ ok: false, divergence: expect.stringMatching(/output hash/) });
+    calls.find(
+      (c) => (c.call === `stats:${attacker}` || c.call === `lkg:${attacker}`) && c.ok && c.value !== null,
+    )!.value.attack += 50;
+    expect((await replayRecord({ ...landed!, calls })) as { divergence?: string }).toMatchObject({
+      ok: false,
+      divergence: expect.stringMatching(/output hash/),
+    });
 
     // an intent rewritten (the attack becomes a defend): the round replays, but its
     // resolution no longer has the journaled hash
@@ -166,7 +178,9 @@ describe("determinism against the network", () => {
     const steady = await startStats();
     const jittery = await startStats({ latencyMs: 2, jitterMs: 25, seed: 7 });
     services.push(steady, jittery);
-    const ids = Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? `npc_wolf_${i}` : `p_det_${String(i).padStart(2, "0")}`));
+    const ids = Array.from({ length: 24 }, (_, i) =>
+      i % 3 === 0 ? `npc_wolf_${i}` : `p_det_${String(i).padStart(2, "0")}`,
+    );
     const plan: RoundPlan = {
       roomSeed: 0xdecafbad,
       round: 42,
@@ -178,7 +192,10 @@ describe("determinism against the network", () => {
         alive: i !== 5,
         respawnIn: i === 5 ? 2 : 0,
         charge: i % 3,
-        intent: i % 4 === 0 ? { seq: i, action: "defend" } : { seq: i, action: "attack", target: ids[(i * 7 + 3) % ids.length] },
+        intent:
+          i % 4 === 0
+            ? { seq: i, action: "defend" }
+            : { seq: i, action: "attack", target: ids[(i * 7 + 3) % ids.length] },
       })),
     };
 

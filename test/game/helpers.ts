@@ -129,10 +129,14 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
 }
 
 /** The entities of a client's synchronised state, as plain objects. */
-export function entitiesOf(room: Room): Map<string, { hp: number; alive: boolean; kind: string; connected: boolean; maxHp: number }> {
+export function entitiesOf(
+  room: Room,
+): Map<string, { hp: number; alive: boolean; kind: string; connected: boolean; maxHp: number }> {
   const out = new Map();
   const state = room.state as { entities?: Map<string, any> } | undefined;
-  state?.entities?.forEach((e: any, id: string) => out.set(id, { hp: e.hp, alive: e.alive, kind: e.kind, connected: e.connected, maxHp: e.maxHp }));
+  state?.entities?.forEach((e: any, id: string) =>
+    out.set(id, { hp: e.hp, alive: e.alive, kind: e.kind, connected: e.connected, maxHp: e.maxHp }),
+  );
   return out;
 }
 
@@ -144,14 +148,23 @@ export interface ChildService {
 }
 
 /** Runs one of the repo's entry points and waits for its ready message (spawnReady). */
-export async function spawnEntry(entry: string, env: Record<string, string>, args: string[] = []): Promise<ChildService> {
+export async function spawnEntry(
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<ChildService> {
   const lines: string[] = [];
   const child = await spawnReady(entry, { env, args, onLine: (line) => lines.push(line) });
   return { proc: child.proc, port: child.port, lines, exited: child.exited.then((s) => s.code) };
 }
 
 export function spawnStats(port = 0): Promise<ChildService> {
-  return spawnEntry("server/stats/main.ts", { STATS_PORT: String(port), STATS_HOST: "127.0.0.1", STATS_TOKEN, STATS_DB: ":memory:" });
+  return spawnEntry("server/stats/main.ts", {
+    STATS_PORT: String(port),
+    STATS_HOST: "127.0.0.1",
+    STATS_TOKEN,
+    STATS_DB: ":memory:",
+  });
 }
 
 export async function stop(child: ChildService, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {

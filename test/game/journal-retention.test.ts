@@ -17,17 +17,46 @@ const fresh = () => joinPath(dir, `j${++files}.db`);
 
 /** A record whose plan carries `bytes` of incompressible data (retention tests) or a small structured one. */
 function record(round: number, bytes = 0): JournalRecord {
-  const plan = { entities: [{ id: "p_a", hp: 10 }], blob: bytes > 0 ? randomBytes(bytes) : null, seed: 7 } as unknown as JournaledPlan;
-  return { room: "r1", round, seed: 7, plan, calls: [{ call: "stats:p_a", step: 1 }], hash: "h" + round, joinMs: 1.5, deadlineMs: 100 };
+  const plan = {
+    entities: [{ id: "p_a", hp: 10 }],
+    blob: bytes > 0 ? randomBytes(bytes) : null,
+    seed: 7,
+  } as unknown as JournaledPlan;
+  return {
+    room: "r1",
+    round,
+    seed: 7,
+    plan,
+    calls: [{ call: "stats:p_a", step: 1 }],
+    hash: "h" + round,
+    joinMs: 1.5,
+    deadlineMs: 100,
+  };
 }
 
 describe("journal encoding", () => {
   it("writes rows compactly (deflated msgpack) and reads them back unchanged", () => {
     const j = new RoundJournal(fresh());
-    const big = { ...record(1), plan: { entities: Array.from({ length: 12 }, (_, i) => ({ id: `p_${i}`, hp: 50, maxHp: 50, alive: true, respawnIn: 0, charge: 0, intent: null })) } as unknown as JournaledPlan };
+    const big = {
+      ...record(1),
+      plan: {
+        entities: Array.from({ length: 12 }, (_, i) => ({
+          id: `p_${i}`,
+          hp: 50,
+          maxHp: 50,
+          alive: true,
+          respawnIn: 0,
+          charge: 0,
+          intent: null,
+        })),
+      } as unknown as JournaledPlan,
+    };
     j.append(big);
     expect([...j.read()]).toEqual([big]);
-    const stored = (j as unknown as { db: DatabaseSync }).db.prepare("SELECT input, enc FROM rounds").get() as { input: Uint8Array; enc: number };
+    const stored = (j as unknown as { db: DatabaseSync }).db.prepare("SELECT input, enc FROM rounds").get() as {
+      input: Uint8Array;
+      enc: number;
+    };
     const msgpack = new Packr({ useRecords: false, moreTypes: false }).pack(big.plan);
     expect(stored.enc).toBe(1);
     expect(stored.input.length).toBeLessThan(msgpack.length / 3);
@@ -41,7 +70,19 @@ describe("journal encoding", () => {
       hash TEXT NOT NULL, join_ms REAL NOT NULL, deadline_ms INTEGER NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (room, round)) STRICT`);
     const packr = new Packr({ useRecords: false, moreTypes: false });
     const rec = record(1);
-    old.prepare("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").run(rec.room, rec.round, rec.seed, packr.pack(rec.plan), packr.pack(rec.calls), rec.hash, rec.joinMs, rec.deadlineMs, Date.now());
+    old
+      .prepare("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(
+        rec.room,
+        rec.round,
+        rec.seed,
+        packr.pack(rec.plan),
+        packr.pack(rec.calls),
+        rec.hash,
+        rec.joinMs,
+        rec.deadlineMs,
+        Date.now(),
+      );
     old.close();
     const readOnly = new RoundJournal(path, { readOnly: true });
     expect([...readOnly.read()]).toEqual([rec]);

@@ -6,7 +6,12 @@ import type { StatsService } from "../../server/stats/service.ts";
 import { guest, leaveAll, sleep, startGame, startStats, track, waitFor, type Player } from "./helpers.ts";
 
 /** POST /matchmake/<method>/<room> as a raw HTTP client would; answers the status and the error text. */
-async function matchmake(game: GameServer, method: string, body: unknown, room = ROOM_NAME): Promise<{ status: number; error: string; roomId?: string }> {
+async function matchmake(
+  game: GameServer,
+  method: string,
+  body: unknown,
+  room = ROOM_NAME,
+): Promise<{ status: number; error: string; roomId?: string }> {
   const res = await fetch(`${game.httpUrl}/matchmake/${method}/${room}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -51,7 +56,9 @@ describe("authentication at matchmaking", () => {
   it("even with a token, clients may not create rooms or pick one by id (joinOrCreate places them)", async () => {
     const g = await guest(game);
     expect((await matchmake(game, "create", { token: g.token })).error).toMatch(/invalid method "create"/);
-    expect((await matchmake(game, "joinById", { token: g.token }, "some-room-id")).error).toMatch(/invalid method "joinById"/);
+    expect((await matchmake(game, "joinById", { token: g.token }, "some-room-id")).error).toMatch(
+      /invalid method "joinById"/,
+    );
     expect(game.rooms.size).toBe(0);
   });
 

@@ -75,7 +75,10 @@ function parse(text: string): Exposition {
     const name = /^([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(line)![1];
     const family = [name, name.replace(/_(bucket|sum|count)$/, "")].find((f) => types.has(f));
     expect(family, `sample ${line} has no # TYPE before it`).toBeDefined();
-    expect(types.get(family!) === "histogram" || family === name, `${line}: only a histogram has _bucket/_sum/_count samples`).toBe(true);
+    expect(
+      types.get(family!) === "histogram" || family === name,
+      `${line}: only a histogram has _bucket/_sum/_count samples`,
+    ).toBe(true);
     samples.set(name, family!);
   }
   return { types, samples };

@@ -30,18 +30,24 @@ describe("the Colyseus monitor at /colyseus", () => {
     const anonymous = await fetch(`${game.httpUrl}/colyseus/api`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Basic realm=/);
-    for (const [user, pw] of [["admin", "wrong"], ["root", "s3cret-pw"], ["admin", ""]]) {
+    for (const [user, pw] of [
+      ["admin", "wrong"],
+      ["root", "s3cret-pw"],
+      ["admin", ""],
+    ]) {
       const res = await fetch(`${game.httpUrl}/colyseus/api`, { headers: { authorization: basic(user, pw) } });
       expect(res.status, `${user}:${pw}`).toBe(401);
     }
     const ok = { authorization: basic("admin", "s3cret-pw") };
     const page = await fetch(`${game.httpUrl}/colyseus/`, { headers: ok });
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain("<div id=\"app\">");
+    expect(await page.text()).toContain('<div id="app">');
 
     const player = await join(game, "Mon");
     started.players.push(player);
-    const api = (await (await fetch(`${game.httpUrl}/colyseus/api`, { headers: ok })).json()) as { rooms: { roomId: string; clients: number }[] };
+    const api = (await (await fetch(`${game.httpUrl}/colyseus/api`, { headers: ok })).json()) as {
+      rooms: { roomId: string; clients: number }[];
+    };
     expect(api.rooms.map((r) => r.roomId)).toContain(player.room.roomId);
     expect(api.rooms.find((r) => r.roomId === player.room.roomId)!.clients).toBe(1);
   });

@@ -20,15 +20,23 @@ describe("the browser pages' files", () => {
   /** node's fetch always asks for compression and decodes it; raw bytes need our own header */
   async function get(path: string, headers: Record<string, string> = {}) {
     const { request } = await import("node:http");
-    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-      const req = request(`${game.httpUrl}${path}`, { headers: { "accept-encoding": "identity", ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
-      req.on("error", reject);
-      req.end();
-    });
+    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+      (resolve, reject) => {
+        const req = request(
+          `${game.httpUrl}${path}`,
+          { headers: { "accept-encoding": "identity", ...headers } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () =>
+              resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      },
+    );
   }
 
   it("serves the play page, which loads the bundled script and stylesheet", async () => {

@@ -71,7 +71,9 @@ describe("GET /replay/rounds: a room's journal for the replay viewer", () => {
     const bob = await join(fast, "Bob");
     try {
       await waitFor("101 rounds", () => fast.journal.count(bob.room.roomId) > 100, 20_000);
-      const res = await fetch(`${fast.httpUrl}/replay/rounds?room=${bob.room.roomId}`, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${fast.httpUrl}/replay/rounds?room=${bob.room.roomId}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
       const page = (await res.json()) as ReplayPage;
       expect(page.rounds).toHaveLength(100);
       expect(page.next).toBe(page.rounds[99].round + 1);

@@ -22,14 +22,28 @@ describe("HTTP request bodies", () => {
   });
 
   it("answers 413 and closes once a chunked body passes the cap", async () => {
-    const r = await sendBody({ ...target(), path: "/auth/guest", bytes: 64 << 20, chunked: true, chunkBytes: 64 * 1024 });
+    const r = await sendBody({
+      ...target(),
+      path: "/auth/guest",
+      bytes: 64 << 20,
+      chunked: true,
+      chunkBytes: 64 * 1024,
+    });
     expect(r).toMatchObject({ status: 413, closedByServer: true });
     expect(game.metrics.errors.get("http_body_too_large")).toBe(4);
   });
 
   it("cuts a slow body off at the request timeout (408)", async () => {
     // 100 bytes at one per 100 ms would take 10 s; the server allows 1 s for the whole request
-    const r = await sendBody({ ...target(), path: "/auth/guest", bytes: 100, chunked: false, chunkBytes: 1, delayMs: 100, timeoutMs: 20_000 });
+    const r = await sendBody({
+      ...target(),
+      path: "/auth/guest",
+      bytes: 100,
+      chunked: false,
+      chunkBytes: 1,
+      delayMs: 100,
+      timeoutMs: 20_000,
+    });
     expect(r).toMatchObject({ status: 408, closedByServer: true });
     expect(r.sentBytes).toBeLessThan(100);
     expect(game.metrics.errors.get("http_request_timeout")).toBe(1);
@@ -44,12 +58,19 @@ describe("memory under oversized bodies", () => {
   let game: ChildService;
   beforeAll(async () => {
     game = await spawnEntry("server/game/main.ts", {
-      PORT: "0", HOST: "127.0.0.1", STATS_URL: "ws://127.0.0.1:9/rpc", AUTH_SECRET, JOURNAL_PATH: ":memory:", LOG_LEVEL: "info", SUMMARY_EVERY_S: "0",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      STATS_URL: "ws://127.0.0.1:9/rpc",
+      AUTH_SECRET,
+      JOURNAL_PATH: ":memory:",
+      LOG_LEVEL: "info",
+      SUMMARY_EVERY_S: "0",
     });
   });
   afterAll(() => game && stop(game));
 
-  const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${game.proc.pid}/status`, "utf8"))![1]) / 1024;
+  const rssMb = () =>
+    Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${game.proc.pid}/status`, "utf8"))![1]) / 1024;
 
   it("the game process's RSS does not follow 8 concurrent 32 MB bodies", async () => {
     await sleep(300);
@@ -58,7 +79,14 @@ describe("memory under oversized bodies", () => {
     const poll = setInterval(() => (peak = Math.max(peak, rssMb())), 20);
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        sendBody({ host: "127.0.0.1", port: game.port, path: i % 2 ? "/auth/guest" : "/matchmake/joinOrCreate/arena", bytes: 32 << 20, chunked: i % 4 < 2, chunkBytes: 64 * 1024 }),
+        sendBody({
+          host: "127.0.0.1",
+          port: game.port,
+          path: i % 2 ? "/auth/guest" : "/matchmake/joinOrCreate/arena",
+          bytes: 32 << 20,
+          chunked: i % 4 < 2,
+          chunkBytes: 64 * 1024,
+        }),
       ),
     );
     clearInterval(poll);

@@ -4,7 +4,22 @@ import { Client } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { closeAfterAll, entitiesOf, guest, join, sleep, spawnStats, startGame, startStats, stop, track, waitFor, type ChildService, leaveAll, type Player } from "./helpers.ts";
+import {
+  closeAfterAll,
+  entitiesOf,
+  guest,
+  join,
+  sleep,
+  spawnStats,
+  startGame,
+  startStats,
+  stop,
+  track,
+  waitFor,
+  type ChildService,
+  leaveAll,
+  type Player,
+} from "./helpers.ts";
 
 /** Rounds are numbered consecutively as one client received them. */
 function expectConsecutive(p: Player) {
@@ -28,17 +43,31 @@ describe("bad clients do not disturb the others", () => {
 
     // 1. a raw ws client with a real seat reservation, speaking junk instead of the protocol
     const g = await guest(game, "Junk");
-    const seat = await (await fetch(`${game.httpUrl}/matchmake/joinOrCreate/${ROOM_NAME}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token: g.token }),
-    })).json() as { sessionId: string; room: { roomId: string; processId: string } } & Record<string, any>;
+    const seat = (await (
+      await fetch(`${game.httpUrl}/matchmake/joinOrCreate/${ROOM_NAME}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: g.token }),
+      })
+    ).json()) as { sessionId: string; room: { roomId: string; processId: string } } & Record<string, any>;
     const roomId = seat.room?.roomId ?? seat.roomId;
     const processId = seat.room?.processId ?? seat.processId;
     expect(roomId).toBe(ann.room.roomId);
     const raw = new WebSocket(`ws://127.0.0.1:${game.port}/${processId}/${roomId}?sessionId=${seat.sessionId}`);
-    await new Promise<void>((resolve, reject) => { raw.once("open", () => resolve()); raw.once("error", reject); });
-    const junk = [[13], [13, 255], [13, 0xd9, 0xff, 1], [13, 0xa6, 0x69, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0xc1], [14, 1, 2], [99], [], [13, 0xa1, 0x78, 0xdd, 0xff, 0xff, 0xff, 0xff]];
+    await new Promise<void>((resolve, reject) => {
+      raw.once("open", () => resolve());
+      raw.once("error", reject);
+    });
+    const junk = [
+      [13],
+      [13, 255],
+      [13, 0xd9, 0xff, 1],
+      [13, 0xa6, 0x69, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0xc1],
+      [14, 1, 2],
+      [99],
+      [],
+      [13, 0xa1, 0x78, 0xdd, 0xff, 0xff, 0xff, 0xff],
+    ];
     for (const bytes of junk) if (raw.readyState === WebSocket.OPEN) raw.send(Buffer.from(bytes));
     if (raw.readyState === WebSocket.OPEN) raw.send("plain text, not a frame");
 
@@ -59,7 +88,11 @@ describe("bad clients do not disturb the others", () => {
     expect(flood.errors.map((e) => e.code)).toContain("rate_limited");
 
     const before = ann.rounds.length;
-    await waitFor("rounds keep coming for Ann and Bob", () => ann.rounds.length >= before + 5 && bob.rounds.length >= before + 5, 5000);
+    await waitFor(
+      "rounds keep coming for Ann and Bob",
+      () => ann.rounds.length >= before + 5 && bob.rounds.length >= before + 5,
+      5000,
+    );
     expect(ann.left).toBeNull();
     expect(bob.left).toBeNull();
     expect(ann.errors).toEqual([]);
@@ -69,7 +102,9 @@ describe("bad clients do not disturb the others", () => {
     // Ann still plays: her intent is consumed
     const target = [...entitiesOf(ann.room)].find(([id, e]) => id.startsWith("npc_") && e.alive)![0];
     ann.room.send("intent", { seq: 424242, action: "attack", target });
-    await waitFor("Ann's intent resolved", () => ann.rounds.some((r) => r.intents.some(([id, s]) => id === ann.id && s === 424242)));
+    await waitFor("Ann's intent resolved", () =>
+      ann.rounds.some((r) => r.intents.some(([id, s]) => id === ann.id && s === 424242)),
+    );
     const h = await fetch(`${game.httpUrl}/healthz`);
     expect(h.status).toBe(200);
     raw.close();
@@ -93,11 +128,18 @@ describe("the stats service going away", () => {
     game = await startGame(`ws://127.0.0.1:${port}/rpc`);
     const ann = await join(game, "Ann");
     players.push(ann);
-    await waitFor("fresh rounds", () => ann.rounds.filter((r) => r.stale.length === 0 && r.absent.length === 0).length >= 3);
+    await waitFor(
+      "fresh rounds",
+      () => ann.rounds.filter((r) => r.stale.length === 0 && r.absent.length === 0).length >= 3,
+    );
 
     await stop(statsProc, "SIGKILL");
     const killedAt = ann.rounds.length;
-    const degraded = await waitFor("a round on last-known-good stats", () => ann.rounds.slice(killedAt).find((r) => r.stale.includes(ann.id)), 5000);
+    const degraded = await waitFor(
+      "a round on last-known-good stats",
+      () => ann.rounds.slice(killedAt).find((r) => r.stale.includes(ann.id)),
+      5000,
+    );
     expect(degraded.stale).toContain("npc_goblin_1");
     expect(degraded.absent).toEqual([]);
     // a player who never had stats sits rounds out instead of breaking them
@@ -112,7 +154,11 @@ describe("the stats service going away", () => {
 
     statsProc = await spawnStats(port);
     const back = ann.rounds.length;
-    await waitFor("fresh rounds again", () => ann.rounds.slice(back).find((r) => r.stale.length === 0 && r.absent.length === 0), 8000);
+    await waitFor(
+      "fresh rounds again",
+      () => ann.rounds.slice(back).find((r) => r.stale.length === 0 && r.absent.length === 0),
+      8000,
+    );
     expectConsecutive(ann);
     expect(ann.left).toBeNull();
   });
@@ -144,7 +190,11 @@ describe("a slow or stalled stats service", () => {
     expectConsecutive(ann);
 
     stats.setFaults({ latencyMs: 0, stall: true });
-    const stalledRound = await waitFor("a round on last-known-good stats", () => ann.rounds.slice(slowFrom).find((r) => r.stale.includes(ann.id)), 5000);
+    const stalledRound = await waitFor(
+      "a round on last-known-good stats",
+      () => ann.rounds.slice(slowFrom).find((r) => r.stale.includes(ann.id)),
+      5000,
+    );
     // bounded by the 300 ms deadline (plus event-loop slack on a busy machine), never hung
     expect(stalledRound.joinMs).toBeGreaterThanOrEqual(250);
     expect(stalledRound.joinMs).toBeLessThan(1000);
@@ -184,7 +234,9 @@ describe("reconnection", () => {
     const target = [...entitiesOf(back)].find(([id, e]) => id.startsWith("npc_") && e.alive)![0];
     await waitFor("Ann alive", () => entitiesOf(back).get(ann.id)?.alive, 5000);
     back.send("intent", { seq: 5150, action: "attack", target });
-    await waitFor("Ann's intent after reconnecting", () => again.rounds.some((r) => r.intents.some(([id, s]) => id === ann.id && s === 5150)));
+    await waitFor("Ann's intent after reconnecting", () =>
+      again.rounds.some((r) => r.intents.some(([id, s]) => id === ann.id && s === 5150)),
+    );
     const room = [...game.rooms][0];
     const annScope = room.scopeOf(ann.id)!;
     const npcScope = room.scopeOf("npc_goblin_1")!;

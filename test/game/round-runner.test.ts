@@ -24,7 +24,11 @@ describe("RoundRunner against the real stats service", () => {
     await stats.close();
   });
 
-  function runner(snapshot: () => PlannedEntity[], applied: [number, RoundOutcome][], journal: RoundJournal | null = null) {
+  function runner(
+    snapshot: () => PlannedEntity[],
+    applied: [number, RoundOutcome][],
+    journal: RoundJournal | null = null,
+  ) {
     const metrics = new GameMetrics({ ccu: () => 0, rooms: () => 0, statsClientCounters: () => client.counters() });
     const lines: string[] = [];
     const log = createLogger("debug", (l) => lines.push(l));
@@ -50,13 +54,24 @@ describe("RoundRunner against the real stats service", () => {
   }
 
   const entity = (id: string, over: Partial<PlannedEntity> = {}): PlannedEntity => ({
-    id, hp: 50, maxHp: 50, alive: true, respawnIn: 0, charge: 0, intent: null, ...over,
+    id,
+    hp: 50,
+    maxHp: 50,
+    alive: true,
+    respawnIn: 0,
+    charge: 0,
+    intent: null,
+    ...over,
   });
 
   it("never stacks rounds: a start while one runs is an overrun; rounds are numbered and journaled", async () => {
     const applied: [number, RoundOutcome][] = [];
     const journal = new RoundJournal(":memory:");
-    const { r, metrics } = runner(() => [entity("p_b", { intent: { seq: 3, action: "attack", target: "p_a" } }), entity("p_a")], applied, journal);
+    const { r, metrics } = runner(
+      () => [entity("p_b", { intent: { seq: 3, action: "attack", target: "p_a" } }), entity("p_a")],
+      applied,
+      journal,
+    );
     stats.setFaults({ latencyMs: 40 });
     expect(r.start()).toBe(true);
     expect(r.start()).toBe(false);
@@ -112,20 +127,38 @@ describe("RoundRunner against the real stats service", () => {
     stats.setFaults({ stall: true });
     try {
       const calls = new Journal();
-      const plan = { roomSeed: 5, round: 1, deadlineMs: 40, entities: [entity("p_late_1"), entity("p_late_2", { intent: { seq: 1, action: "attack" as const, target: "p_late_1" } })] };
+      const plan = {
+        roomSeed: 5,
+        round: 1,
+        deadlineMs: 40,
+        entities: [
+          entity("p_late_1"),
+          entity("p_late_2", { intent: { seq: 1, action: "attack" as const, target: "p_late_1" } }),
+        ],
+      };
       const outcome = await run(
-        () => combatRound(plan, {
-          // no deadline passed on: only the runtime's timeout can end this join
-          fetch: (id, signal) => client.get(id, { signal, deadlineMs: 5_000 }),
-          lastKnownGood: (id) => client.lastKnownGood(id),
-          now: () => performance.now(),
-        }),
+        () =>
+          combatRound(plan, {
+            // no deadline passed on: only the runtime's timeout can end this join
+            fetch: (id, signal) => client.get(id, { signal, deadlineMs: 5_000 }),
+            lastKnownGood: (id) => client.lastKnownGood(id),
+            now: () => performance.now(),
+          }),
         { name: roundTaskName("r", 1), journal: calls },
       );
       expect(outcome.failures.map((f) => f.reason)).toEqual(["deadline", "deadline"]);
       expect(outcome.absent).toEqual(["p_late_1", "p_late_2"]);
       expect(outcome.joinMs).toBeLessThan(40 + JOIN_BACKSTOP_MS + 500);
-      const rec = { room: "r", round: 1, seed: outcome.result.seed, plan, calls: structuredClone(calls.entries), hash: outcome.result.hash, joinMs: outcome.joinMs, deadlineMs: 40 };
+      const rec = {
+        room: "r",
+        round: 1,
+        seed: outcome.result.seed,
+        plan,
+        calls: structuredClone(calls.entries),
+        hash: outcome.result.hash,
+        joinMs: outcome.joinMs,
+        deadlineMs: 40,
+      };
       expect(await replayRecord(rec)).toMatchObject({ ok: true, hash: outcome.result.hash });
     } finally {
       stats.setFaults({ stall: false });
@@ -137,8 +170,20 @@ describe("RoundRunner against the real stats service", () => {
     stats.setFaults({ stall: true });
     try {
       const calls = new Journal();
-      const plan = { roomSeed: 6, round: 2, deadlineMs: 40, entities: [entity("p_lkg_1"), entity("p_lkg_2", { intent: { seq: 1, action: "attack" as const, target: "p_lkg_1" } })] };
-      const sources = { fetch: (id: string, signal: AbortSignal, deadlineMs: number) => client.get(id, { signal, deadlineMs }), lastKnownGood: (id: string) => client.lastKnownGood(id), now: () => performance.now() };
+      const plan = {
+        roomSeed: 6,
+        round: 2,
+        deadlineMs: 40,
+        entities: [
+          entity("p_lkg_1"),
+          entity("p_lkg_2", { intent: { seq: 1, action: "attack" as const, target: "p_lkg_1" } }),
+        ],
+      };
+      const sources = {
+        fetch: (id: string, signal: AbortSignal, deadlineMs: number) => client.get(id, { signal, deadlineMs }),
+        lastKnownGood: (id: string) => client.lastKnownGood(id),
+        now: () => performance.now(),
+      };
       const outcome = await run(() => combatRound(plan, sources), { name: roundTaskName("r", 2), journal: calls });
       expect([outcome.stale, outcome.absent]).toEqual([["p_lkg_1"], ["p_lkg_2"]]);
       const lookups = calls.entries.filter((e) => e.call.startsWith("lkg:"));
@@ -146,18 +191,40 @@ describe("RoundRunner against the real stats service", () => {
         { coroutine: "round:r:2", step: 0, call: "lkg:p_lkg_1", ok: true, value: { id: "p_lkg_1" } },
         { coroutine: "round:r:2", step: 1, call: "lkg:p_lkg_2", ok: true, value: null },
       ]);
-      const rec = { room: "r", round: 2, seed: outcome.result.seed, plan, calls: structuredClone(calls.entries), hash: outcome.result.hash, joinMs: outcome.joinMs, deadlineMs: 40 };
+      const rec = {
+        room: "r",
+        round: 2,
+        seed: outcome.result.seed,
+        plan,
+        calls: structuredClone(calls.entries),
+        hash: outcome.result.hash,
+        joinMs: outcome.joinMs,
+        deadlineMs: 40,
+      };
       const replayed = await replayRecord(rec);
       expect(replayed).toMatchObject({ ok: true, hash: outcome.result.hash });
       // the replay took the fallback from the journal (its sources throw), and flags it stale
-      expect((replayed as { input: { combatants: { id: string; stale: boolean }[] } }).input.combatants.map((c) => [c.id, c.stale])).toEqual([["p_lkg_1", true], ["p_lkg_2", false]]);
+      expect(
+        (replayed as { input: { combatants: { id: string; stale: boolean }[] } }).input.combatants.map((c) => [
+          c.id,
+          c.stale,
+        ]),
+      ).toEqual([
+        ["p_lkg_1", true],
+        ["p_lkg_2", false],
+      ]);
 
       // a journal without p_lkg_1's lookup: the replayed round asks for it and is told it was never made
       const v1 = await replayRecord({ ...rec, calls: rec.calls.filter((e) => e.call !== "lkg:p_lkg_1") });
-      expect((v1 as { divergence: string }).divergence).toMatch(/it called "lkg:p_lkg_1" but the journal has no entry there/);
+      expect((v1 as { divergence: string }).divergence).toMatch(
+        /it called "lkg:p_lkg_1" but the journal has no entry there/,
+      );
       // p_lkg_2 now falls back to stats it never had: it fights, and the output hash differs
       const invented = structuredClone(rec.calls);
-      Object.assign(invented.find((e) => e.call === "lkg:p_lkg_2")!, { value: { ...(lookups[0] as { value: object }).value, id: "p_lkg_2" } });
+      Object.assign(
+        invented.find((e) => e.call === "lkg:p_lkg_2")!,
+        { value: { ...(lookups[0] as { value: object }).value, id: "p_lkg_2" } },
+      );
       const v2 = await replayRecord({ ...rec, calls: invented });
       expect((v2 as { divergence: string }).divergence).toMatch(/output hash/);
       // a row of the old format (full input, no lookups) is named as such

@@ -7,7 +7,18 @@ import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { RoundJournal } from "../../server/game/round-journal.ts";
 import { replayJournal } from "../../server/game/replay-cli.ts";
-import { AUTH_SECRET, freePort, join, repoFile, spawnEntry, spawnStats, stop, STATS_TOKEN, waitFor, type ChildService } from "./helpers.ts";
+import {
+  AUTH_SECRET,
+  freePort,
+  join,
+  repoFile,
+  spawnEntry,
+  spawnStats,
+  stop,
+  STATS_TOKEN,
+  waitFor,
+  type ChildService,
+} from "./helpers.ts";
 
 const dir = mkdtempSync(pathJoin(tmpdir(), "skirmish-shutdown-"));
 const children: ChildService[] = [];
@@ -20,7 +31,16 @@ describe("server/game/main.ts as a real process", () => {
   it("prints its flags with --help; refuses bad values and a busy port with exit codes", async () => {
     const r = spawnSync(process.execPath, [repoFile("server/game/main.ts"), "--help"], { encoding: "utf8" });
     expect(r.status).toBe(0);
-    for (const v of ["PORT", "STATS_URL", "AUTH_SECRET", "JOURNAL_PATH", "TICK_HZ", "ROUND_TICKS", "ROUND_DEADLINE_MS", "MAX_PLAYERS"]) {
+    for (const v of [
+      "PORT",
+      "STATS_URL",
+      "AUTH_SECRET",
+      "JOURNAL_PATH",
+      "TICK_HZ",
+      "ROUND_TICKS",
+      "ROUND_DEADLINE_MS",
+      "MAX_PLAYERS",
+    ]) {
       expect(r.stdout).toContain(v);
     }
     // a busy port is a clear startup error, not a process hanging in listen()
@@ -34,7 +54,9 @@ describe("server/game/main.ts as a real process", () => {
     blocker.close();
     expect(busy.status).toBe(1);
     expect(busy.stdout).toMatch(/"msg":"game failed to start".*EADDRINUSE/);
-    const bad = spawnSync(process.execPath, [repoFile("server/game/main.ts"), "--tick-hz", "zero"], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [repoFile("server/game/main.ts"), "--tick-hz", "zero"], {
+      encoding: "utf8",
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--tick-hz/);
   }, 90_000); // four Node starts: ~10 s each on the shared machine at load 25
@@ -63,7 +85,9 @@ describe("server/game/main.ts as a real process", () => {
     });
     children.push(game);
     // the ready message (IPC) may overtake the log line (stdout pipe)
-    const listening = JSON.parse(await waitFor("the listening line", () => game.lines.find((l) => l.includes('"game listening"'))));
+    const listening = JSON.parse(
+      await waitFor("the listening line", () => game.lines.find((l) => l.includes('"game listening"'))),
+    );
     expect(listening).toMatchObject({ level: "info", msg: "game listening", port: game.port });
     const url = { url: `ws://127.0.0.1:${game.port}`, httpUrl: `http://127.0.0.1:${game.port}` };
     const ann = await join(url, "Ann");
@@ -100,17 +124,25 @@ describe("npm start (server/main.ts)", () => {
     });
     children.push(start);
     expect(start.port).toBe(port);
-    await waitFor("the banner and both children's listening lines", () =>
-      start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"')) &&
-      start.lines.some((l) => l.startsWith("[stats]") && l.includes(`"port":${statsPort}`)) &&
-      start.lines.some((l) => l.startsWith("[game]") && l.includes(`"port":${port}`)));
+    await waitFor(
+      "the banner and both children's listening lines",
+      () =>
+        start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"')) &&
+        start.lines.some((l) => l.startsWith("[stats]") && l.includes(`"port":${statsPort}`)) &&
+        start.lines.some((l) => l.startsWith("[game]") && l.includes(`"port":${port}`)),
+    );
     const ann = await join({ url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` }, "Ann");
-    await waitFor("a round from the game server, fed by the stats service", () => ann.rounds.find((r) => r.absent.length === 0), 10_000);
+    await waitFor(
+      "a round from the game server, fed by the stats service",
+      () => ann.rounds.find((r) => r.absent.length === 0),
+      10_000,
+    );
 
     // Ctrl-C: SIGINT to the terminal's process group, which holds npm start but not its children
     process.kill(-start.proc.pid!, "SIGINT");
     expect(await start.exited).toBe(0);
-    const at = (prefix: string, msg: string) => start.lines.findIndex((l) => l.startsWith(prefix) && l.includes(`"msg":"${msg}"`));
+    const at = (prefix: string, msg: string) =>
+      start.lines.findIndex((l) => l.startsWith(prefix) && l.includes(`"msg":"${msg}"`));
     const [game, stats, main] = [at("[game]", "game stopped"), at("[stats]", "stats stopped"), at("[main]", "stopped")];
     expect(game).toBeGreaterThanOrEqual(0);
     // the game's last round and journal flush could still reach the stats service

@@ -22,14 +22,20 @@ describe("spectators and the lobby", () => {
   });
 
   function watchRequest(body: unknown) {
-    return fetch(`${game.httpUrl}/watch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return fetch(`${game.httpUrl}/watch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   }
 
   async function watch(roomId: string): Promise<Player> {
     const g = await guest(game, "Watcher");
     const res = await watchRequest({ roomId, token: g.token });
     expect(res.status).toBe(200);
-    const room: Room = await new Client(game.url).consumeSeatReservation((await res.json()) as Parameters<Client["consumeSeatReservation"]>[0]);
+    const room: Room = await new Client(game.url).consumeSeatReservation(
+      (await res.json()) as Parameters<Client["consumeSeatReservation"]>[0],
+    );
     const p = track(room, g.playerId);
     players.push(p);
     return p;

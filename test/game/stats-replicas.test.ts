@@ -9,7 +9,18 @@ import type { GameServer } from "../../server/game/server.ts";
 import { createStatsClient, StatsError, type StatsClient } from "../../server/stats/client.ts";
 import { deriveStats } from "../../shared/stats.ts";
 import { freePort, postgresForTests, startPostgres, type PostgresServer } from "../postgres-server.ts";
-import { join, leaveAll, sleep, spawnEntry, startGame, stop, waitFor, STATS_TOKEN, type ChildService, type Player } from "./helpers.ts";
+import {
+  join,
+  leaveAll,
+  sleep,
+  spawnEntry,
+  startGame,
+  stop,
+  waitFor,
+  STATS_TOKEN,
+  type ChildService,
+  type Player,
+} from "./helpers.ts";
 
 const pgBin = postgresForTests();
 let pgServer: PostgresServer;
@@ -31,7 +42,11 @@ afterAll(async () => {
 
 async function replica(db: string, port = 0): Promise<ChildService> {
   const r = await spawnEntry("server/stats/main.ts", {
-    STATS_PORT: String(port), STATS_HOST: "127.0.0.1", STATS_TOKEN, STATS_DB: db, STATS_PG_POOL_SIZE: "4",
+    STATS_PORT: String(port),
+    STATS_HOST: "127.0.0.1",
+    STATS_TOKEN,
+    STATS_DB: db,
+    STATS_PG_POOL_SIZE: "4",
   });
   replicas.push(r);
   return r;
@@ -62,7 +77,8 @@ async function ready(r: ChildService): Promise<void> {
 }
 
 /** Fresh = every entity's stats came from the service this round. */
-const fresh = (p: Player, from = 0) => p.rounds.slice(from).filter((r) => r.stale.length === 0 && r.absent.length === 0);
+const fresh = (p: Player, from = 0) =>
+  p.rounds.slice(from).filter((r) => r.stale.length === 0 && r.absent.length === 0);
 
 const body = { level: 7, maxHp: 210, attack: 30, defense: 12, critChance: 150, critMultiplier: 180, speed: 13 };
 
@@ -70,43 +86,52 @@ const body = { level: 7, maxHp: 210, attack: 30, defense: 12, critChance: 150, c
 const SLOW = { timeout: 120_000 };
 
 describe.skipIf(pgBin === undefined)("stats replicas over one PostgreSQL", () => {
-  it("spreads a client's calls over the replicas; a write through one is read through the other at once", SLOW, async () => {
-    const db = await pgServer.createDatabase("spread");
-    const [a, b] = await Promise.all([replica(db), replica(db)]);
-    await Promise.all([ready(a), ready(b)]);
-    const both = client(`${rpcUrl(a)},${rpcUrl(b)}`);
-    for (let turn = 0; turn < 10; turn++) {
-      const got = await Promise.all(Array.from({ length: 100 }, (_, i) => both.get(`p_spread_${turn}_${i}`)));
-      expect(got[7]).toEqual(deriveStats(`p_spread_${turn}_7`));
-    }
-    const [servedA, servedB] = [await idsServed(a), await idsServed(b)];
-    expect(servedA + servedB).toBe(1000);
-    expect(Math.min(servedA, servedB)).toBeGreaterThan(100); // both took a real share
+  it(
+    "spreads a client's calls over the replicas; a write through one is read through the other at once",
+    SLOW,
+    async () => {
+      const db = await pgServer.createDatabase("spread");
+      const [a, b] = await Promise.all([replica(db), replica(db)]);
+      await Promise.all([ready(a), ready(b)]);
+      const both = client(`${rpcUrl(a)},${rpcUrl(b)}`);
+      for (let turn = 0; turn < 10; turn++) {
+        const got = await Promise.all(Array.from({ length: 100 }, (_, i) => both.get(`p_spread_${turn}_${i}`)));
+        expect(got[7]).toEqual(deriveStats(`p_spread_${turn}_7`));
+      }
+      const [servedA, servedB] = [await idsServed(a), await idsServed(b)];
+      expect(servedA + servedB).toBe(1000);
+      expect(Math.min(servedA, servedB)).toBeGreaterThan(100); // both took a real share
 
-    // coherence: PUT through A, read through B (and through the balanced client) right after the 200
-    const onlyB = client(rpcUrl(b));
-    expect(await onlyB.get("p_coherent")).toEqual(deriveStats("p_coherent"));
-    for (let attack = 40; attack < 50; attack++) {
-      const put = await fetch(`${httpUrl(a)}/players/p_coherent/stats`, {
-        method: "PUT", headers: { authorization: `Bearer ${STATS_TOKEN}` }, body: JSON.stringify({ ...body, attack }),
-      });
-      expect(put.status).toBe(200);
-      const written = await put.json();
-      expect(await onlyB.get("p_coherent")).toEqual(written);
-      expect(await both.get("p_coherent")).toEqual(written);
-    }
-    // optimistic concurrency holds across replicas: the same expected version through both, one wins
-    const current = await onlyB.get("p_coherent");
-    const statuses = await Promise.all([a, b, a, b].map(async (r, i) => {
-      const res = await fetch(`${httpUrl(r)}/players/p_coherent/stats`, {
-        method: "PUT", headers: { authorization: `Bearer ${STATS_TOKEN}` },
-        body: JSON.stringify({ ...body, speed: 20 + i, version: current.version }),
-      });
-      await res.text();
-      return res.status;
-    }));
-    expect(statuses.sort()).toEqual([200, 409, 409, 409]);
-  });
+      // coherence: PUT through A, read through B (and through the balanced client) right after the 200
+      const onlyB = client(rpcUrl(b));
+      expect(await onlyB.get("p_coherent")).toEqual(deriveStats("p_coherent"));
+      for (let attack = 40; attack < 50; attack++) {
+        const put = await fetch(`${httpUrl(a)}/players/p_coherent/stats`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${STATS_TOKEN}` },
+          body: JSON.stringify({ ...body, attack }),
+        });
+        expect(put.status).toBe(200);
+        const written = await put.json();
+        expect(await onlyB.get("p_coherent")).toEqual(written);
+        expect(await both.get("p_coherent")).toEqual(written);
+      }
+      // optimistic concurrency holds across replicas: the same expected version through both, one wins
+      const current = await onlyB.get("p_coherent");
+      const statuses = await Promise.all(
+        [a, b, a, b].map(async (r, i) => {
+          const res = await fetch(`${httpUrl(r)}/players/p_coherent/stats`, {
+            method: "PUT",
+            headers: { authorization: `Bearer ${STATS_TOKEN}` },
+            body: JSON.stringify({ ...body, speed: 20 + i, version: current.version }),
+          });
+          await res.text();
+          return res.status;
+        }),
+      );
+      expect(statuses.sort()).toEqual([200, 409, 409, 409]);
+    },
+  );
 
   it("a replica SIGKILLed mid-match: the game keeps fresh rounds through the other", SLOW, async () => {
     const db = await pgServer.createDatabase("failover");
@@ -132,62 +157,88 @@ describe.skipIf(pgBin === undefined)("stats replicas over one PostgreSQL", () =>
     expect(ann.left).toBeNull();
   });
 
-  it("PostgreSQL killed mid-match: fetches fail fast, rounds go stale; back: fresh again within seconds", SLOW, async () => {
-    const db = await pgServer.createDatabase("pg_outage");
-    const [a, b] = await Promise.all([replica(db), replica(db)]);
-    await Promise.all([ready(a), ready(b)]);
-    const both = client(`${rpcUrl(a)},${rpcUrl(b)}`, 5000);
-    const game = await startGame(`${rpcUrl(a)},${rpcUrl(b)}`, { tickHz: 50, roundTicks: 15, roundDeadlineMs: 200 });
-    games.push(game);
-    const ann = await join(game, "Ann");
-    players.push(ann);
-    await waitFor("fresh rounds", () => fresh(ann).length >= 3, 15_000);
+  it(
+    "PostgreSQL killed mid-match: fetches fail fast, rounds go stale; back: fresh again within seconds",
+    SLOW,
+    async () => {
+      const db = await pgServer.createDatabase("pg_outage");
+      const [a, b] = await Promise.all([replica(db), replica(db)]);
+      await Promise.all([ready(a), ready(b)]);
+      const both = client(`${rpcUrl(a)},${rpcUrl(b)}`, 5000);
+      const game = await startGame(`${rpcUrl(a)},${rpcUrl(b)}`, { tickHz: 50, roundTicks: 15, roundDeadlineMs: 200 });
+      games.push(game);
+      const ann = await join(game, "Ann");
+      players.push(ann);
+      await waitFor("fresh rounds", () => fresh(ann).length >= 3, 15_000);
 
-    await pgServer.kill("SIGKILL");
-    const killedAt = ann.rounds.length;
-    const stale = await waitFor("a stale round", () => ann.rounds.slice(killedAt).find((r) => r.stale.includes(ann.id)), 10_000);
-    expect(stale.absent).toEqual([]);
-    // a get fails with a server error long before its 5 s deadline: the store fails fast
-    const t0 = performance.now();
-    const err = await both.get("p_outage").then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(StatsError);
-    expect((err as StatsError).code).toBe("server");
-    expect(performance.now() - t0).toBeLessThan(2500);
-    await waitFor("rounds keep coming during the outage", () => ann.rounds.length >= killedAt + 6, 10_000);
+      await pgServer.kill("SIGKILL");
+      const killedAt = ann.rounds.length;
+      const stale = await waitFor(
+        "a stale round",
+        () => ann.rounds.slice(killedAt).find((r) => r.stale.includes(ann.id)),
+        10_000,
+      );
+      expect(stale.absent).toEqual([]);
+      // a get fails with a server error long before its 5 s deadline: the store fails fast
+      const t0 = performance.now();
+      const err = await both.get("p_outage").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StatsError);
+      expect((err as StatsError).code).toBe("server");
+      expect(performance.now() - t0).toBeLessThan(2500);
+      await waitFor("rounds keep coming during the outage", () => ann.rounds.length >= killedAt + 6, 10_000);
 
-    await pgServer.restart();
-    const backAt = ann.rounds.length;
-    const tBack = performance.now();
-    await waitFor("fresh rounds again", () => fresh(ann, backAt).length >= 2, 15_000);
-    const seconds = (performance.now() - tBack) / 1000;
-    expect(seconds).toBeLessThan(15);
-    expect(await both.get("p_outage")).toEqual(deriveStats("p_outage"));
-    expect(ann.left).toBeNull();
-  });
+      await pgServer.restart();
+      const backAt = ann.rounds.length;
+      const tBack = performance.now();
+      await waitFor("fresh rounds again", () => fresh(ann, backAt).length >= 2, 15_000);
+      const seconds = (performance.now() - tBack) / 1000;
+      expect(seconds).toBeLessThan(15);
+      expect(await both.get("p_outage")).toEqual(deriveStats("p_outage"));
+      expect(ann.left).toBeNull();
+    },
+  );
 
-  it("PostgreSQL not up at start: the replica listens, says why it is not ready, retries, and serves once it is", SLOW, async () => {
-    const port = await freePort(); // nothing listens there yet
-    const r = await replica(`postgres://postgres@127.0.0.1:${port}/postgres`);
-    const h = await healthz(r);
-    expect(h.status).toBe(503);
-    expect(h.body).toMatchObject({ status: "starting" });
-    expect(h.body.error).toMatch(/ECONNREFUSED/);
-    const notReady = await client(rpcUrl(r)).get("p_early").then(() => undefined, (e: StatsError) => e);
-    expect(notReady?.code).toBe("unavailable");
-    expect(notReady?.message).toMatch(/stats store not ready/);
-    await waitFor("a retry logged with its reason", () => r.lines.filter((l) => l.includes("stats store not ready, retrying") && l.includes("ECONNREFUSED")).length >= 2, 10_000);
-    expect(r.proc.exitCode).toBeNull(); // no crash loop: the same process waits
+  it(
+    "PostgreSQL not up at start: the replica listens, says why it is not ready, retries, and serves once it is",
+    SLOW,
+    async () => {
+      const port = await freePort(); // nothing listens there yet
+      const r = await replica(`postgres://postgres@127.0.0.1:${port}/postgres`);
+      const h = await healthz(r);
+      expect(h.status).toBe(503);
+      expect(h.body).toMatchObject({ status: "starting" });
+      expect(h.body.error).toMatch(/ECONNREFUSED/);
+      const notReady = await client(rpcUrl(r))
+        .get("p_early")
+        .then(
+          () => undefined,
+          (e: StatsError) => e,
+        );
+      expect(notReady?.code).toBe("unavailable");
+      expect(notReady?.message).toMatch(/stats store not ready/);
+      await waitFor(
+        "a retry logged with its reason",
+        () =>
+          r.lines.filter((l) => l.includes("stats store not ready, retrying") && l.includes("ECONNREFUSED")).length >=
+          2,
+        10_000,
+      );
+      expect(r.proc.exitCode).toBeNull(); // no crash loop: the same process waits
 
-    // PostgreSQL comes up on that port (the suite's server, moved there)
-    await pgServer.kill("SIGINT");
-    const moved = await startPostgres(pgBin!, { port });
-    try {
-      await ready(r);
-      expect(await client(rpcUrl(r)).get("p_late")).toEqual(deriveStats("p_late"));
-      expect(r.lines.some((l) => l.includes('"msg":"stats store ready"'))).toBe(true);
-    } finally {
-      await stop(r, "SIGKILL");
-      await moved.stop();
-    }
-  });
+      // PostgreSQL comes up on that port (the suite's server, moved there)
+      await pgServer.kill("SIGINT");
+      const moved = await startPostgres(pgBin!, { port });
+      try {
+        await ready(r);
+        expect(await client(rpcUrl(r)).get("p_late")).toEqual(deriveStats("p_late"));
+        expect(r.lines.some((l) => l.includes('"msg":"stats store ready"'))).toBe(true);
+      } finally {
+        await stop(r, "SIGKILL");
+        await moved.stop();
+      }
+    },
+  );
 });

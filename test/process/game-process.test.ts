@@ -21,7 +21,13 @@ function cpuSeconds(pid: number): number {
 /** A game server with a summary line every second (something to write) and no stats service. */
 async function startGame(lines: string[], execArgv: string[] = []): Promise<ReadyProcess> {
   const game = await spawnReady("server/game/main.ts", {
-    env: { PORT: "0", STATS_URL: `ws://127.0.0.1:${await freePort()}/rpc`, JOURNAL_PATH: ":memory:", SUMMARY_EVERY_S: "1", LOG_LEVEL: "info" },
+    env: {
+      PORT: "0",
+      STATS_URL: `ws://127.0.0.1:${await freePort()}/rpc`,
+      JOURNAL_PATH: ":memory:",
+      SUMMARY_EVERY_S: "1",
+      LOG_LEVEL: "info",
+    },
     execArgv,
     onLine: (line, stream) => lines.push(`${stream} ${line}`),
   });
@@ -40,17 +46,24 @@ describe("the game server process", () => {
     await sleep(3000);
     // idle here: ~0.02 s; the old loop on the dead pipe took 0.87 s of a core shared by ~20 busy processes
     expect(cpuSeconds(game.pid) - before).toBeLessThan(0.3);
-    expect((await fetch(`http://127.0.0.1:${game.port}/healthz`, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${game.port}/healthz`, { signal: AbortSignal.timeout(5000) })).status).toBe(
+      200,
+    );
     const metrics = await (await fetch(`http://127.0.0.1:${game.port}/metrics`)).text();
     expect(Number(/^skirmish_log_lines_dropped_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2); // a summary line a second
     expect(game.proc.exitCode).toBeNull();
-    expect(lines.filter((l) => l.startsWith("stderr ") && l.includes('"msg":"stdout failed; log lines are dropped from now on"'))).toHaveLength(1);
+    expect(
+      lines.filter(
+        (l) => l.startsWith("stderr ") && l.includes('"msg":"stdout failed; log lines are dropped from now on"'),
+      ),
+    ).toHaveLength(1);
   }, 30_000);
 
   it("an uncaught exception is logged and ends the process with exit 1, for its supervisor to restart", async () => {
     const lines: string[] = [];
     // a real throw from a callback inside the real process, on the parent's word
-    const inject = "data:text/javascript,process.on('message', (m) => { if (m === 'throw') setImmediate(() => { throw new Error('injected fault'); }); });";
+    const inject =
+      "data:text/javascript,process.on('message', (m) => { if (m === 'throw') setImmediate(() => { throw new Error('injected fault'); }); });";
     const game = await startGame(lines, ["--import", inject]);
     game.proc.send("throw");
     const exit = await Promise.race([game.exited, sleep(15_000).then(() => "still running")]);
@@ -62,10 +75,15 @@ describe("the game server process", () => {
 
   it("an uncaught exception with stdout gone still exits (the handler's own log line cannot loop)", async () => {
     const lines: string[] = [];
-    const inject = "data:text/javascript,process.on('message', (m) => { if (m === 'throw') setImmediate(() => { throw new Error('injected fault'); }); });";
+    const inject =
+      "data:text/javascript,process.on('message', (m) => { if (m === 'throw') setImmediate(() => { throw new Error('injected fault'); }); });";
     const game = await startGame(lines, ["--import", inject]);
     game.proc.stdout!.destroy();
-    await waitFor("the stdout failure reported on stderr", () => lines.find((l) => l.includes("stdout failed")), 10_000);
+    await waitFor(
+      "the stdout failure reported on stderr",
+      () => lines.find((l) => l.includes("stdout failed")),
+      10_000,
+    );
     game.proc.send("throw");
     const exit = await Promise.race([game.exited, sleep(15_000).then(() => "still running")]);
     expect(exit).toEqual({ code: 1, signal: null });

@@ -10,7 +10,18 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../server/log.ts";
 import { spawnReady } from "../../server/process/spawn-ready.ts";
 import { supervise } from "../../server/process/supervisor.ts";
-import { AUTH_SECRET, freePort, join, leaveAll, sleep, spawnEntry, stop, waitFor, type ChildService, type Player } from "../game/helpers.ts";
+import {
+  AUTH_SECRET,
+  freePort,
+  join,
+  leaveAll,
+  sleep,
+  spawnEntry,
+  stop,
+  waitFor,
+  type ChildService,
+  type Player,
+} from "../game/helpers.ts";
 
 const dir = mkdtempSync(pathJoin(tmpdir(), "skirmish-npm-start-"));
 const started: ChildService[] = [];
@@ -34,7 +45,9 @@ function readyRecords(lines: string[]): ChildReady[] {
 }
 
 function latest(start: ChildService, child: string): ChildReady {
-  return readyRecords(start.lines).filter((r) => r.child === child).at(-1)!;
+  return readyRecords(start.lines)
+    .filter((r) => r.child === child)
+    .at(-1)!;
 }
 
 /** Alive and not a zombie (a dead orphan may wait for a reaper that is not there). */
@@ -88,7 +101,11 @@ describe("npm start keeps its children up", () => {
     const stats = latest(start, "stats");
     process.kill(stats.pid, "SIGKILL");
     const killedAt = ann.rounds.length;
-    await waitFor("a round fought on Ann's last-known-good stats", () => ann.rounds.slice(killedAt).find((r) => r.stale.includes(ann.id)), 15_000);
+    await waitFor(
+      "a round fought on Ann's last-known-good stats",
+      () => ann.rounds.slice(killedAt).find((r) => r.stale.includes(ann.id)),
+      15_000,
+    );
     await waitFor("the stats service restarted", () => latest(start, "stats").restarts === 1, 20_000);
     const back = latest(start, "stats");
     expect(back.pid).not.toBe(stats.pid);
@@ -96,7 +113,12 @@ describe("npm start keeps its children up", () => {
     const restartedAt = ann.rounds.length;
     await waitFor("a fresh round after the restart", () => fresh(restartedAt), 20_000);
     expect(ann.left).toBeNull(); // the same connection all along
-    expect(start.lines.some((l) => l.startsWith("[main]") && l.includes('"msg":"child crashed; restarting"') && l.includes('"child":"stats"'))).toBe(true);
+    expect(
+      start.lines.some(
+        (l) =>
+          l.startsWith("[main]") && l.includes('"msg":"child crashed; restarting"') && l.includes('"child":"stats"'),
+      ),
+    ).toBe(true);
   }, 60_000);
 
   it("a child killed again and again after it was up is always restarted (only fast crashes count toward giving up)", async () => {
@@ -138,7 +160,12 @@ describe("npm start gives up loudly", () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const lines: string[] = [];
-      const env = { PORT: String(port), STATS_PORT: String(await freePort()), STATS_DB: ":memory:", JOURNAL_PATH: ":memory:" };
+      const env = {
+        PORT: String(port),
+        STATS_PORT: String(await freePort()),
+        STATS_DB: ":memory:",
+        JOURNAL_PATH: ":memory:",
+      };
       const supervisor = supervise(
         [
           { name: "stats", entry: "server/stats/main.ts", env },
@@ -150,11 +177,14 @@ describe("npm start gives up loudly", () => {
           policy: { minMs: 100, maxMs: 1000, minUptimeMs: 2000, maxFastCrashes: 3 },
         },
       );
-      const gaveUp = /^game crashed 3 times in a row, each before it was up 2 s \(last: exited \(code 1, signal null\) before it was ready\); giving up$/;
+      const gaveUp =
+        /^game crashed 3 times in a row, each before it was up 2 s \(last: exited \(code 1, signal null\) before it was ready\); giving up$/;
       await expect(supervisor.ready).rejects.toThrow(gaveUp);
       await expect(supervisor.done).rejects.toThrow(gaveUp);
       expect(lines.filter((l) => l.startsWith("[game]") && l.includes('"msg":"game failed to start"'))).toHaveLength(3);
-      expect(lines.filter((l) => l.startsWith("[main]") && l.includes('"msg":"child crashed; restarting"'))).toHaveLength(2);
+      expect(
+        lines.filter((l) => l.startsWith("[main]") && l.includes('"msg":"child crashed; restarting"')),
+      ).toHaveLength(2);
       expect(lines.some((l) => l.startsWith("[stats]") && l.includes('"msg":"stats stopped"'))).toBe(true);
       expect(isRunning(readyRecords(lines).find((r) => r.child === "stats")!.pid)).toBe(false);
     } finally {
@@ -165,14 +195,23 @@ describe("npm start gives up loudly", () => {
   it("npm start: a child that refuses its configuration (exit 2) is not restarted; a clear error, exit 1", async () => {
     const lines: string[] = [];
     const failed = await spawnReady("server/main.ts", {
-      env: { PORT: String(await freePort()), STATS_PORT: String(await freePort()), STATS_DB: ":memory:", TICK_HZ: "zero" },
+      env: {
+        PORT: String(await freePort()),
+        STATS_PORT: String(await freePort()),
+        STATS_DB: ":memory:",
+        TICK_HZ: "zero",
+      },
       onLine: (l) => lines.push(l),
     }).then(
       () => "ready",
       (err: Error) => err.message,
     );
     expect(failed).toMatch(/exited \(code 1/);
-    expect(lines.find((l) => l.includes('"msg":"gave up"'))).toMatch(/game exited \(code 2, signal null\).*not restarted/);
-    expect(lines.filter((l) => l.startsWith("[game]") && l.includes("TICK_HZ (--tick-hz): expected an integer"))).toHaveLength(1);
+    expect(lines.find((l) => l.includes('"msg":"gave up"'))).toMatch(
+      /game exited \(code 2, signal null\).*not restarted/,
+    );
+    expect(
+      lines.filter((l) => l.startsWith("[game]") && l.includes("TICK_HZ (--tick-hz): expected an integer")),
+    ).toHaveLength(1);
   }, 60_000);
 });

@@ -29,12 +29,16 @@ describe("concurrency", () => {
     await run(function* () {
       const tasks: Task<void>[] = [];
       for (let i = 0; i < 6; i++) {
-        tasks.push(yield* spawn(() => call("io", async () => {
-          inFlight++;
-          maxInFlight = Math.max(maxInFlight, inFlight);
-          await delay(50, 0);
-          inFlight--;
-        })));
+        tasks.push(
+          yield* spawn(() =>
+            call("io", async () => {
+              inFlight++;
+              maxInFlight = Math.max(maxInFlight, inFlight);
+              await delay(50, 0);
+              inFlight--;
+            }),
+          ),
+        );
       }
       for (const t of tasks) yield* t;
     });
@@ -47,11 +51,13 @@ describe("concurrency", () => {
       const tasks: Task<number>[] = [];
       for (let i = 0; i < 5; i++) {
         // later children finish first
-        tasks.push(yield* spawn(function* () {
-          yield* call("wait", () => delay(60 - i * 10, 0));
-          completed.push(i);
-          return i;
-        }));
+        tasks.push(
+          yield* spawn(function* () {
+            yield* call("wait", () => delay(60 - i * 10, 0));
+            completed.push(i);
+            return i;
+          }),
+        );
       }
       const out: number[] = [];
       for (const t of tasks) out.push(yield* t);
@@ -65,8 +71,16 @@ describe("concurrency", () => {
     const order: string[] = [];
     const result = await run(function* () {
       return yield* all([
-        call("slow", async () => { await delay(40, 0); order.push("slow"); return "slow"; }),
-        call("fast", async () => { await delay(5, 0); order.push("fast"); return "fast"; }),
+        call("slow", async () => {
+          await delay(40, 0);
+          order.push("slow");
+          return "slow";
+        }),
+        call("fast", async () => {
+          await delay(5, 0);
+          order.push("fast");
+          return "fast";
+        }),
         call("sync", () => "sync"),
       ]);
     });
@@ -75,7 +89,11 @@ describe("concurrency", () => {
   });
 
   it("all([]) returns an empty array", async () => {
-    expect(await run(function* () { return yield* all([]); })).toEqual([]);
+    expect(
+      await run(function* () {
+        return yield* all([]);
+      }),
+    ).toEqual([]);
   });
 
   it("runs a thousand coroutines with structured joins", async () => {

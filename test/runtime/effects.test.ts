@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { Journal, Scope, TickScheduler, all, call, nextTick, run, sleep, spawn, suspend } from "../../server/runtime/index.ts";
+import {
+  Journal,
+  Scope,
+  TickScheduler,
+  all,
+  call,
+  nextTick,
+  run,
+  sleep,
+  spawn,
+  suspend,
+} from "../../server/runtime/index.ts";
 import type { Operation, Task } from "../../server/runtime/index.ts";
 import { delay } from "./helpers.ts";
 
@@ -9,12 +20,15 @@ describe("effects are plain, reusable values", () => {
     const ticks = new TickScheduler();
     const counts = [0, 0, 0];
     for (const i of [0, 1, 2]) {
-      run(function* () {
-        for (;;) {
-          yield* tick;
-          counts[i]++;
-        }
-      }, { ticks, name: `e${i}` });
+      run(
+        function* () {
+          for (;;) {
+            yield* tick;
+            counts[i]++;
+          }
+        },
+        { ticks, name: `e${i}` },
+      );
     }
     for (let t = 0; t < 4; t++) ticks.tick();
     expect(counts).toEqual([4, 4, 4]);
@@ -33,7 +47,7 @@ describe("effects are plain, reusable values", () => {
 
   it("a plain `yield` of spawn still spawns (handled by the runtime instead of inline)", async () => {
     const value = await run(function* () {
-      const task = (yield (spawn(() => call("v", () => delay(1, 5))) as never)) as Task<number>;
+      const task = (yield spawn(() => call("v", () => delay(1, 5))) as never) as Task<number>;
       return yield* task;
     });
     expect(value).toBe(5);
@@ -48,8 +62,20 @@ describe("effects are plain, reusable values", () => {
       });
       try {
         yield* all([
-          (function* () { try { yield* suspend(); } finally { log.push("all child 0 halted"); } })(),
-          (function* () { try { yield* suspend(); } finally { log.push("all child 1 halted"); } })(),
+          (function* () {
+            try {
+              yield* suspend();
+            } finally {
+              log.push("all child 0 halted");
+            }
+          })(),
+          (function* () {
+            try {
+              yield* suspend();
+            } finally {
+              log.push("all child 1 halted");
+            }
+          })(),
         ]);
       } catch (e) {
         return (e as Error).message;
@@ -61,12 +87,21 @@ describe("effects are plain, reusable values", () => {
 
   it("a Scope records into and replays from a journal", async () => {
     const journal = new Journal();
-    const body = (io: () => Promise<number>) => function* (): Operation<number> {
-      return (yield* call("roll", io)) * 2;
-    };
-    const live = await new Scope({ name: "p_7", journal }).run(body(async () => 21), { name: "round-1" });
+    const body = (io: () => Promise<number>) =>
+      function* (): Operation<number> {
+        return (yield* call("roll", io)) * 2;
+      };
+    const live = await new Scope({ name: "p_7", journal }).run(
+      body(async () => 21),
+      { name: "round-1" },
+    );
     expect(journal.entries).toEqual([{ coroutine: "p_7/round-1", step: 0, call: "roll", ok: true, value: 21 }]);
     const replay = new Scope({ name: "p_7", journal: Journal.from(journal.entries), replay: true });
-    expect(await replay.run(body(() => Promise.reject(new Error("no I/O"))), { name: "round-1" })).toBe(live);
+    expect(
+      await replay.run(
+        body(() => Promise.reject(new Error("no I/O"))),
+        { name: "round-1" },
+      ),
+    ).toBe(live);
   });
 });

@@ -24,7 +24,9 @@ describe("errors", () => {
   it("a call's rejection is thrown at the yield* and can be caught", async () => {
     const result = await run(function* () {
       try {
-        yield* call("boom", async () => { throw new Error("boom"); });
+        yield* call("boom", async () => {
+          throw new Error("boom");
+        });
         return "not reached";
       } catch (e) {
         return `caught ${(e as Error).message}`;
@@ -38,14 +40,21 @@ describe("errors", () => {
     const settled = await run(function* () {
       return yield* allSettled<string>([
         failAfter(5, "entity b failed"),
-        (function* () { yield* call("ok", () => delay(20, 0)); finished.push("a"); return "a"; })(),
+        (function* () {
+          yield* call("ok", () => delay(20, 0));
+          finished.push("a");
+          return "a";
+        })(),
         call("c", async () => "c"),
       ]);
     });
     expect(finished).toEqual(["a"]);
     expect(settled[0].ok).toBe(false);
     expect((settled[0] as { error: Error }).error.message).toBe("entity b failed");
-    expect(settled.slice(1)).toEqual([{ ok: true, value: "a" }, { ok: true, value: "c" }]);
+    expect(settled.slice(1)).toEqual([
+      { ok: true, value: "a" },
+      { ok: true, value: "c" },
+    ]);
   });
 
   it("all() propagates the first error after halting the siblings", async () => {
@@ -57,7 +66,10 @@ describe("errors", () => {
           failAfter(10, "first"),
           (function* () {
             try {
-              yield* call("slow", (signal) => { siblingSignal = signal; return delay(10_000, 0, signal); });
+              yield* call("slow", (signal) => {
+                siblingSignal = signal;
+                return delay(10_000, 0, signal);
+              });
             } finally {
               log.push("sibling finally");
             }
@@ -117,7 +129,14 @@ describe("errors", () => {
     const log: string[] = [];
     const winner = await run(function* () {
       return yield* race([
-        (function* () { try { yield* sleep(1000); return "slow"; } finally { log.push("slow halted"); } })(),
+        (function* () {
+          try {
+            yield* sleep(1000);
+            return "slow";
+          } finally {
+            log.push("slow halted");
+          }
+        })(),
         call("fast", () => delay(5, "fast")),
       ]);
     });
@@ -140,7 +159,11 @@ describe("errors", () => {
           child = yield* spawn(() => suspend());
           yield* child;
         })(),
-        (function* () { yield* sleep(5); yield* call("halt", () => child!.halt()); return 1; })(),
+        (function* () {
+          yield* sleep(5);
+          yield* call("halt", () => child!.halt());
+          return 1;
+        })(),
       ]);
       return settled.map((s) => (s.ok ? s.value : (s.error as Error).name));
     });

@@ -52,7 +52,11 @@ describe("halting", () => {
     const task = run(function* () {
       for (const name of ["a", "b", "c"]) {
         yield* spawn(function* () {
-          try { yield* suspend(); } finally { log.push(name); }
+          try {
+            yield* suspend();
+          } finally {
+            log.push(name);
+          }
         });
       }
       yield* suspend();

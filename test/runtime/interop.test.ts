@@ -33,7 +33,9 @@ describe("promise interop", () => {
     const result = await run(function* () {
       const v = yield* call("sync", () => 3);
       try {
-        yield* call("throws", () => { throw new Error("sync throw"); });
+        yield* call("throws", () => {
+          throw new Error("sync throw");
+        });
       } catch (e) {
         return `${v} ${(e as Error).message}`;
       }
@@ -42,8 +44,15 @@ describe("promise interop", () => {
   });
 
   it("a coroutine can join a task started elsewhere (not its child)", async () => {
-    const producer = run(function* () { return yield* call("make", () => delay(10, 21)); }, { name: "producer" });
-    const doubled = await run(function* (): Operation<number> { return 2 * (yield* producer); });
+    const producer = run(
+      function* () {
+        return yield* call("make", () => delay(10, 21));
+      },
+      { name: "producer" },
+    );
+    const doubled = await run(function* (): Operation<number> {
+      return 2 * (yield* producer);
+    });
     expect(doubled).toBe(42);
   });
 

@@ -8,16 +8,19 @@ describe("Scope (entity-owned)", () => {
     const log: string[] = [];
     const npc = new Scope({ name: "npc_1", ticks });
     for (const role of ["ai", "regen"]) {
-      npc.run(function* () {
-        try {
-          for (;;) {
-            yield* nextTick();
-            log.push(`${role}@${ticks.current}`);
+      npc.run(
+        function* () {
+          try {
+            for (;;) {
+              yield* nextTick();
+              log.push(`${role}@${ticks.current}`);
+            }
+          } finally {
+            log.push(`${role} cleanup`);
           }
-        } finally {
-          log.push(`${role} cleanup`);
-        }
-      }, { name: role });
+        },
+        { name: role },
+      );
     }
     ticks.tick();
     expect(log).toEqual(["ai@1", "regen@1"]);
@@ -57,14 +60,17 @@ describe("Scope (entity-owned)", () => {
     const timers = activeCount("Timeout");
     const scope = new Scope({ name: "p_1" });
     const log: string[] = [];
-    const task = scope.run(function* () {
-      try {
-        yield* sleep(10_000);
-      } finally {
-        yield* call("save", () => delay(10, 0));
-        log.push("saved");
-      }
-    }, { name: "loop" });
+    const task = scope.run(
+      function* () {
+        try {
+          yield* sleep(10_000);
+        } finally {
+          yield* call("save", () => delay(10, 0));
+          log.push("saved");
+        }
+      },
+      { name: "loop" },
+    );
     expect(task.name).toBe("p_1/loop");
     await scope.halt();
     expect(log).toEqual(["saved"]);
@@ -78,14 +84,17 @@ describe("Scope (entity-owned)", () => {
     function* save(): Generator<never, void> {
       throw new Error("cleanup bug");
     }
-    scope.run(function* () {
-      try {
-        yield* sleep(10_000);
-      } finally {
-        yield* sleep(1);
-        yield* save();
-      }
-    }, { name: "saver" });
+    scope.run(
+      function* () {
+        try {
+          yield* sleep(10_000);
+        } finally {
+          yield* sleep(1);
+          yield* save();
+        }
+      },
+      { name: "saver" },
+    );
     await expect(scope.halt()).resolves.toBeUndefined();
     expect(errors).toEqual(["cleanup bug"]);
     expect(scope.errors).toBe(1);
@@ -94,10 +103,28 @@ describe("Scope (entity-owned)", () => {
   it("contains and counts a failing coroutine; the other coroutines keep running", () => {
     const ticks = new TickScheduler();
     const errors: string[] = [];
-    const scope = new Scope({ name: "p_2", ticks, onError: (e, t) => errors.push(`${t.name}: ${(e as Error).message}`) });
+    const scope = new Scope({
+      name: "p_2",
+      ticks,
+      onError: (e, t) => errors.push(`${t.name}: ${(e as Error).message}`),
+    });
     let ticked = 0;
-    scope.run(function* () { yield* nextTick(); throw new Error("bad state"); }, { name: "buggy" });
-    scope.run(function* () { for (;;) { yield* nextTick(); ticked++; } }, { name: "ok" });
+    scope.run(
+      function* () {
+        yield* nextTick();
+        throw new Error("bad state");
+      },
+      { name: "buggy" },
+    );
+    scope.run(
+      function* () {
+        for (;;) {
+          yield* nextTick();
+          ticked++;
+        }
+      },
+      { name: "ok" },
+    );
     ticks.tick();
     ticks.tick();
     expect(errors).toEqual(["p_2/buggy: bad state"]);
@@ -107,8 +134,17 @@ describe("Scope (entity-owned)", () => {
   });
 
   it("an onError hook that throws is counted, not rethrown", async () => {
-    const scope = new Scope({ name: "p_3", onError: () => { throw new Error("hook bug"); } });
-    const task = scope.run(function* () { yield* call("fail", async () => { throw new Error("io"); }); });
+    const scope = new Scope({
+      name: "p_3",
+      onError: () => {
+        throw new Error("hook bug");
+      },
+    });
+    const task = scope.run(function* () {
+      yield* call("fail", async () => {
+        throw new Error("io");
+      });
+    });
     await expect(task).rejects.toThrow("io");
     expect([scope.errors, scope.hookErrors, (scope.lastHookError as Error).message]).toEqual([1, 1, "hook bug"]);
   });
@@ -117,7 +153,10 @@ describe("Scope (entity-owned)", () => {
     const ticks = new TickScheduler();
     const log: string[] = [];
     for (const id of ["p_b", "p_a", "npc_c"]) {
-      new Scope({ name: id, ticks }).run(function* () { yield* waitTicks(2); log.push(id); });
+      new Scope({ name: id, ticks }).run(function* () {
+        yield* waitTicks(2);
+        log.push(id);
+      });
     }
     ticks.tick();
     ticks.tick();

@@ -15,7 +15,10 @@ function prng(seed: number): () => number {
   };
 }
 
-interface Counters { started: number; finished: number }
+interface Counters {
+  started: number;
+  finished: number;
+}
 
 /** A random tree of effects; every generated coroutine counts its start and its finally. */
 function randomOp(rand: () => number, depth: number, c: Counters): Operation<unknown> {
@@ -29,7 +32,11 @@ function randomOp(rand: () => number, depth: number, c: Counters): Operation<unk
       switch (pick) {
         case 0:
           return yield* call("io", (signal) =>
-            delay(ms, 1, signal).then((v) => { if (fails) throw new Error("io failed"); return v; }));
+            delay(ms, 1, signal).then((v) => {
+              if (fails) throw new Error("io failed");
+              return v;
+            }),
+          );
         case 1:
           return yield* sleep(ms);
         case 2:
@@ -73,7 +80,8 @@ describe("random trees (seeded)", () => {
         await Promise.resolve(root).catch(() => undefined);
       }
       expect(root.state, `seed ${seed}`).not.toBe("running");
-      if (c.finished !== c.started) expect.fail(`seed ${seed}: ${c.started} started, ${c.finished} finished, ${root.state} ${String(root.error)}`);
+      if (c.finished !== c.started)
+        expect.fail(`seed ${seed}: ${c.started} started, ${c.finished} finished, ${root.state} ${String(root.error)}`);
       expect(activeCount("Timeout"), `seed ${seed}`).toBeLessThanOrEqual(timers);
     }
   });
@@ -85,7 +93,9 @@ describe("long synchronous chains", () => {
       let prev: Task<number> = yield* spawn(() => call("start", () => delay(5, 0)));
       for (let i = 0; i < 50_000; i++) {
         const p = prev;
-        prev = yield* spawn(function* () { return (yield* p) + 1; });
+        prev = yield* spawn(function* () {
+          return (yield* p) + 1;
+        });
       }
       return yield* prev;
     });

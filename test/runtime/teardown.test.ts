@@ -1,6 +1,18 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { Scope, TickScheduler, all, call, race, run, sleep, spawn, suspend, timeout, waitTicks } from "../../server/runtime/index.ts";
+import {
+  Scope,
+  TickScheduler,
+  all,
+  call,
+  race,
+  run,
+  sleep,
+  spawn,
+  suspend,
+  timeout,
+  waitTicks,
+} from "../../server/runtime/index.ts";
 import type { Operation } from "../../server/runtime/index.ts";
 import { activeCount, delay } from "./helpers.ts";
 
@@ -10,13 +22,16 @@ describe("nothing is left pending after teardown", () => {
     const timers = activeCount("Timeout");
     const ticks = new TickScheduler();
     const signals: AbortSignal[] = [];
-    const io = (name: string) => call(name, (signal) => {
-      signals.push(signal);
-      return delay(60_000, name, signal);
-    });
+    const io = (name: string) =>
+      call(name, (signal) => {
+        signals.push(signal);
+        return delay(60_000, name, signal);
+      });
     function* entity(id: string): Operation<void> {
       yield* spawn(() => sleep(60_000));
-      yield* spawn(function* () { for (;;) yield* waitTicks(1); });
+      yield* spawn(function* () {
+        for (;;) yield* waitTicks(1);
+      });
       yield* spawn(() => race<unknown>([io(`${id}-a`), sleep(60_000)]));
       yield* spawn(() => timeout(60_000, io(`${id}-b`)));
       yield* all<unknown>([io(`${id}-c`), sleep(60_000)]);
@@ -48,7 +63,10 @@ describe("nothing is left pending after teardown", () => {
     await delay(1, 0);
     const timers = activeCount("Timeout");
     await run(function* () {
-      yield* timeout(60_000, call("fast", () => delay(2, 1)));
+      yield* timeout(
+        60_000,
+        call("fast", () => delay(2, 1)),
+      );
       yield* race([sleep(60_000), sleep(1)]);
       yield* spawn(() => sleep(60_000)); // halted when main returns
     });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { Scope, TickScheduler, compareCodePoints, nextTick, run, spawn, suspend, waitTicks } from "../../server/runtime/index.ts";
+import {
+  Scope,
+  TickScheduler,
+  compareCodePoints,
+  nextTick,
+  run,
+  spawn,
+  suspend,
+  waitTicks,
+} from "../../server/runtime/index.ts";
 import { activeCount } from "./helpers.ts";
 
 describe("TickScheduler", () => {
@@ -7,14 +16,17 @@ describe("TickScheduler", () => {
     const ticks = new TickScheduler();
     const timers = activeCount("Timeout");
     const at: number[] = [];
-    run(function* () {
-      yield* waitTicks(3);
-      at.push(ticks.current);
-      yield* nextTick();
-      at.push(ticks.current);
-      yield* waitTicks(0);
-      at.push(ticks.current);
-    }, { ticks });
+    run(
+      function* () {
+        yield* waitTicks(3);
+        at.push(ticks.current);
+        yield* nextTick();
+        at.push(ticks.current);
+        yield* waitTicks(0);
+        at.push(ticks.current);
+      },
+      { ticks },
+    );
     expect(activeCount("Timeout")).toBeLessThanOrEqual(timers);
     for (let i = 0; i < 5; i++) ticks.tick();
     expect(at).toEqual([3, 4, 4]);
@@ -26,12 +38,15 @@ describe("TickScheduler", () => {
     // Registered c, a, b; each re-waits a different number of ticks so registration order changes.
     const waits: Record<string, number[]> = { c: [1, 1, 2], a: [2, 1, 1], b: [1, 2, 1] };
     for (const id of ["c", "a", "b"]) {
-      run(function* () {
-        for (const n of waits[id]) {
-          yield* waitTicks(n);
-          log.push(`${ticks.current}:${id}`);
-        }
-      }, { ticks, name: id });
+      run(
+        function* () {
+          for (const n of waits[id]) {
+            yield* waitTicks(n);
+            log.push(`${ticks.current}:${id}`);
+          }
+        },
+        { ticks, name: id },
+      );
     }
     for (let i = 0; i < 4; i++) ticks.tick();
     expect(log).toEqual(["1:b", "1:c", "2:a", "2:c", "3:a", "3:b", "4:a", "4:b", "4:c"]);
@@ -40,12 +55,28 @@ describe("TickScheduler", () => {
   it("breaks ties between equal order keys by spawn sequence", () => {
     const ticks = new TickScheduler();
     const log: string[] = [];
-    run(function* () {
-      // "first" registers for tick 2 only at tick 1, after "second" registered for it at tick 0.
-      yield* spawn(function* () { yield* nextTick(); yield* nextTick(); log.push("first"); }, { order: "p_1" });
-      yield* spawn(function* () { yield* waitTicks(2); log.push("second"); }, { order: "p_1" });
-      yield* suspend();
-    }, { ticks, order: "p_1" });
+    run(
+      function* () {
+        // "first" registers for tick 2 only at tick 1, after "second" registered for it at tick 0.
+        yield* spawn(
+          function* () {
+            yield* nextTick();
+            yield* nextTick();
+            log.push("first");
+          },
+          { order: "p_1" },
+        );
+        yield* spawn(
+          function* () {
+            yield* waitTicks(2);
+            log.push("second");
+          },
+          { order: "p_1" },
+        );
+        yield* suspend();
+      },
+      { ticks, order: "p_1" },
+    );
     ticks.tick();
     ticks.tick();
     expect(log).toEqual(["first", "second"]);
@@ -59,7 +90,13 @@ describe("TickScheduler", () => {
     const ticks = new TickScheduler();
     const log: string[] = [];
     for (const id of [astral, high, "b", "a"]) {
-      run(function* () { yield* nextTick(); log.push(id); }, { ticks, order: id });
+      run(
+        function* () {
+          yield* nextTick();
+          log.push(id);
+        },
+        { ticks, order: id },
+      );
     }
     ticks.tick();
     expect(log).toEqual(["a", "b", high, astral]);
@@ -69,9 +106,16 @@ describe("TickScheduler", () => {
     const ticks = new TickScheduler();
     const log: string[] = [];
     const victim = new Scope({ name: "b", ticks });
-    victim.run(function* () { yield* nextTick(); log.push("b ran"); });
+    victim.run(function* () {
+      yield* nextTick();
+      log.push("b ran");
+    });
     const killer = new Scope({ name: "a", ticks });
-    killer.run(function* () { yield* nextTick(); log.push("a kills b"); void victim.halt(); });
+    killer.run(function* () {
+      yield* nextTick();
+      log.push("a kills b");
+      void victim.halt();
+    });
     ticks.tick();
     expect(log).toEqual(["a kills b"]);
     expect(ticks.waiting).toBe(0);
@@ -80,11 +124,18 @@ describe("TickScheduler", () => {
   it("tick() from inside a resumed coroutine is an error, and the scheduler stays usable", () => {
     const ticks = new TickScheduler();
     let error: unknown;
-    run(function* () {
-      yield* nextTick();
-      try { ticks.tick(); } catch (e) { error = e; }
-      yield* nextTick();
-    }, { ticks });
+    run(
+      function* () {
+        yield* nextTick();
+        try {
+          ticks.tick();
+        } catch (e) {
+          error = e;
+        }
+        yield* nextTick();
+      },
+      { ticks },
+    );
     ticks.tick();
     expect(String(error)).toMatch(/re-entrantly/);
     expect(ticks.waiting).toBe(1);
@@ -94,7 +145,12 @@ describe("TickScheduler", () => {
 
   it("halting a waiter removes it from the scheduler", async () => {
     const ticks = new TickScheduler();
-    const task = run(function* () { yield* waitTicks(1_000_000); }, { ticks });
+    const task = run(
+      function* () {
+        yield* waitTicks(1_000_000);
+      },
+      { ticks },
+    );
     expect(ticks.waiting).toBe(1);
     await task.halt();
     expect(ticks.waiting).toBe(0);
@@ -104,10 +160,16 @@ describe("TickScheduler", () => {
     const ticks = new TickScheduler();
     const log: string[] = [];
     for (const id of ["z", "y"]) {
-      run(function* () {
-        yield* spawn(function* () { yield* nextTick(); log.push(`${id}-child`); });
-        yield* suspend();
-      }, { ticks, name: id });
+      run(
+        function* () {
+          yield* spawn(function* () {
+            yield* nextTick();
+            log.push(`${id}-child`);
+          });
+          yield* suspend();
+        },
+        { ticks, name: id },
+      );
     }
     ticks.tick();
     expect(log).toEqual(["y-child", "z-child"]);

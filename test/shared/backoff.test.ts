@@ -27,7 +27,12 @@ describe("Backoff (exponential, full jitter)", () => {
   });
 
   it("refuses bounds that make no window", () => {
-    for (const [minMs, maxMs] of [[0, 10], [20, 10], [Number.NaN, 10], [5, Infinity]]) {
+    for (const [minMs, maxMs] of [
+      [0, 10],
+      [20, 10],
+      [Number.NaN, 10],
+      [5, Infinity],
+    ]) {
       expect(() => new Backoff({ minMs, maxMs })).toThrow(TypeError);
     }
   });

@@ -4,11 +4,33 @@ import type { Intent } from "../../shared/protocol.ts";
 import type { PlayerStats } from "../../shared/stats.ts";
 
 function stats(id: string, over: Partial<PlayerStats> = {}): PlayerStats {
-  return { id, level: 5, maxHp: 140, attack: 20, defense: 12, critChance: 0, critMultiplier: 150, speed: 10, version: 1, ...over };
+  return {
+    id,
+    level: 5,
+    maxHp: 140,
+    attack: 20,
+    defense: 12,
+    critChance: 0,
+    critMultiplier: 150,
+    speed: 10,
+    version: 1,
+    ...over,
+  };
 }
 
 function fighter(id: string, intent: Intent | null, over: Partial<Combatant> = {}): Combatant {
-  return { id, hp: 100, maxHp: 140, alive: true, respawnIn: 0, charge: 0, stats: stats(id), stale: false, intent, ...over };
+  return {
+    id,
+    hp: 100,
+    maxHp: 140,
+    alive: true,
+    respawnIn: 0,
+    charge: 0,
+    stats: stats(id),
+    stale: false,
+    intent,
+    ...over,
+  };
 }
 
 const attack = (target: string, seq = 1): Intent => ({ seq, action: "attack", target });
@@ -19,10 +41,54 @@ function goldenInput(): RoundInput {
     roomSeed: 7,
     round: 3,
     combatants: [
-      fighter("p_alice", attack("p_bob"), { hp: 90, stats: stats("p_alice", { maxHp: 140, attack: 20, defense: 12, critChance: 125, critMultiplier: 188, speed: 14 }) }),
-      fighter("p_bob", { seq: 2, action: "defend" }, { hp: 90, stats: stats("p_bob", { maxHp: 187, attack: 29, defense: 14, critChance: 146, critMultiplier: 197, speed: 7 }) }),
-      fighter("npc_goblin_1", attack("p_alice", 3), { hp: 90, stats: stats("npc_goblin_1", { maxHp: 59, attack: 8, defense: 3, critChance: 76, critMultiplier: 150, speed: 13 }) }),
-      fighter("npc_orc_2", attack("p_alice", 3), { hp: 90, stats: stats("npc_orc_2", { maxHp: 140, attack: 17, defense: 8, critChance: 60, critMultiplier: 175, speed: 8 }) }),
+      fighter("p_alice", attack("p_bob"), {
+        hp: 90,
+        stats: stats("p_alice", {
+          maxHp: 140,
+          attack: 20,
+          defense: 12,
+          critChance: 125,
+          critMultiplier: 188,
+          speed: 14,
+        }),
+      }),
+      fighter(
+        "p_bob",
+        { seq: 2, action: "defend" },
+        {
+          hp: 90,
+          stats: stats("p_bob", {
+            maxHp: 187,
+            attack: 29,
+            defense: 14,
+            critChance: 146,
+            critMultiplier: 197,
+            speed: 7,
+          }),
+        },
+      ),
+      fighter("npc_goblin_1", attack("p_alice", 3), {
+        hp: 90,
+        stats: stats("npc_goblin_1", {
+          maxHp: 59,
+          attack: 8,
+          defense: 3,
+          critChance: 76,
+          critMultiplier: 150,
+          speed: 13,
+        }),
+      }),
+      fighter("npc_orc_2", attack("p_alice", 3), {
+        hp: 90,
+        stats: stats("npc_orc_2", {
+          maxHp: 140,
+          attack: 17,
+          defense: 8,
+          critChance: 60,
+          critMultiplier: 175,
+          speed: 8,
+        }),
+      }),
     ],
   };
 }
@@ -86,7 +152,10 @@ describe("resolveRound", () => {
       resolveRound({
         roomSeed: 1,
         round: 1,
-        combatants: [fighter("a", attack("b"), { stats: stats("a", { attack: 100 }) }), fighter("b", defend ? { seq: 1, action: "defend" } : null, { stats: stats("b", { defense: 0 }) })],
+        combatants: [
+          fighter("a", attack("b"), { stats: stats("a", { attack: 100 }) }),
+          fighter("b", defend ? { seq: 1, action: "defend" } : null, { stats: stats("b", { defense: 0 }) }),
+        ],
       }).events.find((e) => e.t === "attack");
     const plain = hit(false) as { damage: number };
     const defended = hit(true) as { damage: number };
@@ -96,11 +165,19 @@ describe("resolveRound", () => {
   it("focus charges up to the cap and the next attack spends it", () => {
     let charge = 0;
     for (let i = 0; i < MAX_CHARGE + 2; i++) {
-      const r = resolveRound({ roomSeed: 1, round: i, combatants: [fighter("a", { seq: i, action: "focus" }, { charge }), fighter("b", null)] });
+      const r = resolveRound({
+        roomSeed: 1,
+        round: i,
+        combatants: [fighter("a", { seq: i, action: "focus" }, { charge }), fighter("b", null)],
+      });
       charge = r.next.find((s) => s.id === "a")!.charge;
     }
     expect(charge).toBe(MAX_CHARGE);
-    const r = resolveRound({ roomSeed: 1, round: 9, combatants: [fighter("a", attack("b"), { charge }), fighter("b", null)] });
+    const r = resolveRound({
+      roomSeed: 1,
+      round: 9,
+      combatants: [fighter("a", attack("b"), { charge }), fighter("b", null)],
+    });
     const plain = resolveRound({ roomSeed: 1, round: 9, combatants: [fighter("a", attack("b")), fighter("b", null)] });
     const charged = r.events.find((e) => e.t === "attack") as { damage: number };
     const normal = plain.events.find((e) => e.t === "attack") as { damage: number };
@@ -109,7 +186,14 @@ describe("resolveRound", () => {
   });
 
   it("kills at zero hp, counts down and respawns at full hp", () => {
-    const r = resolveRound({ roomSeed: 1, round: 1, combatants: [fighter("a", attack("b"), { stats: stats("a", { attack: 1000 }) }), fighter("b", attack("a"), { hp: 5 })] });
+    const r = resolveRound({
+      roomSeed: 1,
+      round: 1,
+      combatants: [
+        fighter("a", attack("b"), { stats: stats("a", { attack: 1000 }) }),
+        fighter("b", attack("a"), { hp: 5 }),
+      ],
+    });
     expect(r.events).toContainEqual({ t: "death", by: "b", killer: "a" });
     const b = r.next.find((s) => s.id === "b")!;
     expect(b).toMatchObject({ alive: false, hp: 0, respawnIn: RESPAWN_ROUNDS });
@@ -127,21 +211,34 @@ describe("resolveRound", () => {
     const r = resolveRound({
       roomSeed: 1,
       round: 1,
-      combatants: [fighter("fast", attack("slow"), { stats: stats("fast", { attack: 1000, speed: 50 }) }), fighter("slow", attack("fast"), { hp: 1, stats: stats("slow", { speed: 1 }) })],
+      combatants: [
+        fighter("fast", attack("slow"), { stats: stats("fast", { attack: 1000, speed: 50 }) }),
+        fighter("slow", attack("fast"), { hp: 1, stats: stats("slow", { speed: 1 }) }),
+      ],
     });
     expect(r.events.filter((e) => e.t === "attack").map((e) => (e as { by: string }).by)).toEqual(["fast"]);
   });
 
   it("absent entities neither act nor can be hit", () => {
-    const r = resolveRound({ roomSeed: 1, round: 1, combatants: [fighter("a", attack("b")), fighter("b", attack("a"), { stats: null })] });
+    const r = resolveRound({
+      roomSeed: 1,
+      round: 1,
+      combatants: [fighter("a", attack("b")), fighter("b", attack("a"), { stats: null })],
+    });
     expect(r.events).toEqual([]);
     expect(r.next.map((s) => s.hp)).toEqual([100, 100]);
   });
 
   it("crit multiplies damage by critMultiplier", () => {
     const roll = (critChance: number) =>
-      resolveRound({ roomSeed: 3, round: 3, combatants: [fighter("a", attack("b"), { stats: stats("a", { attack: 200, critChance, critMultiplier: 300 }) }), fighter("b", null, { hp: 10_000, maxHp: 10_000, stats: stats("b", { maxHp: 10_000 }) })] })
-        .events[0] as { damage: number; crit: boolean };
+      resolveRound({
+        roomSeed: 3,
+        round: 3,
+        combatants: [
+          fighter("a", attack("b"), { stats: stats("a", { attack: 200, critChance, critMultiplier: 300 }) }),
+          fighter("b", null, { hp: 10_000, maxHp: 10_000, stats: stats("b", { maxHp: 10_000 }) }),
+        ],
+      }).events[0] as { damage: number; crit: boolean };
     const never = roll(0);
     const always = roll(1000);
     expect(never.crit).toBe(false);
@@ -150,8 +247,12 @@ describe("resolveRound", () => {
   });
 
   it("refuses duplicate ids and non-integer numbers", () => {
-    expect(() => resolveRound({ roomSeed: 1, round: 1, combatants: [fighter("a", null), fighter("a", null)] })).toThrow(/duplicate/);
-    expect(() => resolveRound({ roomSeed: 1, round: 1, combatants: [fighter("a", null, { hp: 1.5 })] })).toThrow(/a\.hp must be an integer/);
+    expect(() => resolveRound({ roomSeed: 1, round: 1, combatants: [fighter("a", null), fighter("a", null)] })).toThrow(
+      /duplicate/,
+    );
+    expect(() => resolveRound({ roomSeed: 1, round: 1, combatants: [fighter("a", null, { hp: 1.5 })] })).toThrow(
+      /a\.hp must be an integer/,
+    );
     expect(() => resolveRound({ roomSeed: 0.5, round: 1, combatants: [] })).toThrow(/roomSeed/);
   });
 });

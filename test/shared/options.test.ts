@@ -3,7 +3,17 @@
 import { parseArgs } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
-  boolean, decimal, integer, listOf, oneOf, parseCommandLine, presence, renderHelp, text, UsageError, type Command,
+  boolean,
+  decimal,
+  integer,
+  listOf,
+  oneOf,
+  parseCommandLine,
+  presence,
+  renderHelp,
+  text,
+  UsageError,
+  type Command,
 } from "../../shared/options.ts";
 
 const options = {
@@ -17,23 +27,69 @@ const options = {
   stall: boolean({ flag: "stall", env: "T_STALL", default: false, help: "stall" }),
   verbose: presence({ flag: "verbose", env: "T_VERBOSE", help: "verbose" }),
 };
-const command: Command<typeof options> = { usage: "t [flags] <file>", options, positionals: { name: "file", min: 0, max: 1 } };
-const parse = (argv: string[], env: Record<string, string | undefined> = {}) => parseCommandLine(command, argv, env, parseArgs);
+const command: Command<typeof options> = {
+  usage: "t [flags] <file>",
+  options,
+  positionals: { name: "file", min: 0, max: 1 },
+};
+const parse = (argv: string[], env: Record<string, string | undefined> = {}) =>
+  parseCommandLine(command, argv, env, parseArgs);
 
 describe("parseCommandLine", () => {
   it("takes a flag over its variable over the default, both --flag v and --flag=v; the last repeat wins", () => {
-    expect(parse([]).values).toEqual({ port: 2567, rooms: "auto", rate: 0.5, name: "n", secret: null, level: "a", only: ["x", "y", "z"], stall: false, verbose: false });
-    const env = { T_PORT: "7", T_RATE: "0.25", T_NAME: "env", T_SECRET: "s", T_LEVEL: "b", T_STALL: "1", T_VERBOSE: "true" };
-    expect(parse([], env).values).toMatchObject({ port: 7, rate: 0.25, name: "env", secret: "s", level: "b", stall: true, verbose: true });
-    const flagged = parse(["--port=8", "--rate", "1", "--name", "flag", "--stall", "false", "--rooms", "3", "--only", "z,x", "--port", "9"], env).values;
-    expect(flagged).toMatchObject({ port: 9, rate: 1, name: "flag", stall: false, rooms: 3, only: ["z", "x"], secret: "s" });
+    expect(parse([]).values).toEqual({
+      port: 2567,
+      rooms: "auto",
+      rate: 0.5,
+      name: "n",
+      secret: null,
+      level: "a",
+      only: ["x", "y", "z"],
+      stall: false,
+      verbose: false,
+    });
+    const env = {
+      T_PORT: "7",
+      T_RATE: "0.25",
+      T_NAME: "env",
+      T_SECRET: "s",
+      T_LEVEL: "b",
+      T_STALL: "1",
+      T_VERBOSE: "true",
+    };
+    expect(parse([], env).values).toMatchObject({
+      port: 7,
+      rate: 0.25,
+      name: "env",
+      secret: "s",
+      level: "b",
+      stall: true,
+      verbose: true,
+    });
+    const flagged = parse(
+      ["--port=8", "--rate", "1", "--name", "flag", "--stall", "false", "--rooms", "3", "--only", "z,x", "--port", "9"],
+      env,
+    ).values;
+    expect(flagged).toMatchObject({
+      port: 9,
+      rate: 1,
+      name: "flag",
+      stall: false,
+      rooms: 3,
+      only: ["z", "x"],
+      secret: "s",
+    });
     expect(parse(["--verbose"]).values.verbose).toBe(true);
     expect(parse(["journal.db", "--port", "1"]).positionals).toEqual(["journal.db"]);
   });
 
   it("refuses an empty variable by name (unset means default; empty is a mistake), but not an unset one", () => {
-    expect(() => parse([], { T_PORT: "" })).toThrow("T_PORT (--port): set but empty; unset it to use the default (2567)");
-    expect(() => parse([], { T_SECRET: "" })).toThrow("T_SECRET (--secret): set but empty; unset it to use the default (random)");
+    expect(() => parse([], { T_PORT: "" })).toThrow(
+      "T_PORT (--port): set but empty; unset it to use the default (2567)",
+    );
+    expect(() => parse([], { T_SECRET: "" })).toThrow(
+      "T_SECRET (--secret): set but empty; unset it to use the default (random)",
+    );
     expect(parse([], { T_PORT: undefined }).values.port).toBe(2567);
     // a flag given wins before the variable is looked at
     expect(parse(["--port", "3"], { T_PORT: "" }).values.port).toBe(3);
@@ -66,7 +122,9 @@ describe("parseCommandLine", () => {
   it("requires positionals it declares, refuses them where none are declared", () => {
     const required: Command<typeof options> = { ...command, positionals: { name: "file", min: 1, max: 1 } };
     expect(() => parseCommandLine(required, [], {}, parseArgs)).toThrow("missing <file> (try --help)");
-    expect(() => parseCommandLine({ usage: "u", options }, ["stray"], {}, parseArgs)).toThrow('unexpected argument "stray"');
+    expect(() => parseCommandLine({ usage: "u", options }, ["stray"], {}, parseArgs)).toThrow(
+      'unexpected argument "stray"',
+    );
   });
 
   it("--help or -h wins over everything else and returns the defaults unchecked", () => {

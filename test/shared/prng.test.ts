@@ -4,7 +4,10 @@ import { Sfc32, roundSeed } from "../../shared/prng.ts";
 /** sfc32 written a second, independent way (BigInt modulo 2^32) to check the fast one against. */
 function referenceSfc32(seed: number, count: number): number[] {
   const M = 0xffff_ffffn;
-  let a = 0n, b = BigInt(seed >>> 0), c = 0n, d = 1n;
+  let a = 0n,
+    b = BigInt(seed >>> 0),
+    c = 0n,
+    d = 1n;
   const out: number[] = [];
   for (let i = 0; i < 12 + count; i++) {
     const t = (a + b + d) & M;
@@ -53,7 +56,9 @@ describe("sfc32", () => {
 
 describe("roundSeed", () => {
   it("matches golden values", () => {
-    expect([roundSeed(1, 1), roundSeed(1, 2), roundSeed(0xdeadbeef, 1000)]).toEqual([3677777440, 2312474076, 2820090284]);
+    expect([roundSeed(1, 1), roundSeed(1, 2), roundSeed(0xdeadbeef, 1000)]).toEqual([
+      3677777440, 2312474076, 2820090284,
+    ]);
   });
 
   it("differs between neighbouring rounds and rooms", () => {

@@ -8,7 +8,10 @@ describe("parseIntent", () => {
       value: { seq: 1, action: "attack", target: "npc_goblin_1" },
     });
     expect(parseIntent({ seq: 0, action: "defend" })).toEqual({ ok: true, value: { seq: 0, action: "defend" } });
-    expect(parseIntent({ seq: 4294967295, action: "focus" })).toEqual({ ok: true, value: { seq: 4294967295, action: "focus" } });
+    expect(parseIntent({ seq: 4294967295, action: "focus" })).toEqual({
+      ok: true,
+      value: { seq: 4294967295, action: "focus" },
+    });
   });
 
   it.each([

@@ -41,7 +41,11 @@ describe.each([
     const id = `p_cl_${name}`;
     expect(await c.get(id)).toEqual(deriveStats(id));
     const body = { level: 9, maxHp: 200, attack: 30, defense: 10, critChance: 100, critMultiplier: 200, speed: 9 };
-    const put = await fetch(`${svc.httpUrl}/players/${id}/stats`, { method: "PUT", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+    const put = await fetch(`${svc.httpUrl}/players/${id}/stats`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(body),
+    });
     expect(put.status).toBe(200);
     expect(await c.get(id)).toEqual({ id: id, ...body, version: 2 });
     expect(c.lastKnownGood(id)).toMatchObject({ version: 2 });
@@ -115,7 +119,9 @@ describe.each([
     const c = client(url());
     await c.get("p_warm3");
     svc.setFaults({ stall: true });
-    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) => codeOf(c.get(`p_stall_${i}`, { deadlineMs: 80 }))));
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => codeOf(c.get(`p_stall_${i}`, { deadlineMs: 80 }))),
+    );
     expect(codes).toEqual(Array(20).fill("timeout"));
     expect(c.counters()).toMatchObject({ inFlight: 0, inFlightIds: 0 });
     svc.setFaults({ stall: false });
@@ -159,10 +165,12 @@ describe("RPC client specifics", () => {
     await c.get("p_warm5");
     const before = svc.counters().rpcBatchFrames;
     const ids = Array.from({ length: 300 }, (_, i) => `npc_orc_${i}`);
-    const got = await Promise.all(ids.map(async (id, i) => {
-      for (let k = 0; k < i % 3; k++) await null; // spread over microtasks
-      return c.get(id);
-    }));
+    const got = await Promise.all(
+      ids.map(async (id, i) => {
+        for (let k = 0; k < i % 3; k++) await null; // spread over microtasks
+        return c.get(id);
+      }),
+    );
     expect(got.map((s) => s.id)).toEqual(ids);
     expect(got[7]).toEqual(deriveStats("npc_orc_7"));
     expect(svc.counters().rpcBatchFrames - before).toBe(1);

@@ -48,10 +48,29 @@ describe("FaultInjector", () => {
 
 describe("loadConfig", () => {
   it("defaults, env, then flags", () => {
-    expect(loadConfig([], {})).toMatchObject({ host: "127.0.0.1", port: 2580, db: "data/stats.db", token: "dev-stats-token", help: false });
-    const env = { STATS_PORT: "3000", STATS_LATENCY_MS: "40", STATS_STALL: "1", STATS_FAIL_RATE: "0.25", STATS_TOKEN: "e" };
-    expect(loadConfig([], env)).toMatchObject({ port: 3000, token: "e", faults: { latencyMs: 40, stall: true, failRate: 0.25 } });
-    expect(loadConfig(["--port", "0", "--latency-ms", "5", "--stall", "false"], env)).toMatchObject({ port: 0, faults: { latencyMs: 5, stall: false } });
+    expect(loadConfig([], {})).toMatchObject({
+      host: "127.0.0.1",
+      port: 2580,
+      db: "data/stats.db",
+      token: "dev-stats-token",
+      help: false,
+    });
+    const env = {
+      STATS_PORT: "3000",
+      STATS_LATENCY_MS: "40",
+      STATS_STALL: "1",
+      STATS_FAIL_RATE: "0.25",
+      STATS_TOKEN: "e",
+    };
+    expect(loadConfig([], env)).toMatchObject({
+      port: 3000,
+      token: "e",
+      faults: { latencyMs: 40, stall: true, failRate: 0.25 },
+    });
+    expect(loadConfig(["--port", "0", "--latency-ms", "5", "--stall", "false"], env)).toMatchObject({
+      port: 0,
+      faults: { latencyMs: 5, stall: false },
+    });
     expect(loadConfig(["--help"], {}).help).toBe(true);
   });
 

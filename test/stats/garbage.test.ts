@@ -54,7 +54,9 @@ async function storedRow() {
 beforeAll(async () => {
   svc = await startStatsService({ port: 0, db: ":memory:", token: TOKEN });
   const put = await fetch(`${svc.httpUrl}/players/p_keep/stats`, {
-    method: "PUT", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(stored),
+    method: "PUT",
+    headers: { authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(stored),
   });
   expect(put.status).toBe(200);
   bystander = createStatsClient(svc.rpcUrl, { token: TOKEN });
@@ -84,17 +86,23 @@ describe("bad frames", () => {
       [Buffer.from([0xc1]), [0, expect.objectContaining({ e: "bad_request" })]],
       [Buffer.from([0x92, 0x01]), [0, expect.objectContaining({ e: "bad_request" })]],
       [Buffer.from([0x93, 0x01, 0x01, 0xd9]), [0, { e: "bad_request", m: "frame is not valid msgpack" }]],
-      ["[1, 1, \"p_1\"]", [0, { e: "bad_request", m: "frames must be binary msgpack" }]],
+      ['[1, 1, "p_1"]', [0, { e: "bad_request", m: "frames must be binary msgpack" }]],
       [packr.pack({ op: 1, id: "p_1" }), [0, expect.objectContaining({ e: "bad_request" })]],
       [packr.pack([1, "x", "p_1"]), [0, expect.objectContaining({ m: expect.stringContaining("reqId") })]],
       [packr.pack([1, -4, "p_1"]), [0, expect.objectContaining({ m: expect.stringContaining("reqId") })]],
-      [packr.pack([9, 5, "p_1"]), [5, expect.objectContaining({ e: "bad_request", m: expect.stringContaining("unknown op") })]],
+      [
+        packr.pack([9, 5, "p_1"]),
+        [5, expect.objectContaining({ e: "bad_request", m: expect.stringContaining("unknown op") })],
+      ],
       [packr.pack(["get", 6, "p_1"]), [6, expect.objectContaining({ m: expect.stringContaining("unknown op") })]],
       [packr.pack([1, 7, 123]), [7, expect.objectContaining({ m: expect.stringContaining("id must be") })]],
       [packr.pack([1, 8, "bad id!"]), [8, expect.objectContaining({ m: expect.stringContaining("id must be") })]],
       [packr.pack([2, 9, "p_1"]), [9, expect.objectContaining({ m: expect.stringContaining("ids must be") })]],
       [packr.pack([2, 10, []]), [10, expect.objectContaining({ m: expect.stringContaining("ids must be") })]],
-      [packr.pack([2, 11, Array(5000).fill("p_1")]), [11, expect.objectContaining({ m: expect.stringContaining("ids must be") })]],
+      [
+        packr.pack([2, 11, Array(5000).fill("p_1")]),
+        [11, expect.objectContaining({ m: expect.stringContaining("ids must be") })],
+      ],
       // an array32 header claiming 4 billion elements, and a bin32 longer than the frame
       [Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff, 0x01]), [0, expect.objectContaining({ e: "bad_request" })]],
       [Buffer.from([0xc6, 0x7f, 0xff, 0xff, 0xff, 0x01]), [0, expect.objectContaining({ e: "bad_request" })]],

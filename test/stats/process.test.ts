@@ -44,7 +44,16 @@ describe("stats service process", () => {
   it("--help lists the flags and env vars; a bad flag exits 2", () => {
     const help = spawnSync(process.execPath, [ENTRY, "--help"], { encoding: "utf8", timeout: 10_000 });
     expect(help.status).toBe(0);
-    for (const name of ["STATS_PORT", "STATS_DB", "STATS_TOKEN", "STATS_LATENCY_MS", "STATS_JITTER_MS", "STATS_FAIL_RATE", "STATS_STALL", "STATS_SEED"]) {
+    for (const name of [
+      "STATS_PORT",
+      "STATS_DB",
+      "STATS_TOKEN",
+      "STATS_LATENCY_MS",
+      "STATS_JITTER_MS",
+      "STATS_FAIL_RATE",
+      "STATS_STALL",
+      "STATS_SEED",
+    ]) {
       expect(help.stdout).toContain(name);
     }
     const bad = spawnSync(process.execPath, [ENTRY, "--fail-rate", "3"], { encoding: "utf8", timeout: 10_000 });
@@ -57,14 +66,19 @@ describe("stats service process", () => {
     const port = first.port;
     const logged: string[] = [];
     const rpc = createStatsClient(`ws://127.0.0.1:${port}/rpc`, {
-      token: TOKEN, backoffMaxMs: 200, deadlineMs: 5000, log: (r) => logged.push(`${r.level} ${r.msg}`),
+      token: TOKEN,
+      backoffMaxMs: 200,
+      deadlineMs: 5000,
+      log: (r) => logged.push(`${r.level} ${r.msg}`),
     });
     const http = createStatsClient(`http://127.0.0.1:${port}`, { token: TOKEN, backoffMaxMs: 200, deadlineMs: 5000 });
     try {
       expect(await rpc.get("p_proc")).toEqual(deriveStats("p_proc"));
       const body = { level: 2, maxHp: 90, attack: 12, defense: 6, critChance: 70, critMultiplier: 160, speed: 8 };
       const put = await fetch(`http://127.0.0.1:${port}/players/p_proc/stats`, {
-        method: "PUT", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body),
+        method: "PUT",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(body),
       });
       expect(put.status).toBe(200);
 

@@ -65,7 +65,9 @@ describe("GET /players/:id/stats", () => {
 describe("PUT /players/:id/stats", () => {
   it("needs the service token", async () => {
     expect((await req("PUT", "/players/p_put_1/stats", { body })).status).toBe(401);
-    expect((await req("PUT", "/players/p_put_1/stats", { body, headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect(
+      (await req("PUT", "/players/p_put_1/stats", { body, headers: { authorization: "Bearer nope" } })).status,
+    ).toBe(401);
     expect((await req("PUT", "/players/p_put_1/stats", { body, headers: { authorization: TOKEN } })).status).toBe(401);
     // nothing was written
     expect((await req("GET", "/players/p_put_1/stats")).json).toEqual(deriveStats("p_put_1"));
@@ -76,9 +78,15 @@ describe("PUT /players/:id/stats", () => {
     expect(w).toEqual({ status: 200, json: { id: "p_put_2", ...body, version: 2 } });
     expect((await req("GET", "/players/p_put_2/stats")).json.version).toBe(2);
     expect((await req("PUT", "/players/p_put_2/stats", { body, headers: auth })).json.version).toBe(2);
-    const changed = await req("PUT", "/players/p_put_2/stats", { body: { ...body, attack: 21, version: 2 }, headers: auth });
+    const changed = await req("PUT", "/players/p_put_2/stats", {
+      body: { ...body, attack: 21, version: 2 },
+      headers: auth,
+    });
     expect(changed.json).toMatchObject({ attack: 21, version: 3 });
-    const conflict = await req("PUT", "/players/p_put_2/stats", { body: { ...body, attack: 99, version: 2 }, headers: auth });
+    const conflict = await req("PUT", "/players/p_put_2/stats", {
+      body: { ...body, attack: 99, version: 2 },
+      headers: auth,
+    });
     expect(conflict.status).toBe(409);
     expect((await req("GET", "/players/p_put_2/stats")).json).toMatchObject({ attack: 21, version: 3 });
     // a refused write on an id never stored leaves it never stored
@@ -153,7 +161,11 @@ describe("SQLite file store", () => {
     try {
       const path = join(dir, "nested", "stats.db");
       const a = await startStatsService({ port: 0, db: path, token: TOKEN });
-      const w = await fetch(`${a.httpUrl}/players/p_file/stats`, { method: "PUT", headers: auth, body: JSON.stringify(body) });
+      const w = await fetch(`${a.httpUrl}/players/p_file/stats`, {
+        method: "PUT",
+        headers: auth,
+        body: JSON.stringify(body),
+      });
       expect(w.status).toBe(200);
       await a.close();
       const b = await startStatsService({ port: 0, db: path, token: TOKEN });

@@ -5,7 +5,10 @@ import { deriveStats, PLAYER_STATS_KEYS, STAT_FIELDS, type PlayerStats } from ".
 import { fromTuple, isTuple, toTuple } from "../../server/stats/rpc-protocol.ts";
 import { COLUMN_NAMES, COLUMNS, fromRow, rowValues, STAT_COLUMNS } from "../../server/stats/store/stats-row.ts";
 
-const samples: PlayerStats[] = ["p_ann", "npc_dragon_1", "p_x"].map((id, i) => ({ ...deriveStats(id), version: i + 1 }));
+const samples: PlayerStats[] = ["p_ann", "npc_dragon_1", "p_x"].map((id, i) => ({
+  ...deriveStats(id),
+  version: i + 1,
+}));
 
 describe("PlayerStats forms", () => {
   it("keys: id, every stat field in STAT_FIELDS order, version; exactly the keys of a PlayerStats", () => {

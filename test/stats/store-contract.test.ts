@@ -43,7 +43,15 @@ const implementations: { name: string; skip: boolean; db: () => Promise<string> 
   { name: "PostgresStore", skip: pgBin === undefined, db: () => server!.createDatabase(`contract_${++databases}`) },
 ];
 
-const fields: StatFields = { level: 5, maxHp: 150, attack: 20, defense: 9, critChance: 120, critMultiplier: 175, speed: 11 };
+const fields: StatFields = {
+  level: 5,
+  maxHp: 150,
+  attack: 20,
+  defense: 9,
+  critChance: 120,
+  critMultiplier: 175,
+  speed: 11,
+};
 
 for (const impl of implementations) {
   describe.skipIf(impl.skip)(`StatsStore contract: ${impl.name}`, () => {
@@ -96,7 +104,10 @@ for (const impl of implementations) {
       const refused = await store.put("p_occ", { ...fields, attack: 99 }, 1);
       expect(refused).toEqual({ ok: false, current: { id: "p_occ", ...fields, version: 2 } });
       expect(await store.get("p_occ")).toEqual({ id: "p_occ", ...fields, version: 2 });
-      expect(await store.put("p_occ", { ...fields, attack: 99 }, 2)).toMatchObject({ ok: true, stats: { attack: 99, version: 3 } });
+      expect(await store.put("p_occ", { ...fields, attack: 99 }, 2)).toMatchObject({
+        ok: true,
+        stats: { attack: 99, version: 3 },
+      });
       // an id never read is at version 1: only 1 is the right expectation; a refusal creates nothing
       expect(await store.put("p_occ_new", fields, 5)).toEqual({ ok: false, current: deriveStats("p_occ_new") });
       expect(await store.peek("p_occ_new")).toBeUndefined();
@@ -129,7 +140,10 @@ for (const impl of implementations) {
         ["p bad", fields, undefined, "id"],
       ];
       for (const [id, body, version, field] of attempts) {
-        const err = await store.put(id, body as StatFields, version).then(() => undefined, (e: unknown) => e);
+        const err = await store.put(id, body as StatFields, version).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(err, `${id} ${JSON.stringify(body)}`).toBeInstanceOf(StoreInputError);
         expect((err as StoreInputError).field).toBe(field);
       }
@@ -147,7 +161,10 @@ for (const impl of implementations) {
 
 describe("STATS_DB picks the store by its form", () => {
   it("postgres:// and postgresql:// are PostgreSQL; paths and :memory: are SQLite; other schemes are refused by name", () => {
-    expect(parseStoreLocation("postgres://u@127.0.0.1:5432/db")).toEqual({ kind: "postgres", url: "postgres://u@127.0.0.1:5432/db" });
+    expect(parseStoreLocation("postgres://u@127.0.0.1:5432/db")).toEqual({
+      kind: "postgres",
+      url: "postgres://u@127.0.0.1:5432/db",
+    });
     expect(parseStoreLocation("postgresql://u@h/db").kind).toBe("postgres");
     expect(parseStoreLocation("data/stats.db")).toEqual({ kind: "sqlite", path: "data/stats.db" });
     expect(parseStoreLocation(":memory:")).toEqual({ kind: "sqlite", path: ":memory:" });
@@ -160,7 +177,10 @@ describe("STATS_DB picks the store by its form", () => {
 });
 
 describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () => {
-  const MIGRATED = [{ version: 1, name: "player_stats" }, { version: 2, name: "player_stats.used_at" }];
+  const MIGRATED = [
+    { version: 1, name: "player_stats" },
+    { version: 2, name: "player_stats.used_at" },
+  ];
 
   async function migrationRows(url: string): Promise<{ version: number; name: string }[]> {
     const c = new pg.Client({ connectionString: url });
@@ -174,7 +194,9 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
 
   it("replicas starting at once migrate the schema exactly once; opening again is a no-op", async () => {
     const url = await server!.createDatabase("migrate_race");
-    const replicas = Array.from({ length: 6 }, () => createStore(url, { poolSize: 2, statementTimeoutMs: 30_000, log: silent }));
+    const replicas = Array.from({ length: 6 }, () =>
+      createStore(url, { poolSize: 2, statementTimeoutMs: 30_000, log: silent }),
+    );
     opened.push(...replicas);
     await Promise.all(replicas.map((r) => r.open()));
     expect(await migrationRows(url)).toEqual(MIGRATED);
@@ -197,7 +219,10 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
     expect(got.map((s) => s.id)).toEqual(ids);
     // give the server's log a moment to reach us
     await new Promise((r) => setTimeout(r, 300));
-    const statements = server!.output.slice(before).split("\n").filter((l) => /LOG:\s+(statement|execute)/.test(l));
+    const statements = server!.output
+      .slice(before)
+      .split("\n")
+      .filter((l) => /LOG:\s+(statement|execute)/.test(l));
     expect(statements).toHaveLength(1);
     expect(statements[0]).toContain("WHERE id = ANY($1::text[])");
   });
@@ -225,7 +250,10 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
       await locker.query("BEGIN");
       await locker.query("LOCK TABLE player_stats IN ACCESS EXCLUSIVE MODE");
       const t0 = performance.now();
-      const err = await store.getMany(["p_slow"]).then(() => undefined, (e: Error) => e);
+      const err = await store.getMany(["p_slow"]).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       const ms = performance.now() - t0;
       expect(err?.message).toMatch(/statement timeout/);
       expect(ms).toBeLessThan(5000); // bounded by 300 ms, not by the lock (held for as long as we like)
@@ -250,7 +278,10 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      expect((await c.query("SELECT id FROM player_stats ORDER BY id")).rows.map((r) => r.id)).toEqual(["npc_goblin_1", "p_recent"]);
+      expect((await c.query("SELECT id FROM player_stats ORDER BY id")).rows.map((r) => r.id)).toEqual([
+        "npc_goblin_1",
+        "p_recent",
+      ]);
     } finally {
       await c.end();
     }
@@ -259,7 +290,11 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
   });
 
   it("unreachable: open() rejects at once with the reason (the caller retries)", async () => {
-    const store = createStore(`postgres://postgres@127.0.0.1:1/none`, { poolSize: 1, statementTimeoutMs: 1000, log: silent });
+    const store = createStore(`postgres://postgres@127.0.0.1:1/none`, {
+      poolSize: 1,
+      statementTimeoutMs: 1000,
+      log: silent,
+    });
     opened.push(store);
     await expect(store.open()).rejects.toThrow(/ECONNREFUSED/);
   });

@@ -42,7 +42,11 @@ export function hpBand(hp: number, maxHp: number): "high" | "mid" | "low" {
   return f > 0.5 ? "high" : f > 0.25 ? "mid" : "low";
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, parent?: HTMLElement): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  parent?: HTMLElement,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   node.className = className;
   parent?.append(node);
@@ -126,7 +130,9 @@ export class EntityTable {
       e.stale ? "stale" : "",
       e.absent ? "absent" : "",
       e.alive ? "" : `respawn in ${e.respawnIn}`,
-    ].filter(Boolean).join(" · ");
+    ]
+      .filter(Boolean)
+      .join(" · ");
     const pct = e.maxHp > 0 ? Math.max(0, Math.min(100, Math.round((100 * e.hp) / e.maxHp))) : 0;
     const want: Record<string, string | boolean> = {
       key,

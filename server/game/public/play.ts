@@ -7,7 +7,14 @@
  * `window.skirmish.room` is the SDK room, for the browser console.
  */
 import { Client, type Room } from "@colyseus/sdk";
-import { Msg, ROOM_NAME, type ErrorMessage, type Intent, type JoinOptions, type RoundMessage } from "../../../shared/protocol.ts";
+import {
+  Msg,
+  ROOM_NAME,
+  type ErrorMessage,
+  type Intent,
+  type JoinOptions,
+  type RoundMessage,
+} from "../../../shared/protocol.ts";
 import type { WatchRequest } from "../../../shared/lobby.ts";
 import { EntityTable, type EntityView } from "./entity-table.ts";
 import { EventLog } from "./event-log.ts";
@@ -84,7 +91,8 @@ async function watch(roomId: string): Promise<ArenaRoom> {
     });
     const body = await res.json();
     if (res.ok) return (await client.consumeSeatReservation(body)) as ArenaRoom;
-    if (res.status === 401 && attempt === 0) grant = await newGuest(); // signed by a restarted server
+    if (res.status === 401 && attempt === 0)
+      grant = await newGuest(); // signed by a restarted server
     else throw new Error(body.error ?? `HTTP ${res.status}`);
   }
 }
@@ -110,7 +118,8 @@ async function takeSeat(): Promise<ArenaRoom> {
       const { code, message } = err as { code?: number; message?: string };
       // our earlier seat is still held for its reconnection grace: it frees, then we get in
       const held = /already in an arena/.test(message ?? "");
-      if (code === AUTH_FAILED && !held) grant = await newGuest(); // expired, or signed by a restarted server
+      if (code === AUTH_FAILED && !held)
+        grant = await newGuest(); // expired, or signed by a restarted server
       else if (attempt >= 30) throw err;
       setStatus("connection", `joining… (${message ?? "retrying"})`, true);
       await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
@@ -227,7 +236,10 @@ function onRound(r: RoundMessage): void {
   const mine = grant?.playerId;
   log.round(r.round, r.events, nameOf, watchId ? undefined : mine);
   if (r.stale.length || r.absent.length) {
-    log.add(`#${r.round} stale: ${r.stale.map(nameOf).join(", ") || "-"} · absent: ${r.absent.map(nameOf).join(", ") || "-"}`, "flag");
+    log.add(
+      `#${r.round} stale: ${r.stale.map(nameOf).join(", ") || "-"} · absent: ${r.absent.map(nameOf).join(", ") || "-"}`,
+      "flag",
+    );
   }
   if (pending && r.intents.some(([id, s]) => id === mine && s === pending!.seq)) {
     pending = undefined;
@@ -284,7 +296,7 @@ function render(): void {
     }
   } else banner("");
   if (self) setStatus("you", `you are ${self.name}`);
-  document.body.dataset.me = watchId ? "" : grant?.playerId ?? "";
+  document.body.dataset.me = watchId ? "" : (grant?.playerId ?? "");
 }
 
 setInterval(() => {

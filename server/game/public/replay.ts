@@ -39,10 +39,13 @@ function show(i: number): void {
   log.clear();
   log.round(r.round, r.events, (id) => id);
   $("intents").textContent = r.intents.length
-    ? "intents: " + r.intents.map(([id, it]) => `${id} ${it.action}${it.action === "attack" ? " " + it.target : ""}`).join(" · ")
+    ? "intents: " +
+      r.intents.map(([id, it]) => `${id} ${it.action}${it.action === "attack" ? " " + it.target : ""}`).join(" · ")
     : "no intents";
   $("position").textContent = `round ${r.round} (${i + 1} of ${rounds.length}${next === null ? "" : "+"})`;
-  $("verified").textContent = r.verified ? "✓ matches the journaled hash" : `✗ does not replay: ${r.divergence ?? "hash differs"}`;
+  $("verified").textContent = r.verified
+    ? "✓ matches the journaled hash"
+    : `✗ does not replay: ${r.divergence ?? "hash differs"}`;
   $("verified").classList.toggle("bad", !r.verified);
   document.body.dataset.round = String(r.round);
   controls();

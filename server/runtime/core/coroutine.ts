@@ -1,7 +1,25 @@
 import {
-  CALL, Effect, GROUP, SLEEP, SPAWN, SUSPEND, TICKS, UNTIL,
-  checkCall, checkGroup, checkSleep, checkSpawn, checkTicks, checkUntil, isThenable,
-  iteratorReturn, iteratorThrow, joinNext, markResume, setExecuting, takeHandedOut,
+  CALL,
+  Effect,
+  GROUP,
+  SLEEP,
+  SPAWN,
+  SUSPEND,
+  TICKS,
+  UNTIL,
+  checkCall,
+  checkGroup,
+  checkSleep,
+  checkSpawn,
+  checkTicks,
+  checkUntil,
+  isThenable,
+  iteratorReturn,
+  iteratorThrow,
+  joinNext,
+  markResume,
+  setExecuting,
+  takeHandedOut,
 } from "./effect.ts";
 import type { CallEffect, GroupEffect, SleepEffect, SpawnEffect, TicksEffect, UntilEffect } from "./effect.ts";
 import type { Context, TaskOwner } from "./context.ts";
@@ -226,9 +244,16 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     // Halted while the body function ran (it removed its own entity, say): never start.
     if (this.status !== RUNNING) return;
     if (op === null || op === undefined || typeof (op as any)[Symbol.iterator] !== "function") {
-      const hint = typeof op === "function" ? " (a function: did you forget to call the generator function?)" :
-        isThenable(op) ? " (use call() or until() for promises and async functions)" : "";
-      this.bodyFinished(FAILED, misuse(this.name, `expected an operation (a generator or an effect), got ${describeValue(op)}${hint}`));
+      const hint =
+        typeof op === "function"
+          ? " (a function: did you forget to call the generator function?)"
+          : isThenable(op)
+            ? " (use call() or until() for promises and async functions)"
+            : "";
+      this.bodyFinished(
+        FAILED,
+        misuse(this.name, `expected an operation (a generator or an effect), got ${describeValue(op)}${hint}`),
+      );
       return;
     }
     try {
@@ -289,7 +314,14 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       if (effect instanceof Effect) this.handle(effect);
       // A task joins only through `yield*` (its own next() handed it out); a plain `yield task` is misuse.
       else if (effect === handed && effect instanceof Coroutine) this.handleJoin(effect);
-      else this.resume(THROW, misuse(this.name, `yielded ${describeValue(effect)}, which is not an effect (use yield*, and until() or call() for promises)`));
+      else
+        this.resume(
+          THROW,
+          misuse(
+            this.name,
+            `yielded ${describeValue(effect)}, which is not an effect (use yield*, and until() or call() for promises)`,
+          ),
+        );
 
       // Interruptions that arrived while the coroutine was on the stack.
       if ((this.flags & (F_HALT_REQUESTED | F_HALT_STARTED)) === F_HALT_REQUESTED) {
@@ -393,7 +425,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         this.await(until.promise, P_PROMISE, null, -1);
         return;
       }
-      case SPAWN: { // only when yielded with a plain `yield`; `yield*` completes in spawnNow()
+      case SPAWN: {
+        // only when yielded with a plain `yield`; `yield*` completes in spawnNow()
         let child: Coroutine<unknown>;
         try {
           child = this.spawnNow(effect as SpawnEffect);
@@ -421,7 +454,10 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         const wait = effect as TicksEffect;
         const ticks = this.ctx.ticks;
         if (ticks === null) {
-          this.resume(THROW, misuse(this.name, `${wait.api}() needs a TickScheduler: pass { ticks } to run() or to the Scope`));
+          this.resume(
+            THROW,
+            misuse(this.name, `${wait.api}() needs a TickScheduler: pass { ticks } to run() or to the Scope`),
+          );
         } else if (this.rejects(checkTicks(wait))) {
           return;
         } else if (wait.n === 0) {
@@ -459,7 +495,10 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       }
       position = journaling.begin(this.name, step, effect.name);
       if (position < 0) {
-        this.resume(THROW, misuse(this.name, `step ${step} is already in the journal: coroutines sharing a journal need distinct names`));
+        this.resume(
+          THROW,
+          misuse(this.name, `step ${step} is already in the journal: coroutines sharing a journal need distinct names`),
+        );
         return;
       }
     }
@@ -489,7 +528,10 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   private await(promise: PromiseLike<unknown>, kind: number, ref: unknown, position: number): void {
     const seq = this.suspend(kind, ref);
     try {
-      promise.then((value) => this.settled(seq, position, NEXT, value), (error) => this.settled(seq, position, THROW, error));
+      promise.then(
+        (value) => this.settled(seq, position, NEXT, value),
+        (error) => this.settled(seq, position, THROW, error),
+      );
     } catch (error) {
       this.settled(seq, position, THROW, error);
     }
@@ -506,7 +548,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     const entry = journaling.replay(this.name, step, name);
     if (entry instanceof NonDeterminismError) this.diverge(entry);
     else if (entry.ok) this.resume(NEXT, entry.value);
-    else if (entry.halted === true) this.suspend(P_FOREVER, null); // cut off when recorded: wait to be cut off again
+    else if (entry.halted === true)
+      this.suspend(P_FOREVER, null); // cut off when recorded: wait to be cut off again
     else this.resume(THROW, replayedError(entry.error));
   }
 
@@ -588,7 +631,8 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     // Halting recurses into children: bound the depth like resume() does.
     if (depth >= MAX_DEPTH) {
       queueMicrotask(() => {
-        if (this.status === RUNNING && (this.flags & (F_RUNNING | F_BODY_DONE | F_HALT_STARTED)) === 0) this.nest(C_RETURN);
+        if (this.status === RUNNING && (this.flags & (F_RUNNING | F_BODY_DONE | F_HALT_STARTED)) === 0)
+          this.nest(C_RETURN);
       });
       return;
     }

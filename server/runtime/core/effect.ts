@@ -106,12 +106,16 @@ function iteratingCoroutine(it: object): Executing {
   // Iterated by something other than `yield*` in a coroutine (spread, Array.from, a deep-equal
   // or pretty-printer walking a Task): fail loudly rather than yield this effect forever.
   if (by === null) {
-    throw new TypeError(`${describe(it)} was iterated outside a coroutine: consume effects and tasks with yield* inside run(), or await a task`);
+    throw new TypeError(
+      `${describe(it)} was iterated outside a coroutine: consume effects and tasks with yield* inside run(), or await a task`,
+    );
   }
   if (handedOut === it && handedBy === by) {
     handedOut = null;
     handedBy = null;
-    throw new TypeError(`coroutine "${by.name}": ${describe(it)} was iterated again before the runtime resumed it: consume effects and tasks only with yield*`);
+    throw new TypeError(
+      `coroutine "${by.name}": ${describe(it)} was iterated again before the runtime resumed it: consume effects and tasks only with yield*`,
+    );
   }
   return by;
 }
@@ -197,7 +201,8 @@ export class CallEffect<T = unknown> extends Effect<T> {
 }
 
 export function checkCall(e: CallEffect): string | null {
-  return typeof e.name === "string" && typeof e.fn === "function" ? null
+  return typeof e.name === "string" && typeof e.fn === "function"
+    ? null
     : `call(name, fn) expects a string and a function, got ${describeValue(e.name)} and ${describeValue(e.fn)}`;
 }
 
@@ -234,7 +239,9 @@ export class SpawnEffect<T = unknown> extends Effect<T> {
 }
 
 export function checkSpawn(e: SpawnEffect): string | null {
-  return typeof e.body === "function" ? null : `spawn() expects a function returning an operation, got ${describeValue(e.body)}`;
+  return typeof e.body === "function"
+    ? null
+    : `spawn() expects a function returning an operation, got ${describeValue(e.body)}`;
 }
 
 /** `all` / `allSettled` / `race` / `timeout`: children run by a Group (group.ts). */
@@ -255,7 +262,8 @@ export class GroupEffect<T = unknown> extends Effect<T> {
 export function checkGroup(e: GroupEffect): string | null {
   if (!Array.isArray(e.ops)) return `${describeEffect(e)} expects an array of operations, got ${describeValue(e.ops)}`;
   if (e.group === RACE && e.ops.length === 0) return "race() of no operations would never settle";
-  if (e.group === TIMEOUT && !isMs(e.ms)) return `timeout(ms, op) expects ms between 0 and 2^31-1, got ${describeValue(e.ms)}`;
+  if (e.group === TIMEOUT && !isMs(e.ms))
+    return `timeout(ms, op) expects ms between 0 and 2^31-1, got ${describeValue(e.ms)}`;
   return null;
 }
 
@@ -285,7 +293,9 @@ export class TicksEffect extends Effect<void> {
 }
 
 export function checkTicks(e: TicksEffect): string | null {
-  return Number.isSafeInteger(e.n) && e.n >= 0 ? null : `waitTicks(n) expects a non-negative integer, got ${describeValue(e.n)}`;
+  return Number.isSafeInteger(e.n) && e.n >= 0
+    ? null
+    : `waitTicks(n) expects a non-negative integer, got ${describeValue(e.n)}`;
 }
 
 /** `suspend()`: until halted. */
@@ -302,18 +312,29 @@ function describe(it: object): string {
 /** A human-readable name of an effect, for error messages. */
 export function describeEffect(effect: Effect): string {
   switch (effect.kind) {
-    case CALL: return `call(${JSON.stringify((effect as CallEffect).name)})`;
-    case UNTIL: return "until()";
-    case SPAWN: return "spawn()";
-    case GROUP: return ["", "all()", "allSettled()", "race()", "timeout()"][(effect as GroupEffect).group] ?? "group";
-    case SLEEP: return "sleep()";
-    case TICKS: return `${(effect as TicksEffect).api}()`;
-    case SUSPEND: return "suspend()";
-    default: return `effect#${effect.kind}`;
+    case CALL:
+      return `call(${JSON.stringify((effect as CallEffect).name)})`;
+    case UNTIL:
+      return "until()";
+    case SPAWN:
+      return "spawn()";
+    case GROUP:
+      return ["", "all()", "allSettled()", "race()", "timeout()"][(effect as GroupEffect).group] ?? "group";
+    case SLEEP:
+      return "sleep()";
+    case TICKS:
+      return `${(effect as TicksEffect).api}()`;
+    case SUSPEND:
+      return "suspend()";
+    default:
+      return `effect#${effect.kind}`;
   }
 }
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function";
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }

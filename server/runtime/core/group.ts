@@ -72,7 +72,8 @@ export class Group {
         }
         return;
       case ALL_SETTLED:
-        this.results[child.childIndex - this.base] = status === COMPLETED ? { ok: true, value } : { ok: false, error: value };
+        this.results[child.childIndex - this.base] =
+          status === COMPLETED ? { ok: true, value } : { ok: false, error: value };
         if (--this.remaining === 0) this.decide(NEXT, this.results);
         return;
       default: // RACE, TIMEOUT: the first to settle decides

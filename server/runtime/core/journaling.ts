@@ -40,12 +40,17 @@ export class Journaling {
    */
   begin(coroutine: string, step: number, call: string): number {
     const journal = this.journal;
-    return journal.append({ coroutine, step, call, ok: false, halted: true, error: CUT_OFF }) ? journal.entries.length - 1 : -1;
+    return journal.append({ coroutine, step, call, ok: false, halted: true, error: CUT_OFF })
+      ? journal.entries.length - 1
+      : -1;
   }
 
   /** Record: the call at `position` returned `value` (ok) or threw it. */
   settle(position: number, ok: boolean, value: unknown): void {
     const { coroutine, step, call } = this.journal.entries[position];
-    this.journal.replace(position, ok ? { coroutine, step, call, ok, value } : { coroutine, step, call, ok, error: journalError(value) });
+    this.journal.replace(
+      position,
+      ok ? { coroutine, step, call, ok, value } : { coroutine, step, call, ok, error: journalError(value) },
+    );
   }
 }

@@ -16,11 +16,14 @@ const URL_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 
 /** Throws a RangeError naming the scheme when `db` is a URL of a database we do not speak. */
 export function parseStoreLocation(db: string): StoreLocation {
-  if (db === "") throw new RangeError("STATS_DB (--db): must not be empty (an SQLite file, :memory: or a postgres:// URL)");
+  if (db === "")
+    throw new RangeError("STATS_DB (--db): must not be empty (an SQLite file, :memory: or a postgres:// URL)");
   const scheme = URL_SCHEME.exec(db)?.[1].toLowerCase();
   if (scheme === undefined) return { kind: "sqlite", path: db };
   if (scheme !== "postgres" && scheme !== "postgresql") {
-    throw new RangeError(`STATS_DB (--db): unsupported URL scheme "${scheme}://": use postgres://user@host:port/db, an SQLite file path or :memory:`);
+    throw new RangeError(
+      `STATS_DB (--db): unsupported URL scheme "${scheme}://": use postgres://user@host:port/db, an SQLite file path or :memory:`,
+    );
   }
   try {
     new URL(db);
@@ -43,7 +46,12 @@ export function createStore(db: string, opts: StoreOptions): StatsStore {
   const where = parseStoreLocation(db);
   return where.kind === "sqlite"
     ? new SqliteStore(where.path)
-    : new PostgresStore({ url: where.url, poolSize: opts.poolSize, statementTimeoutMs: opts.statementTimeoutMs, log: opts.log });
+    : new PostgresStore({
+        url: where.url,
+        poolSize: opts.poolSize,
+        statementTimeoutMs: opts.statementTimeoutMs,
+        log: opts.log,
+      });
 }
 
 export interface OpenStoreOptions {
@@ -63,17 +71,24 @@ export interface OpenStoreOptions {
  */
 export function openStore(store: StatsStore, opts: OpenStoreOptions): Task<void> {
   const backoff = new Backoff({ minMs: opts.retryMinMs ?? 100, maxMs: opts.retryMaxMs ?? 5000 });
-  return run(function* () {
-    for (;;) {
-      try {
-        yield* call("store.open", () => store.open());
-        return;
-      } catch (err) {
-        const ms = backoff.next();
-        opts.onError?.(err as Error);
-        opts.log.warn("stats store not ready, retrying", { store: store.kind, error: (err as Error).message, retryInMs: ms });
-        yield* sleep(ms);
+  return run(
+    function* () {
+      for (;;) {
+        try {
+          yield* call("store.open", () => store.open());
+          return;
+        } catch (err) {
+          const ms = backoff.next();
+          opts.onError?.(err as Error);
+          opts.log.warn("stats store not ready, retrying", {
+            store: store.kind,
+            error: (err as Error).message,
+            retryInMs: ms,
+          });
+          yield* sleep(ms);
+        }
       }
-    }
-  }, { name: "open-store" });
+    },
+    { name: "open-store" },
+  );
 }

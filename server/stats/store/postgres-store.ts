@@ -20,7 +20,13 @@
 // that last interval through another replica may still be deleted, and is derived again on its
 // next read.
 import pg from "pg";
-import { deriveStats, PLAYER_ID_PREFIX, STAT_FIELDS, type PlayerStats, type StatFields } from "../../../shared/stats.ts";
+import {
+  deriveStats,
+  PLAYER_ID_PREFIX,
+  STAT_FIELDS,
+  type PlayerStats,
+  type StatFields,
+} from "../../../shared/stats.ts";
 import type { Logger } from "../../log.ts";
 import { migrate } from "./postgres-schema.ts";
 import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
@@ -57,7 +63,8 @@ const UPDATE_IF = `UPDATE player_stats
 
 /** Guest ids sort in [GUEST_LOW, GUEST_HIGH): the prefix, and the prefix with its last character + 1. */
 const GUEST_LOW = PLAYER_ID_PREFIX;
-const GUEST_HIGH = PLAYER_ID_PREFIX.slice(0, -1) + String.fromCharCode(PLAYER_ID_PREFIX.charCodeAt(PLAYER_ID_PREFIX.length - 1) + 1);
+const GUEST_HIGH =
+  PLAYER_ID_PREFIX.slice(0, -1) + String.fromCharCode(PLAYER_ID_PREFIX.charCodeAt(PLAYER_ID_PREFIX.length - 1) + 1);
 
 /** A put that keeps losing races this many times gives up with an error (never seen in practice). */
 const MAX_PUT_ATTEMPTS = 8;
@@ -149,7 +156,11 @@ export class PostgresStore implements StatsStore {
       if (STAT_FIELDS.every((k) => current[k] === f[k])) return { ok: true, stats: current };
       if (stored === undefined) {
         // never stored: the write counts from the derived stats, version 1 -> 2
-        const inserted = await this.query<StatsRow>({ name: "stats_insert_one", text: INSERT_ONE, values: rowValues({ id, ...f, version: 2 }) });
+        const inserted = await this.query<StatsRow>({
+          name: "stats_insert_one",
+          text: INSERT_ONE,
+          values: rowValues({ id, ...f, version: 2 }),
+        });
         if (inserted.rows.length === 1) return { ok: true, stats: fromRow(inserted.rows[0]) };
       }
       // another writer got in between our statements: decide again on the row as it is now
@@ -164,8 +175,13 @@ export class PostgresStore implements StatsStore {
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
-      if (marks.size > 0) await client.query("UPDATE player_stats SET used_at = $1 WHERE id = ANY($2::text[])", [nowMs, [...marks]]);
-      const gone = await client.query("DELETE FROM player_stats WHERE id >= $1 AND id < $2 AND used_at < $3", [GUEST_LOW, GUEST_HIGH, nowMs - ttlMs]);
+      if (marks.size > 0)
+        await client.query("UPDATE player_stats SET used_at = $1 WHERE id = ANY($2::text[])", [nowMs, [...marks]]);
+      const gone = await client.query("DELETE FROM player_stats WHERE id >= $1 AND id < $2 AND used_at < $3", [
+        GUEST_LOW,
+        GUEST_HIGH,
+        nowMs - ttlMs,
+      ]);
       await client.query("COMMIT");
       return gone.rowCount ?? 0;
     } catch (err) {

@@ -8,7 +8,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { deriveStats, PLAYER_ID_PREFIX, STAT_FIELDS, type PlayerStats, type StatFields } from "../../../shared/stats.ts";
+import {
+  deriveStats,
+  PLAYER_ID_PREFIX,
+  STAT_FIELDS,
+  type PlayerStats,
+  type StatFields,
+} from "../../../shared/stats.ts";
 import { Lru } from "../lru.ts";
 import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
 import { COLUMN_NAMES, COLUMNS, fromRow, rowValues, type StatsRow } from "./stats-row.ts";
@@ -32,7 +38,8 @@ CREATE TABLE IF NOT EXISTS player_stats (
 
 /** Guest ids sort in [GUEST_LOW, GUEST_HIGH): the prefix, and the prefix with its last character + 1. */
 const GUEST_LOW = PLAYER_ID_PREFIX;
-const GUEST_HIGH = PLAYER_ID_PREFIX.slice(0, -1) + String.fromCharCode(PLAYER_ID_PREFIX.charCodeAt(PLAYER_ID_PREFIX.length - 1) + 1);
+const GUEST_HIGH =
+  PLAYER_ID_PREFIX.slice(0, -1) + String.fromCharCode(PLAYER_ID_PREFIX.charCodeAt(PLAYER_ID_PREFIX.length - 1) + 1);
 
 export class SqliteStore implements StatsStore {
   readonly kind = "sqlite";
@@ -53,11 +60,14 @@ export class SqliteStore implements StatsStore {
     }
     // a store from before expiry: its rows count as used now, so they get a full TTL
     const columns = this.db.prepare("PRAGMA table_info(player_stats)").all() as { name: string }[];
-    if (columns.length > 0 && !columns.some((c) => c.name === "used_at")) this.db.exec("ALTER TABLE player_stats ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0");
+    if (columns.length > 0 && !columns.some((c) => c.name === "used_at"))
+      this.db.exec("ALTER TABLE player_stats ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0");
     this.db.exec(SCHEMA);
     this.db.prepare("UPDATE player_stats SET used_at = ? WHERE used_at = 0").run(Date.now());
     this.selectOne = this.db.prepare(`SELECT ${COLUMNS} FROM player_stats WHERE id = ?`);
-    this.insertIfAbsent = this.db.prepare(`INSERT OR IGNORE INTO player_stats (${COLUMNS}, used_at) VALUES (${PLACEHOLDERS})`);
+    this.insertIfAbsent = this.db.prepare(
+      `INSERT OR IGNORE INTO player_stats (${COLUMNS}, used_at) VALUES (${PLACEHOLDERS})`,
+    );
     this.upsert = this.db.prepare(
       `INSERT INTO player_stats (${COLUMNS}, used_at) VALUES (${PLACEHOLDERS})
        ON CONFLICT(id) DO UPDATE SET ${[...COLUMN_NAMES.slice(1), "used_at"].map((c) => `${c} = excluded.${c}`).join(", ")}`,
@@ -152,7 +162,9 @@ export class SqliteStore implements StatsStore {
     try {
       const mark = this.db.prepare("UPDATE player_stats SET used_at = ? WHERE id = ?");
       for (const id of this.used) mark.run(nowMs, id);
-      gone = this.db.prepare("DELETE FROM player_stats WHERE id >= ? AND id < ? AND used_at < ? RETURNING id").all(GUEST_LOW, GUEST_HIGH, nowMs - ttlMs) as { id: string }[];
+      gone = this.db
+        .prepare("DELETE FROM player_stats WHERE id >= ? AND id < ? AND used_at < ? RETURNING id")
+        .all(GUEST_LOW, GUEST_HIGH, nowMs - ttlMs) as { id: string }[];
       this.db.exec("COMMIT");
     } catch (err) {
       this.db.exec("ROLLBACK");

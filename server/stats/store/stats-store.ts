@@ -51,7 +51,10 @@ export class StoreInputError extends Error {
 /** The checks every store runs on a put (the service runs the same ones on the request body first). */
 export function checkPut(id: string, fields: StatFields, expectedVersion: number | undefined): StatFields {
   if (!isValidStatsId(id)) throw new StoreInputError("id", "id must match [A-Za-z0-9_-]{1,64}");
-  const checked = validateStatFields(expectedVersion === undefined ? fields : { ...fields, version: expectedVersion }, id);
+  const checked = validateStatFields(
+    expectedVersion === undefined ? fields : { ...fields, version: expectedVersion },
+    id,
+  );
   if (!checked.ok) throw new StoreInputError(checked.field, checked.message);
   const { version: _expected, ...clean } = checked.value;
   return clean;
