@@ -31,10 +31,18 @@ const options = {
     defaultText: "one per core",
     help: "game processes, on consecutive ports from PORT",
   }),
+  statsReplicas: integer({
+    flag: "stats-replicas",
+    env: "CLUSTER_STATS_REPLICAS",
+    min: 1,
+    max: 64,
+    default: 1,
+    help: "stats service replicas, on consecutive ports from STATS_PORT; more than 1 needs a shared STATS_DB=postgres://…",
+  }),
 };
 
 export const CLUSTER_COMMAND: Command<typeof options> = {
-  usage: "npm run start:cluster -- [--processes N]     (node server/cluster-main.ts)",
+  usage: "npm run start:cluster -- [--processes N] [--stats-replicas M]     (node server/cluster-main.ts)",
   options,
   notes: [
     "Every game and stats variable (README: Configuration) passes through to the processes. REDIS_URL given: that Redis is used and none is started; unset: a redis-server on a free port, no persistence. AUTH_SECRET unset: one random secret shared by this run's processes.",
@@ -44,14 +52,30 @@ export const CLUSTER_COMMAND: Command<typeof options> = {
 const log = createLogger("info", (line) => writeStdout(`[cluster] ${line}`));
 
 /**
- * The stats side of the cluster: one service on STATS_PORT today, and the STATS_URL the game
- * processes are given. The seam for stats replicas: whatever this returns is started (in order)
- * before the game processes.
+ * The stats side of the cluster: `replicas` services on consecutive ports from STATS_PORT
+ * (`stats`, or `stats-1` … `stats-M`), started before the game processes, and the STATS_URL the
+ * game processes are given (every replica, comma-separated: the stats client balances over them).
+ * Replicas are stateless only over one shared database, so more than one needs PostgreSQL.
+ * @throws Error when replicas > 1 and STATS_DB is not a postgres:// URL
  */
-export function statsChildren(env: Record<string, string | undefined>): { children: ChildSpec[]; statsUrl: string } {
+export function statsChildren(
+  env: Record<string, string | undefined>,
+  replicas: number,
+): { children: ChildSpec[]; statsUrl: string } {
+  if (replicas > 1 && !/^postgres(ql)?:\/\//.test(env.STATS_DB ?? "")) {
+    throw new Error(
+      `--stats-replicas ${replicas} needs STATS_DB=postgres://… (one database the replicas share); with SQLite each replica would keep its own file`,
+    );
+  }
+  const base = Number(env.STATS_PORT);
+  const ports = Array.from({ length: replicas }, (_, i) => base + i);
   return {
-    children: [{ name: "stats", entry: "server/stats/main.ts", env }],
-    statsUrl: env.STATS_URL ?? `ws://127.0.0.1:${env.STATS_PORT}/rpc`,
+    children: ports.map((port, i) => ({
+      name: replicas === 1 ? "stats" : `stats-${i + 1}`,
+      entry: "server/stats/main.ts",
+      env: { ...env, STATS_PORT: String(port) },
+    })),
+    statsUrl: env.STATS_URL ?? ports.map((port) => `ws://127.0.0.1:${port}/rpc`).join(","),
   };
 }
 
@@ -82,10 +106,18 @@ const env: Record<string, string | undefined> = { ...process.env };
 env.STATS_PORT ??= String(STATS_COMMAND.options.port.default);
 const basePort = Number(env.PORT ?? GAME_COMMAND.options.port.default);
 const statsPort = Number(env.STATS_PORT);
-if (statsPort >= basePort && statsPort < basePort + count) {
+const replicas = line.values.statsReplicas;
+if (statsPort < basePort + count && basePort < statsPort + replicas) {
   log.error("ports overlap", {
-    why: `the game processes take ports ${basePort}..${basePort + count - 1}, which holds STATS_PORT ${statsPort}; set PORT or STATS_PORT`,
+    why: `the game processes take ports ${basePort}..${basePort + count - 1} and the stats replicas ${statsPort}..${statsPort + replicas - 1}; set PORT or STATS_PORT`,
   });
+  process.exit(1);
+}
+let stats: ReturnType<typeof statsChildren>;
+try {
+  stats = statsChildren(env, replicas);
+} catch (err) {
+  log.error("cannot start the stats replicas", { why: (err as Error).message });
   process.exit(1);
 }
 if (!env.AUTH_SECRET) {
@@ -107,7 +139,6 @@ if (!env.REDIS_URL) {
 }
 
 let stopping = false;
-const stats = statsChildren(env);
 env.STATS_URL = stats.statsUrl;
 const supervisor = supervise([...stats.children, ...gameChildren(env, count, basePort)], { log });
 

@@ -7,6 +7,7 @@ import { freePort } from "../../server/process/free-port.ts";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
 import { guest, waitFor } from "../game/helpers.ts";
 import { consume, describeWithRedis, reserve } from "./helpers.ts";
+import { postgresForTests, startPostgres, type PostgresServer } from "../postgres-server.ts";
 
 function isRunning(pid: number): boolean {
   try {
@@ -79,4 +80,60 @@ describeWithRedis("npm run start:cluster", () => {
     for (const { pid } of pids) expect(isRunning(pid), `child ${pid}`).toBe(false);
     expect(isRunning(redisPid), "redis-server").toBe(false);
   }, 180_000);
+
+  it("--stats-replicas 2 over one PostgreSQL: two stats replicas the game balances over; SQLite with replicas is refused", async () => {
+    const refused = await spawnReady("server/cluster-main.ts", {
+      args: ["--processes", "1", "--stats-replicas", "2"],
+      env: { STATS_DB: ":memory:", REDIS_URL: undefined, STATS_URL: undefined },
+      timeoutMs: 60_000,
+    }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(refused?.message).toMatch(/--stats-replicas 2 needs STATS_DB=postgres/);
+
+    const bin = postgresForTests();
+    if (!bin) return;
+    let pg: PostgresServer | undefined;
+    let replicated: ReadyProcess | undefined;
+    try {
+      pg = await startPostgres(bin);
+      const [port, statsPort] = [await freePort(), await freePort()];
+      const seen: string[] = [];
+      replicated = await spawnReady("server/cluster-main.ts", {
+        args: ["--processes", "1", "--stats-replicas", "2"],
+        env: {
+          PORT: String(port),
+          STATS_PORT: String(statsPort),
+          STATS_DB: pg.url,
+          JOURNAL_PATH: ":memory:",
+          REDIS_URL: undefined,
+          AUTH_SECRET: undefined,
+          STATS_URL: undefined,
+          LOG_LEVEL: "info",
+          SUMMARY_EVERY_S: "0",
+        },
+        onLine: (line) => seen.push(line),
+        timeoutMs: 120_000,
+      });
+      const ready = seen
+        .filter((l) => l.includes('"msg":"child ready"'))
+        .map((l) => (JSON.parse(l.slice(l.indexOf("{"))) as { child: string }).child);
+      expect(ready).toEqual(["stats-1", "stats-2", "game-1"]);
+      for (const p of [statsPort, statsPort + 1])
+        expect((await fetch(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
+      const game = { url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` };
+      const g = await guest(game);
+      const room = await consume(game, await reserve(game, g.token));
+      let fresh = 0;
+      room.onMessage("round", (m: { stale: string[]; absent: string[] }) => {
+        if (m.stale.length === 0 && m.absent.length === 0) fresh++;
+      });
+      await waitFor("fresh rounds through the replicas", () => fresh >= 2, 20_000);
+      await room.leave();
+    } finally {
+      await replicated?.stop("SIGINT");
+      await pg?.stop();
+    }
+  }, 240_000);
 });
