@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { integer, parseCommandLine, renderHelp, UsageError, type Command } from "../shared/options.ts";
 import { createLogger, writeStdout } from "./log.ts";
 import { announceReady } from "./process/ready-message.ts";
-import { exitWithParent } from "./process/exit-with-parent.ts";
+import { stopOnSignals } from "./process/stop-on-signals.ts";
 import { supervise, type ChildSpec } from "./process/supervisor.ts";
 import { startRedisServer, type RedisServer } from "./redis-server.ts";
 import { GAME_COMMAND } from "./game/config.ts";
@@ -138,15 +138,18 @@ if (!env.REDIS_URL) {
   log.info("redis-server started", { url: redis.url, pid: redis.proc.pid });
 }
 
-let stopping = false;
 env.STATS_URL = stats.statsUrl;
 const supervisor = supervise([...stats.children, ...gameChildren(env, count, basePort)], { log });
+const signalled = stopOnSignals(supervisor, log);
+// supervision over (stopped or given up): the redis-server we stop next is not to be restarted
+let finished = false;
+const stopping = () => finished || signalled();
 
 // a redis-server of ours that dies is started again on its port; meanwhile the game processes
 // keep their rooms playing and refuse joins, and restore their listings when it is back
 async function keepRedisUp(server: RedisServer): Promise<void> {
   await server.exited;
-  if (stopping) return;
+  if (stopping()) return;
   log.error("redis-server exited; starting it again", { port: server.port });
   for (;;) {
     try {
@@ -154,22 +157,13 @@ async function keepRedisUp(server: RedisServer): Promise<void> {
       void keepRedisUp(redis);
       return;
     } catch (err) {
-      if (stopping) return;
+      if (stopping()) return;
       log.error("redis-server restart failed; retrying in 1 s", { why: (err as Error).message });
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
 }
 if (redis) void keepRedisUp(redis);
-
-const stop = (why: string) => {
-  if (stopping) return;
-  stopping = true;
-  log.info("stopping", { why });
-  void supervisor.stop();
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stop(signal));
-exitWithParent(() => stop("parent exited"));
 
 supervisor.ready.then(
   (ports) => {
@@ -193,7 +187,7 @@ try {
   log.error("gave up", { why: (err as Error).message });
   code = 1;
 }
-stopping = true;
+finished = true;
 await redis?.stop();
 log.info("stopped");
 process.exit(code);

@@ -9,7 +9,7 @@
  */
 import { createLogger, writeStdout } from "./log.ts";
 import { announceReady } from "./process/ready-message.ts";
-import { exitWithParent } from "./process/exit-with-parent.ts";
+import { stopOnSignals } from "./process/stop-on-signals.ts";
 import { supervise } from "./process/supervisor.ts";
 import { STATS_COMMAND } from "./stats/config.ts";
 
@@ -29,15 +29,7 @@ const supervisor = supervise(
   { log },
 );
 
-let stopping = false;
-const stop = (why: string) => {
-  if (stopping) return;
-  stopping = true;
-  log.info("stopping", { why });
-  void supervisor.stop();
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stop(signal));
-exitWithParent(() => stop("parent exited"));
+stopOnSignals(supervisor, log);
 
 supervisor.ready.then(
   (ports) => {
