@@ -12,7 +12,7 @@
  * or game imports), so client-sim uses it like shared/ code; it never imports server/game or
  * server/stats.
  */
-import { Client, CloseCode, type Room } from "@colyseus/sdk";
+import { CloseCode } from "@colyseus/sdk";
 import { Backoff } from "../shared/backoff.ts";
 import { call, Scope, sleep, timeout, TimeoutError, until, type Operation } from "../server/runtime/index.ts";
 import { Msg, type Action, type ErrorMessage, type Intent, type RoundMessage } from "../shared/protocol.ts";
@@ -20,6 +20,7 @@ import { Sfc32 } from "../shared/prng.ts";
 import { ArenaState } from "../shared/state.ts";
 import type { Log } from "./log.ts";
 import { roomKey, type Metrics } from "./metrics.ts";
+import { ObservedClient } from "./observed-client.ts";
 import type { ArenaRoom, RoomPlan } from "./room-plan.ts";
 import type { BotApi, Scenario } from "./scenario.ts";
 import { StaleView } from "./stale-view.ts";
@@ -46,21 +47,6 @@ const RETRY_MAX_MS = 4_000;
 /** the close reason of a drop the scenario asked for: that drop (and a leave after it) is expected */
 const DROP_REASON = "client-sim drop";
 
-/** A Client that lets the bot see each room's connection: WebSocket open time, frames, bytes. */
-class InstrumentedClient extends Client {
-  onConnection: ((room: Room) => void) | undefined;
-
-  protected override createRoom<T>(roomName: string, rootSchema?: new (...args: any[]) => T): Room<any, T> {
-    const room = super.createRoom<T>(roomName, rootSchema);
-    const connect = room.connect.bind(room);
-    room.connect = (endpoint: string, options?: any, headers?: any) => {
-      connect(endpoint, options, headers);
-      this.onConnection?.(room as Room);
-    };
-    return room;
-  }
-}
-
 /** Derives bot i's seed from the run seed so choices do not depend on how bots are split. */
 function botSeed(seed: number, index: number): number {
   return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
@@ -82,7 +68,7 @@ export class Bot implements BotApi {
   alive = true;
 
   private readonly cfg: BotConfig;
-  private readonly client: InstrumentedClient;
+  private readonly client: ObservedClient;
   private token = "";
   /** the seat being played (connected or reconnecting), with its scenario timers */
   private room: ArenaRoom | null = null;
@@ -106,8 +92,17 @@ export class Bot implements BotApi {
   constructor(cfg: BotConfig) {
     this.cfg = cfg;
     this.rng = new Sfc32(botSeed(cfg.seed, cfg.index));
-    this.client = new InstrumentedClient(cfg.wsUrl);
-    this.client.onConnection = (room) => this.instrument(room);
+    const { metrics } = cfg;
+    this.client = new ObservedClient(cfg.wsUrl, {
+      opened: () => {
+        if (this.connectingSince !== null) metrics.record("connect", performance.now() - this.connectingSince);
+        this.connectingSince = null;
+      },
+      received: (bytes) => {
+        metrics.counters.messages++;
+        metrics.counters.bytes += bytes;
+      },
+    });
   }
 
   /**
@@ -277,24 +272,6 @@ export class Bot implements BotApi {
     this.cfg.metrics.record("auth", performance.now() - started);
     this.id = body.playerId;
     this.token = body.token;
-  }
-
-  private instrument(room: Room): void {
-    const { metrics } = this.cfg;
-    const events = room.connection.events;
-    const onmessage = events.onmessage;
-    events.onmessage = (ev: MessageEvent) => {
-      metrics.counters.messages++;
-      metrics.counters.bytes += (ev.data as ArrayBuffer).byteLength;
-      onmessage?.(ev);
-    };
-    const onopen = events.onopen;
-    events.onopen = (ev: Event) => {
-      // only the open of a join or reconnect the bot asked for, not of an SDK reconnect
-      if (this.connectingSince !== null) metrics.record("connect", performance.now() - this.connectingSince);
-      this.connectingSince = null;
-      onopen?.(ev);
-    };
   }
 
   /**
