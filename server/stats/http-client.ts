@@ -1,7 +1,9 @@
 // HTTP transport of the stats client: `GET {base}/players/:id/stats` through Node's fetch (which
 // keeps connections alive). An abandoned call aborts its fetch. A connection failure opens a
-// short breaker (shared/backoff.ts: full jitter, its window doubling up to backoffMaxMs) during
-// which gets fail fast with 'unavailable'; the first get after it is the probe that closes it.
+// short breaker during which gets fail fast with 'unavailable'; the first get after it is the
+// probe that closes it. The breaker stays open backoffMinMs plus a full-jitter draw from
+// shared/backoff.ts (its window doubling up to backoffMaxMs): jitter alone may draw 0 ms, and a
+// breaker that opens for 0 ms sends every get of a dead service to the wire.
 import { STAT_FIELDS, type PlayerStats } from "../../shared/stats.ts";
 import {
   type Call,
@@ -85,7 +87,7 @@ export class HttpTransport implements Transport {
         this.log({ level: "warn", msg: "stats service unreachable", url: this.base, error: this.lastError.message });
       }
       this.wasDown = true;
-      this.downUntil = performance.now() + this.backoff.next();
+      this.downUntil = performance.now() + this.backoff.minMs + this.backoff.next();
     }
     this.sink.settle(call, result);
   }
