@@ -73,6 +73,9 @@ describe("memory under oversized bodies", () => {
     Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${game.proc.pid}/status`, "utf8"))![1]) / 1024;
 
   it("the game process's RSS does not follow 8 concurrent 32 MB bodies", async () => {
+    // warm both routes first: their first request loads and compiles code, which is not a body
+    for (const path of ["/auth/guest", "/matchmake/joinOrCreate/arena"])
+      await sendBody({ host: "127.0.0.1", port: game.port, path, bytes: 1 << 20, chunked: false, chunkBytes: 64 * 1024 });
     await sleep(300);
     const before = rssMb();
     let peak = before;
@@ -92,7 +95,8 @@ describe("memory under oversized bodies", () => {
     clearInterval(poll);
     peak = Math.max(peak, rssMb());
     for (const r of results) expect(r.status).toBe(413);
-    // 256 MB were offered; what the process holds must stay a small fraction of it
-    expect(peak - before).toBeLessThan(48);
+    // 256 MB were offered; what the process holds must stay a small fraction of it (a process
+    // that buffered them grew by all of it; 8 sockets' kernel and stream buffers grow it a little)
+    expect(peak - before).toBeLessThan(96);
   });
 });
