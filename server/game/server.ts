@@ -162,7 +162,12 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   if (config.redisUrl) cluster = joinCluster(config.redisUrl, processId, metrics, log);
   let journal: RoundJournal;
   try {
-    journal = new RoundJournal(journalPathOf(config.journalPath, cluster ? processId : undefined));
+    journal = new RoundJournal(journalPathOf(config.journalPath, cluster ? processId : undefined), {
+      onCommitError: (err, rounds) => {
+        metrics.errors.inc("journal_commit");
+        log.error("journal commit failed; rounds lost", { rounds, ...errorFields(err) });
+      },
+    });
   } catch (err) {
     await cluster?.close();
     await server

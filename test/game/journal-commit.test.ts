@@ -1,0 +1,70 @@
+// The round journal groups appends into one transaction per COMMIT_EVERY_MS: this process reads
+// them at once, another connection (a replay while the server runs) once committed, close commits.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { COMMIT_EVERY_MS, RoundJournal, type JournalRecord } from "../../server/game/round-journal.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function file(): string {
+  const d = mkdtempSync(join(tmpdir(), "skirmish-journal-"));
+  dirs.push(d);
+  return join(d, "journal.db");
+}
+const rec = (round: number): JournalRecord => ({
+  room: "r1",
+  round,
+  seed: 7,
+  plan: { roomSeed: 1, round, entities: [] },
+  calls: [],
+  hash: "00",
+  joinMs: 1,
+  deadlineMs: 300,
+});
+
+describe("round journal commits", () => {
+  it("one batch per COMMIT_EVERY_MS: visible here at once, to another connection after the commit", async () => {
+    const path = file();
+    const writer = new RoundJournal(path);
+    for (let round = 1; round <= 50; round++) writer.append(rec(round));
+    expect(writer.count()).toBe(50);
+    const reader = new RoundJournal(path, { readOnly: true });
+    // still one open transaction: another connection sees none of it yet
+    expect(reader.count()).toBe(0);
+    await new Promise((done) => setTimeout(done, COMMIT_EVERY_MS * 3));
+    expect(reader.count()).toBe(50);
+    writer.append(rec(51));
+    writer.commit();
+    expect(reader.count()).toBe(51);
+    expect([...reader.read({ round: 51 })][0]).toMatchObject({ room: "r1", round: 51, seed: 7, hash: "00" });
+    reader.close();
+    writer.close();
+  });
+
+  it("close commits what is still waiting", () => {
+    const path = file();
+    const writer = new RoundJournal(path);
+    writer.append(rec(1));
+    writer.append(rec(2));
+    writer.close();
+    const reader = new RoundJournal(path, { readOnly: true });
+    expect(reader.count()).toBe(2);
+    reader.close();
+  });
+
+  it("a record that cannot be stored throws from append and leaves the batch's other rounds in", () => {
+    const path = file();
+    const writer = new RoundJournal(path);
+    writer.append(rec(1));
+    expect(() => writer.append(rec(1))).toThrow(/UNIQUE/);
+    writer.append(rec(2));
+    writer.close();
+    const reader = new RoundJournal(path, { readOnly: true });
+    expect([...reader.read()].map((r) => r.round)).toEqual([1, 2]);
+    reader.close();
+  });
+});
