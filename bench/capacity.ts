@@ -8,13 +8,16 @@
  * service and the bots to core 1, so "CCU held" means one server core. A server stops stepping
  * once p99 intent -> result passes one round interval or errors appear.
  *
- * `--steps 1000,2000` and `--servers skirmish` narrow a run. `startStack`, `runSim` and `runStep`
- * are exported for the client-sim tests and ad-hoc comparisons.
+ * `--steps 1000,2000` and `--servers skirmish` narrow a run. `--before DIR` adds a third server:
+ * the game server and stats service of another checkout of this repository (e.g. `git worktree add
+ * DIR <commit>`), driven by the same bots in the same run, for before/after figures; that checkout's
+ * entry points must send the ready message (server/process/ready-message.ts). `startStack`,
+ * `runSim` and `runStep` are exported for the client-sim tests and ad-hoc comparisons.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "../client-sim/report.ts";
 import { DEFAULT_CONFIG } from "../server/game/config.ts";
@@ -70,6 +73,8 @@ export interface Stack {
 export interface StackOptions {
   /** the game server's entry point, relative to the repo (default: Skirmish's) */
   server?: string;
+  /** the stats service's entry point, relative to the repo (default: Skirmish's) */
+  stats?: string;
   /** the stats URL scheme the game server talks (Skirmish: RPC; the baseline: HTTP) */
   statsTransport?: "rpc" | "http";
   pinning?: Pinning | null;
@@ -87,7 +92,7 @@ export async function startStack(gameEnv: Record<string, string> = {}, opts: Sta
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    stats = await spawnReady("server/stats/main.ts", {
+    stats = await spawnReady(opts.stats ?? "server/stats/main.ts", {
       env: { STATS_PORT: "0", STATS_HOST: "127.0.0.1", STATS_DB: join(dir, "stats.db"), STATS_TOKEN },
     });
     pin(stats.pid, pinning?.others);
@@ -360,26 +365,32 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
         `Highest CCU with p99 intent -> result < one round interval (${roundIntervalMs} ms) and zero errors, ${name}: **${best.get(name)}**.`,
     ),
   ];
-  if (servers.includes("skirmish") && servers.includes("baseline")) {
+  // every other server against skirmish, step by step: CPU per client-round and CCU held
+  const others = servers.filter((name) => name !== "skirmish");
+  if (servers.includes("skirmish") && others.length > 0) {
     const rows = steps
       .filter((s) => s.server === "skirmish")
-      .flatMap((a) => {
-        const b = steps.find((s) => s.server === "baseline" && s.bots === a.bots);
-        return b
-          ? [
-              `| ${a.bots} | ${f(a.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound / a.cpuUsPerClientRound, 2)}x |`,
-            ]
-          : [];
+      .map((a) => {
+        const cells = others.map((name) => {
+          const b = steps.find((s) => s.server === name && s.bots === a.bots);
+          return b ? `${f(b.cpuUsPerClientRound)} | ${f(b.cpuUsPerClientRound / a.cpuUsPerClientRound, 2)}x` : "- | -";
+        });
+        return `| ${a.bots} | ${f(a.cpuUsPerClientRound)} | ${cells.join(" | ")} |`;
       });
-    const heldB = best.get("baseline")!;
+    const held = best.get("skirmish")!;
     lines.push(
       "",
-      "| bots | skirmish µs/client-round | baseline µs/client-round | baseline / skirmish |",
-      "| ---: | ---: | ---: | ---: |",
+      `| bots | skirmish µs/client-round | ${others.map((n) => `${n} µs/client-round | ${n} / skirmish`).join(" | ")} |`,
+      `| ---: | ---: | ${others.map(() => "---: | ---:").join(" | ")} |`,
       ...rows,
       "",
-      `Highest CCU held, skirmish / baseline: ${best.get("skirmish")} / ${heldB}` +
-        (heldB > 0 ? ` = **${f(best.get("skirmish")! / heldB, 2)}x**.` : "."),
+      ...others.map((name) => {
+        const other = best.get(name)!;
+        return (
+          `Highest CCU held, skirmish / ${name}: ${held} / ${other}` +
+          (other > 0 ? ` = **${f(held / other, 2)}x**.` : " (it held no step).")
+        );
+      }),
     );
   }
   return lines.join("\n");
@@ -394,15 +405,25 @@ const SERVERS: Record<string, StackOptions> = {
 export interface CapacityOptions {
   steps?: readonly number[];
   servers?: readonly string[];
+  /** another checkout of this repository, run as server "before" */
+  before?: string;
+}
+
+/** The entry points of another checkout, as paths relative to this repository. */
+function beforeServer(dir: string): StackOptions {
+  const entry = (file: string) => relative(ROOT, resolve(dir, file));
+  return { server: entry("server/game/main.ts"), stats: entry("server/stats/main.ts") };
 }
 
 export async function benchCapacity(opts: CapacityOptions = {}): Promise<string> {
   const pinning = defaultPinning();
-  const names = opts.servers ?? Object.keys(SERVERS);
+  const servers: Record<string, StackOptions> =
+    opts.before === undefined ? SERVERS : { before: beforeServer(opts.before), ...SERVERS };
+  const names = opts.servers ?? Object.keys(servers);
   const stacks = new Map<string, Stack>();
   const steps: Step[] = [];
   try {
-    for (const name of names) stacks.set(name, await startStack({}, { ...SERVERS[name], pinning }));
+    for (const name of names) stacks.set(name, await startStack({}, { ...servers[name], pinning }));
     const going = new Set(names);
     for (const bots of opts.steps ?? STEPS) {
       for (const name of names) {
@@ -435,11 +456,17 @@ function listFlag(name: string): string[] | undefined {
 if (import.meta.main) {
   const steps = listFlag("--steps")?.map(Number);
   const servers = listFlag("--servers");
-  if (steps?.some((n) => !Number.isInteger(n) || n < 1) || servers?.some((n) => !Object.hasOwn(SERVERS, n))) {
+  const before = listFlag("--before")?.[0];
+  const known = before === undefined ? Object.keys(SERVERS) : ["before", ...Object.keys(SERVERS)];
+  if (
+    steps?.some((n) => !Number.isInteger(n) || n < 1) ||
+    servers?.some((n) => !known.includes(n)) ||
+    (before !== undefined && !existsSync(join(before, "server/game/main.ts")))
+  ) {
     process.stderr.write(
-      `usage: bench/capacity.ts [--steps 1000,2000] [--servers ${Object.keys(SERVERS).join(",")}]\n`,
+      `usage: bench/capacity.ts [--steps 1000,2000] [--servers ${known.join(",")}] [--before DIR (a checkout of this repo)]\n`,
     );
     process.exit(2);
   }
-  process.stdout.write((await benchCapacity({ steps, servers })) + "\n");
+  process.stdout.write((await benchCapacity({ steps, servers, before })) + "\n");
 }
