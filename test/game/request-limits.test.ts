@@ -75,7 +75,14 @@ describe("memory under oversized bodies", () => {
   it("the game process's RSS does not follow 8 concurrent 32 MB bodies", async () => {
     // warm both routes first: their first request loads and compiles code, which is not a body
     for (const path of ["/auth/guest", "/matchmake/joinOrCreate/arena"])
-      await sendBody({ host: "127.0.0.1", port: game.port, path, bytes: 1 << 20, chunked: false, chunkBytes: 64 * 1024 });
+      await sendBody({
+        host: "127.0.0.1",
+        port: game.port,
+        path,
+        bytes: 1 << 20,
+        chunked: false,
+        chunkBytes: 64 * 1024,
+      });
     await sleep(300);
     const before = rssMb();
     let peak = before;
