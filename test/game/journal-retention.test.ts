@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { deflateRawSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { Packr } from "msgpackr";
 import type { JournaledPlan } from "../../server/game/combat-round.ts";
@@ -35,7 +36,7 @@ function record(round: number, bytes = 0): JournalRecord {
 }
 
 describe("journal encoding", () => {
-  it("writes rows compactly (deflated msgpack) and reads them back unchanged", () => {
+  it("writes rows compactly (msgpack records) and reads them back unchanged", () => {
     const j = new RoundJournal(fresh());
     const big = {
       ...record(1),
@@ -58,9 +59,48 @@ describe("journal encoding", () => {
       enc: number;
     };
     const msgpack = new Packr({ useRecords: false, moreTypes: false }).pack(big.plan);
-    expect(stored.enc).toBe(1);
-    expect(stored.input.length).toBeLessThan(msgpack.length / 3);
+    expect(stored.enc).toBe(2);
+    expect(stored.input.length).toBeLessThan(msgpack.length / 2);
     j.close();
+  });
+
+  it("decodes every row on its own: rows of different shapes, read in any order, by another connection", () => {
+    const path = fresh();
+    const j = new RoundJournal(path);
+    const recs = [
+      record(1),
+      { ...record(2), calls: [{ coroutine: "round:r1:2.0.0", step: 0, call: "lkg:p_a", ok: true, value: null }] },
+      { ...record(3), plan: { roomSeed: 3, round: 3, entities: [] } as JournaledPlan },
+    ];
+    for (const r of recs) j.append(r);
+    j.close();
+    const reader = new RoundJournal(path, { readOnly: true });
+    for (const round of [3, 1, 2]) expect([...reader.read({ round })]).toEqual([recs[round - 1]]);
+    expect([...reader.read()]).toEqual(recs);
+    reader.close();
+  });
+
+  it("reads the rows of earlier encodings: 0 (msgpack maps) and 1 (deflated maps)", () => {
+    const path = fresh();
+    const j = new RoundJournal(path);
+    j.append(record(1));
+    j.append(record(2));
+    j.close();
+    const maps = new Packr({ useRecords: false, moreTypes: false });
+    const db = new DatabaseSync(path);
+    const [r1, r2] = [record(1), record(2)];
+    db.prepare("UPDATE rounds SET input = ?, calls = ?, enc = 0 WHERE round = 1").run(
+      maps.pack(r1.plan),
+      maps.pack(r1.calls),
+    );
+    db.prepare("UPDATE rounds SET input = ?, calls = ?, enc = 1 WHERE round = 2").run(
+      deflateRawSync(maps.pack(r2.plan)),
+      deflateRawSync(maps.pack(r2.calls)),
+    );
+    db.close();
+    const reader = new RoundJournal(path, { readOnly: true });
+    expect([...reader.read()]).toEqual([r1, r2]);
+    reader.close();
   });
 
   it("reads a journal written before encodings were numbered, and refuses an unknown encoding by name", async () => {
