@@ -334,6 +334,27 @@ function highestHeld(steps: readonly Step[], server: string): number {
   return steps.filter((s) => s.server === server && s.ok).reduce((m, s) => Math.max(m, s.ccu), 0);
 }
 
+/**
+ * Whether the server or the bots set a server's limit: how busy its core was at its best step,
+ * the CCU that would fill that core if CPU grew linearly (a projection, said so), and how busy
+ * the bots were at the step that failed.
+ */
+function headroom(steps: readonly Step[], server: string): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : "-");
+  const held = steps.filter((s) => s.server === server && s.ok).sort((a, b) => b.ccu - a.ccu)[0];
+  const failed = steps.find((s) => s.server === server && !s.ok);
+  const parts = [`${server}:`];
+  if (held)
+    parts.push(
+      `at ${held.ccu} CCU its server core was ${f(held.serverCpu)} % busy, so about ${f((held.ccu * 100) / held.serverCpu)} CCU would fill it (a linear projection, not a measurement).`,
+    );
+  if (failed)
+    parts.push(
+      `At ${failed.bots} bots (failed) the server core was ${f(failed.serverCpu)} % busy and the bots used ${f(failed.botsCpu)} % of a core.`,
+    );
+  return parts.join(" ");
+}
+
 function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | null): string {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
   const where = pinning
@@ -364,6 +385,8 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
       (name) =>
         `Highest CCU with p99 intent -> result < one round interval (${roundIntervalMs} ms) and zero errors, ${name}: **${best.get(name)}**.`,
     ),
+    "",
+    ...servers.map((name) => headroom(steps, name)),
   ];
   // every other server against skirmish, step by step: CPU per client-round and CCU held
   const others = servers.filter((name) => name !== "skirmish");
