@@ -9,7 +9,7 @@
  * refusals, and nothing else of Skirmish (no runtime, no stats client, no journal, no metrics).
  *
  * Run as a process: `node bench/baseline-room.ts` with PORT, HOST, STATS_URL (http://…),
- * STATS_TOKEN; says ready like the servers do (`announceReady`); SIGTERM/SIGINT or its parent
+ * STATS_TOKEN, or their flags (`--help`; declared as the game server's, the stats URL HTTP here); says ready like the servers do (`announceReady`); SIGTERM/SIGINT or its parent
  * exiting stop it.
  * Benchmark scaffolding, not a server to deploy.
  */
@@ -25,19 +25,36 @@ import { issueGuest, verifyToken, type TokenClaims } from "../server/game/auth.t
 import { checkIntent } from "../server/game/intent-queue.ts";
 import { announceReady } from "../server/process/ready-message.ts";
 import { exitWithParent } from "../server/process/exit-with-parent.ts";
+import { GAME_COMMAND } from "../server/game/config.ts";
+import { text, type Command } from "../shared/options.ts";
+import { readCommandLine } from "./command-line.ts";
 
 const TICK_HZ = 20;
 const ROUND_TICKS = 10;
 const MAX_PLAYERS = 16;
 const NPC_KINDS = Object.keys(NPC_PROFILES).slice(0, 3);
 
-const statsUrl = process.env.STATS_URL ?? "http://127.0.0.1:2580";
-const statsToken = process.env.STATS_TOKEN ?? "dev-stats-token";
+const options = {
+  port: GAME_COMMAND.options.port,
+  host: GAME_COMMAND.options.host,
+  statsUrl: text({
+    flag: "stats-url",
+    env: "STATS_URL",
+    default: "http://127.0.0.1:2580",
+    help: "the stats service's HTTP API (http://…)",
+  }),
+  statsToken: GAME_COMMAND.options.statsToken,
+};
+const BASELINE_COMMAND: Command<typeof options> = { usage: "node bench/baseline-room.ts [flags]", options };
+const config = readCommandLine(BASELINE_COMMAND);
+const { statsUrl } = config;
 const authSecret = randomBytes(32).toString("hex");
 const TOKEN_TTL_S = 3600;
 
 async function fetchStats(id: string): Promise<PlayerStats> {
-  const res = await fetch(`${statsUrl}/players/${id}/stats`, { headers: { authorization: `Bearer ${statsToken}` } });
+  const res = await fetch(`${statsUrl}/players/${id}/stats`, {
+    headers: { authorization: `Bearer ${config.statsToken}` },
+  });
   if (!res.ok) throw new Error(`stats ${id}: HTTP ${res.status}`);
   return (await res.json()) as PlayerStats;
 }
@@ -187,7 +204,7 @@ server.router = createRouter({
   ),
 });
 server.define(ROOM_NAME, BaselineArena);
-await server.listen(Number(process.env.PORT ?? 2567), process.env.HOST ?? "127.0.0.1");
+await server.listen(config.port, config.host);
 const port = (transport.server!.address() as AddressInfo).port;
 console.log(JSON.stringify({ level: "info", msg: "baseline listening", port }));
 announceReady(port);

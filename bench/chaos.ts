@@ -10,13 +10,13 @@
  *   oversized bodies  concurrent 64 MB request bodies, declared and chunked
  *   anonymous create  POST /matchmake/create|joinOrCreate/arena with no token
  *
- * Flags: --frames N (5000) --stats-kills N (5) --game-kills N (5) --bodies N (8) --creates N (200).
+ * Flags (`npm run chaos -- --help`): --frames N (5000) --stats-kills N (5) --game-kills N (5)
+ * --bodies N (8) --creates N (200).
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { Client, type Room } from "@colyseus/sdk";
 import { Msg, ROOM_NAME, type RoundMessage } from "../shared/protocol.ts";
 import { sendBody } from "../client-sim/attacks/http-body.ts";
@@ -24,6 +24,8 @@ import { rawSeat, UNDECODABLE_TYPE_FRAME } from "../client-sim/attacks/raw-seat.
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 import { RoundJournal } from "../server/game/round-journal.ts";
 import { replayRecord } from "../server/game/replay.ts";
+import { integer, type Command } from "../shared/options.ts";
+import { readCommandLine } from "./command-line.ts";
 
 const STATS_TOKEN = "chaos-stats-token";
 const AUTH_SECRET = "chaos-auth-secret";
@@ -220,34 +222,32 @@ async function anonymousCreates(game: ReadyProcess, attempts: number): Promise<s
   return `| anonymous create | ${attempts} POSTs (create / joinOrCreate, no token) | refused: ${refused}; rooms created: ${(await rooms()) - before} |`;
 }
 
+/** How many of each attack; every count in [1, 100000]. */
+const count = (flag: string, defaultCount: number, help: string) =>
+  integer({ flag, min: 1, max: 100_000, default: defaultCount, help });
+const options = {
+  frames: count("frames", 5000, "random frames sent from raw WebSocket seats"),
+  statsKills: count("stats-kills", 5, "SIGKILLs of the stats service, each restarted a second later"),
+  gameKills: count("game-kills", 5, "SIGKILLs of the game server mid-round, restarted on the same journal"),
+  bodies: count("bodies", 8, "concurrent 64 MB request bodies"),
+  creates: count("creates", 200, "anonymous POST /matchmake/create|joinOrCreate"),
+};
+export const CHAOS_COMMAND: Command<typeof options> = { usage: "npm run chaos -- [flags]", options };
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      frames: { type: "string", default: "5000" },
-      "stats-kills": { type: "string", default: "5" },
-      "game-kills": { type: "string", default: "5" },
-      bodies: { type: "string", default: "8" },
-      creates: { type: "string", default: "200" },
-    },
-  });
-  const n = (k: keyof typeof values) => {
-    const v = Number(values[k]);
-    if (!Number.isInteger(v) || v < 1 || v > 100_000)
-      throw new RangeError(`--${k}: expected an integer in [1, 100000], got ${values[k]}`);
-    return v;
-  };
+  const n = readCommandLine(CHAOS_COMMAND);
   const dir = mkdtempSync(join(tmpdir(), "skirmish-chaos-"));
   const stats = { p: await startStats() };
   const game = await startGame(stats.p.port, join(dir, "journal.db"));
   const rows: string[] = [];
   const started = performance.now();
   try {
-    rows.push(await fuzz(game, n("frames")));
-    rows.push(await killStats(game, stats, n("stats-kills")));
-    rows.push(await oversized(game, n("bodies")));
-    rows.push(await anonymousCreates(game, n("creates")));
+    rows.push(await fuzz(game, n.frames));
+    rows.push(await killStats(game, stats, n.statsKills));
+    rows.push(await oversized(game, n.bodies));
+    rows.push(await anonymousCreates(game, n.creates));
     await game.stop();
-    rows.push(await killGame(stats.p.port, join(dir, "killed.db"), n("game-kills")));
+    rows.push(await killGame(stats.p.port, join(dir, "killed.db"), n.gameKills));
   } finally {
     await game.stop();
     await stats.p.stop();
@@ -266,4 +266,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-await main();
+if (import.meta.main) await main();

@@ -7,20 +7,21 @@
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { listOf, parseCommandLine, renderHelp, UsageError, type Command, type CommandLine } from "../shared/options.ts";
+import { listOf, type Command } from "../shared/options.ts";
+import { readCommandLine } from "./command-line.ts";
 import { benchRuntime } from "./runtime.ts";
-import { benchStats } from "./stats.ts";
-import { benchRound } from "./round.ts";
+import { benchStats, STATS_BENCH_COMMAND } from "./stats.ts";
+import { benchRound, ROUND_COMMAND } from "./round.ts";
 import { benchCapacity } from "./capacity.ts";
-import { benchScaleOut } from "./scale-out.ts";
+import { benchScaleOut, SCALE_OUT_COMMAND } from "./scale-out.ts";
 
 const suites: Record<string, () => Promise<string>> = {
   runtime: benchRuntime,
-  stats: benchStats,
-  round: benchRound,
-  capacity: benchCapacity,
-  "scale-out": benchScaleOut,
+  // no flags of their own here: their variables (BENCH_*) still apply
+  stats: () => benchStats(readCommandLine(STATS_BENCH_COMMAND, [])),
+  round: () => benchRound(readCommandLine(ROUND_COMMAND, [])),
+  capacity: () => benchCapacity(),
+  "scale-out": () => benchScaleOut(readCommandLine(SCALE_OUT_COMMAND, [])),
 };
 
 const names = Object.keys(suites);
@@ -32,21 +33,13 @@ const options = {
     help: "run these benchmarks only (and leave bench/results.md alone)",
   }),
 };
-const BENCH_COMMAND: Command<typeof options> = { usage: "npm run bench -- [--only runtime,stats]", options };
+const BENCH_COMMAND: Command<typeof options> = {
+  usage: "npm run bench -- [--only runtime,stats]",
+  options,
+  notes: ["Each benchmark's own flags: npm run bench:<name> -- --help; their variables apply here too."],
+};
 
-let line: CommandLine<typeof options>;
-try {
-  line = parseCommandLine(BENCH_COMMAND, process.argv.slice(2), {}, parseArgs);
-} catch (err) {
-  if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(2);
-}
-if (line.help) {
-  process.stdout.write(renderHelp(BENCH_COMMAND));
-  process.exit(0);
-}
-const chosen = line.values.only;
+const chosen = readCommandLine(BENCH_COMMAND).only;
 const everything = chosen === options.only.default;
 
 const sections: string[] = [

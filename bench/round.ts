@@ -3,8 +3,8 @@
  * broadcast) with the real runtime, the real StatsClient (RPC) and the real stats service in a
  * child process that adds 50 ms to every answer, for N = 8, 64, 256, 1000 entities: concurrent
  * (the game's round: one child per entity, allSettled) next to sequential (one fetch at a time,
- * also through the runtime). Medians of ROUNDS rounds after a warm-up. Sequential rounds are
- * bounded by a time budget per N: beyond it the join is extrapolated from the fetches measured
+ * also through the runtime). Medians of --rounds rounds after a warm-up. Sequential rounds are
+ * bounded by a time budget per N (--seq-budget-ms): beyond it the join is extrapolated from the fetches measured
  * (marked ~). Goal: at N = 1000 the concurrent join is about one latency, <= 1.2 x (50 ms + compute),
  * compute being resolve+encode plus the join's own work (the same join with no added latency).
  */
@@ -23,13 +23,34 @@ import {
 } from "../server/game/combat-round.ts";
 import type { PlayerStats } from "../shared/stats.ts";
 import { compareIds } from "../shared/combat.ts";
+import { integer, type Command, type OptionValues } from "../shared/options.ts";
+import { readCommandLine } from "./command-line.ts";
 import { startServiceProcess, TOKEN } from "./stats.ts";
 import { median } from "./median.ts";
 
 const LATENCY_MS = 50;
 const SIZES = [8, 64, 256, 1000];
-const ROUNDS = Number(process.env.BENCH_ROUND_ROUNDS ?? 9);
-const SEQ_BUDGET_MS = Number(process.env.BENCH_ROUND_SEQ_BUDGET_MS ?? 12_000);
+
+const options = {
+  rounds: integer({
+    flag: "rounds",
+    env: "BENCH_ROUND_ROUNDS",
+    min: 1,
+    max: 1000,
+    default: 9,
+    help: "concurrent rounds measured per N (after one warm-up), the medians' sample",
+  }),
+  seqBudgetMs: integer({
+    flag: "seq-budget-ms",
+    env: "BENCH_ROUND_SEQ_BUDGET_MS",
+    min: 100,
+    max: 600_000,
+    default: 12_000,
+    help: "time the sequential rounds may take per N; beyond it their join is extrapolated (~)",
+  }),
+};
+export const ROUND_COMMAND: Command<typeof options> = { usage: "npm run bench:round -- [flags]", options };
+export type RoundBenchOptions = OptionValues<typeof options>;
 // room.broadcast encodes with msgpackr, records off: the same here
 const packr = new Packr({ useRecords: false });
 
@@ -113,7 +134,7 @@ interface Row {
   failures: number;
 }
 
-export async function benchRound(): Promise<string> {
+export async function benchRound({ rounds, seqBudgetMs }: RoundBenchOptions): Promise<string> {
   const svc = await startServiceProcess(["--latency-ms", String(LATENCY_MS)]);
   const httpUrl = `http://127.0.0.1:${svc.port}`;
   const client = createStatsClient(`ws://127.0.0.1:${svc.port}/rpc`, { token: TOKEN, deadlineMs: 5_000 });
@@ -124,10 +145,10 @@ export async function benchRound(): Promise<string> {
     let round = 1;
     for (const n of SIZES) {
       let failures = 0;
-      const concurrent = async (rounds: number) => {
+      const concurrent = async (count: number) => {
         const joins: number[] = [];
         const totals: number[] = [];
-        for (let r = 0; r < rounds + 1; r++) {
+        for (let r = 0; r < count + 1; r++) {
           const plan = planFor(n, round++);
           const t0 = performance.now();
           const outcome = await run(() => combatRound(plan, sources), { name: `bench:${n}:${r}` });
@@ -141,17 +162,17 @@ export async function benchRound(): Promise<string> {
         return { joins, totals };
       };
       await setLatency(httpUrl, 0);
-      const zero = await concurrent(ROUNDS);
+      const zero = await concurrent(rounds);
       await setLatency(httpUrl, LATENCY_MS);
-      const { joins, totals } = await concurrent(ROUNDS);
+      const { joins, totals } = await concurrent(rounds);
       const concJoin = median(joins);
       const concRound = median(totals);
       const compute = Math.max(0, concRound - concJoin);
 
       // sequential: whole rounds while they fit the budget, else a measured prefix, extrapolated
       const perFetchGuess = LATENCY_MS + 2;
-      const limit = Math.max(4, Math.min(n, Math.floor(SEQ_BUDGET_MS / perFetchGuess)));
-      const seqRounds = n * perFetchGuess * 3 <= SEQ_BUDGET_MS ? 3 : 1;
+      const limit = Math.max(4, Math.min(n, Math.floor(seqBudgetMs / perFetchGuess)));
+      const seqRounds = n * perFetchGuess * 3 <= seqBudgetMs ? 3 : 1;
       const seqJoins: number[] = [];
       const seqTotals: number[] = [];
       for (let r = 0; r < seqRounds; r++) {
@@ -185,7 +206,7 @@ export async function benchRound(): Promise<string> {
 
   const f = (x: number) => x.toFixed(1);
   const lines = [
-    `Round latency, stats service in a child process with ${LATENCY_MS} ms added latency; medians of ${ROUNDS} rounds (ms).`,
+    `Round latency, stats service in a child process with ${LATENCY_MS} ms added latency; medians of ${rounds} rounds (ms).`,
     `round = spawn -> join -> resolve -> msgpackr encode of the broadcast; compute = round - join.`,
     ``,
     `| N | concurrent join | concurrent round | compute | join at 0 ms | sequential join | sequential round | seq/conc (round) | join / ${LATENCY_MS} ms |`,
@@ -209,12 +230,12 @@ export async function benchRound(): Promise<string> {
     );
   }
   if (rows.some((r) => r.extrapolated))
-    lines.push(`~ sequential join extrapolated from the fetches that fit a ${SEQ_BUDGET_MS / 1000} s budget.`);
+    lines.push(`~ sequential join extrapolated from the fetches that fit a ${seqBudgetMs / 1000} s budget.`);
   const failed = rows.reduce((s, r) => s + r.failures, 0);
   if (failed > 0) lines.push(`${failed} fetches failed during the run (stale/absent in those rounds).`);
   return lines.join("\n");
 }
 
 if (import.meta.main) {
-  console.log(await benchRound());
+  console.log(await benchRound(readCommandLine(ROUND_COMMAND)));
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run bench:scale-out`: the same fixed load (BENCH_SCALE_CCU bots, default 400, for
- * BENCH_SCALE_S seconds, default 15) against three set-ups, side by side in one run:
+ * `npm run bench:scale-out`: the same fixed load (--bots, default 400, for --seconds, default 15;
+ * or BENCH_SCALE_CCU, BENCH_SCALE_S) against three set-ups, side by side in one run:
  *
  *   local    one game process, local presence (today's `npm start`)
  *   redis-1  one game process on Redis (RedisPresence + RedisDriver)
@@ -17,11 +17,33 @@ import { join } from "node:path";
 import { freePort } from "../server/process/free-port.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 import { startRedisServer, type RedisServer } from "../server/redis-server.ts";
+import { integer, type Command, type OptionValues } from "../shared/options.ts";
 import { runSim } from "./capacity.ts";
+import { readCommandLine } from "./command-line.ts";
 
-const CCU = Number(process.env.BENCH_SCALE_CCU ?? 400);
-const SECONDS = Number(process.env.BENCH_SCALE_S ?? 15);
-const RAMP_S = Math.max(4, Math.ceil(CCU / 200));
+const options = {
+  bots: integer({
+    flag: "bots",
+    env: "BENCH_SCALE_CCU",
+    min: 1,
+    max: 100_000,
+    default: 400,
+    help: "bots of the fixed load each set-up carries",
+  }),
+  seconds: integer({
+    flag: "seconds",
+    env: "BENCH_SCALE_S",
+    min: 1,
+    max: 3600,
+    default: 15,
+    help: "how long each set-up carries the load, ramp included",
+  }),
+};
+export const SCALE_OUT_COMMAND: Command<typeof options> = { usage: "npm run bench:scale-out -- [flags]", options };
+export type ScaleOutOptions = OptionValues<typeof options>;
+
+/** joins are the expensive part: at most 200 bots start per second */
+const rampOf = (bots: number) => Math.max(4, Math.ceil(bots / 200));
 const STATS_TOKEN = "scale-out-bench-token";
 const AUTH_SECRET = "scale-out-bench-secret";
 
@@ -55,7 +77,13 @@ async function cpuSeconds(httpUrl: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
-async function measure(setup: Setup, statsUrl: string, redis: RedisServer | undefined, dir: string): Promise<Row> {
+async function measure(
+  setup: Setup,
+  statsUrl: string,
+  redis: RedisServer | undefined,
+  dir: string,
+  { bots, seconds }: ScaleOutOptions,
+): Promise<Row> {
   const games: ReadyProcess[] = [];
   try {
     for (let i = 0; i < setup.processes; i++) {
@@ -83,13 +111,13 @@ async function measure(setup: Setup, statsUrl: string, redis: RedisServer | unde
         "--url",
         `ws://127.0.0.1:${games[0].port}`,
         "--bots",
-        String(CCU),
+        String(bots),
         "--duration",
-        String(SECONDS),
+        String(seconds),
         "--ramp",
-        String(RAMP_S),
+        String(rampOf(bots)),
       ],
-      (SECONDS + 120) * 1000,
+      (seconds + 120) * 1000,
     );
     const elapsedS = (performance.now() - t0) / 1000;
     const cpuAfter = await Promise.all(urls.map(cpuSeconds));
@@ -117,10 +145,10 @@ async function measure(setup: Setup, statsUrl: string, redis: RedisServer | unde
   }
 }
 
-function formatTable(rows: Row[]): string {
+function formatTable(rows: Row[], { bots, seconds }: ScaleOutOptions): string {
   const local = rows.find((r) => r.setup === "local");
   const lines = [
-    `${CCU} bots for ${SECONDS} s (ramp ${RAMP_S} s) per set-up; bots and servers share this machine's cores`,
+    `${bots} bots for ${seconds} s (ramp ${rampOf(bots)} s) per set-up; bots and servers share this machine's cores`,
     "",
     "| set-up | CCU | CPU % per game process | rooms per game process | p50 ms | p99 ms | join p50 ms | join p99 ms | join p50 vs local | errors |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -134,7 +162,7 @@ function formatTable(rows: Row[]): string {
   return lines.join("\n");
 }
 
-export async function benchScaleOut(): Promise<string> {
+export async function benchScaleOut(load: ScaleOutOptions): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "skirmish-scale-out-"));
   let redis: RedisServer | undefined;
   let stats: ReadyProcess | undefined;
@@ -147,9 +175,9 @@ export async function benchScaleOut(): Promise<string> {
     const rows: Row[] = [];
     for (const setup of SETUPS) {
       process.stderr.write(`scale-out: ${setup.name}...\n`);
-      rows.push(await measure(setup, statsUrl, redis, dir));
+      rows.push(await measure(setup, statsUrl, redis, dir, load));
     }
-    return formatTable(rows);
+    return formatTable(rows, load);
   } finally {
     await stats?.stop("SIGTERM", 10_000);
     await redis?.stop();
@@ -158,5 +186,5 @@ export async function benchScaleOut(): Promise<string> {
 }
 
 if (import.meta.main) {
-  process.stdout.write((await benchScaleOut()) + "\n");
+  process.stdout.write((await benchScaleOut(readCommandLine(SCALE_OUT_COMMAND))) + "\n");
 }

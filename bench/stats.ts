@@ -2,7 +2,7 @@
  * `npm run bench:stats`: stat fetches per second and p50/p99 latency of the real StatsClient
  * against the real stats service running in a separate child process, at concurrency 1, 64 and
  * 512, for RPC with batching, RPC without batching, and HTTP keep-alive (Node's fetch), side by
- * side in one run. Each cell runs SLICES slices of SLICE_MS after a warm-up; fetches/s is the
+ * side in one run. Each cell runs SLICES slices of --slice-ms after a warm-up; fetches/s is the
  * median slice, latencies are over all samples of the cell. CPU is measured for both processes:
  * this one through process.cpuUsage(), the service through its /metrics.
  *
@@ -15,8 +15,9 @@ import { createStatsClient, type StatsClient } from "../server/stats/client.ts";
 import { POSTGRES_MISSING, postgresBinDir, startPostgres } from "../test/postgres-server.ts";
 import { median } from "./median.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
+import { integer, type Command, type OptionValues } from "../shared/options.ts";
+import { readCommandLine } from "./command-line.ts";
 
-const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 1000);
 const SLICES = 3;
 const WARMUP_MS = 300;
 const CONCURRENCY = [1, 64, 512];
@@ -112,6 +113,7 @@ async function runCell(
   name: string,
   batch: boolean,
   concurrency: number,
+  sliceMs: number,
 ): Promise<Cell> {
   const client = createStatsClient(url, { token: TOKEN, batch, deadlineMs: 5000 });
   try {
@@ -124,7 +126,7 @@ async function runCell(
     const svcCpu0 = await serviceCpu(services);
     for (let i = 0; i < SLICES; i++) {
       const t0 = performance.now();
-      const r = await drive(client, concurrency, SLICE_MS, samples);
+      const r = await drive(client, concurrency, sliceMs, samples);
       rates.push(r.done / ((performance.now() - t0) / 1000));
       errors += r.errors;
       fetches += r.done;
@@ -153,7 +155,20 @@ const MODES: Mode[] = [
   { name: "HTTP keep-alive", url: (s) => `http://127.0.0.1:${s.port}`, batch: false },
 ];
 
-export async function benchStats(): Promise<string> {
+const options = {
+  sliceMs: integer({
+    flag: "slice-ms",
+    env: "BENCH_SLICE_MS",
+    min: 50,
+    max: 60_000,
+    default: 1000,
+    help: "length of one measured slice (each cell: a warm-up, then 3 slices)",
+  }),
+};
+export const STATS_BENCH_COMMAND: Command<typeof options> = { usage: "npm run bench:stats -- [flags]", options };
+export type StatsBenchOptions = OptionValues<typeof options>;
+
+export async function benchStats({ sliceMs }: StatsBenchOptions): Promise<string> {
   const svc = await startServiceProcess();
   const cells: Cell[] = [];
   try {
@@ -163,7 +178,7 @@ export async function benchStats(): Promise<string> {
     await filler.close();
     for (const concurrency of CONCURRENCY) {
       for (const mode of MODES) {
-        const cell = await runCell([svc], mode.url(svc), mode.name, mode.batch, concurrency);
+        const cell = await runCell([svc], mode.url(svc), mode.name, mode.batch, concurrency, sliceMs);
         cells.push(cell);
         console.error(
           `  ${mode.name.padEnd(16)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`,
@@ -175,7 +190,7 @@ export async function benchStats(): Promise<string> {
   }
   const lines = [
     `Stats fetches: real StatsClient -> stats service (separate process, :memory: store, warm cache), ` +
-      `${SLICES} x ${SLICE_MS} ms per cell after ${WARMUP_MS} ms warm-up; fetches/s = median slice.`,
+      `${SLICES} x ${sliceMs} ms per cell after ${WARMUP_MS} ms warm-up; fetches/s = median slice.`,
     ``,
     ...cellTable("transport", cells),
     ``,
@@ -191,7 +206,7 @@ export async function benchStats(): Promise<string> {
     const h = rate("HTTP keep-alive");
     lines.push(`| ${c} | ${fixed(b / h, 1)}x | ${fixed(s / h, 1)}x | ${fixed(b / s, 1)}x |`);
   }
-  lines.push("", await benchStores());
+  lines.push("", await benchStores(sliceMs));
   return lines.join("\n");
 }
 
@@ -211,7 +226,7 @@ function cellTable(first: string, cells: Cell[]): string[] {
 }
 
 /** The stores table: SQLite vs PostgreSQL behind 1 and 2 replicas, RPC batched. */
-async function benchStores(): Promise<string> {
+async function benchStores(sliceMs: number): Promise<string> {
   const bin = postgresBinDir();
   if (bin === undefined) return `Stores: PostgreSQL rows skipped: ${POSTGRES_MISSING}`;
   const pg = await startPostgres(bin);
@@ -247,7 +262,7 @@ async function benchStores(): Promise<string> {
     }
     for (const concurrency of STORE_CONCURRENCY) {
       for (const setup of setups) {
-        const cell = await runCell(setup.services, setup.url, setup.name, true, concurrency);
+        const cell = await runCell(setup.services, setup.url, setup.name, true, concurrency, sliceMs);
         cells.push(cell);
         console.error(
           `  ${setup.name.padEnd(24)} c=${String(concurrency).padEnd(4)} ${Math.round(cell.perSec)} fetches/s`,
@@ -275,5 +290,5 @@ async function benchStores(): Promise<string> {
 }
 
 if (import.meta.main) {
-  console.log(await benchStats());
+  console.log(await benchStats(readCommandLine(STATS_BENCH_COMMAND)));
 }

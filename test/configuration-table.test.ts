@@ -1,16 +1,29 @@
 // The README's configuration tables are the declarations rendered: edit an option and not the README
 // (or the other way round) and this fails, printing the table to paste.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { configurationTable, type Command, type OptionTable } from "../shared/options.ts";
 import { GAME_COMMAND } from "../server/game/config.ts";
 import { STATS_COMMAND } from "../server/stats/config.ts";
 import { SIM_COMMAND } from "../client-sim/options.ts";
+import { ROUND_COMMAND } from "../bench/round.ts";
+import { STATS_BENCH_COMMAND } from "../bench/stats.ts";
+import { SCALE_OUT_COMMAND } from "../bench/scale-out.ts";
+import { CHAOS_COMMAND } from "../bench/chaos.ts";
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
-const COMMANDS: Record<string, Command<OptionTable>> = { game: GAME_COMMAND, stats: STATS_COMMAND, sim: SIM_COMMAND };
+const COMMANDS: Record<string, Command<OptionTable>> = {
+  game: GAME_COMMAND,
+  stats: STATS_COMMAND,
+  sim: SIM_COMMAND,
+  "bench:round": ROUND_COMMAND,
+  "bench:stats": STATS_BENCH_COMMAND,
+  "bench:scale-out": SCALE_OUT_COMMAND,
+  chaos: CHAOS_COMMAND,
+};
 
 /** Every `<!-- generated: configurationTable(a, b) -->` … `<!-- end generated -->` block of a file. */
 function generatedBlocks(path: string): { names: string[]; body: string }[] {
@@ -25,13 +38,21 @@ function generatedBlocks(path: string): { names: string[]; body: string }[] {
 
 describe("README configuration tables", () => {
   it.each([
-    ["README.md", ["game", "stats"]],
-    ["client-sim/README.md", ["sim"]],
-  ])("%s holds the table generated from the declarations", (path, names) => {
+    [
+      "README.md",
+      [
+        ["game", "stats"],
+        ["bench:round", "bench:stats", "bench:scale-out", "chaos"],
+      ],
+    ],
+    ["client-sim/README.md", [["sim"]]],
+  ])("%s holds the tables generated from the declarations", (path, tables) => {
     const blocks = generatedBlocks(path);
-    expect(blocks.map((b) => b.names)).toEqual([names]);
-    const expected = configurationTable(names.map((name) => ({ name, command: COMMANDS[name] })));
-    expect(blocks[0].body).toBe(expected);
+    expect(blocks.map((b) => b.names)).toEqual(tables);
+    for (const [i, names] of tables.entries()) {
+      const expected = configurationTable(names.map((name) => ({ name, command: COMMANDS[name] })));
+      expect(blocks[i].body).toBe(expected);
+    }
   });
 
   it("lists every game and stats variable once, the shared stats token for both", () => {
@@ -61,5 +82,50 @@ describe("bench/main.ts options", () => {
       "--only: expected a comma-separated list of runtime, stats, round, capacity, scale-out",
     );
     expect(bad.status).toBe(2);
+  });
+});
+
+describe("benchmark entry points' options", () => {
+  const run = async (file: string, args: string[], env: Record<string, string> = {}) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [repoFile(file), ...args], {
+        env: { ...process.env, ...env },
+        timeout: 30_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout: string; stderr: string };
+      return { code: e.code ?? -1, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  it.each([
+    ["bench/round.ts", ROUND_COMMAND],
+    ["bench/stats.ts", STATS_BENCH_COMMAND],
+    ["bench/scale-out.ts", SCALE_OUT_COMMAND],
+    ["bench/chaos.ts", CHAOS_COMMAND],
+  ])("%s --help prints its declarations and exits 0 without running", async (file, command) => {
+    const r = await run(file, ["--help"]);
+    expect(r.code).toBe(0);
+    for (const o of Object.values(command.options)) {
+      expect(r.stdout).toContain(`--${o.flag} <value>`);
+      if (o.env) expect(r.stdout).toContain(o.env);
+    }
+  });
+
+  it("reads BENCH_* variables through the declarations: a bad one is refused naming it, a flag wins over it", async () => {
+    const [badEnv, flagWins, badFlag] = await Promise.all([
+      run("bench/round.ts", [], { BENCH_ROUND_ROUNDS: "0" }),
+      run("bench/stats.ts", ["--slice-ms", "10"], { BENCH_SLICE_MS: "nope" }),
+      run("bench/scale-out.ts", ["--bots", "0"], { BENCH_SCALE_CCU: "400" }),
+    ]);
+    expect(badEnv.stderr).toContain('BENCH_ROUND_ROUNDS (--rounds): expected an integer in [1, 1000], got "0"');
+    expect(badEnv.code).toBe(2);
+    // the flag is read, its variable not even looked at
+    expect(flagWins.stderr).toContain('--slice-ms: expected an integer in [50, 60000], got "10"');
+    expect(flagWins.stderr).not.toContain("BENCH_SLICE_MS");
+    expect(flagWins.code).toBe(2);
+    expect(badFlag.stderr).toContain('--bots: expected an integer in [1, 100000], got "0"');
+    expect(badFlag.code).toBe(2);
   });
 });
