@@ -12,11 +12,12 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
+import { Backoff } from "../shared/backoff.ts";
 import { integer, parseCommandLine, renderHelp, UsageError, type Command } from "../shared/options.ts";
 import { createLogger, writeStdout } from "./log.ts";
 import { announceReady } from "./process/ready-message.ts";
 import { stopOnSignals } from "./process/stop-on-signals.ts";
-import { supervise, type ChildSpec } from "./process/supervisor.ts";
+import { DEFAULT_RESTART_POLICY, supervise, type ChildSpec } from "./process/supervisor.ts";
 import { startRedisServer, type RedisServer } from "./redis-server.ts";
 import { GAME_COMMAND } from "./game/config.ts";
 import { STATS_COMMAND } from "./stats/config.ts";
@@ -145,21 +146,31 @@ const signalled = stopOnSignals(supervisor, log);
 let finished = false;
 const stopping = () => finished || signalled();
 
-// a redis-server of ours that dies is started again on its port; meanwhile the game processes
+// a redis-server of ours that dies is started again on its port, after the supervisor's backoff
+// (full jitter, doubling per failed start, reset once it stayed up); meanwhile the game processes
 // keep their rooms playing and refuse joins, and restore their listings when it is back
-async function keepRedisUp(server: RedisServer): Promise<void> {
-  await server.exited;
-  if (stopping()) return;
-  log.error("redis-server exited; starting it again", { port: server.port });
+async function keepRedisUp(first: RedisServer): Promise<void> {
+  const backoff = new Backoff(DEFAULT_RESTART_POLICY);
+  let server = first;
   for (;;) {
-    try {
-      redis = await startRedisServer({ port: server.port });
-      void keepRedisUp(redis);
-      return;
-    } catch (err) {
+    const upSince = Date.now();
+    await server.exited;
+    if (stopping()) return;
+    if (Date.now() - upSince >= DEFAULT_RESTART_POLICY.minUptimeMs) backoff.reset();
+    let delay = backoff.next();
+    log.error("redis-server exited; starting it again", { port: server.port, restartInMs: delay });
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
       if (stopping()) return;
-      log.error("redis-server restart failed; retrying in 1 s", { why: (err as Error).message });
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      try {
+        server = redis = await startRedisServer({ port: server.port });
+        log.info("redis-server started", { url: server.url, pid: server.proc.pid });
+        break;
+      } catch (err) {
+        if (stopping()) return;
+        delay = backoff.next();
+        log.error("redis-server restart failed", { why: (err as Error).message, retryInMs: delay });
+      }
     }
   }
 }
