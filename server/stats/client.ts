@@ -45,7 +45,7 @@ export function createStatsClient(url: string, opts: StatsClientOptions): StatsC
     lkgSize: opts.lkgSize ?? 10_000,
   });
   const t: TransportOptions = {
-    token: opts.token,
+    authHeaders: { authorization: `Bearer ${opts.token}` },
     backoffMinMs: opts.backoffMinMs ?? 50,
     backoffMaxMs: opts.backoffMaxMs ?? 1000,
     log: opts.log ?? (() => {}),

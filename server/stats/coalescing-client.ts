@@ -109,7 +109,8 @@ export type ClientLog = (record: { level: "info" | "warn" | "error"; msg: string
 
 /** What both transports are built with, defaults already applied (createStatsClient). */
 export interface TransportOptions {
-  token: string;
+  /** the service token as both transports send it: `Authorization: Bearer <token>` (built once, createStatsClient) */
+  authHeaders: Readonly<Record<string, string>>;
   /** reconnect backoff (RPC) / breaker (HTTP) bounds, ms */
   backoffMinMs: number;
   backoffMaxMs: number;

@@ -32,7 +32,7 @@ export class HttpTransport implements Transport {
   constructor(url: string, sink: CallSink, opts: TransportOptions) {
     this.base = url.replace(/\/+$/, "");
     this.sink = sink;
-    this.headers = { authorization: `Bearer ${opts.token}`, accept: "application/json" };
+    this.headers = { ...opts.authHeaders, accept: "application/json" };
     this.backoff = new Backoff({ minMs: opts.backoffMinMs, maxMs: opts.backoffMaxMs });
     this.log = opts.log;
   }

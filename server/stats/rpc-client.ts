@@ -44,7 +44,7 @@ type State = "connecting" | "open" | "down" | "closed";
 export class RpcTransport implements Transport {
   private readonly url: string;
   private readonly sink: CallSink;
-  private readonly token: string;
+  private readonly authHeaders: Readonly<Record<string, string>>;
   private readonly log: ClientLog;
   private ws: WebSocket | undefined;
   private state: State = "connecting";
@@ -62,7 +62,7 @@ export class RpcTransport implements Transport {
   constructor(url: string, sink: CallSink, opts: TransportOptions) {
     this.url = url;
     this.sink = sink;
-    this.token = opts.token;
+    this.authHeaders = opts.authHeaders;
     this.log = opts.log;
     this.backoff = new Backoff({ minMs: opts.backoffMinMs, maxMs: opts.backoffMaxMs });
     this.connect();
@@ -144,7 +144,7 @@ export class RpcTransport implements Transport {
   private connect(): void {
     this.state = "connecting";
     const ws = new WebSocket(this.url, {
-      headers: { authorization: `Bearer ${this.token}` },
+      headers: this.authHeaders,
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
