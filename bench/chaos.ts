@@ -14,12 +14,12 @@
  * --bodies N (8) --creates N (200).
  */
 import { randomBytes, randomInt } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { Msg, ROOM_NAME, type RoundMessage } from "../shared/protocol.ts";
-import { sendBody } from "../client-sim/attacks/http-body.ts";
+import { sendOversizedBodies } from "../client-sim/attacks/oversized-bodies.ts";
 import { rawSeat, UNDECODABLE_TYPE_FRAME } from "../client-sim/attacks/raw-seat.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 import { RoundJournal } from "../server/game/round-journal.ts";
@@ -92,7 +92,6 @@ function missingRounds(rounds: { m: RoundMessage }[]): number {
   return missing;
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
 
 async function fuzz(game: ReadyProcess, frames: number): Promise<string> {
@@ -184,22 +183,17 @@ async function killGame(statsPort: number, journalPath: string, kills: number): 
 }
 
 async function oversized(game: ReadyProcess, bodies: number): Promise<string> {
-  const before = rssMb(game.pid);
-  let peak = before;
-  const poll = setInterval(() => (peak = Math.max(peak, rssMb(game.pid))), 20);
-  const results = await Promise.all(
-    Array.from({ length: bodies }, (_, i) =>
-      sendBody({
-        host: "127.0.0.1",
-        port: game.port,
-        path: i % 2 ? "/auth/guest" : "/matchmake/joinOrCreate/arena",
-        bytes: 64 << 20,
-        chunked: i % 4 < 2,
-        chunkBytes: 64 * 1024,
-      }),
-    ),
-  );
-  clearInterval(poll);
+  const {
+    results,
+    rssBeforeMb: before,
+    rssPeakMb: peak,
+  } = await sendOversizedBodies({
+    host: "127.0.0.1",
+    port: game.port,
+    pid: game.pid,
+    count: bodies,
+    bytes: 64 << 20,
+  });
   const refused = results.filter((r) => r.status === 413).length;
   return `| oversized bodies | ${bodies} x 64 MB at once (half chunked) | 413: ${refused} of ${bodies}; game RSS ${fmt(before)} MB before, peak ${fmt(peak)} MB |`;
 }

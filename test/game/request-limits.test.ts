@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendBody } from "../../client-sim/attacks/http-body.ts";
+import { sendOversizedBodies } from "../../client-sim/attacks/oversized-bodies.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import { AUTH_SECRET, guest, sleep, spawnEntry, startGame, stop, type ChildService } from "./helpers.ts";
 
@@ -69,9 +69,6 @@ describe("memory under oversized bodies", () => {
   });
   afterAll(() => game && stop(game));
 
-  const rssMb = () =>
-    Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${game.proc.pid}/status`, "utf8"))![1]) / 1024;
-
   it("the game process's RSS does not follow 8 concurrent 32 MB bodies", async () => {
     // warm both routes first: their first request loads and compiles code, which is not a body
     for (const path of ["/auth/guest", "/matchmake/joinOrCreate/arena"])
@@ -84,26 +81,16 @@ describe("memory under oversized bodies", () => {
         chunkBytes: 64 * 1024,
       });
     await sleep(300);
-    const before = rssMb();
-    let peak = before;
-    const poll = setInterval(() => (peak = Math.max(peak, rssMb())), 20);
-    const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        sendBody({
-          host: "127.0.0.1",
-          port: game.port,
-          path: i % 2 ? "/auth/guest" : "/matchmake/joinOrCreate/arena",
-          bytes: 32 << 20,
-          chunked: i % 4 < 2,
-          chunkBytes: 64 * 1024,
-        }),
-      ),
-    );
-    clearInterval(poll);
-    peak = Math.max(peak, rssMb());
+    const { results, rssBeforeMb, rssPeakMb } = await sendOversizedBodies({
+      host: "127.0.0.1",
+      port: game.port,
+      pid: game.proc.pid!,
+      count: 8,
+      bytes: 32 << 20,
+    });
     for (const r of results) expect(r.status).toBe(413);
     // 256 MB were offered; what the process holds must stay a small fraction of it (a process
     // that buffered them grew by all of it; 8 sockets' kernel and stream buffers grow it a little)
-    expect(peak - before).toBeLessThan(96);
+    expect(rssPeakMb - rssBeforeMb).toBeLessThan(96);
   });
 });
