@@ -2,6 +2,12 @@
  * A throwaway `redis-server` for `npm run start:cluster` and the cluster tests: 127.0.0.1 only,
  * no persistence (`--save '' --appendonly no`), on a port found free.
  *
+ * Started by a parent that is SIGKILLed, it goes too: it runs under util-linux's `setpriv
+ * --pdeathsig TERM` (Linux's parent-death signal; redis-server is not node, so
+ * process/exit-with-parent.ts cannot serve it). The signal follows the thread that spawned it, which
+ * for Node's child_process is the calling JavaScript thread. Without setpriv (not Linux, no
+ * util-linux) it runs bare and outlives a SIGKILLed parent, as before.
+ *
  * Errors: no binary (findRedisServer returns undefined; startRedisServer rejects naming the
  * Debian package `redis-server`), a server that exits or says nothing ready within 10 s: rejects
  * with its last output. Cancellation: stop() sends SIGTERM (SIGKILL after 5 s) and resolves
@@ -17,6 +23,10 @@ export const REDIS_PACKAGE = "redis-server";
 
 /** redis-server on PATH, else in the Debian location (PATH may lack /usr/bin links in CI). */
 export function findRedisServer(): string | undefined {
+  return findExecutable("redis-server");
+}
+
+function findExecutable(name: string): string | undefined {
   const dirs = [
     ...(process.env.PATH ?? "").split(delimiter).filter(Boolean),
     "/usr/bin",
@@ -24,7 +34,7 @@ export function findRedisServer(): string | undefined {
     "/usr/sbin",
   ];
   for (const dir of dirs) {
-    const file = join(dir, "redis-server");
+    const file = join(dir, name);
     try {
       accessSync(file, constants.X_OK);
       return file;
@@ -54,9 +64,11 @@ export async function startRedisServer(
   if (!bin)
     throw new Error(`redis-server not found on PATH or in /usr/bin: install the Debian package ${REDIS_PACKAGE}`);
   const port = opts.port ?? (await freePort());
-  const proc = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const args = [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  const setpriv = findExecutable("setpriv");
+  // setpriv sets the parent-death signal, then execs redis-server: same pid, signal kept
+  const [command, ...rest] = setpriv ? [setpriv, "--pdeathsig", "TERM", "--", ...args] : args;
+  const proc = spawn(command, rest, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<number>((resolve) =>
     proc.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))),
   );

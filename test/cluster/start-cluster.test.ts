@@ -1,6 +1,7 @@
 // `npm run start:cluster` (server/cluster-main.ts) as a real process: its own redis-server, the
 // stats service and two game processes on consecutive ports, one matchmaking over both, logs
-// prefixed per process, and SIGINT stopping every one of them.
+// prefixed per process, SIGINT stopping every one of them, a SIGKILLed redis-server started again,
+// and a SIGKILL of start:cluster itself leaving nothing running.
 import { readFileSync } from "node:fs";
 import { afterAll, expect, it } from "vitest";
 import { freePort } from "../../server/process/free-port.ts";
@@ -8,6 +9,13 @@ import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.
 import { guest, waitFor } from "../game/helpers.ts";
 import { consume, describeWithRedis, reserve } from "./helpers.ts";
 import { postgresForTests, startPostgres, type PostgresServer } from "../postgres-server.ts";
+
+/** The pid of every `redis-server started` line so far, in order. */
+function redisPids(lines: string[]): number[] {
+  return lines
+    .filter((l) => l.includes('"msg":"redis-server started"'))
+    .map((l) => (JSON.parse(l.slice("[cluster] ".length)) as { pid: number }).pid);
+}
 
 function isRunning(pid: number): boolean {
   try {
@@ -48,11 +56,7 @@ describeWithRedis("npm run start:cluster", () => {
       .filter((l) => l.includes('"msg":"child ready"'))
       .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { child: string; pid: number });
     expect(pids.map((p) => p.child)).toEqual(["stats", "game-1", "game-2"]);
-    const redisPid = (
-      JSON.parse(lines.find((l) => l.includes('"msg":"redis-server started"'))!.slice("[cluster] ".length)) as {
-        pid: number;
-      }
-    ).pid;
+    const [redisPid] = redisPids(lines);
     expect(lines.some((l) => l.startsWith("[game-2] ") && l.includes('"msg":"game listening"'))).toBe(true);
 
     const games = [port, port + 1].map((p) => ({ url: `ws://127.0.0.1:${p}`, httpUrl: `http://127.0.0.1:${p}` }));
@@ -79,6 +83,49 @@ describeWithRedis("npm run start:cluster", () => {
     expect(exit.code).toBe(0);
     for (const { pid } of pids) expect(isRunning(pid), `child ${pid}`).toBe(false);
     expect(isRunning(redisPid), "redis-server").toBe(false);
+  }, 180_000);
+
+  it("a SIGKILLed redis-server is started again; SIGKILL of start:cluster leaves no child and no redis-server running", async () => {
+    const [port, statsPort] = [await freePort(), await freePort()];
+    const seen: string[] = [];
+    const killed = await spawnReady("server/cluster-main.ts", {
+      args: ["--processes", "1"],
+      env: {
+        PORT: String(port),
+        STATS_PORT: String(statsPort),
+        STATS_DB: ":memory:",
+        JOURNAL_PATH: ":memory:",
+        REDIS_URL: undefined,
+        AUTH_SECRET: undefined,
+        STATS_URL: undefined,
+        LOG_LEVEL: "info",
+        SUMMARY_EVERY_S: "0",
+      },
+      onLine: (line) => seen.push(line),
+      timeoutMs: 120_000,
+    });
+    try {
+      const children = seen
+        .filter((l) => l.includes('"msg":"child ready"'))
+        .map((l) => (JSON.parse(l.slice(l.indexOf("{"))) as { pid: number }).pid);
+      expect(children).toHaveLength(2);
+      process.kill(redisPids(seen)[0], "SIGKILL");
+      const [, restarted] = await waitFor(
+        "redis-server started again",
+        () => redisPids(seen).length > 1 && redisPids(seen),
+        30_000,
+      );
+      expect(isRunning(restarted)).toBe(true);
+
+      killed.proc.kill("SIGKILL");
+      await killed.exited;
+      // nobody is left to stop them: the children see their IPC channel close, redis-server its parent die
+      for (const pid of [...children, restarted]) {
+        await waitFor(`pid ${pid} gone after its parent's SIGKILL`, () => !isRunning(pid), 20_000);
+      }
+    } finally {
+      for (const pid of redisPids(seen)) if (isRunning(pid)) process.kill(pid, "SIGKILL");
+    }
   }, 180_000);
 
   it("--stats-replicas 2 over one PostgreSQL: two stats replicas the game balances over; SQLite with replicas is refused", async () => {
