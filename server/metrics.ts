@@ -21,6 +21,9 @@ import {
 /** The value of the only label, or every label by name. */
 export type Labels = string | Readonly<Record<string, string>>;
 
+/** One counter as a declaration table declares it: name, help line, label names (none: one series). */
+export type CounterDeclaration = readonly [name: string, help: string, labelNames?: readonly string[]];
+
 let processRegistry: Registry | undefined;
 
 /** The process's default metrics, started on first use (they run an event-loop monitor and a GC observer). */
@@ -48,6 +51,17 @@ export class MetricsRegistry {
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     return new Counter(new PromCounter({ name, help, labelNames, registers: [this.registry] }), labelNames);
+  }
+
+  /** The counters of a declaration table, under its keys: one row per counter, `[name, help, labelNames?]`. */
+  counters<const T extends Readonly<Record<string, CounterDeclaration>>>(
+    table: T,
+  ): { readonly [K in keyof T]: Counter } {
+    const entries = Object.entries(table).map(([key, [name, help, labelNames]]) => [
+      key,
+      this.counter(name, help, labelNames),
+    ]);
+    return Object.fromEntries(entries) as { readonly [K in keyof T]: Counter };
   }
 
   /** Read at scrape time: costs nothing between scrapes. */

@@ -21,7 +21,7 @@ import { issueGuest } from "./auth.ts";
 import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { limitLog, type LimitedLog } from "../log-limiter.ts";
-import { GameMetrics } from "./metrics.ts";
+import { createGameMetrics, type GameMetrics } from "./metrics.ts";
 import { monitorEndpoints } from "./monitor-route.ts";
 import { pageResponder, type PageResponder } from "./page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./lobby-routes.ts";
@@ -132,7 +132,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     deadlineMs: config.roundDeadlineMs,
     log: statsLog,
   });
-  const metrics = new GameMetrics({
+  const metrics = createGameMetrics({
     ccu: () => [...rooms].reduce((n, r) => n + r.ccu, 0),
     rooms: () => rooms.size,
     statsClientCounters: () => statsClient.counters() as unknown as Record<string, number>,

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createLogger, type Logger } from "../log.ts";
 import { FaultInjector, type Faults } from "./faults.ts";
 import { httpRoutes } from "./http-routes.ts";
-import { ServiceMetrics } from "./metrics.ts";
+import { createServiceMetrics } from "./metrics.ts";
 import { RPC_PATH } from "./rpc-protocol.ts";
 import { rpcServer } from "./rpc-server.ts";
 import { serviceContext } from "./service-context.ts";
@@ -65,7 +65,7 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   storeReady.catch(() => {}); // halted by close() before it opened: nothing to report
   const faults = new FaultInjector();
   if (opts.faults) faults.set(opts.faults);
-  const metrics = new ServiceMetrics();
+  const metrics = createServiceMetrics();
   const guestTtlMs = (opts.guestTtlS ?? 0) * 1000;
   // every minute, or twice per TTL when that is shorter; a store without expiry keeps its rows
   const expiry =

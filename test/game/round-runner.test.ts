@@ -3,7 +3,7 @@ import { createStatsClient, type StatsClient } from "../../server/stats/client.t
 import type { StatsService } from "../../server/stats/service.ts";
 import { RoundRunner } from "../../server/game/round-runner.ts";
 import { RoundJournal } from "../../server/game/round-journal.ts";
-import { GameMetrics } from "../../server/game/metrics.ts";
+import { createGameMetrics } from "../../server/game/metrics.ts";
 import { limitLog } from "../../server/log-limiter.ts";
 import { createLogger } from "../../server/log.ts";
 import type { PlannedEntity, RoundOutcome } from "../../server/game/combat-round.ts";
@@ -29,7 +29,7 @@ describe("RoundRunner against the real stats service", () => {
     applied: [number, RoundOutcome][],
     journal: RoundJournal | null = null,
   ) {
-    const metrics = new GameMetrics({ ccu: () => 0, rooms: () => 0, statsClientCounters: () => client.counters() });
+    const metrics = createGameMetrics({ ccu: () => 0, rooms: () => 0, statsClientCounters: () => client.counters() });
     const lines: string[] = [];
     const log = createLogger("debug", (l) => lines.push(l));
     const r = new RoundRunner({
