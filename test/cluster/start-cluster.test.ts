@@ -2,11 +2,10 @@
 // stats service and two game processes on consecutive ports, one matchmaking over both, logs
 // prefixed per process, SIGINT stopping every one of them, a SIGKILLed redis-server started again,
 // and a SIGKILL of start:cluster itself leaving nothing running.
-import { readFileSync } from "node:fs";
 import { afterAll, expect, it } from "vitest";
 import { freePort } from "../../server/process/free-port.ts";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
-import { guest, waitFor } from "../game/helpers.ts";
+import { guest, isRunning, waitFor } from "../game/helpers.ts";
 import { consume, describeWithRedis, reserve } from "./helpers.ts";
 import { postgresForTests, startPostgres, type PostgresServer } from "../postgres-server.ts";
 
@@ -17,13 +16,37 @@ function redisPids(lines: string[]): number[] {
     .map((l) => (JSON.parse(l.slice("[cluster] ".length)) as { pid: number }).pid);
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+/** The `child ready` records of the cluster's log, in order. */
+function readyChildren(lines: string[]): { child: string; pid: number }[] {
+  return lines
+    .filter((l) => l.includes('"msg":"child ready"'))
+    .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { child: string; pid: number });
+}
+
+/**
+ * start:cluster with `args` on two free ports (PORT, STATS_PORT), in-memory stores unless `env`
+ * says otherwise, its own redis-server and secret; its log lines go to `lines`.
+ */
+async function startCluster(args: string[], lines: string[], env: Record<string, string> = {}) {
+  const [port, statsPort] = [await freePort(), await freePort()];
+  const cluster = await spawnReady("server/cluster-main.ts", {
+    args,
+    env: {
+      PORT: String(port),
+      STATS_PORT: String(statsPort),
+      STATS_DB: ":memory:",
+      JOURNAL_PATH: ":memory:",
+      REDIS_URL: undefined,
+      AUTH_SECRET: undefined,
+      STATS_URL: undefined,
+      LOG_LEVEL: "info",
+      SUMMARY_EVERY_S: "0",
+      ...env,
+    },
+    onLine: (line) => lines.push(line),
+    timeoutMs: 120_000,
+  });
+  return { cluster, port, statsPort };
 }
 
 describeWithRedis("npm run start:cluster", () => {
@@ -34,27 +57,11 @@ describeWithRedis("npm run start:cluster", () => {
   });
 
   it("--processes 2: redis, stats and two game processes; a seat reserved through one is played on either; SIGINT stops all", async () => {
-    const [port, statsPort] = [await freePort(), await freePort()];
-    cluster = await spawnReady("server/cluster-main.ts", {
-      args: ["--processes", "2"],
-      env: {
-        PORT: String(port),
-        STATS_PORT: String(statsPort),
-        STATS_DB: ":memory:",
-        JOURNAL_PATH: ":memory:",
-        REDIS_URL: undefined,
-        AUTH_SECRET: undefined,
-        STATS_URL: undefined,
-        LOG_LEVEL: "info",
-        SUMMARY_EVERY_S: "0",
-      },
-      onLine: (line) => lines.push(line),
-      timeoutMs: 120_000,
-    });
+    const started = await startCluster(["--processes", "2"], lines);
+    cluster = started.cluster;
+    const { port } = started;
     expect(cluster.port).toBe(port);
-    const pids = lines
-      .filter((l) => l.includes('"msg":"child ready"'))
-      .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { child: string; pid: number });
+    const pids = readyChildren(lines);
     expect(pids.map((p) => p.child)).toEqual(["stats", "game-1", "game-2"]);
     const [redisPid] = redisPids(lines);
     expect(lines.some((l) => l.startsWith("[game-2] ") && l.includes('"msg":"game listening"'))).toBe(true);
@@ -86,28 +93,10 @@ describeWithRedis("npm run start:cluster", () => {
   }, 180_000);
 
   it("a SIGKILLed redis-server is started again; SIGKILL of start:cluster leaves no child and no redis-server running", async () => {
-    const [port, statsPort] = [await freePort(), await freePort()];
     const seen: string[] = [];
-    const killed = await spawnReady("server/cluster-main.ts", {
-      args: ["--processes", "1"],
-      env: {
-        PORT: String(port),
-        STATS_PORT: String(statsPort),
-        STATS_DB: ":memory:",
-        JOURNAL_PATH: ":memory:",
-        REDIS_URL: undefined,
-        AUTH_SECRET: undefined,
-        STATS_URL: undefined,
-        LOG_LEVEL: "info",
-        SUMMARY_EVERY_S: "0",
-      },
-      onLine: (line) => seen.push(line),
-      timeoutMs: 120_000,
-    });
+    const { cluster: killed } = await startCluster(["--processes", "1"], seen);
     try {
-      const children = seen
-        .filter((l) => l.includes('"msg":"child ready"'))
-        .map((l) => (JSON.parse(l.slice(l.indexOf("{"))) as { pid: number }).pid);
+      const children = readyChildren(seen).map((c) => c.pid);
       expect(children).toHaveLength(2);
       process.kill(redisPids(seen)[0], "SIGKILL");
       const [, restarted] = await waitFor(
@@ -145,28 +134,11 @@ describeWithRedis("npm run start:cluster", () => {
     let replicated: ReadyProcess | undefined;
     try {
       pg = await startPostgres(bin);
-      const [port, statsPort] = [await freePort(), await freePort()];
       const seen: string[] = [];
-      replicated = await spawnReady("server/cluster-main.ts", {
-        args: ["--processes", "1", "--stats-replicas", "2"],
-        env: {
-          PORT: String(port),
-          STATS_PORT: String(statsPort),
-          STATS_DB: pg.url,
-          JOURNAL_PATH: ":memory:",
-          REDIS_URL: undefined,
-          AUTH_SECRET: undefined,
-          STATS_URL: undefined,
-          LOG_LEVEL: "info",
-          SUMMARY_EVERY_S: "0",
-        },
-        onLine: (line) => seen.push(line),
-        timeoutMs: 120_000,
-      });
-      const ready = seen
-        .filter((l) => l.includes('"msg":"child ready"'))
-        .map((l) => (JSON.parse(l.slice(l.indexOf("{"))) as { child: string }).child);
-      expect(ready).toEqual(["stats-1", "stats-2", "game-1"]);
+      const started = await startCluster(["--processes", "1", "--stats-replicas", "2"], seen, { STATS_DB: pg.url });
+      replicated = started.cluster;
+      const { port, statsPort } = started;
+      expect(readyChildren(seen).map((c) => c.child)).toEqual(["stats-1", "stats-2", "game-1"]);
       for (const p of [statsPort, statsPort + 1])
         expect((await fetch(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
       const game = { url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` };

@@ -2,7 +2,7 @@
 // server: crashed children come back, a dead supervisor leaves no orphans, repeated fast crashes
 // end it loudly. Children are found through the supervisor's "child ready" lines (pid, port);
 // readiness itself is the IPC ready message (spawnReady), never a log line.
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
@@ -13,6 +13,7 @@ import { supervise } from "../../server/process/supervisor.ts";
 import {
   AUTH_SECRET,
   freePort,
+  isRunning,
   join,
   leaveAll,
   sleep,
@@ -48,16 +49,6 @@ function latest(start: ChildService, child: string): ChildReady {
   return readyRecords(start.lines)
     .filter((r) => r.child === child)
     .at(-1)!;
-}
-
-/** Alive and not a zombie (a dead orphan may wait for a reaper that is not there). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 async function healthz(port: number): Promise<number> {
