@@ -2,6 +2,7 @@ import {
   CALL,
   Effect,
   GROUP,
+  HANDED,
   SLEEP,
   SPAWN,
   SUSPEND,
@@ -17,9 +18,8 @@ import {
   iteratorReturn,
   iteratorThrow,
   joinNext,
-  markResume,
+  releaseResult,
   setExecuting,
-  takeHandedOut,
 } from "./effect.ts";
 import type { CallEffect, GroupEffect, SleepEffect, SpawnEffect, TicksEffect, UntilEffect } from "./effect.ts";
 import type { Context, TaskOwner } from "./context.ts";
@@ -109,6 +109,10 @@ const F_BODY_DONE = 8;
 const F_HAS_NEXT = 16; // a result arrived while running; drive() continues with it
 const MODE_SHIFT = 5; // ...with this mode (NEXT, THROW or RETURN) in bits 5-6, the value in `result`
 const F_MODE = 3 << MODE_SHIFT;
+// `effect` was handed out by its own next() (a `yield*`), in this step or, between steps, the last one.
+const F_HANDED = 128;
+// Resuming from the `yield*` of `effect`: its next() finishes the delegation (see effect.ts).
+const F_RESUMING = 256;
 
 export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   /** Spawn sequence: global creation order, the tie-break of tick ordering. */
@@ -227,6 +231,24 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     return iteratorReturn(value);
   }
 
+  // ---- the yield* protocol of effects and tasks (see effect.ts) --------------------------------
+
+  /** True, once, when this coroutine is being resumed from the `yield*` of `it`. */
+  resumes(it: object): boolean {
+    if ((this.flags & F_RESUMING) === 0 || this.effect !== it) return false;
+    this.flags &= ~F_RESUMING;
+    return true;
+  }
+
+  /** Records `it` as handed out by this step's `yield*`; false if it already was (iterated twice). */
+  handOut(it: object): boolean {
+    const flags = this.flags;
+    if ((flags & F_HANDED) !== 0 && this.effect === it) return false;
+    this.flags = (flags & ~F_RESUMING) | F_HANDED;
+    this.effect = it;
+    return true;
+  }
+
   // ---- starting -----------------------------------------------------------------------------
 
   startBody(body: () => Operation<T>): void {
@@ -243,7 +265,9 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
   startOp(op: Operation<T>): void {
     // Halted while the body function ran (it removed its own entity, say): never start.
     if (this.status !== RUNNING) return;
-    if (op === null || op === undefined || typeof (op as any)[Symbol.iterator] !== "function") {
+    // One lookup of the iterator method: with many generator functions it is a megamorphic load.
+    const iterator = op === null || op === undefined ? undefined : (op as any)[Symbol.iterator];
+    if (typeof iterator !== "function") {
       const hint =
         typeof op === "function"
           ? " (a function: did you forget to call the generator function?)"
@@ -257,7 +281,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       return;
     }
     try {
-      this.iter = op[Symbol.iterator]();
+      this.iter = iterator.call(op);
     } catch (error) {
       this.bodyFinished(FAILED, error);
       return;
@@ -283,9 +307,12 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
     for (;;) {
       let r: IteratorResult<Effect, T>;
       const outer = setExecuting(this);
+      // A suspension on a handed-out effect is resumed through that effect's next(); THROW and
+      // RETURN go through its throw() / return(), which need no mark.
+      const flags = this.flags & ~F_HANDED;
+      this.flags = mode === NEXT && (this.flags & F_HANDED) !== 0 ? flags | F_RESUMING : flags;
       try {
         if (mode === NEXT) {
-          markResume(this.effect);
           r = iter.next(value);
         } else if (mode === THROW) {
           if (typeof iter.throw !== "function") throw value;
@@ -295,16 +322,19 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
         }
       } catch (error) {
         setExecuting(outer);
-        takeHandedOut();
-        this.flags &= ~F_RUNNING;
+        releaseResult();
+        this.flags &= ~(F_RUNNING | F_HANDED | F_RESUMING);
         this.bodyFinished(FAILED, error);
         return;
       }
       setExecuting(outer);
-      // Read before takeHandedOut() clears the shared iterator result (see effect.ts).
-      const finished = r.done === true;
-      const effect: unknown = r.value;
-      const handed = takeHandedOut();
+      // F_HANDED stays set only when the step ended in a `yield*` hand-out (the effect is then
+      // in `this.effect`); a plain `yield` passes its value in a result of the generator's own.
+      const handed = r === HANDED;
+      const finished = !handed && r.done === true;
+      const effect: unknown = handed ? this.effect : r.value;
+      releaseResult();
+      this.flags &= handed ? ~F_RESUMING : ~(F_RESUMING | F_HANDED);
       if (finished) {
         this.flags &= ~F_RUNNING;
         this.bodyFinished(COMPLETED, effect);
@@ -313,7 +343,7 @@ export class Coroutine<T = unknown> implements Task<T>, TickWaiter {
       this.effect = effect as object;
       if (effect instanceof Effect) this.handle(effect);
       // A task joins only through `yield*` (its own next() handed it out); a plain `yield task` is misuse.
-      else if (effect === handed && effect instanceof Coroutine) this.handleJoin(effect);
+      else if (handed && effect instanceof Coroutine) this.handleJoin(effect);
       else
         this.resume(
           THROW,

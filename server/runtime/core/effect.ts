@@ -2,11 +2,17 @@
  * Effects are small plain descriptors that a coroutine hands to the runtime with `yield*`.
  *
  * Each effect is its own iterator, so `yield* effect` costs no extra generator: the first
- * `next()` yields the effect itself; when the runtime resumes the coroutine it marks the effect
- * it is resuming (`resuming`) and the following `next(value)` finishes the delegation with
- * `value`. A task is its own iterator the same way (`joinNext`): `yield* task` joins it. The mark
- * is global rather than per effect so that one effect object may be shared by several coroutines
- * (e.g. a module-level `nextTick()`) and re-yielded any number of times.
+ * `next()` hands the effect to the coroutine whose generator is executing (`Executing.handOut`)
+ * and returns the constant HANDED result, which `yield*` passes to the runtime unchanged; when
+ * the runtime resumes the coroutine, the following `next(value)` of that same effect
+ * (`Executing.resumes`) finishes the delegation with `value`. A task is its own iterator the same
+ * way (`joinNext`): `yield* task` joins it. The marks live on the coroutine, not on the effect,
+ * so one effect object may be shared by several coroutines (e.g. a module-level `nextTick()`) and
+ * re-yielded any number of times.
+ *
+ * Why on the coroutine and why a constant: module-level state lives in V8's old generation, and
+ * storing a freshly allocated effect there costs a write barrier on every step; a coroutine is
+ * usually young itself, and HANDED is never written.
  */
 
 import { describeValue } from "../errors.ts";
@@ -26,54 +32,24 @@ export const ALL_SETTLED = 2;
 export const RACE = 3;
 export const TIMEOUT = 4;
 
+/** What every hand-out `next()` returns: the runtime reads the effect from the coroutine. */
+export const HANDED: IteratorResult<any, any> = Object.freeze({ done: false, value: undefined });
+
 /**
- * The one iterator result every effect (and task) returns. `yield*` reads `done` and `value` as
- * soon as `next()` returns (and hands a not-done result straight to the runtime, which reads it
- * at once), so a shared mutable object is never observed stale; it saves an allocation per step,
- * which matters most with a hundred thousand coroutines in flight.
+ * The one iterator result every finished delegation returns. `yield*` reads `done` and `value`
+ * as soon as `next()` returns, so a shared mutable object is never observed stale; it saves an
+ * allocation per step, which matters most with a hundred thousand coroutines in flight.
  */
-const result: { done: boolean; value: any } = { done: false, value: undefined };
+const result: { done: boolean; value: any } = { done: true, value: undefined };
 
 function done(value: unknown): IteratorResult<any, any> {
-  result.done = true;
   result.value = value;
   return result as IteratorResult<any, any>;
 }
 
-function yielding(it: object): IteratorResult<any, any> {
-  result.done = false;
-  result.value = it;
-  return result as IteratorResult<any, any>;
-}
-
-let resuming: object | null = null;
-
-/**
- * What a `next()` just handed out and by which coroutine, until the runtime takes it: a second
- * `next()` in between means something other than `yield*` is iterating (misuse).
- */
-let handedOut: object | null = null;
-let handedBy: Executing | null = null;
-
-/** Called by the runtime right before `iterator.next(value)` (see the file comment). */
-export function markResume(effect: object | null): void {
-  resuming = effect;
-  handedOut = null;
-  handedBy = null;
-}
-
-/**
- * Called by the runtime once a step has returned: returns what a `next()` handed out in it (to
- * tell a task joined with `yield*` from one yielded plainly) and clears the marks, so that the
- * shared iterator result keeps nothing alive.
- */
-export function takeHandedOut(): object | null {
-  const it = handedOut;
-  resuming = null;
-  handedOut = null;
-  handedBy = null;
+/** Called by the runtime once a step has returned: the shared result keeps nothing alive. */
+export function releaseResult(): void {
   result.value = undefined;
-  return it;
 }
 
 /**
@@ -84,6 +60,10 @@ export function takeHandedOut(): object | null {
  */
 export interface Executing {
   readonly name: string;
+  /** True, once, when the coroutine is being resumed from the `yield*` of `it`. */
+  resumes(it: object): boolean;
+  /** Records `it` as handed out in this step; false if it already was (a second `next()`). */
+  handOut(it: object): boolean;
   spawnNow(effect: SpawnEffect): unknown;
 }
 /** A task, which is its own join iterator. `joinNow` returns its value or throws its error once settled. */
@@ -100,8 +80,8 @@ export function setExecuting(coroutine: Executing | null): Executing | null {
   return previous;
 }
 
-/** The coroutine a first `next()` of `it` hands it to, or a TypeError for iteration outside `yield*`. */
-function iteratingCoroutine(it: object): Executing {
+/** The coroutine iterating `it`, or a TypeError for iteration outside any coroutine. */
+function executingCoroutine(it: object): Executing {
   const by = executing;
   // Iterated by something other than `yield*` in a coroutine (spread, Array.from, a deep-equal
   // or pretty-printer walking a Task): fail loudly rather than yield this effect forever.
@@ -110,65 +90,53 @@ function iteratingCoroutine(it: object): Executing {
       `${describe(it)} was iterated outside a coroutine: consume effects and tasks with yield* inside run(), or await a task`,
     );
   }
-  if (handedOut === it && handedBy === by) {
-    handedOut = null;
-    handedBy = null;
+  return by;
+}
+
+/** The first `next()` of a `yield*`: hands `it` to the coroutine, or a TypeError for a second one. */
+function handOut(by: Executing, it: object): IteratorResult<any, any> {
+  if (!by.handOut(it)) {
     throw new TypeError(
       `coroutine "${by.name}": ${describe(it)} was iterated again before the runtime resumed it: consume effects and tasks only with yield*`,
     );
   }
-  return by;
+  return HANDED;
 }
 
 /** `next()` of a task: `yield* task` joins it (completing at once when it has settled). */
 export function joinNext(task: Joinable, value: unknown): IteratorResult<any, any> {
-  if (resuming === task) {
-    resuming = null;
-    return done(value);
-  }
-  const by = iteratingCoroutine(task);
+  const by = executingCoroutine(task);
+  if (by.resumes(task)) return done(value);
   if (task.status !== 0) return done(task.joinNow());
-  handedOut = task;
-  handedBy = by;
-  return yielding(task);
+  return handOut(by, task);
 }
 
 /** `throw()` of an effect or task: the runtime throws into a coroutine suspended on it. */
 export function iteratorThrow(error: unknown): never {
-  resuming = null;
   throw error;
 }
 
 /** `return()` of an effect or task: the runtime closes a coroutine suspended on it. */
 export function iteratorReturn(value: unknown): IteratorResult<any, any> {
-  resuming = null;
   return done(value);
 }
 
 /**
  * The base of every effect: the iterator protocol (see the file comment). `kind` is what the
  * trampoline dispatches on; the fields each kind carries are named on its own class below.
+ * The base has no constructor and no fields of its own: V8 then constructs a subclass as fast as
+ * a plain class (a base constructor with fields costs a generic construct stub per effect).
  */
 export class Effect<T = unknown> implements Iterator<Effect, T, any> {
-  readonly kind: number;
-
-  constructor(kind: number) {
-    this.kind = kind;
-  }
+  declare readonly kind: number;
 
   [Symbol.iterator](): Iterator<Effect, T, any> {
     return this;
   }
 
   next(value?: any): IteratorResult<Effect, T> {
-    if (resuming === this) {
-      resuming = null;
-      return done(value);
-    }
-    const by = iteratingCoroutine(this);
-    handedOut = this;
-    handedBy = by;
-    return yielding(this);
+    const by = executingCoroutine(this);
+    return by.resumes(this) ? done(value) : handOut(by, this);
   }
 
   throw(error: unknown): IteratorResult<Effect, T> {
@@ -191,10 +159,11 @@ function isMs(ms: unknown): boolean {
 
 /** `call(name, fn)`: I/O, journaled by `name`. */
 export class CallEffect<T = unknown> extends Effect<T> {
+  readonly kind = CALL;
   readonly name: string;
   readonly fn: (signal: AbortSignal) => unknown;
   constructor(name: string, fn: (signal: AbortSignal) => unknown) {
-    super(CALL);
+    super();
     this.name = name;
     this.fn = fn;
   }
@@ -208,9 +177,10 @@ export function checkCall(e: CallEffect): string | null {
 
 /** `until(promise)`: waits for a promise that already exists. */
 export class UntilEffect<T = unknown> extends Effect<T> {
+  readonly kind = UNTIL;
   readonly promise: PromiseLike<T>;
   constructor(promise: PromiseLike<T>) {
-    super(UNTIL);
+    super();
     this.promise = promise;
   }
 }
@@ -221,20 +191,18 @@ export function checkUntil(e: UntilEffect): string | null {
 
 /** `spawn(body, options)`: completes inside `next()` (see `Executing.spawnNow`). */
 export class SpawnEffect<T = unknown> extends Effect<T> {
+  readonly kind = SPAWN;
   readonly body: () => unknown;
   readonly options: { name?: string; order?: string } | undefined;
   constructor(body: () => unknown, options: { name?: string; order?: string } | undefined) {
-    super(SPAWN);
+    super();
     this.body = body;
     this.options = options;
   }
 
-  override next(value?: any): IteratorResult<Effect, T> {
-    if (resuming === this) {
-      resuming = null;
-      return done(value);
-    }
-    return done(iteratingCoroutine(this).spawnNow(this));
+  // Never handed out, so never resumed from: a plain `yield` of it is resumed with the task directly.
+  override next(): IteratorResult<Effect, T> {
+    return done(executingCoroutine(this).spawnNow(this));
   }
 }
 
@@ -246,13 +214,14 @@ export function checkSpawn(e: SpawnEffect): string | null {
 
 /** `all` / `allSettled` / `race` / `timeout`: children run by a Group (group.ts). */
 export class GroupEffect<T = unknown> extends Effect<T> {
+  readonly kind = GROUP;
   /** ALL, ALL_SETTLED, RACE or TIMEOUT */
   readonly group: number;
   readonly ops: readonly unknown[];
   /** TIMEOUT's deadline; 0 for the others */
   readonly ms: number;
   constructor(group: number, ops: readonly unknown[], ms: number) {
-    super(GROUP);
+    super();
     this.group = group;
     this.ops = ops;
     this.ms = ms;
@@ -269,9 +238,10 @@ export function checkGroup(e: GroupEffect): string | null {
 
 /** `sleep(ms)`: real time. */
 export class SleepEffect extends Effect<void> {
+  readonly kind = SLEEP;
   readonly ms: number;
   constructor(ms: number) {
-    super(SLEEP);
+    super();
     this.ms = ms;
   }
 }
@@ -282,11 +252,12 @@ export function checkSleep(e: SleepEffect): string | null {
 
 /** `waitTicks(n)` / `nextTick()`: game time on the TickScheduler in scope. */
 export class TicksEffect extends Effect<void> {
+  readonly kind = TICKS;
   readonly n: number;
   /** the function the user called, for error messages */
   readonly api: "waitTicks" | "nextTick";
   constructor(n: number, api: "waitTicks" | "nextTick") {
-    super(TICKS);
+    super();
     this.n = n;
     this.api = api;
   }
@@ -300,9 +271,7 @@ export function checkTicks(e: TicksEffect): string | null {
 
 /** `suspend()`: until halted. */
 export class SuspendEffect extends Effect<never> {
-  constructor() {
-    super(SUSPEND);
-  }
+  readonly kind = SUSPEND;
 }
 
 function describe(it: object): string {
