@@ -77,6 +77,14 @@ interface Row {
   runtime: number;
   runtimeAll: number;
   effection: number;
+  /** medians over rounds of (runtime sample / Promise.all sample of the same round) */
+  runtimeRatio: number;
+  runtimeAllRatio: number;
+}
+
+/** Median over rounds of a[r] / b[r]: both measured back to back, so slow load drift cancels. */
+function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, r) => x / b[r]));
 }
 
 /** Runs the benchmark and returns the result table (markdown). */
@@ -100,16 +108,26 @@ export async function benchRuntime(options: { sizes?: number[]; runs?: number } 
       await runtimeAll(1_000);
     }
     for (let w = 0; w < 3; w++) await effectionSpawnJoin(1_000);
-    // Promise.all and this runtime are interleaved so that machine noise hits both alike.
+    // Promise.all and this runtime are interleaved so that machine noise hits both alike, in an
+    // order that reverses every round: at N = 100 000 a sample pays for the collection of the
+    // previous sample's garbage, and a fixed order would always bill one side for the other's.
+    // The ratios are medians of per-round ratios: on a machine shared with other work the load
+    // drifts over seconds, and a round's samples, taken back to back, see the same load.
     // Effection runs after them: its garbage (a lot) would otherwise be collected on their clock.
     // No forced GC between samples: measured, a full GC before each sample makes this runtime
     // 2-10x slower (likely V8 re-deciding allocation-site pretenuring and deoptimising the JS
     // that allocates, which the built-ins behind Promise.all escape), so it would measure V8's
     // reaction to gc(), not the runtime.
+    const order: [keyof typeof samples, Runner][] = [
+      ["promiseAll", promiseAll],
+      ["runtime", runtimeSpawnJoin],
+      ["runtimeAll", runtimeAll],
+    ];
     for (let r = 0; r < runs; r++) {
-      samples.promiseAll.push(await nsPerTask(promiseAll, n));
-      samples.runtime.push(await nsPerTask(runtimeSpawnJoin, n));
-      samples.runtimeAll.push(await nsPerTask(runtimeAll, n));
+      for (let k = 0; k < order.length; k++) {
+        const [name, runner] = order[r % 2 === 0 ? k : order.length - 1 - k];
+        samples[name].push(await nsPerTask(runner, n));
+      }
     }
     for (let r = 0; r < effectionRuns; r++) samples.effection.push(await nsPerTask(effectionSpawnJoin, n));
     rows.push({
@@ -119,18 +137,21 @@ export async function benchRuntime(options: { sizes?: number[]; runs?: number } 
       runtime: median(samples.runtime),
       runtimeAll: median(samples.runtimeAll),
       effection: median(samples.effection),
+      runtimeRatio: pairedRatio(samples.runtime, samples.promiseAll),
+      runtimeAllRatio: pairedRatio(samples.runtimeAll, samples.promiseAll),
     });
   }
   const f = (x: number) => x.toFixed(0);
   const lines = [
-    "Runtime overhead: ns per coroutine (spawn + one call + join), medians",
+    "Runtime overhead: ns per coroutine (spawn + one call + join), medians; the ratios to Promise.all are",
+    "medians of per-round ratios (each round measures Promise.all and the runtime back to back)",
     "",
     "| N | runs (Effection) | Promise.all | runtime spawn+join | runtime all() | Effection 4 | spawn+join / Promise.all | all() / Promise.all | Effection / runtime |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (r) =>
         `| ${r.n} | ${r.runs} | ${f(r.promiseAll)} | ${f(r.runtime)} | ${f(r.runtimeAll)} | ${f(r.effection)} | ` +
-        `${(r.runtime / r.promiseAll).toFixed(2)}x | ${(r.runtimeAll / r.promiseAll).toFixed(2)}x | ${(r.effection / r.runtime).toFixed(0)}x |`,
+        `${r.runtimeRatio.toFixed(2)}x | ${r.runtimeAllRatio.toFixed(2)}x | ${(r.effection / r.runtime).toFixed(0)}x |`,
     ),
   ];
   return lines.join("\n");
