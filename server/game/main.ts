@@ -30,10 +30,17 @@ const log = createLogger(config.logLevel);
 // An exception that escaped every handler (rooms, rounds and coroutines contain their own) leaves
 // state nobody can vouch for: log it and exit non-zero, as Node advises, for the supervisor
 // (`npm start`) to restart a clean process; clients reconnect, the journal holds every finished
-// round. An unhandled rejection arrives here too (Node's default turns it into one). The logger
-// cannot throw (a dead stdout is dropped and counted), so this handler cannot loop on itself.
+// round (rounds waiting for its batched commit are committed first). An unhandled rejection
+// arrives here too (Node's default turns it into one). The logger cannot throw (a dead stdout is
+// dropped and counted), so this handler cannot loop on itself.
+let journal: { commit(): void } | undefined;
 process.on("uncaughtException", (err, origin) => {
   log.error("uncaught exception; exiting for the supervisor to restart", { origin, ...errorFields(err) });
+  try {
+    journal?.commit();
+  } catch (commitErr) {
+    log.error("journal commit at exit failed; its last rounds are lost", errorFields(commitErr));
+  }
   process.exit(1);
 });
 
@@ -57,6 +64,7 @@ log.info("game listening", {
   roundTicks: config.roundTicks,
   roundDeadlineMs: config.roundDeadlineMs,
 });
+journal = server.journal;
 announceReady(server.port);
 
 let stopping = false;

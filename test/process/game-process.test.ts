@@ -1,9 +1,12 @@
 // The game server process when things go wrong around it: its stdout reader is gone (EPIPE),
 // an exception escapes every handler. Real processes; CPU read from /proc.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
-import { freePort, sleep, waitFor } from "../game/helpers.ts";
+import { RoundJournal } from "../../server/game/round-journal.ts";
+import { freePort, join, sleep, waitFor } from "../game/helpers.ts";
 
 const CLK_TCK = 100;
 const started: ReadyProcess[] = [];
@@ -19,12 +22,12 @@ function cpuSeconds(pid: number): number {
 }
 
 /** A game server with a summary line every second (something to write) and no stats service. */
-async function startGame(lines: string[], execArgv: string[] = []): Promise<ReadyProcess> {
+async function startGame(lines: string[], execArgv: string[] = [], journalPath = ":memory:"): Promise<ReadyProcess> {
   const game = await spawnReady("server/game/main.ts", {
     env: {
       PORT: "0",
       STATS_URL: `ws://127.0.0.1:${await freePort()}/rpc`,
-      JOURNAL_PATH: ":memory:",
+      JOURNAL_PATH: journalPath,
       SUMMARY_EVERY_S: "1",
       LOG_LEVEL: "info",
     },
@@ -72,6 +75,32 @@ describe("the game server process", () => {
     expect(logged).toHaveLength(1);
     expect(JSON.parse(logged[0])).toMatchObject({ level: "error", err: "injected fault", origin: "uncaughtException" });
   }, 30_000);
+
+  it("an uncaught exception still journals every round a client saw (the batched commit is flushed)", async () => {
+    const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-crash-"));
+    try {
+      const path = joinPath(dir, "journal.db");
+      const inject =
+        "data:text/javascript,process.on('message', (m) => { if (m === 'throw') setImmediate(() => { throw new Error('injected fault'); }); });";
+      const game = await startGame([], ["--import", inject], path);
+      const url = `127.0.0.1:${game.port}`;
+      const player = await join({ url: `ws://${url}`, httpUrl: `http://${url}` });
+      await waitFor("three rounds", () => player.rounds.length >= 3, 15_000);
+      // at once after a round: its row is still waiting for the batched commit (100 ms)
+      player.room.onMessage("round", () => game.proc.connected && game.proc.send("throw"));
+      expect(await Promise.race([game.exited, sleep(15_000).then(() => "still running")])).toEqual({
+        code: 1,
+        signal: null,
+      });
+      const seen = player.rounds.map((r) => r.round);
+      const journal = new RoundJournal(path, { readOnly: true });
+      const stored = new Set([...journal.read({ room: player.room.roomId })].map((r) => r.round));
+      journal.close();
+      expect(seen.filter((round) => !stored.has(round))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 
   it("an uncaught exception with stdout gone still exits (the handler's own log line cannot loop)", async () => {
     const lines: string[] = [];
