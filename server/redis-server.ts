@@ -20,10 +20,17 @@ import { createInterface } from "node:readline";
 import { freePort } from "./process/free-port.ts";
 
 export const REDIS_PACKAGE = "redis-server";
+/** the Debian package of `setpriv` (Essential, so normally there) */
+export const SETPRIV_PACKAGE = "util-linux";
 
 /** redis-server on PATH, else in the Debian location (PATH may lack /usr/bin links in CI). */
 export function findRedisServer(): string | undefined {
   return findExecutable("redis-server");
+}
+
+/** util-linux's setpriv, which gives redis-server its parent-death signal; undefined where missing. */
+export function findSetpriv(): string | undefined {
+  return findExecutable("setpriv");
 }
 
 function findExecutable(name: string): string | undefined {
@@ -65,7 +72,7 @@ export async function startRedisServer(
     throw new Error(`redis-server not found on PATH or in /usr/bin: install the Debian package ${REDIS_PACKAGE}`);
   const port = opts.port ?? (await freePort());
   const args = [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
-  const setpriv = findExecutable("setpriv");
+  const setpriv = findSetpriv();
   // setpriv sets the parent-death signal, then execs redis-server: same pid, signal kept
   const [command, ...rest] = setpriv ? [setpriv, "--pdeathsig", "TERM", "--", ...args] : args;
   const proc = spawn(command, rest, { stdio: ["ignore", "pipe", "pipe"] });
