@@ -47,14 +47,18 @@ describe("concurrency", () => {
 
   it("joining in spawn order gives spawn order whatever the completion order", async () => {
     const completed: number[] = [];
+    // later children finish first, in a chain rather than by timers (a loaded machine reorders
+    // timers 10 ms apart): child 4 may go at once, and each child lets the one before it go
+    const gates = Array.from({ length: 5 }, () => Promise.withResolvers<void>());
+    gates[4].resolve();
     const joined = await run(function* () {
       const tasks: Task<number>[] = [];
       for (let i = 0; i < 5; i++) {
-        // later children finish first
         tasks.push(
           yield* spawn(function* () {
-            yield* call("wait", () => delay(60 - i * 10, 0));
+            yield* call("wait", () => gates[i].promise);
             completed.push(i);
+            gates[i - 1]?.resolve();
             return i;
           }),
         );
