@@ -8,7 +8,7 @@
  * service and the bots to core 1, so "CCU held" means one server core. A server stops stepping
  * once p99 intent -> result passes one round interval or errors appear.
  *
- * `--steps 1000,2000` and `--servers skirmish` narrow a run. `--before DIR` adds a third server:
+ * `--steps 1000,2000` and `--servers skirmish` narrow a run (`--help`). `--before DIR` adds a third server:
  * the game server and stats service of another checkout of this repository (e.g. `git worktree add
  * DIR <commit>`), driven by the same bots in the same run, for before/after figures; that checkout's
  * entry points must send the ready message (server/process/ready-message.ts). `startStack`,
@@ -22,14 +22,14 @@ import { fileURLToPath } from "node:url";
 import type { Report } from "../client-sim/report.ts";
 import { DEFAULT_CONFIG } from "../server/game/config.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
+import { integerList, listOf, text, type Command } from "../shared/options.ts";
+import { readCommandLine } from "./command-line.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const STOP_TIMEOUT_MS = 5_000;
 const CLK_TCK = 100;
 const STATS_TOKEN = "capacity-bench-token";
 
-/** Default steps; each server stops at its first step that fails. */
-const STEPS = [500, 1000, 2000, 3000, 4000, 5000, 6000];
 /** seconds measured after the ramp */
 const STEADY_S = 12;
 const SIM_WORKERS = 2;
@@ -425,11 +425,36 @@ const SERVERS: Record<string, StackOptions> = {
   baseline: { server: "bench/baseline-room.ts", statsTransport: "http" },
 };
 
+const SERVER_NAMES = ["before", "skirmish", "baseline"] as const;
+const options = {
+  steps: integerList({
+    flag: "steps",
+    env: "BENCH_CAPACITY_STEPS",
+    min: 1,
+    max: 100_000,
+    default: [500, 1000, 2000, 3000, 4000, 5000, 6000],
+    help: "bot counts, in order; each server stops at its first step that fails",
+  }),
+  servers: listOf(SERVER_NAMES, {
+    flag: "servers",
+    env: "BENCH_CAPACITY_SERVERS",
+    default: ["skirmish", "baseline"],
+    help: "the servers to compare, alternating step by step (with --before and no --servers: all three)",
+  }),
+  before: text({
+    flag: "before",
+    env: "BENCH_CAPACITY_BEFORE",
+    default: null,
+    help: "another checkout of this repository (git worktree of an older commit), run as server before",
+  }),
+};
+export const CAPACITY_COMMAND: Command<typeof options> = { usage: "npm run bench:capacity -- [flags]", options };
+
 export interface CapacityOptions {
   steps?: readonly number[];
   servers?: readonly string[];
   /** another checkout of this repository, run as server "before" */
-  before?: string;
+  before?: string | null;
 }
 
 /** The entry points of another checkout, as paths relative to this repository. */
@@ -441,14 +466,16 @@ function beforeServer(dir: string): StackOptions {
 export async function benchCapacity(opts: CapacityOptions = {}): Promise<string> {
   const pinning = defaultPinning();
   const servers: Record<string, StackOptions> =
-    opts.before === undefined ? SERVERS : { before: beforeServer(opts.before), ...SERVERS };
+    opts.before == null ? SERVERS : { before: beforeServer(opts.before), ...SERVERS };
   const names = opts.servers ?? Object.keys(servers);
+  const unknown = names.filter((name) => !Object.hasOwn(servers, name));
+  if (unknown.length > 0) throw new Error(`no server ${unknown.join(", ")} here (before needs --before DIR)`);
   const stacks = new Map<string, Stack>();
   const steps: Step[] = [];
   try {
     for (const name of names) stacks.set(name, await startStack({}, { ...servers[name], pinning }));
     const going = new Set(names);
-    for (const bots of opts.steps ?? STEPS) {
+    for (const bots of opts.steps ?? options.steps.default) {
       for (const name of names) {
         if (!going.has(name)) continue;
         process.stderr.write(`capacity: ${name} ${bots} bots...\n`);
@@ -471,25 +498,17 @@ export async function benchCapacity(opts: CapacityOptions = {}): Promise<string>
   return formatTable(steps, roundIntervalMs, pinning);
 }
 
-function listFlag(name: string): string[] | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? (process.argv[i + 1] ?? "").split(",").filter((x) => x !== "") : undefined;
-}
-
 if (import.meta.main) {
-  const steps = listFlag("--steps")?.map(Number);
-  const servers = listFlag("--servers");
-  const before = listFlag("--before")?.[0];
-  const known = before === undefined ? Object.keys(SERVERS) : ["before", ...Object.keys(SERVERS)];
-  if (
-    steps?.some((n) => !Number.isInteger(n) || n < 1) ||
-    servers?.some((n) => !known.includes(n)) ||
-    (before !== undefined && !existsSync(join(before, "server/game/main.ts")))
-  ) {
-    process.stderr.write(
-      `usage: bench/capacity.ts [--steps 1000,2000] [--servers ${known.join(",")}] [--before DIR (a checkout of this repo)]\n`,
-    );
+  const opts = readCommandLine(CAPACITY_COMMAND);
+  if (opts.before !== null && !existsSync(join(opts.before, "server/game/main.ts"))) {
+    process.stderr.write(`--before ${opts.before}: not a checkout of this repository (no server/game/main.ts)\n`);
     process.exit(2);
   }
-  process.stdout.write((await benchCapacity({ steps, servers, before })) + "\n");
+  if (opts.servers.includes("before") && opts.before === null) {
+    process.stderr.write("--servers before needs --before DIR\n");
+    process.exit(2);
+  }
+  // --before alone compares all three
+  const servers = opts.before !== null && opts.servers === options.servers.default ? SERVER_NAMES : opts.servers;
+  process.stdout.write((await benchCapacity({ ...opts, servers })) + "\n");
 }

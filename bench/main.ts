@@ -12,7 +12,7 @@ import { readCommandLine } from "./command-line.ts";
 import { benchRuntime } from "./runtime.ts";
 import { benchStats, STATS_BENCH_COMMAND } from "./stats.ts";
 import { benchRound, ROUND_COMMAND } from "./round.ts";
-import { benchCapacity } from "./capacity.ts";
+import { benchCapacity, CAPACITY_COMMAND } from "./capacity.ts";
 import { benchScaleOut, SCALE_OUT_COMMAND } from "./scale-out.ts";
 
 const suites: Record<string, () => Promise<string>> = {
@@ -20,7 +20,7 @@ const suites: Record<string, () => Promise<string>> = {
   // no flags of their own here: their variables (BENCH_*) still apply
   stats: () => benchStats(readCommandLine(STATS_BENCH_COMMAND, [])),
   round: () => benchRound(readCommandLine(ROUND_COMMAND, [])),
-  capacity: () => benchCapacity(),
+  capacity: () => benchCapacity(readCommandLine(CAPACITY_COMMAND, [])),
   "scale-out": () => benchScaleOut(readCommandLine(SCALE_OUT_COMMAND, [])),
 };
 

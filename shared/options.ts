@@ -103,6 +103,16 @@ export function listOf<const C extends string>(
   });
 }
 
+/** A comma-separated list of integers, each in [min, max]. */
+export function integerList(
+  d: Declaration<readonly number[]> & { min: number; max: number },
+): Option<readonly number[]> {
+  return declare(d, true, `a comma-separated list of integers ${range(d.min, d.max)}`, (raw) => {
+    const items = raw.split(",").map((i) => (i.trim() === "" ? NaN : Number(i)));
+    return items.every((n) => Number.isInteger(n) && n >= d.min && n <= d.max) ? items : undefined;
+  });
+}
+
 const TRUE = ["1", "true"];
 const FALSE = ["0", "false"];
 function bool(raw: string): boolean | undefined {

@@ -13,6 +13,7 @@ import { ROUND_COMMAND } from "../bench/round.ts";
 import { STATS_BENCH_COMMAND } from "../bench/stats.ts";
 import { SCALE_OUT_COMMAND } from "../bench/scale-out.ts";
 import { CHAOS_COMMAND } from "../bench/chaos.ts";
+import { CAPACITY_COMMAND } from "../bench/capacity.ts";
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const COMMANDS: Record<string, Command<OptionTable>> = {
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command<OptionTable>> = {
   "bench:round": ROUND_COMMAND,
   "bench:stats": STATS_BENCH_COMMAND,
   "bench:scale-out": SCALE_OUT_COMMAND,
+  "bench:capacity": CAPACITY_COMMAND,
   chaos: CHAOS_COMMAND,
 };
 
@@ -42,7 +44,7 @@ describe("README configuration tables", () => {
       "README.md",
       [
         ["game", "stats"],
-        ["bench:round", "bench:stats", "bench:scale-out", "chaos"],
+        ["bench:round", "bench:stats", "bench:scale-out", "bench:capacity", "chaos"],
       ],
     ],
     ["client-sim/README.md", [["sim"]]],
@@ -104,6 +106,7 @@ describe("benchmark entry points' options", () => {
     ["bench/stats.ts", STATS_BENCH_COMMAND],
     ["bench/scale-out.ts", SCALE_OUT_COMMAND],
     ["bench/chaos.ts", CHAOS_COMMAND],
+    ["bench/capacity.ts", CAPACITY_COMMAND],
   ])("%s --help prints its declarations and exits 0 without running", async (file, command) => {
     const r = await run(file, ["--help"]);
     expect(r.code).toBe(0);
@@ -127,5 +130,21 @@ describe("benchmark entry points' options", () => {
     expect(flagWins.code).toBe(2);
     expect(badFlag.stderr).toContain('--bots: expected an integer in [1, 100000], got "0"');
     expect(badFlag.code).toBe(2);
+  });
+
+  it("bench:capacity refuses a bad step list, and a 'before' server without --before, before starting anything", async () => {
+    const [badSteps, noBefore, notACheckout] = await Promise.all([
+      run("bench/capacity.ts", [], { BENCH_CAPACITY_STEPS: "1000,,2000" }),
+      run("bench/capacity.ts", ["--servers", "before,skirmish"]),
+      run("bench/capacity.ts", ["--before", "/nonexistent"]),
+    ]);
+    expect(badSteps.stderr).toContain(
+      'BENCH_CAPACITY_STEPS (--steps): expected a comma-separated list of integers in [1, 100000], got "1000,,2000"',
+    );
+    expect(badSteps.code).toBe(2);
+    expect(noBefore.stderr).toContain("--servers before needs --before DIR");
+    expect(noBefore.code).toBe(2);
+    expect(notACheckout.stderr).toContain("not a checkout of this repository");
+    expect(notACheckout.code).toBe(2);
   });
 });
