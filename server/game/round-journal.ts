@@ -12,8 +12,9 @@
  * records once a server runs hundreds of rounds a second (6 % of the server's CPU at 2 000 CCU,
  * bench/results.md). The insert still runs inside `append` (a bad record throws there, to the
  * caller); readers in this process see it at once, other processes (a replay while the server
- * runs) within COMMIT_EVERY_MS, and a crash loses at most that much. A failed commit rolls the
- * batch back and is reported to `onCommitError`.
+ * runs) within COMMIT_EVERY_MS, and a killed process loses at most that much. A failed commit
+ * rolls the batch back, and an append whose failure made SQLite roll the batch back (a full disk)
+ * loses the batch's earlier rounds: both are reported to `onCommitError` with the rounds lost.
  *
  * Retention: `prune` deletes the oldest rows (older than a cut-off, or while the rows in use
  * take more than a byte budget), one bounded batch per call, so a caller can spread a large
@@ -96,7 +97,8 @@ export class RoundJournal {
 
   /**
    * `readOnly`: for replay and tools; the file must exist. `onCommitError`: a batch of appends
-   * could not be committed and was rolled back (`rounds` lost); by default rethrown (uncaught).
+   * was rolled back, by a failed commit or by SQLite after a failed append (`rounds` lost, the
+   * failed append's own round not counted: it threw to its caller); by default rethrown.
    */
   constructor(path: string, opts: { readOnly?: boolean; onCommitError?: (err: unknown, rounds: number) => void } = {}) {
     this.path = path;
@@ -157,6 +159,15 @@ export class RoundJournal {
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
+      // some failures (a full disk, I/O) make SQLite roll the whole transaction back: the
+      // batch's earlier rounds are gone too, and later appends must start a new one
+      if (this.commitTimer !== undefined && !this.db.isTransaction) {
+        clearTimeout(this.commitTimer);
+        this.commitTimer = undefined;
+        const lost = this.uncommitted - 1;
+        this.uncommitted = 0;
+        if (lost > 0) this.onCommitError(err, lost);
+      }
       throw err;
     }
   }

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { COMMIT_EVERY_MS, RoundJournal, type JournalRecord } from "../../server/game/round-journal.ts";
 
@@ -66,5 +67,38 @@ describe("round journal commits", () => {
     const reader = new RoundJournal(path, { readOnly: true });
     expect([...reader.read()].map((r) => r.round)).toEqual([1, 2]);
     reader.close();
+  });
+
+  it("a full disk that rolls the batch back is reported with the rounds lost, and later appends start a new batch", () => {
+    const lost: [string, number][] = [];
+    const writer = new RoundJournal(file(), { onCommitError: (err, rounds) => lost.push([String(err), rounds]) });
+    const db = (writer as unknown as { db: DatabaseSync }).db;
+    const big = (round: number): JournalRecord => ({
+      ...rec(round),
+      plan: { ...rec(round).plan, pad: "x".repeat(3000) } as never,
+    });
+    writer.append(big(1));
+    writer.commit();
+    const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
+    db.exec(`PRAGMA max_page_count = ${pages + 2}`);
+    let failed = 0;
+    for (let round = 2; failed === 0 && round < 50; round++) {
+      try {
+        writer.append(big(round));
+      } catch (err) {
+        expect(String(err)).toMatch(/full/);
+        failed = round;
+      }
+    }
+    expect(failed).toBeGreaterThan(2);
+    // every round of the batch before the failed one was rolled back with it
+    expect(lost).toEqual([[expect.stringMatching(/full/), failed - 2]]);
+    expect(writer.count()).toBe(1);
+    db.exec(`PRAGMA max_page_count = ${pages + 1000}`);
+    writer.append(rec(100));
+    writer.commit();
+    expect(lost).toHaveLength(1);
+    expect(writer.count()).toBe(2);
+    writer.close();
   });
 });
