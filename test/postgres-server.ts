@@ -9,6 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { freePort } from "../server/process/free-port.ts";
 import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import pg from "pg";
@@ -61,17 +62,8 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-/** Asks the kernel for a free port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// the server's own, re-exported: suites import it from here beside startPostgres
+export { freePort };
 
 export async function startPostgres(binDir: string, opts: { port?: number } = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), "skirmish-pg-"));
