@@ -3,7 +3,7 @@
 // prefixed per process, SIGINT stopping every one of them, a SIGKILLed redis-server started again,
 // and a SIGKILL of start:cluster itself leaving nothing running.
 import { afterAll, expect, it } from "vitest";
-import { freePort } from "../../server/process/free-port.ts";
+import { freePortRange } from "../free-port-range.ts";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
 import { findSetpriv, SETPRIV_PACKAGE } from "../../server/redis-server.ts";
 import { guest, isRunning, waitFor } from "../game/helpers.ts";
@@ -25,11 +25,15 @@ function readyChildren(lines: string[]): { child: string; pid: number }[] {
 }
 
 /**
- * start:cluster with `args` on two free ports (PORT, STATS_PORT), in-memory stores unless `env`
- * says otherwise, its own redis-server and secret; its log lines go to `lines`.
+ * start:cluster with `args` on one range of free consecutive ports (the game processes from PORT,
+ * then the stats replicas from STATS_PORT), in-memory stores unless `env` says otherwise, its own
+ * redis-server and secret; its log lines go to `lines`.
  */
 async function startCluster(args: string[], lines: string[], env: Record<string, string> = {}) {
-  const [port, statsPort] = [await freePort(), await freePort()];
+  const processes = Number(args[args.indexOf("--processes") + 1]);
+  const replicas = args.includes("--stats-replicas") ? Number(args[args.indexOf("--stats-replicas") + 1]) : 1;
+  const port = await freePortRange(processes + replicas);
+  const statsPort = port + processes;
   const cluster = await spawnReady("server/cluster-main.ts", {
     args,
     env: {
