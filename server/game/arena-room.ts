@@ -1,7 +1,7 @@
 /**
  * The `arena` room: players (authenticated by token) and NPCs fight in combat rounds.
  *
- * A clock tick at TICK_HZ advances the runtime's TickScheduler (NPC brains think on it); every
+ * From the first player's join, a clock tick at TICK_HZ advances the runtime's TickScheduler (NPC brains think on it); every
  * ROUND_TICKS ticks a combat round starts unless one is still running. Intents are validated and
  * queued between rounds; a round applies its whole result synchronously, then patches state
  * (patchRate is null: clients never see half a round) and broadcasts one `round` message.
@@ -85,6 +85,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private tickCount = 0;
   /** performance.now() at which tick 0 was due: game time follows the wall clock from here */
   private clockStart = 0;
+  private clockStarted = false;
   private readonly intents = new IntentQueue();
   private readonly scopes = new Map<string, Scope>();
   private runner!: RoundRunner;
@@ -145,8 +146,6 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
         message: `unknown message type ${JSON.stringify(String(type)).slice(0, 40)}`,
       });
     });
-    this.clockStart = performance.now();
-    this.setSimulationInterval(() => this.catchUp(), 1000 / config.tickHz);
     this.deps.rooms.add(this);
     log.debug("arena created", { room: this.roomId, seed: this.roomSeed, npcs: config.npcs });
   }
@@ -173,6 +172,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     }
     client.userData = { pid: auth.pid };
     this.addEntity(auth.pid, auth.name, "player");
+    this.startClock();
     this.broadcastPatch();
     this.publishSeats();
     this.deps.log.debug("player joined", { room: this.roomId, pid: auth.pid });
@@ -413,6 +413,18 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.ticks.tick();
     this.tickCount++;
     if (this.tickCount % this.deps.config.roundTicks === 0) this.runner.start();
+  }
+
+  /**
+   * The clock (NPC brains, combat rounds) starts with the room's first player, not at creation: a
+   * room opened by a seat reservation nobody takes (a client minting guest tokens and calling
+   * joinOrCreate) runs no round, fetches no stats and journals nothing before it is disposed.
+   */
+  private startClock(): void {
+    if (this.clockStarted) return;
+    this.clockStarted = true;
+    this.clockStart = performance.now();
+    this.setSimulationInterval(() => this.catchUp(), 1000 / this.deps.config.tickHz);
   }
 
   /** The round's cut-off: every entity, with the intent it queued (if any). */

@@ -62,6 +62,19 @@ describe("authentication at matchmaking", () => {
     expect(game.rooms.size).toBe(0);
   });
 
+  it("a room opened by a seat nobody takes runs no round (no stats fetched, nothing journaled) and is disposed", async () => {
+    const served = stats.counters().rpcIdsServed;
+    const g = await guest(game);
+    expect(await matchmake(game, "joinOrCreate", { token: g.token })).toMatchObject({ status: 200 });
+    expect(game.rooms.size).toBe(1);
+    await sleep(600); // rounds every 80 ms here: a room on its clock would have run several
+    expect(game.journal.count()).toBe(0);
+    expect(stats.counters().rpcIdsServed).toBe(served);
+    expect([...game.rooms][0].state.phase).toBe("waiting");
+    await waitFor("the unused room disposed after SEAT_RESERVATION_S", () => game.rooms.size === 0);
+    expect(game.journal.count()).toBe(0);
+  });
+
   it("a seat reserved and never taken is free again after SEAT_RESERVATION_S", async () => {
     const a = await guest(game);
     const first = track(await new Client(game.url).joinOrCreate(ROOM_NAME, { token: a.token }), a.playerId);
@@ -76,5 +89,7 @@ describe("authentication at matchmaking", () => {
     players.push(third);
     expect(third.room.roomId).toBe(first.room.roomId);
     await waitFor("both players in one arena", () => game.rooms.size === 1 && [...game.rooms][0].ccu === 2);
+    // the first player started the room's clock: rounds run and are journaled
+    await waitFor("rounds journaled once a player is in", () => game.journal.count() > 0);
   });
 });
