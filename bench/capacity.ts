@@ -463,11 +463,34 @@ function beforeServer(dir: string): StackOptions {
   return { server: entry("server/game/main.ts"), stats: entry("server/stats/main.ts") };
 }
 
+/**
+ * bench:capacity's options from this process's flags (`argv`) and variables (BENCH_CAPACITY_*),
+ * with the servers resolved: `--before` and no `--servers` compares all three. A bad value, a
+ * `--before` that is not a checkout of this repository, or `before` without `--before` prints the
+ * error and exits 2, before anything starts. `npm run bench` reads it too (with no flags).
+ */
+export function readCapacityOptions(argv?: readonly string[]): CapacityOptions {
+  const opts = readCommandLine(CAPACITY_COMMAND, argv);
+  const problem =
+    opts.before !== null && !existsSync(join(opts.before, "server/game/main.ts"))
+      ? `--before ${opts.before}: not a checkout of this repository (no server/game/main.ts)`
+      : opts.servers.includes("before") && opts.before === null
+        ? "--servers before needs --before DIR"
+        : null;
+  if (problem !== null) {
+    process.stderr.write(`${problem}\n`);
+    process.exit(2);
+  }
+  const servers = opts.before !== null && opts.servers === options.servers.default ? SERVER_NAMES : opts.servers;
+  return { ...opts, servers };
+}
+
+/** Runs the capacity steps for `opts.servers` (default: skirmish and baseline) and returns the result table (markdown). */
 export async function benchCapacity(opts: CapacityOptions = {}): Promise<string> {
   const pinning = defaultPinning();
   const servers: Record<string, StackOptions> =
     opts.before == null ? SERVERS : { before: beforeServer(opts.before), ...SERVERS };
-  const names = opts.servers ?? Object.keys(servers);
+  const names = opts.servers ?? options.servers.default;
   const unknown = names.filter((name) => !Object.hasOwn(servers, name));
   if (unknown.length > 0) throw new Error(`no server ${unknown.join(", ")} here (before needs --before DIR)`);
   const stacks = new Map<string, Stack>();
@@ -499,16 +522,5 @@ export async function benchCapacity(opts: CapacityOptions = {}): Promise<string>
 }
 
 if (import.meta.main) {
-  const opts = readCommandLine(CAPACITY_COMMAND);
-  if (opts.before !== null && !existsSync(join(opts.before, "server/game/main.ts"))) {
-    process.stderr.write(`--before ${opts.before}: not a checkout of this repository (no server/game/main.ts)\n`);
-    process.exit(2);
-  }
-  if (opts.servers.includes("before") && opts.before === null) {
-    process.stderr.write("--servers before needs --before DIR\n");
-    process.exit(2);
-  }
-  // --before alone compares all three
-  const servers = opts.before !== null && opts.servers === options.servers.default ? SERVER_NAMES : opts.servers;
-  process.stdout.write((await benchCapacity({ ...opts, servers })) + "\n");
+  process.stdout.write((await benchCapacity(readCapacityOptions())) + "\n");
 }

@@ -12,16 +12,22 @@ import { readCommandLine } from "./command-line.ts";
 import { benchRuntime } from "./runtime.ts";
 import { benchStats, STATS_BENCH_COMMAND } from "./stats.ts";
 import { benchRound, ROUND_COMMAND } from "./round.ts";
-import { benchCapacity, CAPACITY_COMMAND } from "./capacity.ts";
+import { benchCapacity, readCapacityOptions } from "./capacity.ts";
 import { benchScaleOut, SCALE_OUT_COMMAND } from "./scale-out.ts";
+
+// No flags of their own here, but their variables (BENCH_*) apply: all are read, and a bad one
+// refused (exit 2), before the first benchmark starts rather than minutes into the run.
+const statsOptions = readCommandLine(STATS_BENCH_COMMAND, []);
+const roundOptions = readCommandLine(ROUND_COMMAND, []);
+const capacityOptions = readCapacityOptions([]);
+const scaleOutOptions = readCommandLine(SCALE_OUT_COMMAND, []);
 
 const suites: Record<string, () => Promise<string>> = {
   runtime: benchRuntime,
-  // no flags of their own here: their variables (BENCH_*) still apply
-  stats: () => benchStats(readCommandLine(STATS_BENCH_COMMAND, [])),
-  round: () => benchRound(readCommandLine(ROUND_COMMAND, [])),
-  capacity: () => benchCapacity(readCommandLine(CAPACITY_COMMAND, [])),
-  "scale-out": () => benchScaleOut(readCommandLine(SCALE_OUT_COMMAND, [])),
+  stats: () => benchStats(statsOptions),
+  round: () => benchRound(roundOptions),
+  capacity: () => benchCapacity(capacityOptions),
+  "scale-out": () => benchScaleOut(scaleOutOptions),
 };
 
 const names = Object.keys(suites);

@@ -147,4 +147,17 @@ describe("benchmark entry points' options", () => {
     expect(notACheckout.stderr).toContain("not a checkout of this repository");
     expect(notACheckout.code).toBe(2);
   });
+
+  it("npm run bench reads every benchmark's variables before the first one starts: a bad one exits 2 at once", async () => {
+    const [notACheckout, badRounds] = await Promise.all([
+      run("bench/main.ts", [], { BENCH_CAPACITY_BEFORE: "/nonexistent" }),
+      run("bench/main.ts", [], { BENCH_ROUND_ROUNDS: "0" }),
+    ]);
+    expect(notACheckout.stderr).toContain("--before /nonexistent: not a checkout of this repository");
+    expect(badRounds.stderr).toContain("BENCH_ROUND_ROUNDS (--rounds): expected an integer in [1, 1000]");
+    for (const r of [notACheckout, badRounds]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toContain("=== bench:"); // no benchmark started
+    }
+  });
 });
