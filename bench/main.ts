@@ -15,22 +15,7 @@ import { benchRound, ROUND_COMMAND } from "./round.ts";
 import { benchCapacity, readCapacityOptions } from "./capacity.ts";
 import { benchScaleOut, SCALE_OUT_COMMAND } from "./scale-out.ts";
 
-// No flags of their own here, but their variables (BENCH_*) apply: all are read, and a bad one
-// refused (exit 2), before the first benchmark starts rather than minutes into the run.
-const statsOptions = readCommandLine(STATS_BENCH_COMMAND, []);
-const roundOptions = readCommandLine(ROUND_COMMAND, []);
-const capacityOptions = readCapacityOptions([]);
-const scaleOutOptions = readCommandLine(SCALE_OUT_COMMAND, []);
-
-const suites: Record<string, () => Promise<string>> = {
-  runtime: benchRuntime,
-  stats: () => benchStats(statsOptions),
-  round: () => benchRound(roundOptions),
-  capacity: () => benchCapacity(capacityOptions),
-  "scale-out": () => benchScaleOut(scaleOutOptions),
-};
-
-const names = Object.keys(suites);
+const names = ["runtime", "stats", "round", "capacity", "scale-out"] as const;
 const options = {
   only: listOf(names, {
     flag: "only",
@@ -47,6 +32,21 @@ const BENCH_COMMAND: Command<typeof options> = {
 
 const chosen = readCommandLine(BENCH_COMMAND).only;
 const everything = chosen === options.only.default;
+
+// No flags of their own here, but their variables (BENCH_*) apply: all are read, and a bad one
+// refused (exit 2), after --help and before the first benchmark starts rather than minutes into the run.
+const statsOptions = readCommandLine(STATS_BENCH_COMMAND, []);
+const roundOptions = readCommandLine(ROUND_COMMAND, []);
+const capacityOptions = readCapacityOptions([]);
+const scaleOutOptions = readCommandLine(SCALE_OUT_COMMAND, []);
+
+const suites: Record<(typeof names)[number], () => Promise<string>> = {
+  runtime: benchRuntime,
+  stats: () => benchStats(statsOptions),
+  round: () => benchRound(roundOptions),
+  capacity: () => benchCapacity(capacityOptions),
+  "scale-out": () => benchScaleOut(scaleOutOptions),
+};
 
 const sections: string[] = [
   `# Benchmark results`,

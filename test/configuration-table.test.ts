@@ -149,10 +149,13 @@ describe("benchmark entry points' options", () => {
   });
 
   it("npm run bench reads every benchmark's variables before the first one starts: a bad one exits 2 at once", async () => {
-    const [notACheckout, badRounds] = await Promise.all([
+    const [notACheckout, badRounds, help] = await Promise.all([
       run("bench/main.ts", [], { BENCH_CAPACITY_BEFORE: "/nonexistent" }),
       run("bench/main.ts", [], { BENCH_ROUND_ROUNDS: "0" }),
+      run("bench/main.ts", ["--help"], { BENCH_ROUND_ROUNDS: "0" }),
     ]);
+    expect(help.stdout).toContain("usage: npm run bench");
+    expect(help.code).toBe(0);
     expect(notACheckout.stderr).toContain("--before /nonexistent: not a checkout of this repository");
     expect(badRounds.stderr).toContain("BENCH_ROUND_ROUNDS (--rounds): expected an integer in [1, 1000]");
     for (const r of [notACheckout, badRounds]) {
