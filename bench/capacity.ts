@@ -20,6 +20,7 @@ import { cpus, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "../client-sim/report.ts";
+import { SETTLE_MS as STEADY_SETTLE_MS } from "../client-sim/steady-state.ts";
 import { DEFAULT_CONFIG } from "../server/game/config.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 import { integerList, listOf, text, type Command } from "../shared/options.ts";
@@ -30,13 +31,22 @@ const STOP_TIMEOUT_MS = 5_000;
 const CLK_TCK = 100;
 const STATS_TOKEN = "capacity-bench-token";
 
-/** seconds measured after the ramp */
+/** seconds of steady state a step measures (after the ramp and every bot's join) */
 const STEADY_S = 12;
+/** a step whose steady state lasted less than this (joins lagged too long) is not judged held */
+const MIN_STEADY_S = 6;
 const SIM_WORKERS = 2;
 
-/** joins are the expensive part (auth + matchmaking + handshake): at most 200 bots start per second */
+/**
+ * Joins are the expensive part (auth + matchmaking + handshake + full state: per bot, a join
+ * costs both sides tens of rounds' work): 100 bots start per second, and the run allows as long
+ * again for joins that lag the ramp before its steady state (client-sim/steady-state.ts).
+ */
 function rampOf(bots: number): number {
-  return Math.max(4, Math.ceil(bots / 200));
+  return Math.max(4, Math.ceil(bots / 100));
+}
+function joinSlackOf(rampS: number): number {
+  return Math.max(5, rampS);
 }
 /** lets the previous step's rooms dispose before the next one starts */
 const SETTLE_MS = 2_000;
@@ -237,6 +247,8 @@ export interface Step {
   errorKinds: string;
   /** refusals the bots' one-round-old view explains (client-sim/stale-view.ts): expected under load */
   lag: number;
+  /** seconds of steady state measured (from every bot joined to the bots' stop); 0: none */
+  steadyS: number;
   exit: number | null;
   ok: boolean;
 }
@@ -244,22 +256,21 @@ export interface Step {
 export async function runStep(stack: Stack, bots: number, server = "skirmish"): Promise<Step> {
   const gamePid = stack.game.pid;
   const rampS = rampOf(bots);
-  const durationS = rampS + STEADY_S;
+  const durationS = rampS + joinSlackOf(rampS) + STEADY_S;
   let simPid = -1;
+  // Sampled every second: the steady state's start is known only from the sim's report.
   const samples: { game: number; stats: number; sim: number; machine: [number, number]; at: number }[] = [];
-  const sample = () =>
+  let rss = 0;
+  const sampler = setInterval(() => {
     samples.push({
       game: cpuSeconds(gamePid),
       stats: cpuSeconds(stack.stats.pid),
       sim: treeCpuSeconds(simPid),
       machine: machineJiffies(),
-      at: performance.now(),
+      at: Date.now(),
     });
-  // CPU is measured over the steady part: after the ramp, until just before the bots leave
-  const t1 = setTimeout(sample, (rampS + 1) * 1000);
-  const t2 = setTimeout(sample, (durationS - 0.5) * 1000);
-  let rss = 0;
-  const rssTimer = setInterval(() => (rss = Math.max(rss, rssMb(gamePid))), 1000);
+    rss = Math.max(rss, rssMb(gamePid));
+  }, 1000);
   const run = await runSim(
     [
       "--url",
@@ -279,12 +290,17 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
     (pid) => (simPid = pid),
     stack.pinning?.others,
   );
-  clearTimeout(t1);
-  clearTimeout(t2);
-  clearInterval(rssTimer);
-  const pct = (key: "game" | "stats" | "sim") =>
-    samples.length === 2 ? (100 * (samples[1][key] - samples[0][key])) / ((samples[1].at - samples[0].at) / 1000) : NaN;
+  clearInterval(sampler);
   const r = run.report;
+  // CPU is measured over the steady state: from its start (every bot joined) until just before
+  // the bots leave; the join storm before it costs both sides far more than rounds do
+  const steady =
+    r === null || r.steadyAt === null
+      ? []
+      : samples.filter((x) => x.at >= (r.steadyAt as number) && x.at <= r.startAt + durationS * 1000 - 500);
+  const [first, last] = [steady[0], steady.at(-1)];
+  const steadyS = steady.length >= 2 ? (last!.at - first!.at) / 1000 : 0;
+  const pct = (key: "game" | "stats" | "sim") => (steadyS > 0 ? (100 * (last![key] - first![key])) / steadyS : NaN);
   if (r === null) {
     process.stderr.write(
       `capacity: sim at ${bots} bots wrote no report (exit ${run.code}):\n${run.stderr.slice(-2000)}\n`,
@@ -293,9 +309,8 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
   const errors = r ? r.errors.total : NaN;
   const p99 = r ? r.latency.steady.p99 : NaN;
   const machine =
-    samples.length === 2
-      ? (100 * (samples[1].machine[0] - samples[0].machine[0])) /
-        Math.max(1, samples[1].machine[1] - samples[0].machine[1])
+    steadyS > 0
+      ? (100 * (last!.machine[0] - first!.machine[0])) / Math.max(1, last!.machine[1] - first!.machine[1])
       : NaN;
   const ccu = r ? r.bots.joined : 0;
   const rooms = r ? r.rooms : 0;
@@ -325,8 +340,14 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
       : "",
     lag: r ? Object.entries(r.expected.byKind).reduce((n, [k, v]) => (k.startsWith("lag:") ? n + v : n), 0) : NaN,
     exit: run.code,
+    steadyS,
     ok:
-      r !== null && errors === 0 && r.bots.joined === bots && p99 < stack.roundIntervalMs && r.latency.steady.count > 0,
+      r !== null &&
+      errors === 0 &&
+      r.bots.joined === bots &&
+      steadyS >= MIN_STEADY_S &&
+      p99 < stack.roundIntervalMs &&
+      r.latency.steady.count > 0,
   };
 }
 
@@ -366,18 +387,19 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
   const lines = [
     `One game server process at the default tick rate (round interval ${roundIntervalMs} ms) with its own stats service process, ` +
       `on a ${cpus().length}-core machine. ${where} ` +
-      `Each step: ramp (bots/200 s, at least 4 s), then ${STEADY_S} s measured; the servers alternate step by step. ` +
-      `CPU from /proc/<pid>/stat (user + system) over the measured part; "µs/client-round" = server CPU per client per round ` +
+      `Each step: ramp (bots/100 s, at least 4 s), as long again for joins that lag it, then ${STEADY_S} s; the servers alternate step by step. ` +
+      `Measured is the steady state only: from every bot joined (plus ${STEADY_SETTLE_MS / 1000} s) until the bots stop ("steady s"; under ${MIN_STEADY_S} s the step is not held), ` +
+      `since a join costs both sides far more than a round. CPU from /proc/<pid>/stat (user + system) over it; "µs/client-round" = server CPU per client per round ` +
       `(CPU seconds / (rounds resolved x clients in the room)). "machine" is all cores, other work included. Latency: intent -> round result, ` +
-      `intents sent after the ramp; "p99 all" includes the ramp. "errors" are the bots' real errors; "lag" are refusals the bots' ` +
+      `intents sent in the steady state; "p99 all" includes the joins. "errors" are the bots' real errors; "lag" are refusals the bots' ` +
       `one-round-old view explains (expected under load, not errors). skirmish = this server; baseline = bench/baseline-room.ts ` +
       `(plain Colyseus: async interval awaiting Promise.all over HTTP fetch, no deadline, Math.random, default patchRate).`,
     "",
-    "| server | bots | CCU | rooms | server CPU % | µs/client-round | server RSS MB | stats CPU % | bots CPU % | machine % | rounds/s | p50 ms | p99 ms | p99 all ms | errors | lag | held |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
+    "| server | bots | CCU | rooms | steady s | server CPU % | µs/client-round | server RSS MB | stats CPU % | bots CPU % | machine % | rounds/s | p50 ms | p99 ms | p99 all ms | errors | lag | held |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
     ...steps.map(
       (s) =>
-        `| ${s.server} | ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.serverCpu)} | ${f(s.cpuUsPerClientRound)} | ${f(s.rssMb)} | ${f(s.statsCpu)} | ${f(s.botsCpu)} | ${f(s.machineCpu)} | ` +
+        `| ${s.server} | ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.steadyS)} | ${f(s.serverCpu)} | ${f(s.cpuUsPerClientRound)} | ${f(s.rssMb)} | ${f(s.statsCpu)} | ${f(s.botsCpu)} | ${f(s.machineCpu)} | ` +
         `${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.p99All, 1)} | ${f(s.errors)} | ${f(s.lag)} | ${s.ok ? "yes" : "no"} |`,
     ),
     "",

@@ -7,7 +7,7 @@
  *   redis-2  two game processes on Redis; the bots ask process 1, matchmaking spreads the rooms
  *
  * Per set-up: CPU % and rooms of each game process (process_cpu_seconds_total from its /metrics,
- * rooms from the bots' seats), p50/p99 intent -> result after the ramp, and join latency (the
+ * rooms from the bots' seats), p50/p99 intent -> result in the steady state (every bot joined), and join latency (the
  * SDK's joinOrCreate: matchmaking + connect), local vs through Redis. Bots share the machine's
  * cores with the servers: on a 2-core machine the per-process CPU, not the latency, is the figure.
  */

@@ -23,6 +23,7 @@ import { roomKey, type Metrics } from "./metrics.ts";
 import { ObservedClient } from "./observed-client.ts";
 import type { ArenaRoom, RoomPlan } from "./room-plan.ts";
 import type { BotApi, Scenario } from "./scenario.ts";
+import type { SteadyState } from "./steady-state.ts";
 import { StaleView } from "./stale-view.ts";
 
 export interface BotConfig {
@@ -34,8 +35,8 @@ export interface BotConfig {
   rooms: RoomPlan;
   metrics: Metrics;
   log: Log;
-  /** epoch ms when the ramp is over: intents sent from then on also count as steady state */
-  steadyAt: number;
+  /** the fleet's steady state: intents sent and rounds seen once it has begun count as steady */
+  steady: SteadyState;
 }
 
 /** a pending intent older than this many rounds will never be resolved */
@@ -179,7 +180,7 @@ export class Bot implements BotApi {
     if (!this.connected || !this.alive) return;
     const seq = ++this.seq;
     const msg: Intent = action === "attack" ? { seq, action, target: target ?? "" } : { seq, action };
-    this.pending.set(seq, [performance.now(), this.lastRound, Date.now() >= this.cfg.steadyAt]);
+    this.pending.set(seq, [performance.now(), this.lastRound, this.cfg.steady.begun]);
     this.staleView.chose(this.id, this.lastRound, msg, this.inView);
     this.cfg.metrics.count("intentsSent");
     this.room!.send(Msg.intent, msg);
@@ -365,7 +366,7 @@ export class Bot implements BotApi {
     }
     metrics.counters.roundsReceived++;
     if (++this.roundsSeen === 1) metrics.count("botsWithRounds");
-    metrics.roundSeen(roomKey(room.connection.url, room.roomId), msg.round, Date.now() >= this.cfg.steadyAt);
+    metrics.roundSeen(roomKey(room.connection.url, room.roomId), msg.round, this.cfg.steady.begun);
     if (this.lastRound >= 0) {
       if (msg.round === this.lastRound + 1) {
         const dt = now - this.lastRoundAt;

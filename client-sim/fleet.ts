@@ -1,7 +1,8 @@
 /**
  * Runs a share of the bots in this process: starts them evenly over the ramp (by their global
  * index, so several processes interleave), reports a snapshot every second, stops them all at the
- * end of the run and returns the final snapshot. Each bot's life is a coroutine in the fleet's
+ * end of the run and returns the final snapshot. `steady` (decided by client-sim's main:
+ * steady-state.ts) says which intents and rounds count as steady state. Each bot's life is a coroutine in the fleet's
  * Scope; stopping is halting that scope, bounded by the runtime's `timeout()`.
  */
 import { Bot } from "./bot.ts";
@@ -10,6 +11,7 @@ import { captureConsole, createLog } from "./log.ts";
 import { Metrics, type MetricsSnapshot } from "./metrics.ts";
 import { autoRooms, fixedRooms } from "./room-plan.ts";
 import { SCENARIOS, type ScenarioName } from "./scenarios/index.ts";
+import type { SteadyState } from "./steady-state.ts";
 
 export interface FleetPlan {
   /** global indices of the bots this process runs */
@@ -42,13 +44,13 @@ export async function runFleet(
   verbose: boolean,
   source: string,
   onTick: (snap: MetricsSnapshot) => void,
+  steady: SteadyState,
 ): Promise<MetricsSnapshot> {
   const metrics = new Metrics();
   const log = createLog(verbose, source);
   captureConsole(log, () => metrics.counters.sdkLogLines++);
   const rooms = plan.rooms === "auto" ? autoRooms() : fixedRooms(plan.rooms);
   const scenario = SCENARIOS[plan.scenario];
-  const steadyAt = plan.startAt + plan.rampS * 1000;
   const fleet = new Scope({
     name: source,
     onError: (err, task) => {
@@ -71,7 +73,7 @@ export async function runFleet(
             rooms,
             metrics,
             log,
-            steadyAt,
+            steady,
           });
           fleet.run(() => bot.life(), { name: `bot-${index}` });
         },

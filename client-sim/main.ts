@@ -9,6 +9,7 @@ import { mergeSnapshots, type MetricsSnapshot } from "./metrics.ts";
 import { helpText, parseOptions, UsageError, type SimOptions } from "./options.ts";
 import { Progress } from "./progress.ts";
 import { buildReport, formatReport } from "./report.ts";
+import { SteadyState } from "./steady-state.ts";
 import { runWorkers } from "./workers.ts";
 
 /** time the workers get to boot before the common ramp starts */
@@ -62,18 +63,30 @@ async function run(opts: SimOptions): Promise<number> {
     rooms: opts.rooms,
   };
   const progress = new Progress(opts.bots);
+  // the ramp's end as planned: a late start of the workers (runWorkers) moves the last join later too
+  const steady = new SteadyState(startAt + opts.rampS * 1000);
   let finals: MetricsSnapshot[];
   if (opts.workers > 1) {
-    ({ startAt, finals } = await runWorkers(plan, opts.workers, opts.verbose, deadline, (w, snap) =>
-      progress.update(w, snap),
+    ({ startAt, finals } = await runWorkers(
+      plan,
+      opts.workers,
+      opts.verbose,
+      deadline,
+      (w, snap) => progress.update(w, snap),
+      steady,
     ));
   } else {
     const indices = Array.from({ length: opts.bots }, (_, i) => i);
-    finals = [await runFleet({ ...plan, indices }, opts.verbose, "sim", (snap) => progress.update(0, snap))];
+    const onTick = (snap: MetricsSnapshot) => {
+      progress.update(0, snap);
+      steady.joined(snap.counters.joins, opts.bots);
+    };
+    finals = [await runFleet({ ...plan, indices }, opts.verbose, "sim", onTick, steady)];
   }
   progress.stop();
   const elapsedS = (Date.now() - startAt) / 1000;
-  const report = buildReport(opts, mergeSnapshots(finals), elapsedS);
+  const steadyAt = Number.isFinite(steady.at) ? steady.at : null;
+  const report = buildReport(opts, mergeSnapshots(finals), startAt, elapsedS, steadyAt);
   process.stdout.write(formatReport(report));
   if (opts.json !== null) {
     try {

@@ -33,7 +33,7 @@ export const COUNTERS = [
 export type CounterName = (typeof COUNTERS)[number];
 
 /**
- * intent -> result latency (whole run, and only intents sent after the ramp: the steady state),
+ * intent -> result latency (whole run, and only intents sent in the steady state: steady-state.ts),
  * guest auth, WebSocket open, joined, and the round interval as clients see it
  */
 export const HISTOGRAMS = ["latency", "steady", "auth", "connect", "join", "interval"] as const;
@@ -64,7 +64,7 @@ export interface MetricsSnapshot extends Totals {
   histograms: Record<HistogramName, string>;
   /** intent -> result latencies recorded since the previous snapshot */
   window: string;
-  /** roomKey(process, room) -> [distinct rounds seen in it, of which after the ramp] */
+  /** roomKey(process, room) -> [distinct rounds seen in it, of which in the steady state] */
   rounds: Record<string, [number, number]>;
 }
 
@@ -152,7 +152,7 @@ export interface MergedMetrics extends Totals {
   roomsPerProcess: Record<string, number>;
   /** sum over rooms of distinct rounds (a room seen by two processes counts its rounds once) */
   rounds: number;
-  /** the same, after the ramp */
+  /** the same, in the steady state */
   roundsSteady: number;
 }
 

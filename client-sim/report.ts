@@ -5,6 +5,7 @@
 import { encodeHistogram, summarize, type LatencySummary } from "./histogram.ts";
 import { HISTOGRAMS, perHistogram, sumValues, type HistogramName, type MergedMetrics } from "./metrics.ts";
 import type { SimOptions } from "./options.ts";
+import { SETTLE_MS } from "./steady-state.ts";
 
 export interface Report {
   config: Omit<SimOptions, "httpUrl" | "verbose" | "allowRemote" | "json">;
@@ -24,7 +25,10 @@ export interface Report {
   roomsPerProcess: Record<string, number>;
   rounds: number;
   roundsPerS: number;
-  /** rounds per second after the ramp, when every room exists */
+  /** epoch ms: the run's start, and the start of its steady state (every bot joined; null: never) */
+  startAt: number;
+  steadyAt: number | null;
+  /** rounds per second in the steady state, when every room exists (0 without one) */
   roundsPerSSteady: number;
   intents: { sent: number; resolved: number; superseded: number; lost: number; abandoned: number };
   /** milliseconds */
@@ -39,7 +43,13 @@ export interface Report {
   histograms: Record<HistogramName, string>;
 }
 
-export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number): Report {
+export function buildReport(
+  opts: SimOptions,
+  m: MergedMetrics,
+  startAt: number,
+  elapsedS: number,
+  steadyAt: number | null,
+): Report {
   const c = m.counters;
   const errorsTotal = sumValues(m.errors);
   const rate = errorsTotal / Math.max(1, c.intentsSent + c.joinAttempts);
@@ -62,7 +72,13 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
     roomsPerProcess: m.roomsPerProcess,
     rounds: m.rounds,
     roundsPerS: perS(m.rounds),
-    roundsPerSSteady: m.roundsSteady / Math.max(1e-9, elapsedS - opts.rampS),
+    startAt,
+    steadyAt,
+    // the steady state lasts until the bots stop, at the run's end (not while they leave)
+    roundsPerSSteady:
+      steadyAt === null
+        ? 0
+        : m.roundsSteady / Math.max(1e-9, Math.min(elapsedS, durationS) - (steadyAt - startAt) / 1000),
     intents: {
       sent: c.intentsSent,
       resolved: c.intentsResolved,
@@ -88,7 +104,7 @@ export function buildReport(opts: SimOptions, m: MergedMetrics, elapsedS: number
 
 const LABELS: Record<HistogramName, string> = {
   latency: "intent -> result",
-  steady: "  after the ramp",
+  steady: "  steady state",
   auth: "guest auth",
   connect: "connect (ws open)",
   join: "join (joined)",
@@ -112,7 +128,10 @@ export function formatReport(r: Report): string {
     `target ${cfg.url}   elapsed ${r.elapsedS.toFixed(1)}s`,
     "",
     `bots      joined ${r.bots.joined}/${r.bots.target}  got rounds ${r.bots.withRounds}  got results ${r.bots.withResults}  rejoins ${r.bots.rejoins}  sdk reconnects ${r.bots.reconnects}  drops ${r.bots.drops}  left ${r.bots.left}`,
-    `rounds    rooms ${r.rooms}  rounds ${r.rounds}  rounds/s ${r.roundsPerS.toFixed(1)} (after the ramp ${r.roundsPerSSteady.toFixed(1)})`,
+    `rounds    rooms ${r.rooms}  rounds ${r.rounds}  rounds/s ${r.roundsPerS.toFixed(1)} (steady state ${r.roundsPerSSteady.toFixed(1)})`,
+    r.steadyAt === null
+      ? `steady    none: not every bot joined, so no intent counts as steady state`
+      : `steady    from ${((r.steadyAt - r.startAt) / 1000).toFixed(1)}s (every bot joined, plus ${SETTLE_MS / 1000} s; ramp ${cfg.rampS}s)`,
     `processes ${Object.keys(r.roomsPerProcess).length}  rooms per process ${
       Object.entries(r.roomsPerProcess)
         .map(([p, n]) => `${p} ${n}`)

@@ -6,6 +6,13 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { workerOf, type FleetPlan } from "./fleet.ts";
 import { emptySnapshot, type MetricsSnapshot } from "./metrics.ts";
+import type { SteadyState } from "./steady-state.ts";
+
+function sumOf(xs: readonly number[]): number {
+  let n = 0;
+  for (const x of xs) n += x;
+  return n;
+}
 
 export type WorkerMessage =
   { kind: "ready" } | { kind: "tick"; snap: MetricsSnapshot } | { kind: "done"; snap: MetricsSnapshot };
@@ -13,6 +20,11 @@ export interface WorkerStart {
   plan: FleetPlan;
   verbose: boolean;
   name: string;
+}
+/** main -> worker after the start: the run's steady state begins at `at` (epoch ms) */
+export interface SteadyMessage {
+  kind: "steady";
+  at: number;
 }
 
 const WORKER_FILE = fileURLToPath(new URL("./worker.ts", import.meta.url));
@@ -25,7 +37,8 @@ const START_LEAD_MS = 50;
  * `plan.startAt`, or once every worker has loaded if that is later: on a loaded machine a worker
  * takes seconds to load, and a clock started before would eat its bots' run. A worker that dies
  * or overruns `deadline` (epoch ms) is killed and contributes its last interim snapshot plus a
- * `worker:*` error.
+ * `worker:*` error. `steady` learns every worker's joins; when the last bot has joined, its start
+ * is sent to every worker.
  */
 export function runWorkers(
   plan: Omit<FleetPlan, "indices">,
@@ -33,7 +46,10 @@ export function runWorkers(
   verbose: boolean,
   deadline: number,
   onTick: (worker: number, snap: MetricsSnapshot) => void,
+  steady: SteadyState,
 ): Promise<{ startAt: number; finals: MetricsSnapshot[] }> {
+  const joins = new Array<number>(workers).fill(0);
+  const children: ChildProcess[] = [];
   const shares: number[][] = Array.from({ length: workers }, () => []);
   for (let i = 0; i < plan.totalBots; i++) shares[workerOf(i, workers, plan.rooms)].push(i);
   let startAt = plan.startAt;
@@ -53,6 +69,7 @@ export function runWorkers(
             execPath: process.execPath,
             stdio: ["ignore", "inherit", "inherit", "ipc"],
           });
+          children.push(child);
           let last = emptySnapshot();
           let done: MetricsSnapshot | null = null;
           let loaded = false;
@@ -66,6 +83,11 @@ export function runWorkers(
             } else if (m.kind === "tick") {
               last = m.snap;
               onTick(w, m.snap);
+              joins[w] = m.snap.counters.joins;
+              if (steady.joined(sumOf(joins), plan.totalBots)) {
+                const message: SteadyMessage = { kind: "steady", at: steady.at };
+                for (const c of children) if (c.connected) c.send(message);
+              }
             } else {
               done = m.snap;
             }

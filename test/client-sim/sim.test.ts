@@ -79,6 +79,11 @@ describe("client-sim against a real game server", () => {
     expect(r.bots.withResults).toBe(bots);
     expect(r.bots.left).toBe(bots);
     expect(r.rounds).toBeGreaterThan(0);
+    // the steady state began after the ramp, once every bot had joined; fewer intents count in it
+    expect(r.steadyAt).not.toBeNull();
+    expect(r.steadyAt!).toBeGreaterThanOrEqual(r.startAt + r.config.rampS * 1000);
+    expect(r.latency.steady.count).toBeGreaterThan(0);
+    expect(r.latency.steady.count).toBeLessThan(r.latency.latency.count);
     // every room keeps resolving rounds at (roughly) the server's pace
     expect(r.roundsPerSSteady).toBeGreaterThan((0.5 * r.rooms * 1000) / stack.roundIntervalMs);
     expect(r.roundsPerSSteady).toBeLessThan((1.2 * r.rooms * 1000) / stack.roundIntervalMs);

@@ -11,6 +11,7 @@ import {
 import { Metrics, mergeSnapshots } from "../../client-sim/metrics.ts";
 import { helpText, parseOptions, UsageError } from "../../client-sim/options.ts";
 import { workerOf } from "../../client-sim/fleet.ts";
+import { SETTLE_MS, SteadyState } from "../../client-sim/steady-state.ts";
 
 describe("options", () => {
   it("has documented defaults", () => {
@@ -187,5 +188,30 @@ describe("worker split", () => {
     const counts = [0, 0, 0];
     for (let i = 0; i < 99; i++) counts[workerOf(i, 3, "auto")]++;
     expect(counts).toEqual([33, 33, 33]);
+  });
+});
+
+describe("steady state", () => {
+  it("begins only once every bot has joined, SETTLE_MS later, and never before the ramp's end", () => {
+    const rampEnd = Date.now() - 1_000; // the ramp is over, joins still lag it
+    const steady = new SteadyState(rampEnd);
+    expect(steady.joined(9, 10)).toBe(false);
+    expect(steady.at).toBe(Infinity);
+    expect(steady.begun).toBe(false);
+    const before = Date.now();
+    expect(steady.joined(10, 10)).toBe(true);
+    expect(steady.at).toBeGreaterThanOrEqual(before + SETTLE_MS);
+    expect(steady.begun).toBe(false);
+    const at = steady.at;
+    expect(steady.joined(10, 10)).toBe(false); // decided once: later ticks do not move it
+    expect(steady.at).toBe(at);
+
+    const early = new SteadyState(Date.now() + 60_000); // every bot joined before the ramp's end
+    early.joined(3, 3);
+    expect(early.at).toBeGreaterThanOrEqual(Date.now() + 59_000);
+
+    const worker = new SteadyState(rampEnd);
+    worker.begin(Date.now() - 1);
+    expect(worker.begun).toBe(true);
   });
 });
