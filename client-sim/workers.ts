@@ -8,12 +8,6 @@ import { workerOf, type FleetPlan } from "./fleet.ts";
 import { emptySnapshot, type MetricsSnapshot } from "./metrics.ts";
 import type { SteadyState } from "./steady-state.ts";
 
-function sumOf(xs: readonly number[]): number {
-  let n = 0;
-  for (const x of xs) n += x;
-  return n;
-}
-
 export type WorkerMessage =
   { kind: "ready" } | { kind: "tick"; snap: MetricsSnapshot } | { kind: "done"; snap: MetricsSnapshot };
 export interface WorkerStart {
@@ -84,7 +78,12 @@ export function runWorkers(
               last = m.snap;
               onTick(w, m.snap);
               joins[w] = m.snap.counters.joins;
-              if (steady.joined(sumOf(joins), plan.totalBots)) {
+              if (
+                steady.joined(
+                  joins.reduce((a, b) => a + b, 0),
+                  plan.totalBots,
+                )
+              ) {
                 const message: SteadyMessage = { kind: "steady", at: steady.at };
                 for (const c of children) if (c.connected) c.send(message);
               }
