@@ -3,7 +3,8 @@
  * rate, Skirmish beside the plain-Colyseus baseline (bench/baseline-room.ts) in the same run.
  * Starts, per server, a stats service and the game server (separate processes, free ports, data in
  * a temp dir), then runs client-sim (its own processes, `--workers 2`) at growing bot counts,
- * alternating the two servers step by step, reading each game process's CPU and RSS from /proc.
+ * alternating the two servers step by step, reading each game process's CPU and RSS from /proc
+ * over the steady state only (every bot joined: client-sim/steady-state.ts).
  * On a machine with 2+ cores the game server is pinned to core 0 (`taskset -c 0`) and the stats
  * service and the bots to core 1, so "CCU held" means one server core. A server stops stepping
  * once p99 intent -> result passes one round interval or errors appear.
