@@ -2,8 +2,9 @@
  * Runs a share of the bots in this process: starts them evenly over the ramp (by their global
  * index, so several processes interleave), reports a snapshot every second, stops them all at the
  * end of the run and returns the final snapshot. `steady` (decided by client-sim's main:
- * steady-state.ts) says which intents and rounds count as steady state. Each bot's life is a coroutine in the fleet's
- * Scope; stopping is halting that scope, bounded by the runtime's `timeout()`.
+ * steady-state.ts) says which intents and rounds count as steady state. Each bot's life is a
+ * coroutine in the fleet's Scope; stopping is halting that scope, bounded by the runtime's
+ * `timeout()`.
  */
 import { Bot } from "./bot.ts";
 import { run, Scope, timeout, TimeoutError, until } from "../server/runtime/index.ts";
