@@ -21,7 +21,7 @@ import { cpus, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "../client-sim/report.ts";
-import { SETTLE_MS as STEADY_SETTLE_MS } from "../client-sim/steady-state.ts";
+import { SETTLE_MS } from "../client-sim/steady-state.ts";
 import { DEFAULT_CONFIG } from "../server/game/config.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 import { integerList, listOf, text, type Command } from "../shared/options.ts";
@@ -50,7 +50,7 @@ function joinSlackOf(rampS: number): number {
   return Math.max(5, rampS);
 }
 /** lets the previous step's rooms dispose before the next one starts */
-const SETTLE_MS = 2_000;
+const BETWEEN_STEPS_MS = 2_000;
 
 /** Cores to pin processes to (`taskset -c`), or null: run unpinned. */
 export interface Pinning {
@@ -389,7 +389,7 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
     `One game server process at the default tick rate (round interval ${roundIntervalMs} ms) with its own stats service process, ` +
       `on a ${cpus().length}-core machine. ${where} ` +
       `Each step: ramp (bots/100 s, at least 4 s), as long again for joins that lag it, then ${STEADY_S} s; the servers alternate step by step. ` +
-      `Measured is the steady state only: from every bot joined (plus ${STEADY_SETTLE_MS / 1000} s) until the bots stop ("steady s"; under ${MIN_STEADY_S} s the step is not held), ` +
+      `Measured is the steady state only: from every bot joined (plus ${SETTLE_MS / 1000} s) until the bots stop ("steady s"; under ${MIN_STEADY_S} s the step is not held), ` +
       `since a join costs both sides far more than a round. CPU from /proc/<pid>/stat (user + system) over it; "µs/client-round" = server CPU per client per round ` +
       `(CPU seconds / (rounds resolved x clients in the room)). "machine" is all cores, other work included. Latency: intent -> round result, ` +
       `intents sent in the steady state; "p99 all" includes the joins. "errors" are the bots' real errors; "lag" are refusals the bots' ` +
@@ -533,7 +533,7 @@ export async function benchCapacity(opts: CapacityOptions = {}): Promise<string>
             `errors ${step.errors} ${step.errorKinds}, lag ${step.lag}\n`,
         );
         if (!step.ok) going.delete(name);
-        await new Promise((done) => setTimeout(done, SETTLE_MS));
+        await new Promise((done) => setTimeout(done, BETWEEN_STEPS_MS));
       }
       if (going.size === 0) break;
     }

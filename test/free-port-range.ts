@@ -4,23 +4,14 @@
  * Another process may take one before it is used.
  * Errors: rejects after 50 tries without such a range, or if nothing can listen on 127.0.0.1.
  */
-import { createServer } from "node:net";
-import { freePort } from "../server/process/free-port.ts";
+import { freePort, isPortFree } from "../server/process/free-port.ts";
 
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = await freePort();
     if (base + count - 1 > 65_535) continue;
-    const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => canListen(base + 1 + i)));
+    const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => isPortFree(base + 1 + i)));
     if (rest.every(Boolean)) return base;
   }
   throw new Error(`no ${count} consecutive free ports on 127.0.0.1 after 50 tries`);
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once("error", () => resolve(false));
-    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-  });
 }

@@ -8,8 +8,7 @@
 // rows are kept apart by ids or by a database of its own (createDatabase).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { freePort } from "../server/process/free-port.ts";
+import { freePort, isPortFree } from "../server/process/free-port.ts";
 import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import pg from "pg";
@@ -162,12 +161,7 @@ export async function startPostgres(binDir: string, opts: { port?: number } = {}
       // the postmaster's children notice it is gone and leave; the stale pid file is handled by
       // the next start. Wait for the port to be free so that restart() can take it again.
       for (let i = 0; i < 100; i++) {
-        const busy = await new Promise<boolean>((resolve) => {
-          const srv = createServer();
-          srv.once("error", () => resolve(true));
-          srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(false)));
-        });
-        if (!busy) break;
+        if (await isPortFree(port)) break;
         await new Promise((r) => setTimeout(r, 50));
       }
     }

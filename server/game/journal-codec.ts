@@ -4,8 +4,8 @@
  *   1  msgpack maps, then raw DEFLATE (level 1)
  *   2  msgpack records: each object shape's keys written once per row, its objects as values
  *      only. ~2.2x smaller than 0 on real rounds (1.5x larger than 1), and a quarter of 1's CPU:
- *      deflating each row was the largest single item of the server's profiles at 500-1 000 bots
- *      (bench/results.md)
+ *      deflating each row was 5.5-10 % of the server's self time in profiles under load
+ *      (bench/profiles.md)
  * Every row decodes on its own (record definitions are inline, never shared between rows), in
  * any process. Rows of 0 and 1 are still read; a row with any other `enc` was written by a newer
  * Skirmish: it is refused with that said, never guessed at.

@@ -9,8 +9,8 @@
  *
  * Appends are grouped into one transaction per COMMIT_EVERY_MS: an insert of its own is a commit
  * of its own (a WAL write of every page it touched), which cost more CPU than the round it
- * records once a server runs hundreds of rounds a second (6 % of the server's CPU at 2 000 CCU,
- * bench/results.md). The insert still runs inside `append` (a bad record throws there, to the
+ * records once a server runs hundreds of rounds a second (6 % of the server's self time in a
+ * profile at 2 000 bots, bench/profiles.md). The insert still runs inside `append` (a bad record throws there, to the
  * caller); readers in this process see it at once, other processes (a replay while the server
  * runs) within COMMIT_EVERY_MS, and a killed process loses at most that much. A failed commit
  * rolls the batch back, and an append whose failure made SQLite roll the batch back (a full disk)

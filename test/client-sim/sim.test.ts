@@ -1,21 +1,13 @@
 // client-sim as a real process against a real game server and a real stats service (each its
 // own process, random loopback ports), plus its command-line failure modes.
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../../server/process/free-port.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSim, startStack, type Stack } from "../../bench/capacity.ts";
 import { decodeHistogram } from "../../client-sim/histogram.ts";
 
 /** short rounds (200 ms) keep the runs quick; --rooms N creates its rooms and joins them by id */
 const GAME_ENV = { TICK_HZ: "20", ROUND_TICKS: "4", CLIENT_ROOM_CHOICE: "1" };
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe("client-sim command line", () => {
   it("--help lists the flags and exits 0", async () => {

@@ -4,7 +4,6 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 import { Client, type Room } from "@colyseus/sdk";
@@ -105,14 +104,8 @@ export async function leaveAll(players: Player[]): Promise<void> {
   );
 }
 
-/** A loopback port nobody listens on right now (for processes that take a fixed port, as a user would give). */
-export async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => probe.once("listening", resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+// a loopback port nobody listens on right now (for processes that take a fixed port, as a user would give)
+export { freePort } from "../../server/process/free-port.ts";
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
