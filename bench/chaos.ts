@@ -22,8 +22,8 @@ import { Msg, ROOM_NAME, type RoundMessage } from "../shared/protocol.ts";
 import { sendOversizedBodies } from "../client-sim/attacks/oversized-bodies.ts";
 import { rawSeat, UNDECODABLE_TYPE_FRAME } from "../client-sim/attacks/raw-seat.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
-import { RoundJournal } from "../server/game/round-journal.ts";
-import { replayRecord } from "../server/game/replay.ts";
+import { RoundJournal } from "../server/game/journal/round-journal.ts";
+import { replayRecord } from "../server/game/journal/replay.ts";
 import { integer, type Command } from "../shared/options.ts";
 import { readCommandLine } from "./command-line.ts";
 

@@ -20,7 +20,7 @@ import {
   type RoundOutcome,
   type RoundPlan,
   type RoundSources,
-} from "../server/game/combat-round.ts";
+} from "../server/game/round/combat-round.ts";
 import type { PlayerStats } from "../shared/stats.ts";
 import { compareIds } from "../shared/combat.ts";
 import { integer, type Command, type OptionValues } from "../shared/options.ts";

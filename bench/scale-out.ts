@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../server/process/free-port.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
-import { startRedisServer, type RedisServer } from "../server/redis-server.ts";
+import { startRedisServer, type RedisServer } from "../server/process/redis-server.ts";
 import { integer, type Command, type OptionValues } from "../shared/options.ts";
 import { runSim } from "./capacity.ts";
 import { readCommandLine } from "./command-line.ts";

@@ -14,11 +14,11 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { Backoff } from "../shared/backoff.ts";
 import { integer, parseCommandLine, renderHelp, UsageError, type Command } from "../shared/options.ts";
-import { createLogger, writeStdout } from "./log.ts";
+import { createLogger, writeStdout } from "./observability/log.ts";
 import { announceReady } from "./process/ready-message.ts";
 import { stopOnSignals } from "./process/stop-on-signals.ts";
 import { DEFAULT_RESTART_POLICY, supervise, type ChildSpec } from "./process/supervisor.ts";
-import { startRedisServer, type RedisServer } from "./redis-server.ts";
+import { startRedisServer, type RedisServer } from "./process/redis-server.ts";
 import { GAME_COMMAND } from "./game/config.ts";
 import { STATS_COMMAND } from "./stats/config.ts";
 

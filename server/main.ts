@@ -7,7 +7,7 @@
  * Children exit when this process dies, even by SIGKILL; this process exits when its own parent
  * does. Once both are up it tells a parent that spawned it with an IPC channel (announceReady).
  */
-import { createLogger, writeStdout } from "./log.ts";
+import { createLogger, writeStdout } from "./observability/log.ts";
 import { announceReady } from "./process/ready-message.ts";
 import { stopOnSignals } from "./process/stop-on-signals.ts";
 import { supervise } from "./process/supervisor.ts";

@@ -1,6 +1,6 @@
 /**
  * A journaled round as the replay viewer draws it (GET /replay/rounds): the round replayed from
- * its journal row (server/game/replay.ts) and resolved with the same pure rules, so the viewer
+ * its journal row (server/game/journal/replay.ts) and resolved with the same pure rules, so the viewer
  * shows what the players saw; `verified` says whether that matches the hash journaled then.
  */
 import { resolveRound, type CombatantState, type RoundInput } from "./combat.ts";

@@ -3,7 +3,7 @@
  * matching flags (`--round-ticks 5` or `--round-ticks=5`; a flag wins over its variable).
  */
 import { parseArgs } from "node:util";
-import { LOG_LEVELS } from "../log.ts";
+import { LOG_LEVELS } from "../observability/log.ts";
 import {
   integer,
   oneOf,

@@ -7,8 +7,8 @@
  * rounds, close the journal, exit 0. An uncaught exception: logged, exit 1.
  */
 import { helpText, loadConfig, type GameConfig } from "./config.ts";
-import { createLogger, errorFields } from "../log.ts";
-import { maskRedisUrl } from "./redis-connection.ts";
+import { createLogger, errorFields } from "../observability/log.ts";
+import { maskRedisUrl } from "./cluster/redis-connection.ts";
 import { startGameServer } from "./server.ts";
 import { announceReady } from "../process/ready-message.ts";
 import { exitWithParent } from "../process/exit-with-parent.ts";

@@ -1,9 +1,9 @@
 /**
  * The game server's metrics (GET /metrics), every name in one place so /metrics and tests agree:
- * counters as rows of a declaration table (server/metrics.ts), the rest read at scrape time.
+ * counters as rows of a declaration table (server/observability/metrics.ts), the rest read at scrape time.
  */
-import { MetricsRegistry } from "../metrics.ts";
-import { droppedLogLines } from "../log.ts";
+import { MetricsRegistry } from "../observability/metrics.ts";
+import { droppedLogLines } from "../observability/log.ts";
 
 const DURATION_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 75, 100, 150, 250, 500, 1000, 2500];
 

@@ -16,21 +16,21 @@ import { Server, createRouter, createEndpoint, matchMaker } from "@colyseus/core
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import { createStatsClient, type ClientLog, type StatsClient } from "../stats/client.ts";
-import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaDeps, type ArenaRoom } from "./arena-room.ts";
-import { issueGuest } from "./auth.ts";
+import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaDeps, type ArenaRoom } from "./room/arena-room.ts";
+import { issueGuest } from "./auth/player-token.ts";
 import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
-import { createLogger, errorFields, type Logger } from "../log.ts";
-import { limitLog, type LimitedLog } from "../log-limiter.ts";
+import { createLogger, errorFields, type Logger } from "../observability/log.ts";
+import { limitLog, type LimitedLog } from "../observability/log-limiter.ts";
 import { createGameMetrics, type GameMetrics } from "./metrics.ts";
-import { monitorEndpoints } from "./monitor-route.ts";
-import { pageResponder, type PageResponder } from "./page-route.ts";
-import { roomsEndpoint, watchEndpoint } from "./lobby-routes.ts";
-import { replayEndpoint } from "./replay-route.ts";
-import { LocalPlayerRegistry } from "./player-registry.ts";
-import { admitBody, limitedHttpServer, type RequestRefusal } from "./request-limits.ts";
-import { journalPathOf, RoundJournal } from "./round-journal.ts";
-import { startJournalRetention } from "./journal-retention.ts";
-import { joinCluster, openScaleOut, type ClusterMember, type ScaleOut } from "./scale-out.ts";
+import { monitorEndpoints } from "./http/monitor-route.ts";
+import { pageResponder, type PageResponder } from "./http/page-route.ts";
+import { roomsEndpoint, watchEndpoint } from "./http/lobby-routes.ts";
+import { replayEndpoint } from "./http/replay-route.ts";
+import { LocalPlayerRegistry } from "./room/player-registry.ts";
+import { admitBody, limitedHttpServer, type RequestRefusal } from "./http/request-limits.ts";
+import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
+import { startJournalRetention } from "./journal/journal-retention.ts";
+import { joinCluster, openScaleOut, type ClusterMember, type ScaleOut } from "./cluster/scale-out.ts";
 
 /** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
 const MATCHMAKE_METHODS = ["joinOrCreate", "join", "reconnect"] as const;

@@ -1,5 +1,5 @@
 import { Backoff } from "../../shared/backoff.ts";
-import { writeStdout, type Logger } from "../log.ts";
+import { writeStdout, type Logger } from "../observability/log.ts";
 import { run, sleep, spawn, until, type Operation, type Task } from "../runtime/index.ts";
 import { ChildStartError, spawnReady, type ExitStatus } from "./spawn-ready.ts";
 

@@ -1,7 +1,7 @@
 // Entry point of the stats service process (`npm run stats`). When listening it logs
 // `stats listening` and sends its parent the ready message (`announceReady`,
 // server/process/ready-message.ts); SIGINT/SIGTERM, or its parent gone, close it cleanly.
-import { createLogger } from "../log.ts";
+import { createLogger } from "../observability/log.ts";
 import { helpText, loadConfig } from "./config.ts";
 import { startStatsService } from "./service.ts";
 import { announceReady } from "../process/ready-message.ts";

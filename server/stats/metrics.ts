@@ -1,7 +1,7 @@
 // The stats service's metrics (GET /metrics), every name in one place: counters as rows of a
-// declaration table (server/metrics.ts). In-flight ids and connections are plain numbers on the
+// declaration table (server/observability/metrics.ts). In-flight ids and connections are plain numbers on the
 // hot path, read as gauges at scrape time.
-import { MetricsRegistry } from "../metrics.ts";
+import { MetricsRegistry } from "../observability/metrics.ts";
 
 const BUCKETS_MS = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 

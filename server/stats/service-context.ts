@@ -2,7 +2,7 @@
 // the store and whether it is open, the fault knobs, the metrics, the log, the token check, and
 // `later`, which runs an answer after the injected delay and contains its failure.
 import { timingSafeEqual } from "node:crypto";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observability/log.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ServiceMetrics } from "./metrics.ts";
 import type { WireError } from "./rpc-protocol.ts";

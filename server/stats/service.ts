@@ -5,7 +5,7 @@
 // Until the store is open, /players answers 503 `unavailable` and RPC answers `unavailable` per request.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, type Logger } from "../observability/log.ts";
 import { FaultInjector, type Faults } from "./faults.ts";
 import { httpRoutes } from "./http-routes.ts";
 import { createServiceMetrics } from "./metrics.ts";

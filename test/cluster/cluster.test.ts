@@ -10,10 +10,10 @@ import { join as joinPath } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import type { StatsService } from "../../server/stats/service.ts";
-import { replayJournal } from "../../server/game/replay-cli.ts";
+import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import { runSim } from "../../bench/capacity.ts";
 import { freePort } from "../../server/process/free-port.ts";
-import { startRedisServer, type RedisServer } from "../../server/redis-server.ts";
+import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
 import { guest, leaveAll, sleep, startStats, track, waitFor, type Player } from "../game/helpers.ts";
 import {
   consume,

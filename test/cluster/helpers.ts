@@ -7,7 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { describe } from "vitest";
 import { Client, type Room } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
-import { findRedisServer, REDIS_PACKAGE } from "../../server/redis-server.ts";
+import { findRedisServer, REDIS_PACKAGE } from "../../server/process/redis-server.ts";
 import { spawnReady, type ExitStatus } from "../../server/process/spawn-ready.ts";
 import { AUTH_SECRET, STATS_TOKEN, waitFor } from "../game/helpers.ts";
 

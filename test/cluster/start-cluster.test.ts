@@ -5,7 +5,7 @@
 import { afterAll, expect, it } from "vitest";
 import { freePortRange } from "../free-port-range.ts";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
-import { findSetpriv, SETPRIV_PACKAGE } from "../../server/redis-server.ts";
+import { findSetpriv, SETPRIV_PACKAGE } from "../../server/process/redis-server.ts";
 import { guest, isRunning, waitFor } from "../game/helpers.ts";
 import { consume, describeWithRedis, reserve } from "./helpers.ts";
 import { postgresForTests, startPostgres, type PostgresServer } from "../postgres-server.ts";

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
-import { signToken, verifyToken } from "../../server/game/auth.ts";
+import { signToken, verifyToken } from "../../server/game/auth/player-token.ts";
 import { loadConfig, DEFAULT_CONFIG } from "../../server/game/config.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { deriveStats } from "../../shared/stats.ts";
-import { createLogger } from "../../server/log.ts";
+import { createLogger } from "../../server/observability/log.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
 import { join, leaveAll, startGame, startStats, waitFor, type Player } from "./helpers.ts";

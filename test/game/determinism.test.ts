@@ -7,10 +7,10 @@ import { pack } from "msgpackr";
 import { run } from "../../server/runtime/index.ts";
 import { resolveRound, type RoundInput } from "../../shared/combat.ts";
 import { createStatsClient } from "../../server/stats/client.ts";
-import { combatRound, type RoundPlan } from "../../server/game/combat-round.ts";
-import { RoundJournal, type JournalRecord } from "../../server/game/round-journal.ts";
-import { replayRecord } from "../../server/game/replay.ts";
-import { replayJournal } from "../../server/game/replay-cli.ts";
+import { combatRound, type RoundPlan } from "../../server/game/round/combat-round.ts";
+import { RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
+import { replayRecord } from "../../server/game/journal/replay.ts";
+import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import type { StatsService } from "../../server/stats/service.ts";
 import { join, leaveAll, repoFile, startGame, startStats, STATS_TOKEN, waitFor, type Player } from "./helpers.ts";
 
@@ -47,7 +47,7 @@ function readAll(file: string): JournalRecord[] {
 
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [repoFile("server/game/replay-cli.ts"), ...args], {
+    const p = spawn(process.execPath, [repoFile("server/game/journal/replay-cli.ts"), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type WebSocket from "ws";
 import { rawSeat, UNDECODABLE_TYPE_FRAME } from "../../client-sim/attacks/raw-seat.ts";
-import { undecodableType } from "../../server/game/frame-check.ts";
-import { createLogger } from "../../server/log.ts";
+import { undecodableType } from "../../server/game/room/frame-check.ts";
+import { createLogger } from "../../server/observability/log.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
 import { guest, join, leaveAll, sleep, startGame, startStats, waitFor, type Player } from "./helpers.ts";

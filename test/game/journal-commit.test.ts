@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import { COMMIT_EVERY_MS, RoundJournal, type JournalRecord } from "../../server/game/round-journal.ts";
+import { COMMIT_EVERY_MS, RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -6,9 +6,9 @@ import { DatabaseSync } from "node:sqlite";
 import { deflateRawSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { Packr } from "msgpackr";
-import type { JournaledPlan } from "../../server/game/combat-round.ts";
-import { RoundJournal, type JournalRecord } from "../../server/game/round-journal.ts";
-import { replayJournal } from "../../server/game/replay-cli.ts";
+import type { JournaledPlan } from "../../server/game/round/combat-round.ts";
+import { RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
+import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import { join as joinArena, leaveAll, sleep, startGame, startStats, waitFor } from "./helpers.ts";
 
 const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-journal-"));

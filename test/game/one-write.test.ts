@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Client } from "@colyseus/core";
-import { inOneWrite } from "../../server/game/one-write.ts";
+import { inOneWrite } from "../../server/game/room/one-write.ts";
 
 let server: WebSocketServer | undefined;
 const sockets: WebSocket[] = [];

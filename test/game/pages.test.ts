@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { pickEncoding } from "../../server/game/page-route.ts";
+import { pickEncoding } from "../../server/game/http/page-route.ts";
 import { startGame, startStats } from "./helpers.ts";
 
 describe("the browser pages' files", () => {

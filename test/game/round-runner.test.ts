@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStatsClient, type StatsClient } from "../../server/stats/client.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { RoundRunner } from "../../server/game/round-runner.ts";
-import { RoundJournal } from "../../server/game/round-journal.ts";
+import { RoundRunner } from "../../server/game/round/round-runner.ts";
+import { RoundJournal } from "../../server/game/journal/round-journal.ts";
 import { createGameMetrics } from "../../server/game/metrics.ts";
-import { limitLog } from "../../server/log-limiter.ts";
-import { createLogger } from "../../server/log.ts";
-import type { PlannedEntity, RoundOutcome } from "../../server/game/combat-round.ts";
-import { replayRecord } from "../../server/game/replay.ts";
-import { combatRound, JOIN_BACKSTOP_MS, roundTaskName } from "../../server/game/combat-round.ts";
+import { limitLog } from "../../server/observability/log-limiter.ts";
+import { createLogger } from "../../server/observability/log.ts";
+import type { PlannedEntity, RoundOutcome } from "../../server/game/round/combat-round.ts";
+import { replayRecord } from "../../server/game/journal/replay.ts";
+import { combatRound, JOIN_BACKSTOP_MS, roundTaskName } from "../../server/game/round/combat-round.ts";
 import { Journal, run } from "../../server/runtime/index.ts";
 import { startStats, STATS_TOKEN, waitFor } from "./helpers.ts";
 

@@ -5,8 +5,8 @@ import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { RoundJournal } from "../../server/game/round-journal.ts";
-import { replayJournal } from "../../server/game/replay-cli.ts";
+import { RoundJournal } from "../../server/game/journal/round-journal.ts";
+import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import {
   AUTH_SECRET,
   freePort,

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
-import { RoundJournal } from "../../server/game/round-journal.ts";
+import { RoundJournal } from "../../server/game/journal/round-journal.ts";
 import { freePort, join, sleep, waitFor } from "../game/helpers.ts";
 
 const CLK_TCK = 100;

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../server/log.ts";
+import { createLogger } from "../../server/observability/log.ts";
 import { spawnReady } from "../../server/process/spawn-ready.ts";
 import { supervise } from "../../server/process/supervisor.ts";
 import {

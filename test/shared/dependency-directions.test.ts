@@ -42,4 +42,24 @@ describe("dependency directions (ARCHITECTURE.md)", () => {
       for (const dep of importsOf(file)) expect(`${file} -> ${dep}`).not.toMatch(/ -> (node:|server\/|client-sim\/)/);
     }
   });
+
+  it("web/ (the browser pages) imports only shared/ and the SDK, never server code", () => {
+    for (const file of sources("web")) {
+      for (const dep of importsOf(file)) expect(`${file} -> ${dep}`).toMatch(/ -> (web\/|shared\/|@colyseus\/sdk$)/);
+    }
+  });
+
+  it("the round and the journal know nothing of rooms, HTTP or the cluster; rooms nothing of HTTP or the cluster", () => {
+    const forbidden: Record<string, RegExp> = {
+      "server/game/round": / -> server\/game\/(room|http|cluster)\//,
+      "server/game/journal": / -> server\/game\/(room|http|cluster)\//,
+      "server/game/room": / -> server\/game\/(http|cluster)\//,
+      "server/game/auth": / -> server\/game\/(room|round|journal|http|cluster)\//,
+    };
+    for (const [dir, pattern] of Object.entries(forbidden)) {
+      const files = sources(dir);
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) for (const dep of importsOf(file)) expect(`${file} -> ${dep}`).not.toMatch(pattern);
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../server/log.ts";
+import { createLogger } from "../../server/observability/log.ts";
 import { createStore, parseStoreLocation } from "../../server/stats/store/open-store.ts";
 import { StoreInputError, type StatsStore } from "../../server/stats/store/stats-store.ts";
 import { deriveStats, type StatFields } from "../../shared/stats.ts";

@@ -4,7 +4,7 @@
 // openStore() then runs store.open() until it succeeds, with backoff: a database that is not up yet
 // is a wait (logged with the reason, /healthz not ready), never a crash loop.
 import { Backoff } from "../../../shared/backoff.ts";
-import type { Logger } from "../../log.ts";
+import type { Logger } from "../../observability/log.ts";
 import { call, run, sleep, type Task } from "../../runtime/index.ts";
 import { PostgresStore } from "./postgres-store.ts";
 import { SqliteStore } from "./sqlite-store.ts";

@@ -27,7 +27,7 @@ import {
   type PlayerStats,
   type StatFields,
 } from "../../../shared/stats.ts";
-import type { Logger } from "../../log.ts";
+import type { Logger } from "../../observability/log.ts";
 import { migrate } from "./postgres-schema.ts";
 import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
 import { COLUMN_NAMES, COLUMNS, fromRow, rowValues, STAT_COLUMNS, type StatsRow } from "./stats-row.ts";

@@ -7,10 +7,10 @@
  * The same coroutine runs live (real stats client) and in replay (the runtime answers each
  * `call` from the journal), so a replay proves the round, not a re-implementation of it.
  */
-import { allSettled, call, timeout, TimeoutError, type Operation, type Settled } from "../runtime/index.ts";
-import { compareIds, resolveRound, type Combatant, type RoundInput, type RoundResult } from "../../shared/combat.ts";
-import type { RoundMessage } from "../../shared/protocol.ts";
-import type { PlayerStats } from "../../shared/stats.ts";
+import { allSettled, call, timeout, TimeoutError, type Operation, type Settled } from "../../runtime/index.ts";
+import { compareIds, resolveRound, type Combatant, type RoundInput, type RoundResult } from "../../../shared/combat.ts";
+import type { RoundMessage } from "../../../shared/protocol.ts";
+import type { PlayerStats } from "../../../shared/stats.ts";
 
 /** An entity as the round found it at its cut-off (stats not yet known). */
 export type PlannedEntity = Omit<Combatant, "stats" | "stale">;

@@ -17,25 +17,25 @@ import {
   type RoomException,
   type RoomMethodName,
 } from "@colyseus/core";
-import { Scope, TickScheduler } from "../runtime/index.ts";
-import { ArenaState, Entity } from "../../shared/state.ts";
-import { Msg, parseIntent, type ErrorMessage, type Intent } from "../../shared/protocol.ts";
-import type { ArenaMetadata } from "../../shared/lobby.ts";
-import { compareIds } from "../../shared/combat.ts";
-import { deriveStats, NPC_PROFILES } from "../../shared/stats.ts";
-import type { StatsClient } from "../stats/client.ts";
-import { verifyToken, type TokenClaims } from "./auth.ts";
+import { Scope, TickScheduler } from "../../runtime/index.ts";
+import { ArenaState, Entity } from "../../../shared/state.ts";
+import { Msg, parseIntent, type ErrorMessage, type Intent } from "../../../shared/protocol.ts";
+import type { ArenaMetadata } from "../../../shared/lobby.ts";
+import { compareIds } from "../../../shared/combat.ts";
+import { deriveStats, NPC_PROFILES } from "../../../shared/stats.ts";
+import type { StatsClient } from "../../stats/client.ts";
+import { verifyToken, type TokenClaims } from "../auth/player-token.ts";
 import { checkIntent, IntentQueue } from "./intent-queue.ts";
 import { npcBrain } from "./npc-brain.ts";
-import { RoundRunner } from "./round-runner.ts";
+import { RoundRunner } from "../round/round-runner.ts";
 import { inOneWrite } from "./one-write.ts";
-import { roundMessage, type PlannedEntity, type RoundOutcome } from "./combat-round.ts";
+import { roundMessage, type PlannedEntity, type RoundOutcome } from "../round/combat-round.ts";
 import type { PlayerRegistry } from "./player-registry.ts";
-import type { RoundJournal } from "./round-journal.ts";
-import type { GameMetrics } from "./metrics.ts";
-import type { GameConfig } from "./config.ts";
-import { errorFields, type Logger } from "../log.ts";
-import type { LimitedLog } from "../log-limiter.ts";
+import type { RoundJournal } from "../journal/round-journal.ts";
+import type { GameMetrics } from "../metrics.ts";
+import type { GameConfig } from "../config.ts";
+import { errorFields, type Logger } from "../../observability/log.ts";
+import type { LimitedLog } from "../../observability/log-limiter.ts";
 import { undecodableType } from "./frame-check.ts";
 
 export interface ArenaDeps {

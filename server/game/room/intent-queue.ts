@@ -2,7 +2,7 @@
  * Intents between rounds: validated against the arena (the shape was checked by parseIntent) and
  * queued per entity; the last valid intent of an entity before the round's cut-off counts.
  */
-import type { ErrorMessage, Intent } from "../../shared/protocol.ts";
+import type { ErrorMessage, Intent } from "../../../shared/protocol.ts";
 
 export interface IntentWorld {
   /** alive flag of an entity, undefined when there is no such entity */

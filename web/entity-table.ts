@@ -4,7 +4,7 @@
  * keyboard focus is never replaced). Rows keep the order in which they first appeared, so
  * nothing jumps between rounds; hotkeys 1-9 number the rows of the other entities in that order.
  */
-import type { CombatantState } from "../../../shared/combat.ts";
+import type { CombatantState } from "../shared/combat.ts";
 
 /** What a row shows: the fields of the synchronised Entity schema (shared/state.ts). */
 export interface EntityView extends CombatantState {

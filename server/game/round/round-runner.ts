@@ -4,7 +4,7 @@
  * journal, hands the outcome to the room to apply, and appends it to the round journal.
  * A failing round is counted and logged; it never takes the room or the process down.
  */
-import { Journal, run, timeout, TimeoutError, until, type Task } from "../runtime/index.ts";
+import { Journal, run, timeout, TimeoutError, until, type Task } from "../../runtime/index.ts";
 import {
   combatRound,
   roundTaskName,
@@ -13,10 +13,10 @@ import {
   type RoundPlan,
   type RoundSources,
 } from "./combat-round.ts";
-import type { RoundJournal } from "./round-journal.ts";
-import type { GameMetrics } from "./metrics.ts";
-import { errorFields, type Logger } from "../log.ts";
-import type { LimitedLog } from "../log-limiter.ts";
+import type { RoundJournal } from "../journal/round-journal.ts";
+import type { GameMetrics } from "../metrics.ts";
+import { errorFields, type Logger } from "../../observability/log.ts";
+import type { LimitedLog } from "../../observability/log-limiter.ts";
 
 export interface RoundRunnerOptions {
   roomId: string;

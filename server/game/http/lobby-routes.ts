@@ -6,11 +6,11 @@
  * no seat behind.
  */
 import { createEndpoint, generateId, matchMaker } from "@colyseus/core";
-import { ROOM_NAME } from "../../shared/protocol.ts";
-import type { ArenaMetadata, RoomSummary, WatchRequest } from "../../shared/lobby.ts";
-import { verifyToken } from "./auth.ts";
-import type { WatcherClaims } from "./arena-room.ts";
-import type { GameMetrics } from "./metrics.ts";
+import { ROOM_NAME } from "../../../shared/protocol.ts";
+import type { ArenaMetadata, RoomSummary, WatchRequest } from "../../../shared/lobby.ts";
+import { verifyToken } from "../auth/player-token.ts";
+import type { WatcherClaims } from "../room/arena-room.ts";
+import type { GameMetrics } from "../metrics.ts";
 
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
-import { freePort } from "./process/free-port.ts";
+import { freePort } from "./free-port.ts";
 
 export const REDIS_PACKAGE = "redis-server";
 /** the Debian package of `setpriv` (Essential, so normally there) */

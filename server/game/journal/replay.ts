@@ -5,9 +5,9 @@
  * exactly the journaled calls (which entities fetched, which fell back, in order), and the
  * resolved seed and output hash must equal what was journaled.
  */
-import type { RoundInput } from "../../shared/combat.ts";
-import { Journal, NonDeterminismError, run } from "../runtime/index.ts";
-import { combatRound, roundTaskName, type RoundOutcome } from "./combat-round.ts";
+import type { RoundInput } from "../../../shared/combat.ts";
+import { Journal, NonDeterminismError, run } from "../../runtime/index.ts";
+import { combatRound, roundTaskName, type RoundOutcome } from "../round/combat-round.ts";
 import type { JournalRecord } from "./round-journal.ts";
 
 export type ReplayVerdict =

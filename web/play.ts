@@ -14,8 +14,8 @@ import {
   type Intent,
   type JoinOptions,
   type RoundMessage,
-} from "../../../shared/protocol.ts";
-import type { WatchRequest } from "../../../shared/lobby.ts";
+} from "../shared/protocol.ts";
+import type { WatchRequest } from "../shared/lobby.ts";
 import { EntityTable, type EntityView } from "./entity-table.ts";
 import { EventLog } from "./event-log.ts";
 import { loadRooms } from "./room-list.ts";
@@ -177,7 +177,10 @@ function nameOf(id: string): string {
   return room?.state?.entities?.get(id)?.name ?? id;
 }
 
-function send(intent: Omit<Intent, "seq">, text: string): void {
+/** An intent before its `seq` is chosen, per variant (a plain Omit of the union would drop `target`). */
+type Unsequenced<T> = T extends unknown ? Omit<T, "seq"> : never;
+
+function send(intent: Unsequenced<Intent>, text: string): void {
   if (!room || !canAct()) return;
   seq = (seq + 1) >>> 0;
   room.send(Msg.intent, { ...intent, seq } as Intent);

@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { integer, parseCommandLine, renderHelp, text, UsageError, type Command } from "../../shared/options.ts";
+import { integer, parseCommandLine, renderHelp, text, UsageError, type Command } from "../../../shared/options.ts";
 import { RoundJournal } from "./round-journal.ts";
 import { replayRecord } from "./replay.ts";
 

@@ -8,8 +8,8 @@
  * `stop()` ends it; a run in progress stops after its current batch.
  */
 import type { RoundJournal } from "./round-journal.ts";
-import type { GameMetrics } from "./metrics.ts";
-import { errorFields, type Logger } from "../log.ts";
+import type { GameMetrics } from "../metrics.ts";
+import { errorFields, type Logger } from "../../observability/log.ts";
 
 export interface RetentionPolicy {
   maxAgeS: number;

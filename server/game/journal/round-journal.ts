@@ -23,7 +23,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, extname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { JournaledPlan } from "./combat-round.ts";
+import type { JournaledPlan } from "../round/combat-round.ts";
 import { decodeBlob, encodeBlob, JOURNAL_ENCODING } from "./journal-codec.ts";
 
 export interface JournalRecord {

@@ -2,7 +2,7 @@
  * The arena list on the pages: GET /rooms, one line per live arena with a link to watch it and a
  * link to its replay. A failed fetch is shown in the list, not thrown.
  */
-import type { RoomSummary } from "../../../shared/lobby.ts";
+import type { RoomSummary } from "../shared/lobby.ts";
 
 export async function loadRooms(list: HTMLElement): Promise<void> {
   let rooms: RoomSummary[];

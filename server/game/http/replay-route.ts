@@ -5,10 +5,10 @@
  * `from` on is a 404. Runs synchronously on the journal's own reader (bounded by the limit).
  */
 import { createEndpoint } from "@colyseus/core";
-import { NPC_ID_PREFIX } from "../../shared/stats.ts";
-import { replayRound, type ReplayPage, type ReplayRound } from "../../shared/replay.ts";
-import { replayRecord } from "./replay.ts";
-import type { JournalRecord, RoundJournal } from "./round-journal.ts";
+import { NPC_ID_PREFIX } from "../../../shared/stats.ts";
+import { replayRound, type ReplayPage, type ReplayRound } from "../../../shared/replay.ts";
+import { replayRecord } from "../journal/replay.ts";
+import type { JournalRecord, RoundJournal } from "../journal/round-journal.ts";
 
 export const MAX_REPLAY_ROUNDS = 100;
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;

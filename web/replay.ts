@@ -3,7 +3,7 @@
  * (GET /replay/rounds, fetched a page at a time as playback reaches it) and draws the same arena
  * table as the play page after each round, with that round's intents and events.
  */
-import type { ReplayPage, ReplayRound } from "../../../shared/replay.ts";
+import type { ReplayPage, ReplayRound } from "../shared/replay.ts";
 import { EntityTable } from "./entity-table.ts";
 import { EventLog } from "./event-log.ts";
 

@@ -2,7 +2,7 @@
  * The round log of the play page and the replay viewer: one line per round event, newest on
  * top, trimmed to a fixed number of lines; the viewer's own events are highlighted.
  */
-import type { RoundEvent } from "../../../shared/protocol.ts";
+import type { RoundEvent } from "../shared/protocol.ts";
 
 /** Lines kept; older ones are dropped as new ones arrive. */
 export const LOG_LINES = 100;

@@ -15,10 +15,10 @@
 import { matchMaker, ServerError } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { run, call, sleep, type Task } from "../runtime/index.ts";
-import { errorFields, type Logger } from "../log.ts";
-import type { GameConfig } from "./config.ts";
-import type { GameMetrics } from "./metrics.ts";
+import { run, call, sleep, type Task } from "../../runtime/index.ts";
+import { errorFields, type Logger } from "../../observability/log.ts";
+import type { GameConfig } from "../config.ts";
+import type { GameMetrics } from "../metrics.ts";
 import { maskRedisUrl, openRedis, probeRedis } from "./redis-connection.ts";
 import { RedisPlayerRegistry } from "./redis-player-registry.ts";
 

@@ -8,8 +8,8 @@
  * request is never left hanging.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errorFields, type Logger } from "../log.ts";
-import type { GameMetrics } from "./metrics.ts";
+import { errorFields, type Logger } from "../../observability/log.ts";
+import type { GameMetrics } from "../metrics.ts";
 import { PLAY_ASSET_PATHS, playAssets, type PlayAsset } from "./play-assets.ts";
 
 type Encoding = "br" | "gzip" | "identity";

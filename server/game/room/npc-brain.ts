@@ -4,11 +4,11 @@
  * client would. Its choices come from its own sfc32 stream (seeded from the room seed and its
  * id), never from Math.random, so a room's NPCs behave the same given the same ticks.
  */
-import { waitTicks, type Operation } from "../runtime/index.ts";
-import { Sfc32 } from "../../shared/prng.ts";
-import { fnv1a32 } from "../../shared/hash.ts";
-import { PLAYER_ID_PREFIX } from "../../shared/stats.ts";
-import type { Intent } from "../../shared/protocol.ts";
+import { waitTicks, type Operation } from "../../runtime/index.ts";
+import { Sfc32 } from "../../../shared/prng.ts";
+import { fnv1a32 } from "../../../shared/hash.ts";
+import { PLAYER_ID_PREFIX } from "../../../shared/stats.ts";
+import type { Intent } from "../../../shared/protocol.ts";
 
 export interface NpcWorld {
   /** ids of living entities, sorted by id */

@@ -1,6 +1,6 @@
 /**
  * The browser pages' files: the play page, the replay viewer, their stylesheet and their
- * scripts. The scripts are TypeScript under public/ bundled by esbuild (with the SDK and the
+ * scripts. The scripts are TypeScript under web/ bundled by esbuild (with the SDK and the
  * shared protocol) once per process, on the first request for any page file, never per request;
  * every file is then held in memory with its gzip and brotli forms and a content ETag.
  *
@@ -21,7 +21,7 @@ export interface PlayAsset {
   etag: string;
 }
 
-const PUBLIC_DIR = new URL("./public/", import.meta.url);
+const PUBLIC_DIR = new URL("../../../web/", import.meta.url);
 
 /** Pages and the stylesheet are served as they are on disk. */
 const STATIC_FILES: Record<string, { file: string; type: string }> = {

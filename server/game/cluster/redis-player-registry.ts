@@ -17,9 +17,9 @@
  */
 import { matchMaker } from "@colyseus/core";
 import type { Redis } from "ioredis";
-import { errorFields, type Logger } from "../log.ts";
-import type { GameMetrics } from "./metrics.ts";
-import type { PlayerRegistry } from "./player-registry.ts";
+import { errorFields, type Logger } from "../../observability/log.ts";
+import type { GameMetrics } from "../metrics.ts";
+import type { PlayerRegistry } from "../room/player-registry.ts";
 
 const SEAT_PREFIX = "skirmish:seat:";
 const seatsOf = (processId: string) => `skirmish:seats-of:${processId}`;

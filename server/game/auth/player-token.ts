@@ -4,7 +4,7 @@
  * to this server's secret until it expires.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { isValidStatsId, PLAYER_ID_PREFIX } from "../../shared/stats.ts";
+import { isValidStatsId, PLAYER_ID_PREFIX } from "../../../shared/stats.ts";
 
 export interface TokenClaims {
   pid: string;
