@@ -1,7 +1,22 @@
-import { ALL, ALL_SETTLED, TIMEOUT } from "./effect.ts";
-import { COMPLETED, Coroutine, HALTED, NEXT, P_GROUP, RUNNING, THROW } from "./coroutine.ts";
+import { ALL, ALL_SETTLED, TIMEOUT, checkGroup } from "./effect.ts";
+import type { GroupEffect } from "./effect.ts";
+import type { Coroutine } from "./coroutine.ts";
+import type { EffectHandler } from "./effect-handlers.ts";
+import { liveChildren, requestHalt } from "./lifecycle.ts";
+import { COMPLETED, HALTED, NEXT, RUNNING, THROW } from "./state.ts";
 import { HaltedError, TimeoutError } from "../errors.ts";
 import type { Operation } from "../operation.ts";
+
+/** all() / allSettled() / race() / timeout(): `ref` is the Group, which halts its children on cancel. */
+export const GROUP_HANDLER: EffectHandler<GroupEffect> = {
+  start(co, effect) {
+    if (co.rejects(checkGroup(effect))) return;
+    new Group(co, effect.group, effect.ops.length, effect.ms).start(effect.ops as readonly Operation<unknown>[]);
+  },
+  cancel(_co, group: Group) {
+    group.cancel();
+  },
+};
 
 /**
  * The children of one all() / allSettled() / race() / timeout(), and the rule deciding when the
@@ -41,17 +56,13 @@ export class Group {
   /** Suspends the parent in this group and starts one child per operation. */
   start(ops: readonly Operation<unknown>[]): void {
     const parent = this.parent;
-    this.seq = parent.suspend(P_GROUP, this);
+    this.seq = parent.suspend(GROUP_HANDLER, this);
     this.base = parent.nextChildIndex;
     if (ops.length === 0) {
       this.decide(NEXT, this.results);
       return;
     }
-    for (let i = 0; i < ops.length && !this.done; i++) {
-      const child = new Coroutine<unknown>(parent, parent.ctx, undefined, undefined);
-      child.group = this;
-      child.startOp(ops[i]);
-    }
+    for (let i = 0; i < ops.length && !this.done; i++) parent.startChild(this, ops[i]);
     if (this.kind === TIMEOUT && !this.done) this.timer = setTimeout(() => this.timedOut(), this.ms);
   }
 
@@ -86,8 +97,8 @@ export class Group {
     this.cancelled = true;
     this.done = true;
     this.clearTimer();
-    const children = this.parent.liveChildren(this);
-    for (let i = 0; i < children.length; i++) children[i].requestHalt();
+    const children = liveChildren(this.parent, this);
+    for (let i = 0; i < children.length; i++) requestHalt(children[i]);
   }
 
   private clearTimer(): void {
@@ -109,12 +120,12 @@ export class Group {
     this.clearTimer();
     // The extra 1 keeps a child that settles synchronously inside requestHalt from resuming early.
     this.closing = 1;
-    const children = this.parent.liveChildren(this);
+    const children = liveChildren(this.parent, this);
     for (let i = 0; i < children.length; i++) {
       const child = children[i];
       if (child.status === RUNNING) {
         this.closing++;
-        child.requestHalt();
+        requestHalt(child);
       }
     }
     if (--this.closing === 0) this.parent.wake(this.seq, mode, value);
