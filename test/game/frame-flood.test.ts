@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type WebSocket from "ws";
 import { rawSeat, UNDECODABLE_TYPE_FRAME } from "../../client-sim/attacks/raw-seat.ts";
 import { undecodableType } from "../../server/game/room/frame-check.ts";
 import { createLogger } from "../../server/observability/log.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { guest, join, leaveAll, sleep, startGame, startStats, waitFor, type Player } from "./helpers.ts";
+import { closeAfterAll, guest, join, sleep, startGame, startStats, waitFor, type Player } from "./helpers.ts";
 
 describe("frame check", () => {
   it("passes decodable message types and names what is wrong with the others", () => {
@@ -30,11 +30,7 @@ describe("a client sending undecodable frames", () => {
     stats = await startStats();
     game = await startGame(stats.rpcUrl, { log: createLogger("warn", (line) => lines.push(line)) });
   });
-  afterAll(async () => {
-    await leaveAll(players);
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players, game, stats }));
 
   it("is counted and dropped, the log stays bounded, and another client keeps playing", async () => {
     const good = await join(game, "Good");

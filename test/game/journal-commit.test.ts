@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import { COMMIT_EVERY_MS, RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
+import { COMMIT_EVERY_MS, RoundJournal } from "../../server/game/journal/round-journal.ts";
+import { journalRecord as rec } from "./journal-fixtures.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -16,16 +17,6 @@ function file(): string {
   dirs.push(d);
   return join(d, "journal.db");
 }
-const rec = (round: number): JournalRecord => ({
-  room: "r1",
-  round,
-  seed: 7,
-  plan: { roomSeed: 1, round, entities: [] },
-  calls: [],
-  hash: "00",
-  joinMs: 1,
-  deadlineMs: 300,
-});
 
 describe("round journal commits", () => {
   it("one batch per COMMIT_EVERY_MS: visible here at once, to another connection after the commit", async () => {
@@ -73,10 +64,7 @@ describe("round journal commits", () => {
     const lost: [string, number][] = [];
     const writer = new RoundJournal(file(), { onCommitError: (err, rounds) => lost.push([String(err), rounds]) });
     const db = (writer as unknown as { db: DatabaseSync }).db;
-    const big = (round: number): JournalRecord => ({
-      ...rec(round),
-      plan: { ...rec(round).plan, pad: "x".repeat(3000) } as never,
-    });
+    const big = (round: number) => rec(round, { plan: { ...rec(round).plan, pad: "x".repeat(3000) } as never });
     writer.append(big(1));
     writer.commit();
     const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;

@@ -10,6 +10,7 @@ import type { JournaledPlan } from "../../server/game/round/combat-round.ts";
 import { RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import { join as joinArena, leaveAll, sleep, startGame, startStats, waitFor } from "./helpers.ts";
+import { journalRecord, plannedEntity } from "./journal-fixtures.ts";
 
 const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-journal-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,16 +24,7 @@ function record(round: number, bytes = 0): JournalRecord {
     blob: bytes > 0 ? randomBytes(bytes) : null,
     seed: 7,
   } as unknown as JournaledPlan;
-  return {
-    room: "r1",
-    round,
-    seed: 7,
-    plan,
-    calls: [{ call: "stats:p_a", step: 1 }],
-    hash: "h" + round,
-    joinMs: 1.5,
-    deadlineMs: 100,
-  };
+  return journalRecord(round, { plan, calls: [{ call: "stats:p_a", step: 1 }], hash: "h" + round, joinMs: 1.5 });
 }
 
 describe("journal encoding", () => {
@@ -41,15 +33,7 @@ describe("journal encoding", () => {
     const big = {
       ...record(1),
       plan: {
-        entities: Array.from({ length: 12 }, (_, i) => ({
-          id: `p_${i}`,
-          hp: 50,
-          maxHp: 50,
-          alive: true,
-          respawnIn: 0,
-          charge: 0,
-          intent: null,
-        })),
+        entities: Array.from({ length: 12 }, (_, i) => plannedEntity(`p_${i}`)),
       } as unknown as JournaledPlan,
     };
     j.append(big);

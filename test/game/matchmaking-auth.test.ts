@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { guest, leaveAll, sleep, startGame, startStats, track, waitFor, type Player } from "./helpers.ts";
+import { closeAfterAll, guest, sleep, startGame, startStats, track, waitFor, type Player } from "./helpers.ts";
 
 /** POST /matchmake/<method>/<room> as a raw HTTP client would; answers the status and the error text. */
 async function matchmake(
@@ -29,11 +29,7 @@ describe("authentication at matchmaking", () => {
     stats = await startStats();
     game = await startGame(stats.rpcUrl, { maxPlayers: 2, seatReservationS: 1 });
   });
-  afterAll(async () => {
-    await leaveAll(players);
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players, game, stats }));
 
   it("an anonymous client makes no room, seat or journal row", async () => {
     for (const body of [{}, { token: "nope" }, { token: 42 }]) {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
 import { pickEncoding } from "../../server/game/http/page-route.ts";
-import { startGame, startStats } from "./helpers.ts";
+import { closeAfterAll, startGame, startStats } from "./helpers.ts";
 
 describe("the browser pages' files", () => {
   let stats: StatsService;
@@ -12,10 +12,7 @@ describe("the browser pages' files", () => {
     stats = await startStats();
     game = await startGame(stats.rpcUrl);
   });
-  afterAll(async () => {
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ game, stats }));
 
   /** node's fetch always asks for compression and decodes it; raw bytes need our own header */
   async function get(path: string, headers: Record<string, string> = {}) {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
 import type { ReplayPage } from "../../shared/replay.ts";
-import { join, leaveAll, startGame, startStats, waitFor, type Player } from "./helpers.ts";
+import { closeAfterAll, join, leaveAll, startGame, startStats, waitFor, type Player } from "./helpers.ts";
 
 describe("GET /replay/rounds: a room's journal for the replay viewer", () => {
   let stats: StatsService;
@@ -15,11 +15,7 @@ describe("GET /replay/rounds: a room's journal for the replay viewer", () => {
     ann = await join(game, "Ann");
     await waitFor("12 rounds", () => ann.rounds.length >= 12, 15_000);
   });
-  afterAll(async () => {
-    await leaveAll([ann]);
-    await game?.close();
-    await stats?.close();
-  });
+  closeAfterAll(() => ({ players: [ann], game, stats }));
 
   const get = (query: string) => fetch(`${game.httpUrl}/replay/rounds?${query}`);
 

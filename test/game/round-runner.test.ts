@@ -6,11 +6,12 @@ import { RoundJournal } from "../../server/game/journal/round-journal.ts";
 import { createGameMetrics } from "../../server/game/metrics.ts";
 import { limitLog } from "../../server/observability/log-limiter.ts";
 import { createLogger } from "../../server/observability/log.ts";
-import type { PlannedEntity, RoundOutcome } from "../../server/game/round/combat-round.ts";
+import type { PlannedEntity, RoundOutcome, RoundPlan } from "../../server/game/round/combat-round.ts";
 import { replayRecord } from "../../server/game/journal/replay.ts";
 import { combatRound, JOIN_BACKSTOP_MS, roundTaskName } from "../../server/game/round/combat-round.ts";
 import { Journal, run } from "../../server/runtime/index.ts";
 import { startStats, STATS_TOKEN, waitFor } from "./helpers.ts";
+import { plannedEntity as entity } from "./journal-fixtures.ts";
 
 describe("RoundRunner against the real stats service", () => {
   let stats: StatsService;
@@ -53,15 +54,24 @@ describe("RoundRunner against the real stats service", () => {
     return { r, metrics, lines };
   }
 
-  const entity = (id: string, over: Partial<PlannedEntity> = {}): PlannedEntity => ({
-    id,
-    hp: 50,
-    maxHp: 50,
-    alive: true,
-    respawnIn: 0,
-    charge: 0,
-    intent: null,
-    ...over,
+  /** A 40 ms round of two players, `b` attacking `a`. */
+  const duel = (roomSeed: number, round: number, a: string, b: string): RoundPlan => ({
+    roomSeed,
+    round,
+    deadlineMs: 40,
+    entities: [entity(a), entity(b, { intent: { seq: 1, action: "attack", target: a } })],
+  });
+
+  /** The journal row RoundRunner would append for a round run here by hand in room "r". */
+  const recordOf = (plan: RoundPlan, calls: Journal, outcome: RoundOutcome) => ({
+    room: "r",
+    round: plan.round,
+    seed: outcome.result.seed,
+    plan,
+    calls: structuredClone(calls.entries),
+    hash: outcome.result.hash,
+    joinMs: outcome.joinMs,
+    deadlineMs: plan.deadlineMs,
   });
 
   it("never stacks rounds: a start while one runs is an overrun; rounds are numbered and journaled", async () => {
@@ -127,15 +137,7 @@ describe("RoundRunner against the real stats service", () => {
     stats.setFaults({ stall: true });
     try {
       const calls = new Journal();
-      const plan = {
-        roomSeed: 5,
-        round: 1,
-        deadlineMs: 40,
-        entities: [
-          entity("p_late_1"),
-          entity("p_late_2", { intent: { seq: 1, action: "attack" as const, target: "p_late_1" } }),
-        ],
-      };
+      const plan = duel(5, 1, "p_late_1", "p_late_2");
       const outcome = await run(
         () =>
           combatRound(plan, {
@@ -149,16 +151,7 @@ describe("RoundRunner against the real stats service", () => {
       expect(outcome.failures.map((f) => f.reason)).toEqual(["deadline", "deadline"]);
       expect(outcome.absent).toEqual(["p_late_1", "p_late_2"]);
       expect(outcome.joinMs).toBeLessThan(40 + JOIN_BACKSTOP_MS + 500);
-      const rec = {
-        room: "r",
-        round: 1,
-        seed: outcome.result.seed,
-        plan,
-        calls: structuredClone(calls.entries),
-        hash: outcome.result.hash,
-        joinMs: outcome.joinMs,
-        deadlineMs: 40,
-      };
+      const rec = recordOf(plan, calls, outcome);
       expect(await replayRecord(rec)).toMatchObject({ ok: true, hash: outcome.result.hash });
     } finally {
       stats.setFaults({ stall: false });
@@ -170,15 +163,7 @@ describe("RoundRunner against the real stats service", () => {
     stats.setFaults({ stall: true });
     try {
       const calls = new Journal();
-      const plan = {
-        roomSeed: 6,
-        round: 2,
-        deadlineMs: 40,
-        entities: [
-          entity("p_lkg_1"),
-          entity("p_lkg_2", { intent: { seq: 1, action: "attack" as const, target: "p_lkg_1" } }),
-        ],
-      };
+      const plan = duel(6, 2, "p_lkg_1", "p_lkg_2");
       const sources = {
         fetch: (id: string, signal: AbortSignal, deadlineMs: number) => client.get(id, { signal, deadlineMs }),
         lastKnownGood: (id: string) => client.lastKnownGood(id),
@@ -191,16 +176,7 @@ describe("RoundRunner against the real stats service", () => {
         { coroutine: "round:r:2", step: 0, call: "lkg:p_lkg_1", ok: true, value: { id: "p_lkg_1" } },
         { coroutine: "round:r:2", step: 1, call: "lkg:p_lkg_2", ok: true, value: null },
       ]);
-      const rec = {
-        room: "r",
-        round: 2,
-        seed: outcome.result.seed,
-        plan,
-        calls: structuredClone(calls.entries),
-        hash: outcome.result.hash,
-        joinMs: outcome.joinMs,
-        deadlineMs: 40,
-      };
+      const rec = recordOf(plan, calls, outcome);
       const replayed = await replayRecord(rec);
       expect(replayed).toMatchObject({ ok: true, hash: outcome.result.hash });
       // the replay took the fallback from the journal (its sources throw), and flags it stale

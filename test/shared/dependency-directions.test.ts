@@ -49,6 +49,15 @@ describe("dependency directions (ARCHITECTURE.md)", () => {
     }
   });
 
+  it("the server's shared parts (observability/, process/, sqlite/) know nothing of the game or the stats service", () => {
+    for (const dir of ["server/observability", "server/process", "server/sqlite"]) {
+      const files = sources(dir);
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files)
+        for (const dep of importsOf(file)) expect(`${file} -> ${dep}`).not.toMatch(/ -> server\/(game|stats)\//);
+    }
+  });
+
   it("the round and the journal know nothing of rooms, HTTP or the cluster; rooms nothing of HTTP or the cluster", () => {
     const forbidden: Record<string, RegExp> = {
       "server/game/round": / -> server\/game\/(room|http|cluster)\//,

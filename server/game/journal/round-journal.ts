@@ -20,11 +20,11 @@
  * take more than a byte budget), one bounded batch per call, so a caller can spread a large
  * prune over many event-loop turns (journal-retention.ts) instead of stalling rounds.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, extname } from "node:path";
+import { extname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JournaledPlan } from "../round/combat-round.ts";
 import { decodeBlob, encodeBlob, JOURNAL_ENCODING } from "./journal-codec.ts";
+import { openSqlite } from "../../sqlite/open-sqlite.ts";
 
 export interface JournalRecord {
   room: string;
@@ -113,19 +113,12 @@ export class RoundJournal {
       this.insert = null;
       return;
     }
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
-    if (path !== ":memory:") {
-      // WAL: appends do not block readers (a replay while the server runs); NORMAL is durable
-      // across process crashes, which is what a journal of a game server needs.
-      // incremental auto-vacuum (takes effect in a new file only) lets prune hand pages back
-      this.db.exec("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-    }
-    // a journal from before encodings were numbered: its rows are encoding 0
-    const columns = this.db.prepare("PRAGMA table_info(rounds)").all() as { name: string }[];
-    if (columns.length > 0 && !columns.some((c) => c.name === "enc"))
-      this.db.exec("ALTER TABLE rounds ADD COLUMN enc INTEGER NOT NULL DEFAULT 0");
-    this.db.exec(SCHEMA);
+    this.db = openSqlite(path, {
+      schema: SCHEMA,
+      // a journal from before encodings were numbered: its rows are encoding 0
+      addedColumns: [{ table: "rounds", column: "enc", definition: "INTEGER NOT NULL DEFAULT 0" }],
+      incrementalVacuum: true, // prune hands pages back
+    });
     this.insert = this.db.prepare(
       `INSERT INTO rounds (room, round, seed, input, calls, hash, join_ms, deadline_ms, at_ms, enc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${JOURNAL_ENCODING})`,
     );

@@ -5,9 +5,7 @@
 // costs one settled promise per call, not a thread hop). Contract: stats-store.ts.
 // Guest rows (player ids, `p_…`) nobody read for a TTL are deleted by expireGuests(); reads only
 // mark ids as used in memory, expireGuests writes those marks first (one transaction).
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import {
   deriveStats,
   PLAYER_ID_PREFIX,
@@ -16,6 +14,7 @@ import {
   type StatFields,
 } from "../../../shared/stats.ts";
 import { Lru } from "../lru.ts";
+import { openSqlite } from "../../sqlite/open-sqlite.ts";
 import { checkPut, type PutResult, type StatsStore } from "./stats-store.ts";
 import { COLUMN_NAMES, COLUMNS, fromRow, rowValues, type StatsRow } from "./stats-row.ts";
 
@@ -52,17 +51,11 @@ export class SqliteStore implements StatsStore {
   private readonly used = new Set<string>();
 
   constructor(path: string, cacheSize = 100_000) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
-    if (path !== ":memory:") {
-      // WAL + NORMAL: durable across process crashes, one fsync per checkpoint rather than per write
-      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-    }
+    this.db = openSqlite(path, {
+      schema: SCHEMA,
+      addedColumns: [{ table: "player_stats", column: "used_at", definition: "INTEGER NOT NULL DEFAULT 0" }],
+    });
     // a store from before expiry: its rows count as used now, so they get a full TTL
-    const columns = this.db.prepare("PRAGMA table_info(player_stats)").all() as { name: string }[];
-    if (columns.length > 0 && !columns.some((c) => c.name === "used_at"))
-      this.db.exec("ALTER TABLE player_stats ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0");
-    this.db.exec(SCHEMA);
     this.db.prepare("UPDATE player_stats SET used_at = ? WHERE used_at = 0").run(Date.now());
     this.selectOne = this.db.prepare(`SELECT ${COLUMNS} FROM player_stats WHERE id = ?`);
     this.insertIfAbsent = this.db.prepare(
