@@ -9,7 +9,9 @@ import { Client, type Room } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import { findRedisServer, REDIS_PACKAGE } from "../../server/process/redis-server.ts";
 import { spawnReady, type ExitStatus } from "../../server/process/spawn-ready.ts";
-import { AUTH_SECRET, STATS_TOKEN, waitFor } from "../game/helpers.ts";
+import { DEFAULT_CONFIG } from "../../server/game/config.ts";
+import { journalPathOf } from "../../server/game/journal/round-journal.ts";
+import { AUTH_SECRET, STATS_TOKEN } from "../game/helpers.ts";
 
 /** `describe`, or `describe.skip` with one line naming the package when redis-server is missing (a failure under CI). */
 export function describeWithRedis(name: string, body: () => void): void {
@@ -48,25 +50,23 @@ export function gameEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-/** Starts server/game/main.ts and waits for its ready message; its "game listening" line names its process id and journal. */
+/**
+ * Starts server/game/main.ts and waits for its ready message; its process id comes from its
+ * /healthz, and its journal is the file a clustered process writes (`journalPathOf`).
+ */
 export async function startGameProc(env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<GameProc> {
   const lines: string[] = [];
   const ready = await spawnReady("server/game/main.ts", { env, onLine: (line) => lines.push(line), timeoutMs: 90_000 });
   children.push(ready.proc);
-  // the line and the ready message travel on different pipes: either may come first
-  const line = await waitFor(
-    "the game listening line",
-    () => lines.find((l) => l.includes('"msg":"game listening"')),
-    10_000,
-  );
-  const listening = JSON.parse(line) as { process: string; journal: string };
+  const httpUrl = `http://127.0.0.1:${ready.port}`;
+  const { process: processId } = (await (await fetch(`${httpUrl}/healthz`)).json()) as { process: string };
   return {
     child: ready.proc,
     port: ready.port,
-    processId: listening.process,
+    processId,
     url: `ws://127.0.0.1:${ready.port}`,
-    httpUrl: `http://127.0.0.1:${ready.port}`,
-    journal: listening.journal,
+    httpUrl,
+    journal: journalPathOf(env.JOURNAL_PATH ?? DEFAULT_CONFIG.journalPath, processId),
     lines,
     exited: ready.exited,
   };

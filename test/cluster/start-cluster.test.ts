@@ -2,7 +2,7 @@
 // stats service and two game processes on consecutive ports, one matchmaking over both, logs
 // prefixed per process, SIGINT stopping every one of them, a SIGKILLed redis-server started again,
 // and a SIGKILL of start:cluster itself leaving nothing running.
-import { afterAll, expect, it } from "vitest";
+import { afterAll, expect, it, vi } from "vitest";
 import { freePortRange } from "../free-port-range.ts";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
 import { findSetpriv, SETPRIV_PACKAGE } from "../../server/process/redis-server.ts";
@@ -17,11 +17,18 @@ function redisPids(lines: string[]): number[] {
     .map((l) => (JSON.parse(l.slice("[cluster] ".length)) as { pid: number }).pid);
 }
 
-/** The `child ready` records of the cluster's log, in order. */
-function readyChildren(lines: string[]): { child: string; pid: number }[] {
-  return lines
-    .filter((l) => l.includes('"msg":"child ready"'))
-    .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { child: string; pid: number });
+/**
+ * The `child ready` records of the cluster's log, in order, once it names `children`: the lines
+ * (stdout) and the cluster's own ready message (IPC) travel apart, so the lines may come later.
+ */
+function readyChildren(lines: string[], children: string[]): Promise<{ child: string; pid: number }[]> {
+  return vi.waitFor(() => {
+    const ready = lines
+      .filter((l) => l.includes('"msg":"child ready"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { child: string; pid: number });
+    expect(ready.map((c) => c.child)).toEqual(children);
+    return ready;
+  }, 10_000);
 }
 
 /**
@@ -77,10 +84,8 @@ describeWithRedis("npm run start:cluster", () => {
     cluster = started.cluster;
     const { port } = started;
     expect(cluster.port).toBe(port);
-    const pids = readyChildren(lines);
-    expect(pids.map((p) => p.child)).toEqual(["stats", "game-1", "game-2"]);
+    const pids = await readyChildren(lines, ["stats", "game-1", "game-2"]);
     const [redisPid] = redisPids(lines);
-    expect(lines.some((l) => l.startsWith("[game-2] ") && l.includes('"msg":"game listening"'))).toBe(true);
 
     const games = [port, port + 1].map((p) => ({ url: `ws://127.0.0.1:${p}`, httpUrl: `http://127.0.0.1:${p}` }));
     const health = await Promise.all(
@@ -104,6 +109,8 @@ describeWithRedis("npm run start:cluster", () => {
     cluster.proc.kill("SIGINT");
     const exit = await cluster.exited;
     expect(exit.code).toBe(0);
+    // every line has been read once it exited: each child's are prefixed with its name
+    expect(lines.some((l) => l.startsWith("[game-2] ") && l.includes('"msg":"game listening"'))).toBe(true);
     for (const { pid } of pids) expect(isRunning(pid), `child ${pid}`).toBe(false);
     expect(isRunning(redisPid), "redis-server").toBe(false);
   }, 180_000);
@@ -114,8 +121,7 @@ describeWithRedis("npm run start:cluster", () => {
       const seen: string[] = [];
       const { cluster: killed } = await startCluster(["--processes", "1"], seen);
       try {
-        const children = readyChildren(seen).map((c) => c.pid);
-        expect(children).toHaveLength(2);
+        const children = (await readyChildren(seen, ["stats", "game-1"])).map((c) => c.pid);
         process.kill(redisPids(seen)[0], "SIGKILL");
         const [, restarted] = await waitFor(
           "redis-server started again",
@@ -158,7 +164,7 @@ describeWithRedis("npm run start:cluster", () => {
       const started = await startCluster(["--processes", "1", "--stats-replicas", "2"], seen, { STATS_DB: pg.url });
       replicated = started.cluster;
       const { port, statsPort } = started;
-      expect(readyChildren(seen).map((c) => c.child)).toEqual(["stats-1", "stats-2", "game-1"]);
+      await readyChildren(seen, ["stats-1", "stats-2", "game-1"]);
       for (const p of [statsPort, statsPort + 1])
         expect((await fetch(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
       const game = { url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` };

@@ -5,7 +5,7 @@ import { undecodableType } from "../../server/game/room/frame-check.ts";
 import { createLogger } from "../../server/observability/log.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { closeAfterAll, guest, join, sleep, startGame, startStats, waitFor, type Player } from "./helpers.ts";
+import { closeAfterAll, guest, join, startGame, startStats, waitFor, type Player } from "./helpers.ts";
 
 describe("frame check", () => {
   it("passes decodable message types and names what is wrong with the others", () => {
@@ -41,8 +41,14 @@ describe("a client sending undecodable frames", () => {
     const closed = new Promise<number>((resolve) => ws.once("close", (code: number) => resolve(code)));
     let sent = 0;
     for (; sent < 300 && ws.readyState === ws.OPEN; sent++) {
+      const counted = game.metrics.errors.get("undecodable_frame");
       ws.send(UNDECODABLE_TYPE_FRAME);
-      await sleep(5);
+      // the next frame once the server has read this one: counted, or the connection dropped
+      await expect
+        .poll(() => game.metrics.errors.get("undecodable_frame") > counted || ws.readyState !== ws.OPEN, {
+          interval: 1,
+        })
+        .toBe(true);
     }
     expect(await closed).toBe(4002);
     const roundsAtDrop = good.rounds.length;

@@ -5,7 +5,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterAll } from "vitest";
+import { afterAll, vi } from "vitest";
 import { Client, type Room } from "@colyseus/sdk";
 import { Msg, ROOM_NAME, type ErrorMessage, type RoundMessage } from "../../shared/protocol.ts";
 import { startStatsService, type StatsService } from "../../server/stats/service.ts";
@@ -121,15 +121,16 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** Polls `check` until it returns a truthy value; fails with `what` after `ms`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | null | false, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
+/** Waits (vi.waitFor, every 10 ms) until `check` returns a truthy value; fails naming `what` after `ms`. */
+export function waitFor<T>(what: string, check: () => T | undefined | null | false, ms = 5000): Promise<T> {
+  return vi.waitFor(
+    () => {
+      const v = check();
+      if (!v) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      return v;
+    },
+    { timeout: ms, interval: 10 },
+  );
 }
 
 /** The entities of a client's synchronised state, as plain objects. */

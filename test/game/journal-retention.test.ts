@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { deflateRawSync } from "node:zlib";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { Packr } from "msgpackr";
 import type { JournaledPlan } from "../../server/game/round/combat-round.ts";
 import { RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
-import { join as joinArena, leaveAll, sleep, startGame, startStats, waitFor } from "./helpers.ts";
+import { join as joinArena, leaveAll, startGame, startStats, waitFor } from "./helpers.ts";
 import { journalRecord, plannedEntity } from "./journal-fixtures.ts";
 
 const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-journal-"));
@@ -123,13 +123,26 @@ describe("journal encoding", () => {
   });
 });
 
+/** The clock's first reading later than `ms`. */
+function clockAfter(ms: number): Promise<number> {
+  return vi.waitFor(
+    () => {
+      const now = Date.now();
+      if (now <= ms) throw new Error(`the clock has not moved past ${ms}`);
+      return now;
+    },
+    { interval: 1 },
+  );
+}
+
 describe("journal retention", () => {
   it("prunes rows older than the cut-off, oldest first", async () => {
     const j = new RoundJournal(fresh());
     for (let i = 1; i <= 30; i++) j.append(record(i));
-    await sleep(20);
-    const cutoff = Date.now();
-    await sleep(5);
+    // rows are stamped with Date.now(): the cut-off is the clock's next millisecond, and the newer
+    // rows come once the clock has moved past it
+    const cutoff = await clockAfter(Date.now());
+    await clockAfter(cutoff);
     for (let i = 31; i <= 60; i++) j.append(record(i));
     expect(j.prune(cutoff, 0, 10)).toBe(10);
     while (j.prune(cutoff, 0, 10) > 0);

@@ -41,10 +41,6 @@ async function connect(n: number): Promise<{ clients: Client[]; chunks: Buffer[]
   return { clients, chunks, received };
 }
 
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((done) => setTimeout(done, 10));
-};
-
 describe("inOneWrite", () => {
   it("holds every client's frames back until the sends are done, then delivers them in order in one TCP chunk", async () => {
     const { clients, chunks, received } = await connect(3);
@@ -57,7 +53,7 @@ describe("inOneWrite", () => {
         expect((ws as unknown as { _socket: Socket })._socket.writableCorked).toBe(1);
       }
     });
-    await until(() => received.every((r) => r.length === 2));
+    await expect.poll(() => received.map((r) => r.length)).toEqual(clients.map(() => 2));
     for (let i = 0; i < clients.length; i++) {
       expect(received[i].map(String)).toEqual(["patch", "round"]);
       // one write, one segment: the client's single read holds both frames
@@ -74,7 +70,7 @@ describe("inOneWrite", () => {
         throw new Error("boom");
       }),
     ).toThrow("boom");
-    await until(() => received[0].length === 1);
+    await expect.poll(() => received[0].length).toBe(1);
     expect(received[0].map(String)).toEqual(["before the throw"]);
     for (const c of clients) expect((c as unknown as { ref: { _socket: Socket } }).ref._socket.writableCorked).toBe(0);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendBody } from "../../client-sim/attacks/http-body.ts";
 import { sendOversizedBodies } from "../../client-sim/attacks/oversized-bodies.ts";
 import type { GameServer } from "../../server/game/server.ts";
-import { AUTH_SECRET, guest, sleep, spawnEntry, startGame, stop, type ChildService } from "./helpers.ts";
+import { AUTH_SECRET, guest, spawnEntry, startGame, stop, type ChildService } from "./helpers.ts";
 
 /** Oversized and slow HTTP bodies, sent on raw sockets to a real game server. */
 describe("HTTP request bodies", () => {
@@ -80,7 +80,6 @@ describe("memory under oversized bodies", () => {
         chunked: false,
         chunkBytes: 64 * 1024,
       });
-    await sleep(300);
     const { results, rssBeforeMb, rssPeakMb } = await sendOversizedBodies({
       host: "127.0.0.1",
       port: game.port,

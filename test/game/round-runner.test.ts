@@ -141,8 +141,9 @@ describe("RoundRunner against the real stats service", () => {
       const outcome = await run(
         () =>
           combatRound(plan, {
-            // no deadline passed on: only the runtime's timeout can end this join
-            fetch: (id, signal) => client.get(id, { signal, deadlineMs: 5_000 }),
+            // no deadline passed on, and the client's past the test's own timeout: only the
+            // runtime's backstop timeout can end this join
+            fetch: (id, signal) => client.get(id, { signal, deadlineMs: 120_000 }),
             lastKnownGood: (id) => client.lastKnownGood(id),
             now: () => performance.now(),
           }),
@@ -150,7 +151,7 @@ describe("RoundRunner against the real stats service", () => {
       );
       expect(outcome.failures.map((f) => f.reason)).toEqual(["deadline", "deadline"]);
       expect(outcome.absent).toEqual(["p_late_1", "p_late_2"]);
-      expect(outcome.joinMs).toBeLessThan(40 + JOIN_BACKSTOP_MS + 500);
+      expect(outcome.joinMs).toBeGreaterThanOrEqual(40 + JOIN_BACKSTOP_MS);
       const rec = recordOf(plan, calls, outcome);
       expect(await replayRecord(rec)).toMatchObject({ ok: true, hash: outcome.result.hash });
     } finally {

@@ -84,11 +84,6 @@ describe("server/game/main.ts as a real process", () => {
       LOG_LEVEL: "info",
     });
     children.push(game);
-    // the ready message (IPC) may overtake the log line (stdout pipe)
-    const listening = JSON.parse(
-      await waitFor("the listening line", () => game.lines.find((l) => l.includes('"game listening"'))),
-    );
-    expect(listening).toMatchObject({ level: "info", msg: "game listening", port: game.port });
     const url = { url: `ws://127.0.0.1:${game.port}`, httpUrl: `http://127.0.0.1:${game.port}` };
     const ann = await join(url, "Ann");
     await waitFor("rounds", () => ann.rounds.length >= 5, 10_000);
@@ -96,7 +91,10 @@ describe("server/game/main.ts as a real process", () => {
     const code = await stop(game, "SIGTERM");
     expect(code).toBe(0);
     await waitFor("Ann told the server shut down", () => ann.left !== null, 3000);
-    const stopped = game.lines.map((l) => JSON.parse(l)).find((r) => r.msg === "game stopped");
+    // every line has been read once it exited (the ready message came over IPC, apart from them)
+    const records = game.lines.map((l) => JSON.parse(l));
+    expect(records.find((r) => r.msg === "game listening")).toMatchObject({ level: "info", port: game.port });
+    const stopped = records.find((r) => r.msg === "game stopped");
     expect(stopped).toBeDefined();
     for (const line of game.lines) expect(JSON.parse(line).level).not.toBe("error");
 
@@ -124,13 +122,6 @@ describe("npm start (server/main.ts)", () => {
     });
     children.push(start);
     expect(start.port).toBe(port);
-    await waitFor(
-      "the banner and both children's listening lines",
-      () =>
-        start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"')) &&
-        start.lines.some((l) => l.startsWith("[stats]") && l.includes(`"port":${statsPort}`)) &&
-        start.lines.some((l) => l.startsWith("[game]") && l.includes(`"port":${port}`)),
-    );
     const ann = await join({ url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` }, "Ann");
     await waitFor(
       "a round from the game server, fed by the stats service",
@@ -141,6 +132,10 @@ describe("npm start (server/main.ts)", () => {
     // Ctrl-C: SIGINT to the terminal's process group, which holds npm start but not its children
     process.kill(-start.proc.pid!, "SIGINT");
     expect(await start.exited).toBe(0);
+    // every line has been read once it exited: the banner, and each child's listening line prefixed
+    expect(start.lines.some((l) => l.startsWith("[main]") && l.includes('"skirmish is up"'))).toBe(true);
+    expect(start.lines.some((l) => l.startsWith("[stats]") && l.includes(`"port":${statsPort}`))).toBe(true);
+    expect(start.lines.some((l) => l.startsWith("[game]") && l.includes(`"port":${port}`))).toBe(true);
     const at = (prefix: string, msg: string) =>
       start.lines.findIndex((l) => l.startsWith(prefix) && l.includes(`"msg":"${msg}"`));
     const [game, stats, main] = [at("[game]", "game stopped"), at("[stats]", "stats stopped"), at("[main]", "stopped")];

@@ -12,7 +12,6 @@ import { freePort, postgresForTests, startPostgres, type PostgresServer } from "
 import {
   join,
   leaveAll,
-  sleep,
   spawnEntry,
   startGame,
   stop,
@@ -72,8 +71,7 @@ async function healthz(r: ChildService): Promise<{ status: number; body: { statu
 }
 
 async function ready(r: ChildService): Promise<void> {
-  for (let i = 0; i < 300 && (await healthz(r)).status !== 200; i++) await sleep(50);
-  expect((await healthz(r)).status).toBe(200);
+  await expect.poll(async () => (await healthz(r)).status, { timeout: 15_000, interval: 50 }).toBe(200);
 }
 
 /** Fresh = every entity's stats came from the service this round. */
@@ -179,23 +177,18 @@ describe.skipIf(pgBin === undefined)("stats replicas over one PostgreSQL", () =>
         10_000,
       );
       expect(stale.absent).toEqual([]);
-      // a get fails with a server error long before its 5 s deadline: the store fails fast
-      const t0 = performance.now();
+      // a get fails with a server error, not at its 5 s deadline ('timeout'): the store fails fast
       const err = await both.get("p_outage").then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(StatsError);
       expect((err as StatsError).code).toBe("server");
-      expect(performance.now() - t0).toBeLessThan(2500);
       await waitFor("rounds keep coming during the outage", () => ann.rounds.length >= killedAt + 6, 10_000);
 
       await pgServer.restart();
       const backAt = ann.rounds.length;
-      const tBack = performance.now();
       await waitFor("fresh rounds again", () => fresh(ann, backAt).length >= 2, 15_000);
-      const seconds = (performance.now() - tBack) / 1000;
-      expect(seconds).toBeLessThan(15);
       expect(await both.get("p_outage")).toEqual(deriveStats("p_outage"));
       expect(ann.left).toBeNull();
     },

@@ -9,14 +9,13 @@ import { join as pathJoin } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../server/observability/log.ts";
 import { spawnReady } from "../../server/process/spawn-ready.ts";
-import { supervise } from "../../server/process/supervisor.ts";
+import { DEFAULT_RESTART_POLICY, supervise } from "../../server/process/supervisor.ts";
 import {
   AUTH_SECRET,
   freePort,
   isRunning,
   join,
   leaveAll,
-  sleep,
   spawnEntry,
   stop,
   waitFor,
@@ -32,6 +31,7 @@ afterAll(async () => {
 });
 
 interface ChildReady {
+  time: string;
   child: string;
   pid: number;
   port: number;
@@ -113,10 +113,15 @@ describe("npm start keeps its children up", () => {
   }, 60_000);
 
   it("a child killed again and again after it was up is always restarted (only fast crashes count toward giving up)", async () => {
-    // npm start gives up after 5 fast crashes in a row; these 5 kills each come after 2 s of uptime
+    // npm start gives up after 5 fast crashes in a row; these 5 kills each come once the child has
+    // been up minUptimeMs (from its "child ready" record), so none is fast
+    const { minUptimeMs } = DEFAULT_RESTART_POLICY;
     for (let i = 2; i <= 6; i++) {
-      await sleep(2500);
-      process.kill(latest(start, "stats").pid, "SIGKILL");
+      const up = latest(start, "stats");
+      await expect
+        .poll(() => Date.now() - Date.parse(up.time), { timeout: 2 * minUptimeMs, interval: 50 })
+        .toBeGreaterThan(minUptimeMs + 100);
+      process.kill(up.pid, "SIGKILL");
       await waitFor(`stats restart ${i}`, () => latest(start, "stats").restarts === i, 20_000);
     }
     expect(start.proc.exitCode).toBeNull();

@@ -77,10 +77,9 @@ describe.each([
     svc.setFaults({ latencyMs: 300 });
     const c = client(url());
     const t0 = performance.now();
+    // 'timeout', not the answer: the deadline fired before the service answered
     expect(await codeOf(c.get("p_deadline", { deadlineMs: 50 }))).toBe("timeout");
-    const took = performance.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(45);
-    expect(took).toBeLessThan(250);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(45);
     expect(c.counters()).toMatchObject({ timeouts: 1, inFlight: 0, inFlightIds: 0, cancelledCalls: 1 });
     expect(await codeOf(c.get("p_deadline", { deadlineMs: 0 }))).toBe("timeout");
   });
@@ -91,10 +90,10 @@ describe.each([
     const ac = new AbortController();
     const aborted = c.get("p_cancel", { signal: ac.signal });
     const other = c.get("p_cancel");
-    setTimeout(() => ac.abort(), 20);
-    const t0 = performance.now();
+    await expect.poll(() => c.counters().wireRequests).toBe(1); // on its way to the service
+    ac.abort();
+    // 'aborted' while the other waiter is still in flight: the abort, not the answer, ended it
     expect(await codeOf(aborted)).toBe("aborted");
-    expect(performance.now() - t0).toBeLessThan(150); // the answer would take 200 ms
     expect(c.counters()).toMatchObject({ inFlight: 1, cancelledCalls: 0 });
     expect(await other).toEqual(deriveStats("p_cancel"));
     expect(await codeOf(c.get("p_cancel", { signal: AbortSignal.abort() }))).toBe("aborted");
@@ -106,7 +105,7 @@ describe.each([
     await c.get("p_warm2");
     const ac = new AbortController();
     const p = c.get("p_cancel_all", { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => c.counters().wireRequests).toBe(2); // on its way to the service
     ac.abort();
     expect(await codeOf(p)).toBe("aborted");
     expect(c.counters()).toMatchObject({ inFlight: 0, inFlightIds: 0, cancelledCalls: 1 });
@@ -130,7 +129,8 @@ describe.each([
 
   it("injected failures come back as per-request 'server' errors", async () => {
     svc.setFaults({ failRate: 1 });
-    const c = client(url());
+    // what a get ends with here is the injected fault, never its deadline (out of reach)
+    const c = client(url(), { deadlineMs: 120_000 });
     expect(await codeOf(c.get("p_fail"))).toBe("server");
     svc.setFaults({ failRate: 0.5, seed: 42 });
     const codes = await Promise.all(Array.from({ length: 100 }, (_, i) => codeOf(c.get(`p_half_${i}`))));
@@ -148,13 +148,10 @@ describe("RPC client specifics", () => {
       const c = client(svc.rpcUrl, { batch });
       await c.get("p_warm4");
       svc.resetPeak();
-      const t0 = performance.now();
       const all = await Promise.all(Array.from({ length: 200 }, (_, i) => c.get(`p_conc_${batch}_${i}`)));
-      const took = performance.now() - t0;
       expect(all).toHaveLength(200);
+      // all 200 held by the service at one moment: overlapping, not one after another
       expect(svc.counters().inFlightPeak).toBe(200);
-      // sequential would be 20 s; overlapping finishes in about one latency
-      expect(took).toBeLessThan(2 * 100 + 400);
       expect(c.counters().batches).toBe(batch ? 1 : 0);
       expect(c.counters().frames).toBe(batch ? 2 : 201);
     }
@@ -188,7 +185,7 @@ describe("RPC client specifics", () => {
     svc.setFaults({ latencyMs: 500 });
     const c = client(svc.rpcUrl);
     const p = codeOf(c.get("p_close"));
-    await new Promise((r) => setTimeout(r, 30));
+    await expect.poll(() => c.counters().wireRequests).toBe(1); // on its way to the service
     await c.close();
     expect(await p).toBe("unavailable");
     expect(await codeOf(c.get("p_close"))).toBe("unavailable");
@@ -209,11 +206,11 @@ describe("HTTP client specifics", () => {
     const probe = await startStatsService({ port: 0, token: TOKEN });
     const url = probe.httpUrl;
     await probe.close();
-    const c = client(url);
-    const t0 = performance.now();
+    // a deadline past the test's own timeout: only a failure on the refused connection ends the get
+    const c = client(url, { deadlineMs: 120_000 });
     expect(await codeOf(c.get("p_gone"))).toBe("unavailable");
+    // the breaker: the second fails without a wire request
     expect(await codeOf(c.get("p_gone"))).toBe("unavailable");
-    expect(performance.now() - t0).toBeLessThan(500);
     expect(c.counters()).toMatchObject({ unavailable: 2, wireRequests: 1 });
   });
 

@@ -45,9 +45,7 @@ describe("guest stats expiry", () => {
       await client.get("p_visitor");
       await client.get("npc_wolf_2");
       expect(idsIn(path)).toEqual(["npc_wolf_2", "p_visitor"]);
-      const until = Date.now() + 10_000;
-      while (svc.counters().guestRowsExpired === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      expect(svc.counters().guestRowsExpired).toBe(1);
+      await expect.poll(() => svc.counters().guestRowsExpired, { timeout: 10_000, interval: 100 }).toBe(1);
       expect(idsIn(path)).toEqual(["npc_wolf_2"]);
       expect(await (await fetch(`${svc.httpUrl}/metrics`)).text()).toMatch(/^stats_guest_rows_expired_total 1$/m);
     } finally {

@@ -217,12 +217,17 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
     const before = server!.output.length;
     const got = await store.getMany(ids);
     expect(got.map((s) => s.id)).toEqual(ids);
-    // give the server's log a moment to reach us
-    await new Promise((r) => setTimeout(r, 300));
+    // a statement sent after the batch had its answer: once the server's log (one pipe) shows it,
+    // it shows every statement of the batch too
+    const marker = new pg.Client({ connectionString: url });
+    await marker.connect();
+    await marker.query("SELECT 'one_query: batch answered'");
+    await marker.end();
+    await expect.poll(() => server!.output.slice(before)).toContain("one_query: batch answered");
     const statements = server!.output
       .slice(before)
       .split("\n")
-      .filter((l) => /LOG:\s+(statement|execute)/.test(l));
+      .filter((l) => /LOG:\s+(statement|execute)/.test(l) && !l.includes("one_query: batch answered"));
     expect(statements).toHaveLength(1);
     expect(statements[0]).toContain("WHERE id = ANY($1::text[])");
   });
@@ -249,14 +254,12 @@ describe.skipIf(pgBin === undefined)("PostgresStore on a real PostgreSQL", () =>
     try {
       await locker.query("BEGIN");
       await locker.query("LOCK TABLE player_stats IN ACCESS EXCLUSIVE MODE");
-      const t0 = performance.now();
+      // the lock is held until the read has settled: only the statement timeout can end the read
       const err = await store.getMany(["p_slow"]).then(
         () => undefined,
         (e: Error) => e,
       );
-      const ms = performance.now() - t0;
       expect(err?.message).toMatch(/statement timeout/);
-      expect(ms).toBeLessThan(5000); // bounded by 300 ms, not by the lock (held for as long as we like)
       await locker.query("ROLLBACK");
     } finally {
       await locker.end();
