@@ -68,10 +68,18 @@ export function createGameMetrics(sources: MetricsSources) {
       seatsFreed: ["skirmish_seats_freed_total", "Seats of dead processes freed for their players"],
       roomsRestored: [
         "skirmish_rooms_restored_total",
-        "Rooms brought back from the journal by this process, by how (restart: its own journal)",
+        "Rooms brought back by this process, by how (restart: from its own journal; adopted: from a cluster checkpoint)",
         ["how"],
       ],
       roomsRefused: ["skirmish_rooms_refused_total", "Live rooms of the journal not restored, by reason", ["reason"]],
+      roomsHandedOver: [
+        "skirmish_rooms_handed_over_total",
+        "Rooms this process gave up to another on stopping (cluster)",
+      ],
+      roomsDropped: [
+        "skirmish_rooms_dropped_total",
+        "Rooms this process stopped acting for because their lease was lost to another (cluster)",
+      ],
       seatsReclaimed: ["skirmish_seats_reclaimed_total", "Seats of restored rooms their players came back to"],
       seatsExpired: ["skirmish_seats_expired_total", "Seats of restored rooms whose grace ended unused"],
     }),

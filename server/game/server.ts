@@ -37,7 +37,8 @@ import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
 import { startJournalRetention } from "./journal/journal-retention.ts";
 import { joinCluster, openScaleOut, type ClusterMember } from "./cluster/scale-out.ts";
 import { startSummaryLine } from "./summary-line.ts";
-import { restoreRooms } from "./room/restore-rooms.ts";
+import { restoreRoom, restoreRooms } from "./room/restore-rooms.ts";
+import { openClusterRooms, type ClusterRooms } from "./cluster/room-adoption.ts";
 import type { RestorePlan } from "./room/restore-plan.ts";
 import { SeatCredentials } from "./room/seat-credential.ts";
 import { Teardown } from "./teardown.ts";
@@ -123,23 +124,30 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
     publicAddress: scaleOut?.publicAddress,
   });
   let journal: RoundJournal | undefined;
+  let durable: ClusterRooms | undefined;
   // locks rooms, disconnects clients, awaits each room's onDispose (which finishes or cancels its
   // in-flight round), closes the websocket and HTTP servers; only then the journal and the
   // cluster seats the rooms wrote to. One part, so that this order holds even for a failed start.
   teardown.add("colyseus, the journal and the cluster", async () => {
     closing = true;
+    await durable?.stopAdopting();
     // every match goes on in this process's successor: rounds committed, clients told to reconnect
     await Promise.all([...core.rooms].map((room) => room.handOver()));
     await server.gracefullyShutdown(false);
     httpServer.closeAllConnections?.();
     journal?.close();
+    await durable?.close();
     await cluster?.close();
   });
   await matchMaker.onReady; // processId is known from here on
   const processId = matchMaker.processId;
   // several processes behind one scrape config stay apart (one process needs no label)
   if (scaleOut) core.metrics.registry.labelEverySeries({ process: processId });
-  if (config.redisUrl) cluster = joinCluster(config.redisUrl, processId, core.metrics, log);
+  if (config.redisUrl) {
+    const member = (cluster = joinCluster(config.redisUrl, processId, core.metrics, log));
+    const { metrics, limited } = core;
+    durable = openClusterRooms(config.redisUrl, processId, { metrics, log, limited, redisUp: () => member.redisUp() });
+  }
   journal = openJournal(core, journalPathOf(config.journalPath, cluster ? processId : undefined));
 
   server.router = gameRouter(core, { processId, journal, cluster, authSecret, closing: () => closing });
@@ -148,7 +156,16 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   const credentials = new SeatCredentials(authSecret);
   server.define(
     ROOM_NAME,
-    arenaRoomClass({ ...core, authSecret, journal, players, limitedLog: core.limited, restoring, credentials }),
+    arenaRoomClass({
+      ...core,
+      authSecret,
+      journal,
+      players,
+      limitedLog: core.limited,
+      restoring,
+      credentials,
+      durability: durable,
+    }),
   );
   // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
   // only for tools that plan rooms themselves (client-sim --rooms). The list is process-global.
@@ -161,6 +178,10 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   await listen(server, httpServer, config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
   frontColyseus(httpServer, config.httpMaxBodyBytes, refused, pageResponder(log, core.metrics));
+  durable?.start({
+    adopt: (plan) => restoreRoom(plan, restoring),
+    drop: (roomId) => [...core.rooms].find((room) => room.roomId === roomId)?.drop(),
+  });
   startBackground(core, journal, processId, teardown);
   return {
     port,

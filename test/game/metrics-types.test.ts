@@ -35,6 +35,8 @@ const GAME: Record<string, Kind> = {
   skirmish_seats_freed_total: "counter",
   skirmish_rooms_restored_total: "counter",
   skirmish_rooms_refused_total: "counter",
+  skirmish_rooms_handed_over_total: "counter",
+  skirmish_rooms_dropped_total: "counter",
   skirmish_seats_reclaimed_total: "counter",
   skirmish_seats_expired_total: "counter",
   skirmish_restore_duration_seconds: "histogram",

@@ -59,6 +59,16 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 return freed`;
 
+// KEYS: seat, seats-of(me), owners. ARGV: "<me> <room>", player, me, " <room>". Takes the seat over
+// when it is free or held for the same room (by the process that owned the room before); else the holder.
+const ADOPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] and string.sub(cur, -#ARGV[4]) ~= ARGV[4] then return cur end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+return false`;
+
 export class RedisPlayerRegistry implements PlayerRegistry {
   readonly processId: string;
   private readonly redis: Redis;
@@ -97,6 +107,23 @@ export class RedisPlayerRegistry implements PlayerRegistry {
       if (attempt > 0 || owner === this.processId || !(await this.isDead(owner))) return false;
       await this.sweep(owner);
     }
+  }
+
+  async adopt(playerId: string, roomId: string): Promise<boolean> {
+    const holder = (await this.redis.eval(
+      ADOPT,
+      3,
+      SEAT_PREFIX + playerId,
+      seatsOf(this.processId),
+      OWNERS,
+      `${this.processId} ${roomId}`,
+      playerId,
+      this.processId,
+      ` ${roomId}`,
+    )) as string | null;
+    if (holder !== null) return false;
+    this.held.set(playerId, roomId);
+    return true;
   }
 
   release(playerId: string, roomId: string): void {

@@ -43,8 +43,9 @@ CREATE TABLE IF NOT EXISTS members (
 export type MemberEvent = "join" | "seat" | "leave" | "restore";
 
 export interface MemberRecord {
-  /** order within the room (set by the ledger) */
+  /** order within the room, and when (set by the ledger) */
   seq?: number;
+  atMs?: number;
   event: MemberEvent;
   /** rounds cut off before this event (0: before the first round) */
   afterRound: number;
@@ -79,8 +80,9 @@ export class RoomLedger {
   }
 
   opened(room: string, nonce: Uint8Array, refBase: number): void {
+    // a room adopted back by a process that held it before is in its journal already
     this.write(
-      "INSERT INTO rooms (room, nonce, opened_at_ms, ref_base) VALUES (?, ?, ?, ?)",
+      "INSERT INTO rooms (room, nonce, opened_at_ms, ref_base) VALUES (?, ?, ?, ?) ON CONFLICT (room) DO NOTHING",
       room,
       nonce,
       Date.now(),
@@ -131,10 +133,11 @@ export class RoomLedger {
     if (!this.hasTables) return [];
     const rows = this.db
       .prepare(
-        "SELECT seq, event, after_round, entity, name, kind, session_id, credential FROM members WHERE room = ? AND after_round >= ? ORDER BY seq",
+        "SELECT seq, at_ms, event, after_round, entity, name, kind, session_id, credential FROM members WHERE room = ? AND after_round >= ? ORDER BY seq",
       )
       .all(room, fromAfterRound) as {
       seq: number;
+      at_ms: number;
       event: MemberEvent;
       after_round: number;
       entity: string;
@@ -145,6 +148,7 @@ export class RoomLedger {
     }[];
     return rows.map((r) => ({
       seq: r.seq,
+      atMs: r.at_ms,
       event: r.event,
       afterRound: r.after_round,
       entity: r.entity,

@@ -277,6 +277,16 @@ export class RoundJournal {
     }
   }
 
+  /** The rooms with rounds in this journal (or just `room`, when it has any), sorted. */
+  roomIds(room?: string): string[] {
+    const rows = (
+      room === undefined
+        ? this.db.prepare("SELECT DISTINCT room FROM rounds ORDER BY room").all()
+        : this.db.prepare("SELECT DISTINCT room FROM rounds WHERE room = ?").all(room)
+    ) as { room: string }[];
+    return rows.map((r) => r.room);
+  }
+
   /** A room's last journaled round (throws, naming the encoding, for a row it cannot decode). */
   last(room: string): JournalRecord | undefined {
     const row = this.db.prepare("SELECT round FROM rounds WHERE room = ? ORDER BY round DESC LIMIT 1").get(room) as

@@ -42,6 +42,8 @@ import type { RestorePlan } from "./restore-plan.ts";
 import { RestoredSeats } from "./restored-seats.ts";
 import type { SeatCredentials } from "./seat-credential.ts";
 import type { MemberRecord } from "../journal/room-ledger.ts";
+import type { JournalRecord } from "../journal/round-journal.ts";
+import type { RoomCheckpoint, RoomDurability } from "./room-durability.ts";
 
 export interface ArenaDeps {
   config: GameConfig;
@@ -59,6 +61,8 @@ export interface ArenaDeps {
   restoring: Map<string, RestorePlan>;
   /** what verifies reconnection tokens in the journal (seat-credential.ts) */
   credentials: SeatCredentials;
+  /** a cluster's leases and checkpoints, so that another process can adopt the room (room-durability.ts) */
+  durability?: RoomDurability;
 }
 
 /** NPC kinds in the order a room fills them: a mixed pack a lone human can still fight. */
@@ -93,6 +97,13 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   /** seeds every roll and NPC decision; never leaves the server (round/room-secret.ts) */
   private secret!: RoomSecret;
+  /** what the secret is derived from, and when the room first opened (for checkpoints) */
+  private nonce!: Uint8Array;
+  private openedAtMs = 0;
+  /** who is in: each entity's join record with its latest seat (what a checkpoint carries) */
+  private readonly members = new Map<string, MemberRecord>();
+  /** the last round journaled (what a checkpoint carries) */
+  private lastRecord: JournalRecord | null = null;
   private ticks = new TickScheduler();
   private tickCount = 0;
   /** performance.now() at which tick 0 was due: game time follows the wall clock from here */
@@ -111,8 +122,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private restoredSeats: RestoredSeats | undefined;
   /** the process is stopping and hands this room to its successor: no leave is recorded, the room is not finished */
   private handingOver = false;
+  /** another process owns the room now (its lease was lost): nothing is broadcast, written or checkpointed */
+  private dropped = false;
 
-  onCreate(): void {
+  async onCreate(): Promise<void> {
     const { config, metrics, log } = this.deps;
     this.maxClients = config.maxPlayers + config.maxSpectators;
     // a seat reserved but never taken (no WebSocket connect) is free again after this
@@ -124,6 +137,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.state.round = 0;
     const restore = this.deps.restoring.get(this.roomId);
     this.deps.restoring.delete(this.roomId);
+    // a new room in a cluster is owned under a lease first (an adopted one was claimed before)
+    if (!restore) await this.deps.durability?.opened(this.roomId);
     if (restore) this.restoreFrom(restore);
     else this.open();
     for (const [id, e] of this.state.entities) {
@@ -149,6 +164,13 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
         },
         apply: (round, outcome) => this.applyRound(round, outcome),
         journal: this.deps.journal,
+        fence: this.deps.durability && {
+          owns: () => this.deps.durability!.owns(this.roomId),
+          beforeBroadcast: (record) => {
+            this.lastRecord = record;
+            return this.checkpoint();
+          },
+        },
         metrics,
         log,
         limitedLog: this.deps.limitedLog,
@@ -169,15 +191,18 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.deps.rooms.add(this);
     if (restore) this.holdRestoredSeats(restore);
     this.deps.journal?.rooms.refsUsed(this.roomId, this.refsUsed());
+    // an adopted room's first checkpoint under its new owner's lease
+    if (this.deps.durability) await this.checkpoint();
     log.debug(restore ? "arena restored" : "arena created", { room: this.roomId, round: this.state.round });
   }
 
   /** A new room: a fresh nonce for its secret, its NPCs, both recorded in the journal. */
   private open(): void {
     const { config } = this.deps;
-    const nonce = RoomSecret.newNonce();
-    this.secret = RoomSecret.derive(this.deps.authSecret, this.roomId, nonce);
-    this.deps.journal?.rooms.opened(this.roomId, nonce, this.refsUsed());
+    this.nonce = RoomSecret.newNonce();
+    this.openedAtMs = Date.now();
+    this.secret = RoomSecret.derive(this.deps.authSecret, this.roomId, this.nonce);
+    this.deps.journal?.rooms.opened(this.roomId, this.nonce, this.refsUsed());
     for (let i = 0; i < config.npcs; i++) {
       const kind = NPC_KINDS[i % NPC_KINDS.length];
       const id = `npc_${kind}_${i + 1}`;
@@ -194,6 +219,12 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    */
   private restoreFrom(plan: RestorePlan): void {
     this.secret = RoomSecret.derive(this.deps.authSecret, this.roomId, plan.nonce);
+    this.nonce = plan.nonce;
+    this.openedAtMs = plan.openedAtMs;
+    this.lastRecord = plan.last;
+    for (const m of plan.members) this.members.set(m.entity, m);
+    // adopted from another process: this journal gets the room's record too
+    this.deps.journal?.rooms.opened(this.roomId, plan.nonce, plan.refBase);
     // new refs above every ref id a client of the old process may still hold
     const root = (this.state as unknown as { [$changes]: { root: { nextUniqueId: number } } })[$changes].root;
     root.nextUniqueId = Math.max(root.nextUniqueId, plan.refBase);
@@ -210,12 +241,16 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const { config, metrics, log } = this.deps;
     this.restoredSeats = new RestoredSeats(this as unknown as Room, this.deps.credentials);
     for (const seat of plan.seats) {
-      void this.deps.players.claim(seat.pid, this.roomId).catch((err) =>
-        log.warn("restored seat not claimed in the player registry", {
-          room: this.roomId,
-          pid: seat.pid,
-          ...errorFields(err),
-        }),
+      this.deps.players.adopt(seat.pid, this.roomId).then(
+        (taken) =>
+          taken ||
+          log.warn("restored seat held by another room in the player registry", { room: this.roomId, pid: seat.pid }),
+        (err) =>
+          log.warn("restored seat not claimed in the player registry", {
+            room: this.roomId,
+            pid: seat.pid,
+            ...errorFields(err),
+          }),
       );
       this.restoredSeats.hold(
         seat,
@@ -251,7 +286,48 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   async handOver(): Promise<void> {
     this.handingOver = true;
     await this.runner.stop(this.deps.config.roundDeadlineMs + 500);
+    if (this.deps.durability) {
+      this.keepListing();
+      await this.deps.durability.handOver(this.roomId, this.checkpointNow());
+    }
     for (const client of [...this.clients]) client.leave(CloseCode.MAY_TRY_RECONNECT, "the server is restarting");
+  }
+
+  /**
+   * Another process owns the room now (this one lost its lease: it was paused past it, say): stop
+   * acting at once. No round is broadcast or journaled, nothing recorded, the adopter's listing
+   * stays; clients are closed with 4010 and reach the adopter with client.reconnect(token).
+   */
+  drop(): void {
+    if (this.dropped) return;
+    this.dropped = true;
+    this.handingOver = true;
+    this.keepListing();
+    void this.runner.stop(0);
+    void this.disconnect(CloseCode.MAY_TRY_RECONNECT);
+  }
+
+  /** On dispose Colyseus removes the room's listing by id: not when the listing is now another process's. */
+  private keepListing(): void {
+    (this as unknown as { _listing: { roomId?: string } })._listing.roomId = undefined;
+  }
+
+  /** What another process would restore this room from now. */
+  private checkpointNow(): RoomCheckpoint {
+    return {
+      room: { room: this.roomId, nonce: this.nonce, openedAtMs: this.openedAtMs, refBase: this.refsUsed() },
+      last: this.lastRecord,
+      members: [...this.members.values()],
+    };
+  }
+
+  /** Writes the checkpoint under this process's lease (true without a cluster); a lost lease drops the room. */
+  private async checkpoint(): Promise<boolean> {
+    if (this.dropped) return false;
+    if (!this.deps.durability) return true;
+    const owned = await this.deps.durability.checkpoint(this.roomId, this.checkpointNow());
+    if (!owned) this.drop();
+    return owned;
   }
 
   /** The schema ref ids this room's state has handed out so far. */
@@ -261,10 +337,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   /** A membership event, in the journal's transaction of this turn, after the rounds cut off so far. */
   private record(m: Omit<MemberRecord, "afterRound">): void {
-    this.deps.journal?.rooms.member(this.roomId, {
-      ...m,
-      afterRound: (this.runner?.upcoming ?? this.state.round + 1) - 1,
-    });
+    const record: MemberRecord = { ...m, afterRound: (this.runner?.upcoming ?? this.state.round + 1) - 1 };
+    this.deps.journal?.rooms.member(this.roomId, record);
+    if (m.event === "join") this.members.set(m.entity, record);
+    else if (m.event === "leave") this.members.delete(m.entity);
+    else if (m.event === "seat") {
+      const joined = this.members.get(m.entity);
+      if (joined) this.members.set(m.entity, { ...joined, sessionId: m.sessionId, credential: m.credential });
+    }
   }
 
   /** Resolves once what the journal holds so far is committed. */
@@ -301,8 +381,11 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.broadcastPatch();
     this.publishSeats();
     this.deps.log.debug("player joined", { room: this.roomId, pid: auth.pid });
-    // the join is acknowledged only once the journal holds it: a restore after a crash keeps the seat
+    // the join is acknowledged only once the journal (and a cluster's checkpoint) holds it: a
+    // restore or an adoption after a crash keeps the seat
     await this.committed();
+    if (!(await this.checkpoint()))
+      throw new ServerError(ErrorCode.MATCHMAKE_UNHANDLED, "this arena moved to another process; join again");
   }
 
   /** What the journal keeps of a player's seat: its session, and what verifies its reconnection token. */
@@ -328,17 +411,19 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     }
   }
 
-  onReconnect(client: Client): void {
+  async onReconnect(client: Client): Promise<void> {
     const pid = this.pidOf(client);
     const entity = pid ? this.state.entities.get(pid) : undefined;
     if (!entity) return;
     entity.connected = true;
-    const e = this.state.entities.get(pid!)!;
-    this.record({ event: "seat", entity: pid!, name: e.name, kind: "player", ...this.seatOf(client) });
+    // the new connection's reconnection token: journaled (and checkpointed) before the client gets it
+    this.record({ event: "seat", entity: pid!, name: entity.name, kind: "player", ...this.seatOf(client) });
     // a restored room resumes with its first player back
     this.startClock();
     this.broadcastPatch();
     this.deps.log.debug("player reconnected", { room: this.roomId, pid });
+    await this.committed();
+    await this.checkpoint();
   }
 
   onLeave(client: Client): void {
@@ -352,6 +437,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       this.record({ event: "leave", entity: pid, name: e.name, kind: "player", sessionId: null, credential: null });
     void this.removeEntity(pid);
     this.deps.players.release(pid, this.roomId);
+    void this.checkpoint();
     this.broadcastPatch();
     this.publishSeats();
     this.deps.log.debug("player left", { room: this.roomId, pid });
@@ -363,6 +449,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     if (!this.handingOver) {
       // the match is over: it is never restored
       if (this.deps.journal && !this.deps.journal.isClosed) this.deps.journal.rooms.finished(this.roomId);
+      this.deps.durability?.finished(this.roomId);
       for (const [id, entity] of this.state.entities)
         if (entity.kind === "player") this.deps.players.release(id, this.roomId);
     }

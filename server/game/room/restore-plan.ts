@@ -5,13 +5,17 @@
  * round's cut-off and enters fresh, who left), and the seats to hold for the players. Never the
  * whole history: one row and the room's ledger.
  *
+ * The same plan comes from a process's own journal (a restart in place, restore-rooms.ts) or from
+ * the checkpoint the owner of a room keeps in the cluster's Redis (an adoption,
+ * cluster/room-adoption.ts): both hold the room's last committed round and its members.
+ *
  * A room whose last row cannot be decoded or does not replay, or whose ledger disagrees with that
  * row, is refused with the reason; nothing here comes from a client.
  */
 import type { CombatantState } from "../../../shared/combat.ts";
 import { deriveStats } from "../../../shared/stats.ts";
 import { replayRecord } from "../journal/replay.ts";
-import type { RoundJournal } from "../journal/round-journal.ts";
+import type { JournalRecord } from "../journal/round-journal.ts";
 import type { LedgerRoom, MemberRecord } from "../journal/room-ledger.ts";
 
 export interface RestoredEntity extends Omit<CombatantState, "defending"> {
@@ -30,12 +34,25 @@ export interface RestoredSeat {
 export interface RestorePlan {
   roomId: string;
   nonce: Uint8Array;
+  openedAtMs: number;
+  /** the last committed round (null before the first): a cluster's next checkpoint carries it */
+  last: JournalRecord | null;
   refBase: number;
   /** the last round clients saw; the room goes on with the next */
   round: number;
   /** in the order they joined */
   entities: RestoredEntity[];
   seats: RestoredSeat[];
+  /** who is in, one `join` record each (with its latest seat): what the room's next checkpoint carries */
+  members: MemberRecord[];
+}
+
+/** Where a plan is read from: a room's record, its last committed round and its membership events. */
+export interface RestoreSource {
+  room: LedgerRoom;
+  /** throws for a row that cannot be decoded */
+  last(): JournalRecord | undefined;
+  members(): MemberRecord[];
 }
 
 /** Why a room was not restored: its last row unreadable, not replaying, or at odds with its ledger. */
@@ -57,10 +74,11 @@ function currentMembers(records: MemberRecord[]): Map<string, MemberRecord> {
   return members;
 }
 
-export async function planRestore(journal: RoundJournal, room: LedgerRoom): Promise<RestoreVerdict> {
+export async function planRestore(source: RestoreSource): Promise<RestoreVerdict> {
+  const room = source.room;
   let last;
   try {
-    last = journal.last(room.room);
+    last = source.last();
   } catch (err) {
     return { ok: false, kind: "unreadable", reason: `its last round row cannot be read: ${(err as Error).message}` };
   }
@@ -78,7 +96,8 @@ export async function planRestore(journal: RoundJournal, room: LedgerRoom): Prom
   const round = last?.round ?? 0;
   const entities: RestoredEntity[] = [];
   const seats: RestoredSeat[] = [];
-  for (const m of currentMembers(journal.rooms.members(room.room)).values()) {
+  const members = [...currentMembers(source.members()).values()];
+  for (const m of members) {
     const fought = after.get(m.entity);
     // in at the last round's cut-off: it must have come out of that round
     if (!fought && m.afterRound < round)
@@ -103,5 +122,18 @@ export async function planRestore(journal: RoundJournal, room: LedgerRoom): Prom
     if (m.kind === "player" && m.sessionId && m.credential)
       seats.push({ pid: m.entity, name: m.name, sessionId: m.sessionId, credential: m.credential });
   }
-  return { ok: true, plan: { roomId: room.room, nonce: room.nonce, refBase: room.refBase, round, entities, seats } };
+  return {
+    ok: true,
+    plan: {
+      roomId: room.room,
+      nonce: room.nonce,
+      openedAtMs: room.openedAtMs,
+      last: last ?? null,
+      refBase: room.refBase,
+      round,
+      entities,
+      seats,
+      members,
+    },
+  };
 }

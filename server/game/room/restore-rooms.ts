@@ -37,18 +37,20 @@ export async function restoreRooms(
     journal.rooms.finished(room);
   };
   for (const room of journal.rooms.live()) {
-    const verdict = await planRestore(journal, room);
+    const verdict = await planRestore({
+      room,
+      last: () => journal.last(room.room),
+      members: () => journal.rooms.members(room.room),
+    });
     if (!verdict.ok) {
       refuse(room.room, verdict.kind, verdict.reason);
       continue;
     }
-    restoring.set(room.room, verdict.plan);
     try {
-      await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, room.room);
+      await restoreRoom(verdict.plan, restoring);
       restored++;
       metrics.roomsRestored.inc("restart");
     } catch (err) {
-      restoring.delete(room.room);
       refuse(room.room, "create_failed", `creating it failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -59,4 +61,17 @@ export async function restoreRooms(
     log.info("rooms restored from the journal", { restored, refused, ms: Math.round(ms) });
   }
   return { restored, refused, ms };
+}
+
+/**
+ * Creates the room of `plan` under its own id in this process (its onCreate takes the plan from
+ * `restoring`). Rejects, with the plan withdrawn, when Colyseus cannot create it.
+ */
+export async function restoreRoom(plan: RestorePlan, restoring: Map<string, RestorePlan>): Promise<void> {
+  restoring.set(plan.roomId, plan);
+  try {
+    await matchMaker.handleCreateRoom(ROOM_NAME, {}, undefined, plan.roomId);
+  } finally {
+    restoring.delete(plan.roomId);
+  }
 }

@@ -14,7 +14,7 @@ import {
   type RoundPlan,
   type RoundSources,
 } from "./combat-round.ts";
-import type { RoundJournal } from "../journal/round-journal.ts";
+import type { JournalRecord, RoundJournal } from "../journal/round-journal.ts";
 import type { GameMetrics } from "../metrics.ts";
 import { errorFields, type Logger } from "../../observability/log.ts";
 import type { LimitedLog } from "../../observability/log-limiter.ts";
@@ -30,6 +30,12 @@ export interface RoundRunnerOptions {
   /** apply a resolved round to the room, synchronously, then patch and broadcast */
   apply(round: number, outcome: RoundOutcome): void;
   journal: RoundJournal | null;
+  /**
+   * Cluster only: whether the room may act as its owner now (no round starts otherwise), and the
+   * checkpoint written once the round is committed and before it is broadcast (false: the room
+   * lost its lease, the round is neither applied nor broadcast).
+   */
+  fence?: { owns(): boolean; beforeBroadcast(record: JournalRecord): Promise<boolean> };
   metrics: GameMetrics;
   log: Logger;
   /** shared by every room: a degraded round is worth a line, a thousand rooms degraded at once are not */
@@ -63,6 +69,10 @@ export class RoundRunner {
   /** Starts the next round; false if the previous one still runs (an overrun) or we stopped. */
   start(): boolean {
     if (this.stopped) return false;
+    if (this.o.fence && !this.o.fence.owns()) {
+      this.o.metrics.errors.inc("round_fenced");
+      return false;
+    }
     if (this.inFlight) {
       this.o.metrics.overruns.inc();
       this.o.log.debug("round overrun", { room: this.o.roomId, running: this.inFlight.round });
@@ -109,19 +119,20 @@ export class RoundRunner {
   private finish(plan: RoundPlan, outcome: RoundOutcome, calls: Journal, started: number): Promise<void> {
     const round = plan.round;
     const journal = this.o.journal && !this.o.journal.isClosed ? this.o.journal : null;
+    const record: JournalRecord = {
+      room: this.o.roomId,
+      round,
+      seed: outcome.result.seed,
+      // the plan, not outcome.input: the stats are in the calls already
+      plan: { seed: plan.seed, round, entities: plan.entities },
+      calls: calls.entries,
+      hash: outcome.result.hash,
+      joinMs: outcome.joinMs,
+      deadlineMs: this.o.deadlineMs,
+    };
     if (journal) {
       try {
-        journal.append({
-          room: this.o.roomId,
-          round,
-          seed: outcome.result.seed,
-          // the plan, not outcome.input: the stats are in the calls already
-          plan: { seed: plan.seed, round, entities: plan.entities },
-          calls: calls.entries,
-          hash: outcome.result.hash,
-          joinMs: outcome.joinMs,
-          deadlineMs: this.o.deadlineMs,
-        });
+        journal.append(record);
         this.o.metrics.journalRounds.inc();
       } catch (err) {
         this.o.metrics.errors.inc("journal_append");
@@ -133,8 +144,18 @@ export class RoundRunner {
         this.apply(round, outcome, started);
         applied();
       };
-      if (journal) journal.afterCommit(apply);
-      else apply();
+      const fence = this.o.fence;
+      const checkpointThenApply = !fence
+        ? apply
+        : () =>
+            fence.beforeBroadcast(record).then((owned) => {
+              if (owned) return apply();
+              this.o.metrics.errors.inc("round_fenced");
+              this.o.log.warn("round not broadcast: the room's lease is lost", { room: this.o.roomId, round });
+              applied();
+            });
+      if (journal) journal.afterCommit(checkpointThenApply);
+      else checkpointThenApply();
     });
   }
 
