@@ -20,6 +20,10 @@ export interface MetricsSources {
   statsClientCounters(): Record<string, number>;
   /** 1 while the cluster's Redis answers, 0 while it is away; absent without a cluster */
   redisUp?(): number;
+  /** addresses the guest login limiter holds a bucket for */
+  guestLimiterAddresses?(): number;
+  /** keys in the studio login's key set in use (0 = none loaded); absent without AUTH_JWKS_URL */
+  jwksKeys?(): number;
 }
 
 export type GameMetrics = ReturnType<typeof createGameMetrics>;
@@ -62,6 +66,19 @@ export function createGameMetrics(sources: MetricsSources) {
       errors: ["skirmish_errors_total", "Errors by code (client errors sent, internal failures)", ["code"]],
       authRejected: ["skirmish_auth_rejected_total", "Joins refused by onAuth, by reason", ["reason"]],
       guestsIssued: ["skirmish_guests_issued_total", "Guest tokens issued"],
+      guestLoginsLimited: [
+        "skirmish_guest_logins_limited_total",
+        "Guest logins refused 429 by the per-address rate limit",
+      ],
+      guestLimiterEvictions: [
+        "skirmish_guest_limiter_evictions_total",
+        "Addresses the guest login limiter forgot to stay within its bound (least recently seen first)",
+      ],
+      jwksFetches: [
+        "skirmish_jwks_fetches_total",
+        "Fetches of the studio login's JWKS (AUTH_JWKS_URL), by result",
+        ["result"],
+      ],
       journalRounds: ["skirmish_journal_rounds_total", "Rounds appended to the journal"],
       journalPruned: ["skirmish_journal_pruned_rows_total", "Journal rows deleted by retention (age or size)"],
       clusterErrors: ["skirmish_cluster_errors_total", "Cluster (Redis) failures and refusals, by kind", ["kind"]],
@@ -83,6 +100,18 @@ export function createGameMetrics(sources: MetricsSources) {
     "Log lines dropped because stdout had failed (EPIPE)",
     droppedLogLines,
   );
+  if (sources.guestLimiterAddresses)
+    registry.gauge(
+      "skirmish_guest_limiter_addresses",
+      "Addresses the guest login limiter holds a bucket for",
+      sources.guestLimiterAddresses,
+    );
+  if (sources.jwksKeys)
+    registry.gauge(
+      "skirmish_jwks_keys",
+      "Keys in the studio login's key set in use (0 = none loaded)",
+      sources.jwksKeys,
+    );
   if (sources.redisUp) registry.gauge("skirmish_redis_up", "1 while the cluster's Redis answers", sources.redisUp);
   return metrics;
 }

@@ -2,7 +2,7 @@
  * The game server: Colyseus (`@colyseus/core` Server + `@colyseus/ws-transport`) with the
  * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
  * GET /healthz (the process is up), GET /readyz (stats answering, journal writable; 503 with the
- * reasons otherwise), GET /metrics, POST /auth/guest, GET /rooms and POST /watch (lobby-routes.ts),
+ * reasons otherwise), GET /metrics, POST /auth/guest (guest-route.ts), GET /rooms and POST /watch (lobby-routes.ts),
  * GET /replay/rounds (replay-route.ts), the monitor (monitor-route.ts); the browser pages
  * (GET /, /replay.html and their files, page-route.ts) are served ahead of the router.
  *
@@ -17,8 +17,10 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import { createStatsClient, type ClientLog, type StatsClient } from "../stats/client.ts";
 import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaDeps, type ArenaRoom } from "./room/arena-room.ts";
-import { issueGuest } from "./auth/player-token.ts";
-import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
+import { guestKey, issueGuest } from "./auth/guest-issuer.ts";
+import { JwksKeySource } from "./auth/jwks-key-source.ts";
+import { createTokenVerifier } from "./auth/token-verifier.ts";
+import { checkLoginOptions, DEFAULT_CONFIG, type GameConfig } from "./config.ts";
 import { createLogger, errorFields, type Logger } from "../observability/log.ts";
 import { limitLog, type LimitedLog } from "../observability/log-limiter.ts";
 import { createGameMetrics, type GameMetrics } from "./metrics.ts";
@@ -26,11 +28,16 @@ import { monitorEndpoints } from "./http/monitor-route.ts";
 import { pageResponder, type PageResponder } from "./http/page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./http/lobby-routes.ts";
 import { replayEndpoint } from "./http/replay-route.ts";
+import { guestEndpoint, guestGate } from "./http/guest-route.ts";
+import { AddressRateLimiter } from "./http/address-rate-limiter.ts";
 import { LocalPlayerRegistry } from "./room/player-registry.ts";
 import { admitBody, limitedHttpServer, type RequestRefusal } from "./http/request-limits.ts";
 import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
 import { startJournalRetention } from "./journal/journal-retention.ts";
 import { joinCluster, openScaleOut, type ClusterMember, type ScaleOut } from "./cluster/scale-out.ts";
+
+/** Addresses the guest login limiter keeps a bucket for (~150 bytes each). */
+const GUEST_LIMITER_MAX_ADDRESSES = 50_000;
 
 /** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
 const MATCHMAKE_METHODS = ["joinOrCreate", "join", "reconnect"] as const;
@@ -96,19 +103,20 @@ function routeError(limited: LimitedLog, metrics: GameMetrics) {
 
 /**
  * In front of Colyseus' router: the body cap (the router buffers bodies without a limit), then
- * the browser pages' files (page-route.ts). Everything else still goes to Colyseus' own listeners.
+ * the responders `ahead` (the guest login's gate, the browser pages' files), each answering what
+ * is its own. Everything else still goes to Colyseus' own listeners.
  */
 function frontColyseus(
   httpServer: HttpServer,
   maxBodyBytes: number,
   refused: (reason: RequestRefusal) => void,
-  pages: PageResponder,
+  ahead: readonly PageResponder[],
 ): void {
   const colyseus = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
   httpServer.removeAllListeners("request");
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (!admitBody(req, res, maxBodyBytes, refused)) return;
-    if (pages(req, res)) return;
+    if (ahead.some((respond) => respond(req, res))) return;
     for (const listener of colyseus) listener.call(httpServer, req, res);
   });
 }
@@ -119,8 +127,10 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   const log = givenLog ?? createLogger(config.logLevel);
   // a cluster refuses to start half-configured or against an unreachable Redis (before anything listens)
   const scaleOut: ScaleOut | undefined = config.redisUrl ? await openScaleOut(config, config.redisUrl) : undefined;
+  checkLoginOptions(config);
   const authSecret = config.authSecret || randomBytes(32).toString("hex");
-  if (!config.authSecret) log.warn("AUTH_SECRET not set: tokens are signed with a random per-process secret");
+  if (!config.authSecret && config.guestLogin)
+    log.warn("AUTH_SECRET not set: guest tokens are signed with a random per-process secret");
 
   const rooms = new Set<ArenaRoom>();
   const limited = limitLog(log);
@@ -137,6 +147,44 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     rooms: () => rooms.size,
     statsClientCounters: () => statsClient.counters() as unknown as Record<string, number>,
     redisUp: scaleOut ? () => (cluster?.redisUp() ? 1 : 0) : undefined,
+    guestLimiterAddresses: () => guestLimiter.size,
+    jwksKeys: config.authJwksUrl ? () => jwks?.size() ?? 0 : undefined,
+  });
+  const guestLimiter = new AddressRateLimiter(
+    { perMinute: config.guestLoginPerMin, burst: config.guestLoginBurst, maxAddresses: GUEST_LIMITER_MAX_ADDRESSES },
+    () => {
+      metrics.guestLimiterEvictions.inc();
+      limited("warn", "guest_limiter_full", "guest login limiter full: forgetting the least recently seen address");
+    },
+  );
+  // fetches nothing until start(), after listen: a failed start has nothing of it to stop
+  const jwks = config.authJwksUrl
+    ? new JwksKeySource({
+        url: config.authJwksUrl,
+        refreshS: config.authJwksRefreshS,
+        cooldownS: config.authJwksCooldownS,
+        metrics,
+        log,
+        limitedLog: limited,
+      })
+    : undefined;
+  const guestSigningKey = config.guestLogin ? await guestKey(authSecret) : null;
+  const verifyToken = createTokenVerifier({
+    guestKey: guestSigningKey,
+    studio: jwks
+      ? {
+          issuer: config.authIssuer!,
+          audience: config.authAudience!,
+          keys: jwks.getKey,
+          nameClaims: config.authNameClaims
+            .split(",")
+            .map((claim) => claim.trim())
+            .filter((claim) => claim !== ""),
+        }
+      : null,
+    ttlS: config.authTtlS,
+    clockToleranceS: config.authClockSkewS,
+    limitedLog: limited,
   });
   let closing = false;
 
@@ -178,7 +226,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   }
   const deps: ArenaDeps = {
     config,
-    authSecret,
+    verifyToken,
     statsClient,
     journal,
     metrics,
@@ -209,6 +257,8 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     const journaled = journal.problem();
     if (journaled !== null) reasons.push(`journal: ${journaled}`);
     if (cluster && !cluster.redisUp()) reasons.push("redis: unreachable (running matches go on, joins are refused)");
+    const login = jwks?.problem() ?? null;
+    if (login !== null) reasons.push(`auth: ${login} (guests and players already in are unaffected)`);
     return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, {
       status: reasons.length === 0 ? 200 : 503,
     });
@@ -217,28 +267,21 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     const { contentType, text } = await metrics.registry.exposition();
     return new Response(text, { headers: { "content-type": contentType } });
   });
-  const guest = createEndpoint("/auth/guest", { method: "POST" }, async (ctx) => {
-    const body: unknown = ctx.body;
-    if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {
-      return Response.json({ error: "body must be a JSON object { name?: string }" }, { status: 400 });
-    }
-    const grant = issueGuest(
-      authSecret,
-      config.authTtlS,
-      (body as { name?: unknown } | undefined)?.name,
-      Math.floor(Date.now() / 1000),
-    );
-    metrics.guestsIssued.inc();
-    return Response.json(grant);
-  });
   server.router = createRouter(
     {
       healthz,
       readyz,
       metricsRoute,
-      guest,
+      ...(guestSigningKey
+        ? {
+            guest: guestEndpoint(
+              (name) => issueGuest(guestSigningKey, config.authTtlS, name, Math.floor(Date.now() / 1000)),
+              metrics,
+            ),
+          }
+        : {}),
       rooms: roomsEndpoint(),
-      watch: watchEndpoint(authSecret, config.authTtlS, metrics),
+      watch: watchEndpoint(verifyToken, metrics),
       replayRounds: replayEndpoint(journal),
       ...monitorEndpoints(config.monitorPassword),
     },
@@ -274,7 +317,16 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     throw err;
   }
   const port = (httpServer.address() as AddressInfo).port;
-  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, pageResponder(log, metrics));
+  const gate = guestGate({
+    enabled: config.guestLogin === 1,
+    limiter: guestLimiter,
+    trustProxy: config.trustProxy,
+    exemptLoopback: config.guestLoginExemptLoopback === 1,
+    metrics,
+    limitedLog: limited,
+  });
+  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, [gate, pageResponder(log, metrics)]);
+  jwks?.start();
 
   const retention = startJournalRetention(
     journal,
@@ -304,6 +356,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     (closed ??= (async () => {
       closing = true;
       if (summary) clearInterval(summary);
+      jwks?.close();
       retention.stop();
       try {
         // locks rooms, disconnects clients, awaits each room's onDispose (which finishes or

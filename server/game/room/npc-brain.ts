@@ -7,7 +7,7 @@
 import { waitTicks, type Operation } from "../../runtime/index.ts";
 import { Sfc32 } from "../../../shared/prng.ts";
 import { fnv1a32 } from "../../../shared/hash.ts";
-import { PLAYER_ID_PREFIX } from "../../../shared/stats.ts";
+import { NPC_ID_PREFIX } from "../../../shared/stats.ts";
 import type { Intent } from "../../../shared/protocol.ts";
 
 export interface NpcWorld {
@@ -41,8 +41,9 @@ export function* npcBrain(self: string, world: NpcWorld, opts: NpcBrainOptions):
       intent = { seq: seq++, action: "focus" };
     } else {
       // Players draw some extra aggression, so a lone human always has a fight, but not a
-      // three-on-one that kills them before they can click.
-      const players = others.filter((id) => id.startsWith(PLAYER_ID_PREFIX));
+      // three-on-one that kills them before they can click. A player is anyone not an NPC: guests
+      // (p_…) and a studio's players (their login's sub, auth/player-id-mapping.ts).
+      const players = others.filter((id) => !id.startsWith(NPC_ID_PREFIX));
       const pool = players.length > 0 && rng.nextInt(100) < 40 ? players : others;
       intent = { seq: seq++, action: "attack", target: pool[rng.nextInt(pool.length)] };
     }
