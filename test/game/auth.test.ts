@@ -51,6 +51,25 @@ describe("configuration", () => {
       /--round-deadline-ms: expected an integer in \[1, 600000\]/,
     );
   });
+
+  it("refuses a studio login configured by halves or fetched over plain http from elsewhere", () => {
+    const login = {
+      AUTH_JWKS_URL: "https://login.example/jwks.json",
+      AUTH_ISSUER: "https://login.example/",
+      AUTH_AUDIENCE: "game",
+    };
+    expect(loadConfig([], login)).toMatchObject({ authJwksUrl: login.AUTH_JWKS_URL, authIssuer: login.AUTH_ISSUER });
+    expect(() => loadConfig([], { ...login, AUTH_ISSUER: undefined })).toThrow(/AUTH_JWKS_URL needs AUTH_ISSUER/);
+    expect(() => loadConfig([], { ...login, AUTH_AUDIENCE: undefined })).toThrow(/AUTH_JWKS_URL needs AUTH_AUDIENCE/);
+    expect(() => loadConfig([], { AUTH_AUDIENCE: "game" })).toThrow(/AUTH_AUDIENCE is set without AUTH_JWKS_URL/);
+    expect(() => loadConfig([], { ...login, AUTH_JWKS_URL: "http://login.example/jwks.json" })).toThrow(
+      /must be https/,
+    );
+    expect(() => loadConfig([], { ...login, AUTH_JWKS_URL: "jwks.json" })).toThrow(/not a URL/);
+    expect(loadConfig([], { ...login, AUTH_JWKS_URL: "http://127.0.0.1:9000/jwks.json" })).toMatchObject({
+      authJwksUrl: "http://127.0.0.1:9000/jwks.json",
+    });
+  });
 });
 
 describe("guest auth against the arena", () => {
