@@ -40,7 +40,7 @@ const options = {
     env: "AUTH_SECRET",
     default: null,
     defaultText: "random per process (warns)",
-    help: "HS256 key of guest tokens (JWTs); every process of a cluster needs the same",
+    help: "HS256 key of guest tokens (JWTs), also keying each room's secret; every process of a cluster needs the same",
   }),
   authTtlS: integer({
     flag: "auth-ttl-s",

@@ -20,10 +20,6 @@ export interface MetricsSources {
   statsClientCounters(): Record<string, number>;
   /** 1 while the cluster's Redis answers, 0 while it is away; absent without a cluster */
   redisUp?(): number;
-  /** addresses the guest login limiter holds a bucket for */
-  guestLimiterAddresses?(): number;
-  /** keys in the studio login's key set in use (0 = none loaded); absent without AUTH_JWKS_URL */
-  jwksKeys?(): number;
 }
 
 export type GameMetrics = ReturnType<typeof createGameMetrics>;
@@ -100,18 +96,29 @@ export function createGameMetrics(sources: MetricsSources) {
     "Log lines dropped because stdout had failed (EPIPE)",
     droppedLogLines,
   );
-  if (sources.guestLimiterAddresses)
-    registry.gauge(
-      "skirmish_guest_limiter_addresses",
-      "Addresses the guest login limiter holds a bucket for",
-      sources.guestLimiterAddresses,
-    );
+  if (sources.redisUp) registry.gauge("skirmish_redis_up", "1 while the cluster's Redis answers", sources.redisUp);
+  return metrics;
+}
+
+/** The login's gauges, registered once its parts exist (they count into the metrics above). */
+export function loginGauges(
+  metrics: GameMetrics,
+  sources: {
+    /** addresses the guest login limiter holds a bucket for */
+    guestLimiterAddresses(): number;
+    /** keys in the studio login's key set in use (0 = none loaded); absent without AUTH_JWKS_URL */
+    jwksKeys?(): number;
+  },
+): void {
+  metrics.registry.gauge(
+    "skirmish_guest_limiter_addresses",
+    "Addresses the guest login limiter holds a bucket for",
+    sources.guestLimiterAddresses,
+  );
   if (sources.jwksKeys)
-    registry.gauge(
+    metrics.registry.gauge(
       "skirmish_jwks_keys",
       "Keys in the studio login's key set in use (0 = none loaded)",
       sources.jwksKeys,
     );
-  if (sources.redisUp) registry.gauge("skirmish_redis_up", "1 while the cluster's Redis answers", sources.redisUp);
-  return metrics;
 }

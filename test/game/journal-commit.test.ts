@@ -20,7 +20,7 @@ const rec = (round: number): JournalRecord => ({
   room: "r1",
   round,
   seed: 7,
-  plan: { roomSeed: 1, round, entities: [] },
+  plan: { seed: 1, round, entities: [] },
   calls: [],
   hash: "00",
   joinMs: 1,

@@ -35,7 +35,11 @@ export async function replayRecord(rec: JournalRecord): Promise<ReplayVerdict> {
   try {
     outcome = await run(
       () =>
-        combatRound({ ...rec.plan, deadlineMs: rec.deadlineMs }, { fetch: noIo, lastKnownGood: noIo, now: () => 0 }),
+        combatRound(
+          // the row's seed column: rows written before seeds were keyed kept a room seed in the plan
+          { seed: rec.seed, round: rec.plan.round, entities: rec.plan.entities, deadlineMs: rec.deadlineMs },
+          { fetch: noIo, lastKnownGood: noIo, now: () => 0 },
+        ),
       { name: roundTaskName(rec.room, rec.round), journal: calls, replay: true },
     );
   } catch (err) {

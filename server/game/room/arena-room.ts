@@ -7,7 +7,6 @@
  * (patchRate is null: clients never see half a round) and broadcasts one `round` message.
  * Every entity owns a runtime Scope; removing the entity halts it.
  */
-import { randomInt } from "node:crypto";
 import {
   Room,
   ServerError,
@@ -28,6 +27,7 @@ import type { PlayerIdentity, TokenVerifier } from "../auth/token-verifier.ts";
 import { checkIntent, IntentQueue } from "./intent-queue.ts";
 import { npcBrain } from "./npc-brain.ts";
 import { RoundRunner } from "../round/round-runner.ts";
+import { RoomSecret } from "../round/room-secret.ts";
 import { inOneWrite } from "./one-write.ts";
 import { roundMessage, type PlannedEntity, type RoundOutcome } from "../round/combat-round.ts";
 import type { PlayerRegistry } from "./player-registry.ts";
@@ -40,6 +40,8 @@ import { undecodableType } from "./frame-check.ts";
 
 export interface ArenaDeps {
   config: GameConfig;
+  /** the server key: room secrets derive from it (round/room-secret.ts) */
+  authSecret: string;
   /** the one token check (auth/token-verifier.ts): matchmaking, and reconnections here */
   verifyToken: TokenVerifier;
   statsClient: StatsClient;
@@ -81,7 +83,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   /** set by the per-server subclass (see arenaRoomClass) */
   declare deps: ArenaDeps;
 
-  private roomSeed = 0;
+  /** seeds every roll and NPC decision; never leaves the server (round/room-secret.ts) */
+  private secret!: RoomSecret;
   private ticks = new TickScheduler();
   private tickCount = 0;
   /** performance.now() at which tick 0 was due: game time follows the wall clock from here */
@@ -104,7 +107,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.seatReservationTimeout = config.seatReservationS;
     this.patchRate = null;
     this.maxMessagesPerSecond = config.maxMessagesPerSecond;
-    this.roomSeed = randomInt(0, 0x1_0000_0000);
+    this.secret = RoomSecret.derive(this.deps.authSecret, this.roomId, RoomSecret.newNonce());
     this.state = new ArenaState();
     this.state.phase = "waiting";
     this.state.round = 0;
@@ -114,7 +117,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       const id = `npc_${kind}_${i + 1}`;
       this.addEntity(id, `${kind[0].toUpperCase()}${kind.slice(1)} ${i + 1}`, "npc");
       const scope = this.scopes.get(id)!;
-      scope.run(() => npcBrain(id, this.npcWorld, { roomSeed: this.roomSeed, roundTicks: config.roundTicks }), {
+      scope.run(() => npcBrain(id, this.npcWorld, { seedOf: (npc, round) => this.secret.npcSeed(npc, round) }), {
         name: "brain",
       });
     }
@@ -122,7 +125,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const statsClient = this.deps.statsClient;
     this.runner = new RoundRunner({
       roomId: this.roomId,
-      roomSeed: this.roomSeed,
+      seedOf: (round) => this.secret.roundSeed(round),
       deadlineMs: config.roundDeadlineMs,
       snapshot: () => this.cutOff(),
       sources: {
@@ -148,7 +151,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       });
     });
     this.deps.rooms.add(this);
-    log.debug("arena created", { room: this.roomId, seed: this.roomSeed, npcs: config.npcs });
+    log.debug("arena created", { room: this.roomId, npcs: config.npcs });
   }
 
   // --- joining -----------------------------------------------------------------------------
@@ -399,6 +402,12 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       if (checkIntent(this.intentWorld, npcId, intent)) return false;
       this.intents.put(npcId, intent);
       return true;
+    },
+    nextRound: (): number => this.runner.upcoming,
+    // called inside a tick, before tick() counts it: the current tick is number tickCount + 1
+    ticksToCutOff: (): number => {
+      const roundTicks = this.deps.config.roundTicks;
+      return (roundTicks - ((this.tickCount + 1) % roundTicks)) % roundTicks;
     },
   };
 

@@ -20,7 +20,8 @@ import type { LimitedLog } from "../../observability/log-limiter.ts";
 
 export interface RoundRunnerOptions {
   roomId: string;
-  roomSeed: number;
+  /** the seed of round `round` (the room's keyed derivation, round/room-secret.ts) */
+  seedOf(round: number): number;
   deadlineMs: number;
   /** the round's cut-off: entities as they stand, with the intents taken from the queue */
   snapshot(): PlannedEntity[];
@@ -49,6 +50,11 @@ export class RoundRunner {
     this.nextRound = firstRound;
   }
 
+  /** the number the next round will have */
+  get upcoming(): number {
+    return this.nextRound;
+  }
+
   get running(): boolean {
     return this.inFlight !== null;
   }
@@ -63,7 +69,7 @@ export class RoundRunner {
     }
     const round = this.nextRound++;
     const plan: RoundPlan = {
-      roomSeed: this.o.roomSeed,
+      seed: this.o.seedOf(round),
       round,
       deadlineMs: this.o.deadlineMs,
       entities: this.o.snapshot(),
@@ -118,7 +124,7 @@ export class RoundRunner {
           round,
           seed: outcome.result.seed,
           // the plan, not outcome.input: the stats are in the calls already
-          plan: { roomSeed: plan.roomSeed, round, entities: plan.entities },
+          plan: { seed: plan.seed, round, entities: plan.entities },
           calls: calls.entries,
           hash: outcome.result.hash,
           joinMs: outcome.joinMs,
