@@ -60,7 +60,11 @@ export function createGameMetrics(sources: MetricsSources) {
       ],
       intentsAccepted: ["skirmish_intents_accepted_total", "Valid intents queued"],
       errors: ["skirmish_errors_total", "Errors by code (client errors sent, internal failures)", ["code"]],
-      authRejected: ["skirmish_auth_rejected_total", "Joins refused by onAuth, by reason", ["reason"]],
+      authRejected: [
+        "skirmish_auth_rejected_total",
+        "Tokens refused (matchmaking, POST /watch, reconnection), by reason",
+        ["reason"],
+      ],
       guestsIssued: ["skirmish_guests_issued_total", "Guest tokens issued"],
       guestLoginsLimited: [
         "skirmish_guest_logins_limited_total",
