@@ -6,7 +6,9 @@ import { exportSPKI, SignJWT } from "jose";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import type { GameServer, GameServerOptions } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
+import { guestKey, issueGuest } from "../../server/game/auth/guest-issuer.ts";
 import {
+  AUTH_SECRET,
   closeAfterAll,
   entitiesOf,
   freePort,
@@ -282,6 +284,11 @@ describe("GUEST_LOGIN=0", () => {
       message: expect.stringMatching(/GUEST_LOGIN=0/),
     });
     expect((await matchmake(game, "joinOrCreate", {})).error).toMatch(/missing token: get one from the game's login/);
+    // a guest token signed with the server's own AUTH_SECRET is no way in either
+    const guestToken = (await issueGuest(await guestKey(AUTH_SECRET), 3600, "Gus", nowS())).token;
+    expect((await matchmake(game, "joinOrCreate", { token: guestToken })).error).toMatch(
+      /guest tokens are not accepted here \(GUEST_LOGIN=0\)/,
+    );
     players.push(await joinWith(game, await studioToken(ec, { sub: "ann" }), "ann"));
   });
 });
