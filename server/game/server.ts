@@ -39,6 +39,9 @@ import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
 import { startJournalRetention } from "./journal/journal-retention.ts";
 import { joinCluster, openScaleOut, type ClusterMember } from "./cluster/scale-out.ts";
 import { startSummaryLine } from "./summary-line.ts";
+import { restoreRooms } from "./room/restore-rooms.ts";
+import type { RestorePlan } from "./room/restore-plan.ts";
+import { SeatCredentials } from "./room/seat-credential.ts";
 import { Teardown } from "./teardown.ts";
 
 /** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
@@ -129,6 +132,8 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   // cluster seats the rooms wrote to. One part, so that this order holds even for a failed start.
   teardown.add("colyseus, the journal and the cluster", async () => {
     closing = true;
+    // every match goes on in this process's successor: rounds committed, clients told to reconnect
+    await Promise.all([...core.rooms].map((room) => room.handOver()));
     await server.gracefullyShutdown(false);
     httpServer.closeAllConnections?.();
     journal?.close();
@@ -143,6 +148,8 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
 
   server.router = gameRouter(core, { processId, journal, cluster, login, closing: () => closing });
   const players = cluster?.players ?? new LocalPlayerRegistry();
+  const restoring = new Map<string, RestorePlan>();
+  const credentials = new SeatCredentials(authSecret);
   server.define(
     ROOM_NAME,
     arenaRoomClass({
@@ -152,6 +159,8 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
       journal,
       players,
       limitedLog: core.limited,
+      restoring,
+      credentials,
     }),
   );
   // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
@@ -160,6 +169,8 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
     ? [...MATCHMAKE_METHODS, "create", "joinById"]
     : [...MATCHMAKE_METHODS];
 
+  // restore before listen: no client meets a room that is not back yet
+  await restoreRooms(journal, restoring, core.metrics, log);
   await listen(server, httpServer, config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
   frontColyseus(httpServer, config.httpMaxBodyBytes, refused, [login.guestGate, pageResponder(log, core.metrics)]);
