@@ -60,8 +60,25 @@ export function createGameMetrics(sources: MetricsSources) {
       ],
       intentsAccepted: ["skirmish_intents_accepted_total", "Valid intents queued"],
       errors: ["skirmish_errors_total", "Errors by code (client errors sent, internal failures)", ["code"]],
-      authRejected: ["skirmish_auth_rejected_total", "Joins refused by onAuth, by reason", ["reason"]],
+      authRejected: [
+        "skirmish_auth_rejected_total",
+        "Tokens refused (matchmaking, POST /watch, reconnection), by reason",
+        ["reason"],
+      ],
       guestsIssued: ["skirmish_guests_issued_total", "Guest tokens issued"],
+      guestLoginsLimited: [
+        "skirmish_guest_logins_limited_total",
+        "Guest logins refused 429 by the per-address rate limit",
+      ],
+      guestLimiterEvictions: [
+        "skirmish_guest_limiter_evictions_total",
+        "Addresses the guest login limiter forgot to stay within its bound (least recently seen first)",
+      ],
+      jwksFetches: [
+        "skirmish_jwks_fetches_total",
+        "Fetches of the studio login's JWKS (AUTH_JWKS_URL), by result",
+        ["result"],
+      ],
       journalRounds: ["skirmish_journal_rounds_total", "Rounds appended to the journal"],
       journalPruned: ["skirmish_journal_pruned_rows_total", "Journal rows deleted by retention (age or size)"],
       clusterErrors: ["skirmish_cluster_errors_total", "Cluster (Redis) failures and refusals, by kind", ["kind"]],
@@ -106,4 +123,27 @@ export function createGameMetrics(sources: MetricsSources) {
   );
   if (sources.redisUp) registry.gauge("skirmish_redis_up", "1 while the cluster's Redis answers", sources.redisUp);
   return metrics;
+}
+
+/** The login's gauges, registered once its parts exist (they count into the metrics above). */
+export function loginGauges(
+  metrics: GameMetrics,
+  sources: {
+    /** addresses the guest login limiter holds a bucket for */
+    guestLimiterAddresses(): number;
+    /** keys in the studio login's key set in use (0 = none loaded); absent without AUTH_JWKS_URL */
+    jwksKeys?(): number;
+  },
+): void {
+  metrics.registry.gauge(
+    "skirmish_guest_limiter_addresses",
+    "Addresses the guest login limiter holds a bucket for",
+    sources.guestLimiterAddresses,
+  );
+  if (sources.jwksKeys)
+    metrics.registry.gauge(
+      "skirmish_jwks_keys",
+      "Keys in the studio login's key set in use (0 = none loaded)",
+      sources.jwksKeys,
+    );
 }

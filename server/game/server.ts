@@ -1,7 +1,8 @@
 /**
  * The game server: Colyseus (`@colyseus/core` Server + `@colyseus/ws-transport`) with the
  * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
- * /healthz, /readyz and /metrics (http/health-routes.ts), POST /auth/guest (http/guest-route.ts),
+ * /healthz, /readyz and /metrics (http/health-routes.ts), POST /auth/guest (http/guest-route.ts; how
+ * players get in, guests or a studio's own login, is composed in login.ts),
  * GET /rooms and POST /watch (http/lobby-routes.ts), GET /replay/rounds (http/replay-route.ts), the
  * monitor (http/monitor-route.ts); the browser pages (GET /, /replay.html and their files,
  * http/page-route.ts) are served ahead of the router. This file only composes those parts; each
@@ -17,7 +18,8 @@ import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import { createStatsClient, type StatsClient } from "../stats/client.ts";
 import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaRoom } from "./room/arena-room.ts";
-import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
+import { checkLoginOptions, DEFAULT_CONFIG, type GameConfig } from "./config.ts";
+import { openLogin, type Login } from "./login.ts";
 import { createLogger, errorFields, type Logger } from "../observability/log.ts";
 import { limitLog, type LimitedLog } from "../observability/log-limiter.ts";
 import { createGameMetrics, type GameMetrics } from "./metrics.ts";
@@ -99,11 +101,13 @@ interface Core {
 async function compose(config: GameConfig, log: Logger, teardown: Teardown): Promise<GameServer> {
   // a cluster refuses to start half-configured or against an unreachable Redis (before anything listens)
   const scaleOut = config.redisUrl ? await openScaleOut(config, config.redisUrl) : undefined;
+  checkLoginOptions(config); // also when started without loadConfig (tests, benches)
   const authSecret = config.authSecret || randomBytes(32).toString("hex");
   if (!config.authSecret) log.warn("AUTH_SECRET not set: tokens are signed with a random per-process secret");
   let closing = false;
   let cluster: ClusterMember | undefined;
   const core = openCore(config, log, teardown, () => cluster?.redisUp());
+  const login = await openLogin(config, authSecret, core, teardown);
 
   const refused = (reason: RequestRefusal) => core.metrics.errors.inc("http_" + reason);
   const transport = new WebSocketTransport({
@@ -150,7 +154,7 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   }
   journal = openJournal(core, journalPathOf(config.journalPath, cluster ? processId : undefined));
 
-  server.router = gameRouter(core, { processId, journal, cluster, authSecret, closing: () => closing });
+  server.router = gameRouter(core, { processId, journal, cluster, login, closing: () => closing });
   const players = cluster?.players ?? new LocalPlayerRegistry();
   const restoring = new Map<string, RestorePlan>();
   const credentials = new SeatCredentials(authSecret);
@@ -159,6 +163,7 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
     arenaRoomClass({
       ...core,
       authSecret,
+      verifyToken: login.verifyToken,
       journal,
       players,
       limitedLog: core.limited,
@@ -177,7 +182,8 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   await restoreRooms(journal, restoring, core.metrics, log);
   await listen(server, httpServer, config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
-  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, pageResponder(log, core.metrics));
+  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, [login.guestGate, pageResponder(log, core.metrics)]);
+  login.start();
   durable?.start({
     adopt: (plan) => restoreRoom(plan, restoring),
     drop: (roomId) => [...core.rooms].find((room) => room.roomId === roomId)?.drop(),
@@ -234,17 +240,26 @@ function gameRouter(
     processId: string;
     journal: RoundJournal;
     cluster: ClusterMember | undefined;
-    authSecret: string;
+    login: Login;
     closing(): boolean;
   },
 ) {
   const { config, metrics } = core;
+  const { login } = s;
   return createRouter(
     {
-      ...healthRoutes({ ...s, rooms: () => core.rooms.size, ccu: core.ccu, statsClient: core.statsClient, metrics }),
-      guest: guestEndpoint(s.authSecret, config.authTtlS, metrics),
+      ...healthRoutes({
+        ...s,
+        rooms: () => core.rooms.size,
+        ccu: core.ccu,
+        statsClient: core.statsClient,
+        metrics,
+        loginProblem: login.problem,
+      }),
+      // with GUEST_LOGIN=0 there is no route: the gate ahead of the router answers 404
+      ...(login.issueGuest ? { guest: guestEndpoint(login.issueGuest, metrics) } : {}),
       rooms: roomsEndpoint(),
-      watch: watchEndpoint(s.authSecret, config.authTtlS, metrics),
+      watch: watchEndpoint(login.verifyToken, metrics),
       replayRounds: replayEndpoint(s.journal),
       ...monitorEndpoints(config.monitorPassword),
     },

@@ -1,7 +1,7 @@
 /**
  * GET /healthz (the process is up: 200 until it starts shutting down), GET /readyz (it can play
- * real rounds: stats answering, journal writable, the cluster's Redis reachable; 503 with the
- * reasons otherwise) and GET /metrics (Prometheus text).
+ * real rounds: stats answering, journal writable, the cluster's Redis reachable, a studio login's
+ * key set loaded once; 503 with the reasons otherwise) and GET /metrics (Prometheus text).
  */
 import { createEndpoint } from "@colyseus/core";
 import type { StatsClient } from "../../stats/client.ts";
@@ -18,6 +18,8 @@ export interface HealthSources {
   journal: RoundJournal;
   cluster: ClusterMember | undefined;
   metrics: GameMetrics;
+  /** why players of a studio's login cannot be checked (no key set ever loaded), or null; absent without one */
+  loginProblem?(): string | null;
 }
 
 export function healthRoutes(s: HealthSources) {
@@ -54,5 +56,7 @@ function notReadyReasons(s: HealthSources): string[] {
   const journaled = s.journal.problem();
   if (journaled !== null) reasons.push(`journal: ${journaled}`);
   if (s.cluster && !s.cluster.redisUp()) reasons.push("redis: unreachable (running matches go on, joins are refused)");
+  const login = s.loginProblem?.() ?? null;
+  if (login !== null) reasons.push(`auth: ${login} (guests and players already in are unaffected)`);
   return reasons;
 }

@@ -8,7 +8,7 @@
 import { createEndpoint, generateId, matchMaker } from "@colyseus/core";
 import { ROOM_NAME } from "../../../shared/protocol.ts";
 import type { ArenaMetadata, RoomSummary, WatchRequest } from "../../../shared/lobby.ts";
-import { verifyToken } from "../auth/player-token.ts";
+import type { TokenVerifier } from "../auth/token-verifier.ts";
 import type { WatcherClaims } from "../room/arena-room.ts";
 import type { GameMetrics } from "../metrics.ts";
 
@@ -35,15 +35,15 @@ function parseWatch(body: unknown): WatchRequest | string {
     return "body must be a JSON object { roomId, token }";
   const { roomId, token } = body as Record<string, unknown>;
   if (typeof roomId !== "string" || !ROOM_ID.test(roomId)) return "roomId must be a room id (1-64 of A-Z a-z 0-9 _ -)";
-  if (typeof token !== "string") return "token must be the string from POST /auth/guest";
+  if (typeof token !== "string") return "token must be a string: a token from POST /auth/guest or the game's login";
   return { roomId, token };
 }
 
-export function watchEndpoint(authSecret: string, authTtlS: number, metrics: GameMetrics) {
+export function watchEndpoint(verifyToken: TokenVerifier, metrics: GameMetrics) {
   return createEndpoint("/watch", { method: "POST" }, async (ctx) => {
     const req = parseWatch(ctx.body);
     if (typeof req === "string") return Response.json({ error: req }, { status: 400 });
-    const check = verifyToken(authSecret, req.token, Math.floor(Date.now() / 1000), authTtlS);
+    const check = await verifyToken(req.token);
     if (!check.ok) {
       metrics.authRejected.inc(check.reason);
       return Response.json({ error: check.message }, { status: 401 });
@@ -51,7 +51,7 @@ export function watchEndpoint(authSecret: string, authTtlS: number, metrics: Gam
     const [room] = await matchMaker.query({ name: ROOM_NAME, roomId: req.roomId });
     if (!room) return Response.json({ error: `no arena ${req.roomId}` }, { status: 404 });
     const sessionId = generateId();
-    const auth: WatcherClaims = { ...check.claims, watcher: true };
+    const auth: WatcherClaims = { ...check.identity, watcher: true };
     const reserved = await matchMaker.remoteRoomCall(room.roomId, "reserveSpectatorSeat", [sessionId, auth]);
     if (reserved !== true)
       return Response.json({ error: `arena ${req.roomId} has all the spectators it takes` }, { status: 409 });

@@ -24,7 +24,7 @@ import type { ArenaMetadata } from "../../../shared/lobby.ts";
 import { compareIds } from "../../../shared/combat.ts";
 import { deriveStats, NPC_PROFILES } from "../../../shared/stats.ts";
 import type { StatsClient } from "../../stats/client.ts";
-import { verifyToken, type TokenClaims } from "../auth/player-token.ts";
+import type { PlayerIdentity, TokenVerifier } from "../auth/token-verifier.ts";
 import { checkIntent, IntentQueue } from "./intent-queue.ts";
 import { npcBrain } from "./npc-brain.ts";
 import { RoundRunner } from "../round/round-runner.ts";
@@ -47,7 +47,10 @@ import type { RoomCheckpoint, RoomDurability } from "./room-durability.ts";
 
 export interface ArenaDeps {
   config: GameConfig;
+  /** the server key: room secrets derive from it (round/room-secret.ts) */
   authSecret: string;
+  /** the one token check (auth/token-verifier.ts): matchmaking, and reconnections here */
+  verifyToken: TokenVerifier;
   statsClient: StatsClient;
   journal: RoundJournal | null;
   metrics: GameMetrics;
@@ -79,8 +82,8 @@ const SPECTATOR_REFUSAL: ErrorMessage = {
   message: "spectators cannot act: open the page without ?watch= to play",
 };
 
-/** A spectator's seat auth: the token's claims, marked by the watch route (lobby-routes.ts). */
-export type WatcherClaims = TokenClaims & { watcher: true };
+/** A spectator's seat auth: the token's identity, marked by the watch route (lobby-routes.ts). */
+export type WatcherClaims = PlayerIdentity & { watcher: true };
 
 function isWatcher(auth: unknown): auth is WatcherClaims {
   return typeof auth === "object" && auth !== null && (auth as { watcher?: unknown }).watcher === true;
@@ -355,7 +358,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   // --- joining -----------------------------------------------------------------------------
 
-  async onJoin(client: Client, _options: unknown, auth: TokenClaims): Promise<void> {
+  async onJoin(client: Client, _options: unknown, auth: PlayerIdentity): Promise<void> {
     if (isWatcher(auth)) {
       if (this.seats().spectators > this.deps.config.maxSpectators) {
         throw new ServerError(
@@ -411,7 +414,20 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     }
   }
 
+  /**
+   * The seat's token is checked again, as at matchmaking: an expired token, or one whose key the
+   * login withdrew, does not come back. Throwing refuses the reconnection (Colyseus then lets the
+   * client go through onLeave, which frees the player id for a join with a new token). A seat
+   * restored from the journal has no token to check (the journal keeps none, restored-seats.ts):
+   * the reconnection token it was matched by is its credential.
+   */
   async onReconnect(client: Client): Promise<void> {
+    const token = (client.auth as Partial<PlayerIdentity> | undefined)?.token;
+    const check = token === undefined ? null : await this.deps.verifyToken(token);
+    if (check !== null && !check.ok) {
+      this.deps.metrics.authRejected.inc(check.reason);
+      throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
+    }
     const pid = this.pidOf(client);
     const entity = pid ? this.state.entities.get(pid) : undefined;
     if (!entity) return;
@@ -757,30 +773,25 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
  * comes in the join options (`{ token }`) or as the SDK's auth token (Authorization header).
  * Throws AUTH_FAILED with a message saying what is wrong; the claims become the seat's auth.
  */
-async function admitPlayer(deps: ArenaDeps, headerToken: unknown, options: unknown): Promise<TokenClaims> {
+async function admitPlayer(deps: ArenaDeps, headerToken: unknown, options: unknown): Promise<PlayerIdentity> {
   const fromOptions =
     typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
-  const check = verifyToken(
-    deps.authSecret,
-    fromOptions ?? headerToken,
-    Math.floor(Date.now() / 1000),
-    deps.config.authTtlS,
-  );
+  const check = await deps.verifyToken(fromOptions ?? headerToken);
   if (!check.ok) {
     deps.metrics.authRejected.inc(check.reason);
     throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
   }
-  const where = await deps.players.where(check.claims.pid);
+  const where = await deps.players.where(check.identity.pid);
   if (where !== undefined) {
     deps.metrics.authRejected.inc("already_in_arena");
     // A dropped seat is held for the reconnection grace: the way back in is the SDK's
     // reconnect(reconnectionToken), which keeps the entity; a second seat would duplicate it.
     throw new ServerError(
       ErrorCode.AUTH_FAILED,
-      `player ${check.claims.pid} is already in an arena (${where}); a dropped client gets back in with client.reconnect(room.reconnectionToken)`,
+      `player ${check.identity.pid} is already in an arena (${where}); a dropped client gets back in with client.reconnect(room.reconnectionToken)`,
     );
   }
-  return check.claims;
+  return check.identity;
 }
 
 /** A room class bound to one server's dependencies (the matchmaker instantiates it). */
@@ -789,7 +800,7 @@ export function arenaRoomClass(deps: ArenaDeps): typeof ArenaRoom {
     deps = deps;
     // Colyseus 0.18 runs a static onAuth during matchmaking; an instance onAuth would only run
     // at the WebSocket connect, after the room was created and the seat reserved.
-    static async onAuth(token: unknown, options: unknown): Promise<TokenClaims> {
+    static async onAuth(token: unknown, options: unknown): Promise<PlayerIdentity> {
       return admitPlayer(deps, token, options);
     }
   };

@@ -11,7 +11,7 @@
  */
 import { waitTicks, type Operation } from "../../runtime/index.ts";
 import { Sfc32 } from "../../../shared/prng.ts";
-import { PLAYER_ID_PREFIX } from "../../../shared/stats.ts";
+import { NPC_ID_PREFIX } from "../../../shared/stats.ts";
 import type { Intent } from "../../../shared/protocol.ts";
 
 export interface NpcWorld {
@@ -58,8 +58,9 @@ function decide(self: string, living: string[], round: number, rng: Sfc32): Inte
   if (others.length === 0 || roll < 10) return { seq, action: "defend" };
   if (roll < 20) return { seq, action: "focus" };
   // Players draw some extra aggression, so a lone human always has a fight, but not a
-  // three-on-one that kills them before they can click.
-  const players = others.filter((id) => id.startsWith(PLAYER_ID_PREFIX));
+  // three-on-one that kills them before they can click. A player is anyone not an NPC: guests
+  // (p_…) and a studio's players (their login's sub, auth/player-id-mapping.ts).
+  const players = others.filter((id) => !id.startsWith(NPC_ID_PREFIX));
   const pool = players.length > 0 && rng.nextInt(100) < 40 ? players : others;
   return { seq, action: "attack", target: pool[rng.nextInt(pool.length)] };
 }
