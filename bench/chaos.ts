@@ -9,6 +9,7 @@
  *   game SIGKILLs     SIGKILL of the game server mid-round, restarted on the same journal file
  *   oversized bodies  concurrent 64 MB request bodies, declared and chunked
  *   anonymous create  POST /matchmake/create|joinOrCreate/arena with no token
+ *   durable matches   the process holding a match SIGKILLed or stopped (chaos-durable.ts)
  *
  * Flags (`npm run chaos -- --help`): --frames N (5000) --stats-kills N (5) --game-kills N (5)
  * --bodies N (8) --creates N (200).
@@ -26,6 +27,7 @@ import { RoundJournal } from "../server/game/journal/round-journal.ts";
 import { replayRecord } from "../server/game/journal/replay.ts";
 import { integer, type Command } from "../shared/options.ts";
 import { readCommandLine } from "./command-line.ts";
+import { clusterKills, npmStartKills } from "./chaos-durable.ts";
 
 const STATS_TOKEN = "chaos-stats-token";
 const AUTH_SECRET = "chaos-auth-secret";
@@ -225,6 +227,7 @@ const options = {
   gameKills: count("game-kills", 5, "SIGKILLs of the game server mid-round, restarted on the same journal"),
   bodies: count("bodies", 8, "concurrent 64 MB request bodies"),
   creates: count("creates", 200, "anonymous POST /matchmake/create|joinOrCreate"),
+  matchKills: count("match-kills", 3, "kills of the process holding a match, per durable-match row"),
 };
 export const CHAOS_COMMAND: Command<typeof options> = { usage: "npm run chaos -- [flags]", options };
 
@@ -242,6 +245,9 @@ async function main(): Promise<void> {
     rows.push(await anonymousCreates(game, n.creates));
     await game.stop();
     rows.push(await killGame(stats.p.port, join(dir, "killed.db"), n.gameKills));
+    rows.push(await npmStartKills(n.matchKills));
+    rows.push(await clusterKills(n.matchKills, "SIGKILL"));
+    rows.push(await clusterKills(n.matchKills, "SIGTERM"));
   } finally {
     await game.stop();
     await stats.p.stop();
