@@ -1,8 +1,8 @@
 /**
  * The game server: Colyseus (`@colyseus/core` Server + `@colyseus/ws-transport`) with the
  * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
- * GET /healthz (the process is up), GET /readyz (stats answering, journal writable; 503 with the
- * reasons otherwise), GET /metrics, POST /auth/guest, GET /rooms and POST /watch (lobby-routes.ts),
+ * GET /healthz (the process is up), GET /readyz (stats answering, journal writable, in a cluster
+ * the driver listing rooms; 503 with the reasons otherwise), GET /metrics, POST /auth/guest, GET /rooms and POST /watch (lobby-routes.ts),
  * GET /replay/rounds (replay-route.ts), the monitor (monitor-route.ts); the browser pages
  * (GET /, /replay.html and their files, page-route.ts) are served ahead of the router.
  *
@@ -25,6 +25,7 @@ import { createGameMetrics, type GameMetrics } from "./metrics.ts";
 import { monitorEndpoints } from "./http/monitor-route.ts";
 import { pageResponder, type PageResponder } from "./http/page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./http/lobby-routes.ts";
+import { matchmakerGuard, type MatchmakerGuard } from "./http/matchmaker-guard.ts";
 import { replayEndpoint } from "./http/replay-route.ts";
 import { LocalPlayerRegistry } from "./room/player-registry.ts";
 import { admitBody, limitedHttpServer, type RequestRefusal } from "./http/request-limits.ts";
@@ -82,12 +83,15 @@ function colyseusLogger(limited: LimitedLog, log: Logger, metrics: GameMetrics) 
 /**
  * A route that threw (most often: its body was cut off by the request limits, or the client
  * went away mid-body) is counted and answered 400, instead of better-call's 500 plus a raw
- * console.error stack per request. An APIError is an answer a route meant (the monitor's 401
- * with its challenge): rethrown, better-call sends it as it is.
+ * console.error stack per request; while a cluster's Redis is away, 503 as the matchmaker guard
+ * answers (the monitor's routes read the room listing too). An APIError is an answer a route
+ * meant (the monitor's 401 with its challenge): rethrown, better-call sends it as it is.
  */
-function routeError(limited: LimitedLog, metrics: GameMetrics) {
+function routeError(limited: LimitedLog, metrics: GameMetrics, matchmaker: MatchmakerGuard) {
   return (err: unknown): Response => {
     if ((err as { name?: unknown } | null)?.name === "APIError") throw err;
+    const refused = matchmaker.refusal();
+    if (refused) return refused;
     metrics.errors.inc("http_route");
     limited("warn", "http_route", "HTTP route failed", errorFields(err));
     return Response.json({ error: "bad_request", message: "the request could not be read" }, { status: 400 });
@@ -159,7 +163,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   const processId = matchMaker.processId;
   // several processes behind one scrape config stay apart (one process needs no label)
   if (scaleOut) metrics.registry.labelEverySeries({ process: processId });
-  if (config.redisUrl) cluster = joinCluster(config.redisUrl, processId, metrics, log);
+  if (scaleOut) cluster = joinCluster(scaleOut, processId, metrics, log);
   let journal: RoundJournal;
   try {
     journal = new RoundJournal(journalPathOf(config.journalPath, cluster ? processId : undefined), {
@@ -208,7 +212,9 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     if (stats !== null) reasons.push(`stats: ${stats}`);
     const journaled = journal.problem();
     if (journaled !== null) reasons.push(`journal: ${journaled}`);
-    if (cluster && !cluster.redisUp()) reasons.push("redis: unreachable (running matches go on, joins are refused)");
+    // asks the driver for the room listing, as a join does: matchmaking that fails is not ready
+    const matchmaking = await cluster?.probeMatchmaking();
+    if (matchmaking) reasons.push(matchmaking);
     return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, {
       status: reasons.length === 0 ? 200 : 503,
     });
@@ -231,18 +237,19 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     metrics.guestsIssued.inc();
     return Response.json(grant);
   });
+  const matchmaker = matchmakerGuard(() => cluster?.unavailable() ?? null, metrics, limited);
   server.router = createRouter(
     {
       healthz,
       readyz,
       metricsRoute,
       guest,
-      rooms: roomsEndpoint(),
-      watch: watchEndpoint(authSecret, config.authTtlS, metrics),
+      rooms: roomsEndpoint(matchmaker),
+      watch: watchEndpoint(authSecret, config.authTtlS, metrics, matchmaker),
       replayRounds: replayEndpoint(journal),
       ...monitorEndpoints(config.monitorPassword),
     },
-    { onError: routeError(limited, metrics) },
+    { onError: routeError(limited, metrics, matchmaker) },
   );
   server.define(ROOM_NAME, arenaRoomClass(deps));
   // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
