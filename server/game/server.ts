@@ -32,6 +32,7 @@ import { admitBody, limitedHttpServer, type RequestRefusal } from "./http/reques
 import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
 import { startJournalRetention } from "./journal/journal-retention.ts";
 import { joinCluster, openScaleOut, type ClusterMember, type ScaleOut } from "./cluster/scale-out.ts";
+import { goneProcessJournals } from "./cluster/gone-process-journals.ts";
 
 /** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
 const MATCHMAKE_METHODS = ["joinOrCreate", "join", "reconnect"] as const;
@@ -288,6 +289,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     { maxAgeS: config.journalMaxAgeS, maxBytes: config.journalMaxMb * 1024 * 1024, everyS: config.journalPruneEveryS },
     metrics,
     log,
+    cluster ? goneProcessJournals(config.journalPath, processId, cluster) : undefined,
   );
   const summary =
     config.summaryEveryS > 0
