@@ -70,7 +70,20 @@ export function createGameMetrics(sources: MetricsSources) {
       ],
       clusterErrors: ["skirmish_cluster_errors_total", "Cluster (Redis) failures and refusals, by kind", ["kind"]],
       seatsFreed: ["skirmish_seats_freed_total", "Seats of dead processes freed for their players"],
+      roomsRestored: [
+        "skirmish_rooms_restored_total",
+        "Rooms brought back from the journal by this process, by how (restart: its own journal)",
+        ["how"],
+      ],
+      roomsRefused: ["skirmish_rooms_refused_total", "Live rooms of the journal not restored, by reason", ["reason"]],
+      seatsReclaimed: ["skirmish_seats_reclaimed_total", "Seats of restored rooms their players came back to"],
+      seatsExpired: ["skirmish_seats_expired_total", "Seats of restored rooms whose grace ended unused"],
     }),
+    restoreDuration: registry.histogram(
+      "skirmish_restore_duration_seconds",
+      "Time to restore the rooms of a journal before listening",
+      [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+    ),
   };
   registry.gauge("skirmish_ccu", "Connected clients", sources.ccu);
   registry.gauge("skirmish_rooms", "Arena rooms alive", sources.rooms);

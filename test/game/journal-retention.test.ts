@@ -73,7 +73,7 @@ describe("journal encoding", () => {
     const recs = [
       record(1),
       { ...record(2), calls: [{ coroutine: "round:r1:2.0.0", step: 0, call: "lkg:p_a", ok: true, value: null }] },
-      { ...record(3), plan: { roomSeed: 3, round: 3, entities: [] } as JournaledPlan },
+      { ...record(3), plan: { seed: 3, round: 3, entities: [] } as JournaledPlan },
     ];
     for (const r of recs) j.append(r);
     j.close();

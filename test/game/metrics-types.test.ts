@@ -34,6 +34,11 @@ const GAME: Record<string, Kind> = {
   skirmish_log_lines_dropped_total: "counter",
   skirmish_cluster_errors_total: "counter",
   skirmish_seats_freed_total: "counter",
+  skirmish_rooms_restored_total: "counter",
+  skirmish_rooms_refused_total: "counter",
+  skirmish_seats_reclaimed_total: "counter",
+  skirmish_seats_expired_total: "counter",
+  skirmish_restore_duration_seconds: "histogram",
 };
 
 const STATS: Record<string, Kind> = {

@@ -1,6 +1,8 @@
 /**
  * `npm run replay -- <journal.db>... [--room R] [--round N]`: re-runs journaled rounds through the
- * runtime's replay mode and resolveRound. Prints one OK line per round, or the first divergence.
+ * runtime's replay mode and resolveRound, and checks that each round of a room began where the one
+ * before it ended (chain-check.ts: across crashes and restores too). Prints one OK line per round,
+ * or the first divergence.
  * Several files (a cluster writes one per process: `data/journal-*.db`) are replayed one after
  * the other; a room lives in one process, so each file stands alone.
  * Exit code: 0 all OK, 1 a divergence (or no round matched in any file), 2 usage error or an
@@ -11,6 +13,9 @@ import { parseArgs } from "node:util";
 import { integer, parseCommandLine, renderHelp, text, UsageError, type Command } from "../../../shared/options.ts";
 import { RoundJournal } from "./round-journal.ts";
 import { replayRecord } from "./replay.ts";
+import { chainBreak } from "./chain-check.ts";
+import type { MemberRecord } from "./room-ledger.ts";
+import type { CombatantState } from "../../../shared/combat.ts";
 
 const options = {
   room: text({ flag: "room", default: null, defaultText: "every room", help: "replay only this room" }),
@@ -85,6 +90,7 @@ async function replayFile(
   }
   try {
     let rounds = 0;
+    let prev: { room: string; round: number; next: CombatantState[]; events: MemberRecord[] } | undefined;
     for (const rec of journal.read({ room: filter.room, round: filter.round })) {
       const v = await replayRecord(rec);
       rounds++;
@@ -92,7 +98,16 @@ async function replayFile(
         out(`DIVERGED room=${v.room} round=${v.round}: ${v.divergence}`);
         return { code: 1, rounds };
       }
+      // rooms recorded in the ledger (journals from before it have no membership to check against)
+      const events = prev?.room === rec.room ? prev.events : journal.rooms.members(rec.room);
+      const broken =
+        prev?.room === rec.room && events.length > 0 ? chainBreak(prev.round, prev.next, rec.plan, events) : null;
+      if (broken !== null) {
+        out(`DIVERGED room=${v.room} round=${v.round}: chain: ${broken}`);
+        return { code: 1, rounds };
+      }
       out(`OK room=${v.room} round=${v.round} hash=${v.hash}`);
+      prev = { room: rec.room, round: rec.round, next: v.next, events };
     }
     return { code: 0, rounds };
   } catch (err) {

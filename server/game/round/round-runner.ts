@@ -1,7 +1,8 @@
 /**
  * Drives a room's combat rounds: starts one when asked unless one is still running (then the
  * slot is counted as an overrun, never stacked), runs it as a runtime task with its own call
- * journal, hands the outcome to the room to apply, and appends it to the round journal.
+ * journal, appends it to the round journal and, once committed, hands the outcome to the room
+ * to apply and broadcast.
  * A failing round is counted and logged; it never takes the room or the process down.
  */
 import { Journal, run, timeout, TimeoutError, until, type Task } from "../../runtime/index.ts";
@@ -20,7 +21,8 @@ import type { LimitedLog } from "../../observability/log-limiter.ts";
 
 export interface RoundRunnerOptions {
   roomId: string;
-  roomSeed: number;
+  /** the seed of round `round` (the room's keyed derivation, round/room-secret.ts) */
+  seedOf(round: number): number;
   deadlineMs: number;
   /** the round's cut-off: entities as they stand, with the intents taken from the queue */
   snapshot(): PlannedEntity[];
@@ -49,6 +51,11 @@ export class RoundRunner {
     this.nextRound = firstRound;
   }
 
+  /** the number the next round will have */
+  get upcoming(): number {
+    return this.nextRound;
+  }
+
   get running(): boolean {
     return this.inFlight !== null;
   }
@@ -63,7 +70,7 @@ export class RoundRunner {
     }
     const round = this.nextRound++;
     const plan: RoundPlan = {
-      roomSeed: this.o.roomSeed,
+      seed: this.o.seedOf(round),
       round,
       deadlineMs: this.o.deadlineMs,
       entities: this.o.snapshot(),
@@ -94,8 +101,44 @@ export class RoundRunner {
     return true;
   }
 
-  private finish(plan: RoundPlan, outcome: RoundOutcome, calls: Journal, started: number): void {
+  /**
+   * Journals the round, then applies and broadcasts it once the journal has committed it (at the
+   * end of this event-loop turn, together with every other room's rounds of the turn): a round a
+   * client saw is never lost by a crash, nor fought again after a restore. Resolves once applied.
+   */
+  private finish(plan: RoundPlan, outcome: RoundOutcome, calls: Journal, started: number): Promise<void> {
     const round = plan.round;
+    const journal = this.o.journal && !this.o.journal.isClosed ? this.o.journal : null;
+    if (journal) {
+      try {
+        journal.append({
+          room: this.o.roomId,
+          round,
+          seed: outcome.result.seed,
+          // the plan, not outcome.input: the stats are in the calls already
+          plan: { seed: plan.seed, round, entities: plan.entities },
+          calls: calls.entries,
+          hash: outcome.result.hash,
+          joinMs: outcome.joinMs,
+          deadlineMs: this.o.deadlineMs,
+        });
+        this.o.metrics.journalRounds.inc();
+      } catch (err) {
+        this.o.metrics.errors.inc("journal_append");
+        this.o.log.error("journal append failed", { room: this.o.roomId, round, ...errorFields(err) });
+      }
+    }
+    return new Promise((applied) => {
+      const apply = () => {
+        this.apply(round, outcome, started);
+        applied();
+      };
+      if (journal) journal.afterCommit(apply);
+      else apply();
+    });
+  }
+
+  private apply(round: number, outcome: RoundOutcome, started: number): void {
     try {
       this.o.apply(round, outcome);
     } catch (err) {
@@ -111,25 +154,6 @@ export class RoundRunner {
     m.absentEntities.inc(undefined, outcome.absent.length);
     for (const f of outcome.failures) m.errors.inc("stats_" + f.reason);
     if (outcome.stale.length + outcome.absent.length > 0) this.degraded(round, outcome);
-    if (this.o.journal && !this.o.journal.isClosed) {
-      try {
-        this.o.journal.append({
-          room: this.o.roomId,
-          round,
-          seed: outcome.result.seed,
-          // the plan, not outcome.input: the stats are in the calls already
-          plan: { roomSeed: plan.roomSeed, round, entities: plan.entities },
-          calls: calls.entries,
-          hash: outcome.result.hash,
-          joinMs: outcome.joinMs,
-          deadlineMs: this.o.deadlineMs,
-        });
-        m.journalRounds.inc();
-      } catch (err) {
-        m.errors.inc("journal_append");
-        this.o.log.error("journal append failed", { room: this.o.roomId, round, ...errorFields(err) });
-      }
-    }
     this.o.log.debug("round", {
       room: this.o.roomId,
       round,
