@@ -81,6 +81,10 @@ export function createGameMetrics(sources: MetricsSources) {
       ],
       journalRounds: ["skirmish_journal_rounds_total", "Rounds appended to the journal"],
       journalPruned: ["skirmish_journal_pruned_rows_total", "Journal rows deleted by retention (age or size)"],
+      journalFilesRemoved: [
+        "skirmish_journal_files_removed_total",
+        "Journal files of gone cluster processes deleted once retention left them empty",
+      ],
       clusterErrors: ["skirmish_cluster_errors_total", "Cluster (Redis) failures and refusals, by kind", ["kind"]],
       seatsFreed: ["skirmish_seats_freed_total", "Seats of dead processes freed for their players"],
       roomsRestored: [

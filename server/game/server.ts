@@ -26,6 +26,7 @@ import { createGameMetrics, type GameMetrics } from "./metrics.ts";
 import { monitorEndpoints } from "./http/monitor-route.ts";
 import { pageResponder } from "./http/page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./http/lobby-routes.ts";
+import { matchmakerGuard } from "./http/matchmaker-guard.ts";
 import { replayEndpoint } from "./http/replay-route.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { guestEndpoint } from "./http/guest-route.ts";
@@ -37,7 +38,8 @@ import { LocalPlayerRegistry } from "./room/player-registry.ts";
 import { limitedHttpServer, type RequestRefusal } from "./http/request-limits.ts";
 import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
 import { startJournalRetention } from "./journal/journal-retention.ts";
-import { joinCluster, openScaleOut, type ClusterMember } from "./cluster/scale-out.ts";
+import { joinCluster, openScaleOut, type ClusterMember, type ScaleOut } from "./cluster/scale-out.ts";
+import { goneProcessJournals } from "./cluster/gone-process-journals.ts";
 import { startSummaryLine } from "./summary-line.ts";
 import { restoreRoom, restoreRooms } from "./room/restore-rooms.ts";
 import { openClusterRooms, type ClusterRooms } from "./cluster/room-adoption.ts";
@@ -110,23 +112,7 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   const login = await openLogin(config, authSecret, core, teardown);
 
   const refused = (reason: RequestRefusal) => core.metrics.errors.inc("http_" + reason);
-  const transport = new WebSocketTransport({
-    server: limitedHttpServer(
-      { maxBodyBytes: config.httpMaxBodyBytes, timeoutMs: config.httpRequestTimeoutMs },
-      refused,
-    ),
-    maxPayload: MAX_PAYLOAD_BYTES,
-  });
-  const httpServer = transport.server!;
-  const server = new Server({
-    transport,
-    greet: false,
-    gracefullyShutdown: false,
-    logger: colyseusLogger(core.limited, log, core.metrics),
-    presence: scaleOut?.presence,
-    driver: scaleOut?.driver,
-    publicAddress: scaleOut?.publicAddress,
-  });
+  const { server, httpServer } = colyseusServer(core, scaleOut, refused);
   let journal: RoundJournal | undefined;
   let durable: ClusterRooms | undefined;
   // locks rooms, disconnects clients, awaits each room's onDispose (which finishes or cancels its
@@ -147,17 +133,15 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   const processId = matchMaker.processId;
   // several processes behind one scrape config stay apart (one process needs no label)
   if (scaleOut) core.metrics.registry.labelEverySeries({ process: processId });
-  if (config.redisUrl) {
-    const member = (cluster = joinCluster(config.redisUrl, processId, core.metrics, log));
+  if (scaleOut && config.redisUrl) {
+    const member = (cluster = joinCluster(scaleOut, processId, core.metrics, log));
     const { metrics, limited } = core;
     durable = openClusterRooms(config.redisUrl, processId, { metrics, log, limited, redisUp: () => member.redisUp() });
   }
   journal = openJournal(core, journalPathOf(config.journalPath, cluster ? processId : undefined));
 
   server.router = gameRouter(core, { processId, journal, cluster, login, closing: () => closing });
-  const players = cluster?.players ?? new LocalPlayerRegistry();
   const restoring = new Map<string, RestorePlan>();
-  const credentials = new SeatCredentials(authSecret);
   server.define(
     ROOM_NAME,
     arenaRoomClass({
@@ -165,18 +149,14 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
       authSecret,
       verifyToken: login.verifyToken,
       journal,
-      players,
+      players: cluster?.players ?? new LocalPlayerRegistry(),
       limitedLog: core.limited,
       restoring,
-      credentials,
+      credentials: new SeatCredentials(authSecret),
       durability: durable,
     }),
   );
-  // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
-  // only for tools that plan rooms themselves (client-sim --rooms). The list is process-global.
-  matchMaker.controller.exposedMethods = config.clientRoomChoice
-    ? [...MATCHMAKE_METHODS, "create", "joinById"]
-    : [...MATCHMAKE_METHODS];
+  exposeMatchmaking(config.clientRoomChoice === 1);
 
   // restore before listen: no client meets a room that is not back yet
   await restoreRooms(journal, restoring, core.metrics, log);
@@ -188,7 +168,7 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
     adopt: (plan) => restoreRoom(plan, restoring),
     drop: (roomId) => [...core.rooms].find((room) => room.roomId === roomId)?.drop(),
   });
-  startBackground(core, journal, processId, teardown);
+  startBackground(core, journal, processId, cluster, teardown);
   return {
     port,
     url: `ws://${config.host}:${port}`,
@@ -201,6 +181,38 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
     rooms: core.rooms,
     close: () => teardown.close(),
   };
+}
+
+/** Colyseus on our HTTP server (request limits first) and, in a cluster, on Redis. */
+function colyseusServer(core: Core, scaleOut: ScaleOut | undefined, refused: (reason: RequestRefusal) => void) {
+  const { config } = core;
+  const transport = new WebSocketTransport({
+    server: limitedHttpServer(
+      { maxBodyBytes: config.httpMaxBodyBytes, timeoutMs: config.httpRequestTimeoutMs },
+      refused,
+    ),
+    maxPayload: MAX_PAYLOAD_BYTES,
+  });
+  const server = new Server({
+    transport,
+    greet: false,
+    gracefullyShutdown: false,
+    logger: colyseusLogger(core.limited, core.log, core.metrics),
+    presence: scaleOut?.presence,
+    driver: scaleOut?.driver,
+    publicAddress: scaleOut?.publicAddress,
+  });
+  return { server, httpServer: transport.server! };
+}
+
+/**
+ * Players are placed by joinOrCreate; letting every client create rooms or pick one by id is only
+ * for tools that plan rooms themselves (client-sim --rooms). The list is process-global.
+ */
+function exposeMatchmaking(clientRoomChoice: boolean): void {
+  matchMaker.controller.exposedMethods = clientRoomChoice
+    ? [...MATCHMAKE_METHODS, "create", "joinById"]
+    : [...MATCHMAKE_METHODS];
 }
 
 /** The rooms, the stats client and the metrics that read them; the stats client closes last. */
@@ -233,7 +245,10 @@ function openJournal(core: Core, path: string): RoundJournal {
   });
 }
 
-/** Every HTTP route on Colyseus' router; a route that throws is answered 400 (http/route-error.ts). */
+/**
+ * Every HTTP route on Colyseus' router; a route that throws is answered 400 (http/route-error.ts),
+ * 503 while the cluster's Redis is away (http/matchmaker-guard.ts).
+ */
 function gameRouter(
   core: Core,
   s: {
@@ -246,6 +261,7 @@ function gameRouter(
 ) {
   const { config, metrics } = core;
   const { login } = s;
+  const matchmaker = matchmakerGuard(() => s.cluster?.unavailable() ?? null, metrics, core.limited);
   return createRouter(
     {
       ...healthRoutes({
@@ -258,23 +274,30 @@ function gameRouter(
       }),
       // with GUEST_LOGIN=0 there is no route: the gate ahead of the router answers 404
       ...(login.issueGuest ? { guest: guestEndpoint(login.issueGuest, metrics) } : {}),
-      rooms: roomsEndpoint(),
-      watch: watchEndpoint(login.verifyToken, metrics),
+      rooms: roomsEndpoint(matchmaker),
+      watch: watchEndpoint(login.verifyToken, metrics, matchmaker),
       replayRounds: replayEndpoint(s.journal),
       ...monitorEndpoints(config.monitorPassword),
     },
-    { onError: routeError(core.limited, metrics) },
+    { onError: routeError(core.limited, metrics, matchmaker) },
   );
 }
 
-/** Journal retention and the summary line: timers only, stopped first at close. */
-function startBackground(core: Core, journal: RoundJournal, processId: string, teardown: Teardown): void {
+/** Journal retention (in a cluster, of gone processes' journals too) and the summary line: timers only, stopped first at close. */
+function startBackground(
+  core: Core,
+  journal: RoundJournal,
+  processId: string,
+  cluster: ClusterMember | undefined,
+  teardown: Teardown,
+): void {
   const { config, log, metrics } = core;
   const retention = startJournalRetention(
     journal,
     { maxAgeS: config.journalMaxAgeS, maxBytes: config.journalMaxMb * 1024 * 1024, everyS: config.journalPruneEveryS },
     metrics,
     log,
+    cluster ? goneProcessJournals(config.journalPath, processId, cluster) : undefined,
   );
   teardown.add("journal retention", () => retention.stop());
   const stopSummary = startSummaryLine(config.summaryEveryS, log, metrics, () => ({

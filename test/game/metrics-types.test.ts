@@ -30,6 +30,7 @@ const GAME: Record<string, Kind> = {
   skirmish_jwks_fetches_total: "counter",
   skirmish_journal_rounds_total: "counter",
   skirmish_journal_pruned_rows_total: "counter",
+  skirmish_journal_files_removed_total: "counter",
   skirmish_stats_client_total: "counter",
   skirmish_stats_client_in_flight_gets: "gauge",
   skirmish_stats_client_in_flight_ids: "gauge",

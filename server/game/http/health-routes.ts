@@ -1,7 +1,8 @@
 /**
  * GET /healthz (the process is up: 200 until it starts shutting down), GET /readyz (it can play
- * real rounds: stats answering, journal writable, the cluster's Redis reachable, a studio login's
- * key set loaded once; 503 with the reasons otherwise) and GET /metrics (Prometheus text).
+ * real rounds: stats answering, journal writable, in a cluster the matchmaker driver listing rooms
+ * as a join does, a studio login's key set loaded once; 503 with the reasons otherwise) and GET
+ * /metrics (Prometheus text).
  */
 import { createEndpoint } from "@colyseus/core";
 import type { StatsClient } from "../../stats/client.ts";
@@ -36,7 +37,7 @@ export function healthRoutes(s: HealthSources) {
     ),
   );
   const readyz = createEndpoint("/readyz", { method: "GET" }, async () => {
-    const reasons = notReadyReasons(s);
+    const reasons = await notReadyReasons(s);
     return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, {
       status: reasons.length === 0 ? 200 : 503,
     });
@@ -48,14 +49,16 @@ export function healthRoutes(s: HealthSources) {
   return { healthz, readyz, metricsRoute };
 }
 
-function notReadyReasons(s: HealthSources): string[] {
+async function notReadyReasons(s: HealthSources): Promise<string[]> {
   const reasons: string[] = [];
   if (s.closing()) reasons.push("shutting down");
   const stats = s.statsClient.problem();
   if (stats !== null) reasons.push(`stats: ${stats}`);
   const journaled = s.journal.problem();
   if (journaled !== null) reasons.push(`journal: ${journaled}`);
-  if (s.cluster && !s.cluster.redisUp()) reasons.push("redis: unreachable (running matches go on, joins are refused)");
+  // a real read of the room listing: matchmaking that fails is not ready, whatever the connections say
+  const matchmaking = await s.cluster?.probeMatchmaking();
+  if (matchmaking) reasons.push(matchmaking);
   const login = s.loginProblem?.() ?? null;
   if (login !== null) reasons.push(`auth: ${login} (guests and players already in are unaffected)`);
   return reasons;

@@ -330,15 +330,31 @@ export class RoundJournal {
         .prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds WHERE at_ms < ? ORDER BY at_ms LIMIT ?)")
         .run(beforeAtMs, batch).changes,
     );
-    if (deleted === 0 && maxBytes > 0 && this.usedBytes() > maxBytes) {
-      deleted = Number(
-        this.db
-          .prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds ORDER BY at_ms LIMIT ?)")
-          .run(batch).changes,
-      );
-    }
+    if (deleted === 0 && maxBytes > 0 && this.usedBytes() > maxBytes) deleted = this.deleteOldest(batch);
     if (deleted > 0) this.db.exec("PRAGMA incremental_vacuum;");
     return deleted;
+  }
+
+  /** Deletes up to `batch` of the oldest rows whatever their age (a byte budget shared with other journals); how many went. */
+  pruneOldest(batch: number): number {
+    if (this.closed || this.readOnly) return 0;
+    this.commit();
+    const deleted = this.deleteOldest(batch);
+    if (deleted > 0) this.db.exec("PRAGMA incremental_vacuum;");
+    return deleted;
+  }
+
+  /** When the oldest row was written (ms since the epoch), or undefined for an empty journal. */
+  oldestAtMs(): number | undefined {
+    const row = this.db.prepare("SELECT MIN(at_ms) AS at FROM rounds").get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  private deleteOldest(batch: number): number {
+    return Number(
+      this.db.prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds ORDER BY at_ms LIMIT ?)").run(batch)
+        .changes,
+    );
   }
 
   close(): void {
