@@ -13,7 +13,7 @@ export function journalRecord(round: number, over: Partial<JournalRecord> = {}):
     room: "r1",
     round,
     seed: 7,
-    plan: { roomSeed: 1, round, entities: [] },
+    plan: { seed: 1, round, entities: [] },
     calls: [],
     hash: "00",
     joinMs: 1,

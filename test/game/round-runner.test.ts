@@ -35,7 +35,7 @@ describe("RoundRunner against the real stats service", () => {
     const log = createLogger("debug", (l) => lines.push(l));
     const r = new RoundRunner({
       roomId: "room1",
-      roomSeed: 99,
+      seedOf: (round) => (0x9e3779b1 * round) >>> 0,
       deadlineMs: 200,
       snapshot,
       sources: {
@@ -55,8 +55,8 @@ describe("RoundRunner against the real stats service", () => {
   }
 
   /** A 40 ms round of two players, `b` attacking `a`. */
-  const duel = (roomSeed: number, round: number, a: string, b: string): RoundPlan => ({
-    roomSeed,
+  const duel = (seed: number, round: number, a: string, b: string): RoundPlan => ({
+    seed,
     round,
     deadlineMs: 40,
     entities: [entity(a), entity(b, { intent: { seq: 1, action: "attack", target: a } })],
