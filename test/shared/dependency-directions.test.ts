@@ -19,7 +19,7 @@ function importsOf(file: string): string[] {
   );
 }
 
-describe("dependency directions (ARCHITECTURE.md)", () => {
+describe("dependency directions (docs/ARCHITECTURE.md)", () => {
   it("the runtime imports nothing outside itself: no package, no node: module, no game code", () => {
     for (const file of sources("server/runtime")) {
       for (const dep of importsOf(file)) expect(`${file} -> ${dep}`).toMatch(/ -> server\/runtime\//);
