@@ -5,6 +5,7 @@
  * `from` on is a 404. Runs synchronously on the journal's own reader (bounded by the limit).
  */
 import { createEndpoint } from "@colyseus/core";
+import { carriedState } from "../../../shared/combat.ts";
 import { NPC_ID_PREFIX } from "../../../shared/stats.ts";
 import { replayRound, type ReplayPage, type ReplayRound } from "../../../shared/replay.ts";
 import { replayRecord } from "../journal/replay.ts";
@@ -27,11 +28,7 @@ function unverified(rec: JournalRecord, divergence: string): ReplayRound {
     entities: entities.map((e) => ({
       id: e.id,
       kind: e.id.startsWith(NPC_ID_PREFIX) ? "npc" : "player",
-      hp: e.hp,
-      maxHp: e.maxHp,
-      alive: e.alive,
-      respawnIn: e.respawnIn,
-      charge: e.charge,
+      ...carriedState(e),
       defending: false,
       stale: false,
       absent: false,
