@@ -26,6 +26,8 @@ import { monitorEndpoints } from "./http/monitor-route.ts";
 import { pageResponder, type PageResponder } from "./http/page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./http/lobby-routes.ts";
 import { replayEndpoint } from "./http/replay-route.ts";
+import { routerListener, type AdapterFailure } from "./http/router-adapter.ts";
+import { corsPolicy } from "./http/cors-policy.ts";
 import { LocalPlayerRegistry } from "./room/player-registry.ts";
 import { admitBody, limitedHttpServer, type RequestRefusal } from "./http/request-limits.ts";
 import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
@@ -95,21 +97,22 @@ function routeError(limited: LimitedLog, metrics: GameMetrics) {
 }
 
 /**
- * In front of Colyseus' router: the body cap (the router buffers bodies without a limit), then
- * the browser pages' files (page-route.ts). Everything else still goes to Colyseus' own listeners.
+ * Every HTTP request: the body cap (the router buffers bodies without a limit), then the browser
+ * pages' files (page-route.ts), then Colyseus' router through our adapter (router-adapter.ts),
+ * which replaces the listener Colyseus bound.
  */
 function frontColyseus(
   httpServer: HttpServer,
   maxBodyBytes: number,
   refused: (reason: RequestRefusal) => void,
   pages: PageResponder,
+  route: (req: IncomingMessage, res: ServerResponse) => void,
 ): void {
-  const colyseus = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
   httpServer.removeAllListeners("request");
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (!admitBody(req, res, maxBodyBytes, refused)) return;
     if (pages(req, res)) return;
-    for (const listener of colyseus) listener.call(httpServer, req, res);
+    route(req, res);
   });
 }
 
@@ -141,7 +144,11 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   let closing = false;
 
   const refused = (reason: RequestRefusal) => metrics.errors.inc("http_" + reason);
-  const limits = { maxBodyBytes: config.httpMaxBodyBytes, timeoutMs: config.httpRequestTimeoutMs };
+  const limits = {
+    maxBodyBytes: config.httpMaxBodyBytes,
+    timeoutMs: config.httpRequestTimeoutMs,
+    idleTimeoutMs: config.httpIdleTimeoutMs,
+  };
   const transport = new WebSocketTransport({
     server: limitedHttpServer(limits, refused),
     maxPayload: MAX_PAYLOAD_BYTES,
@@ -274,7 +281,12 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     throw err;
   }
   const port = (httpServer.address() as AddressInfo).port;
-  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, pageResponder(log, metrics));
+  const adapterFailed = (kind: AdapterFailure, err: unknown) => {
+    metrics.errors.inc(kind);
+    limited(kind === "http_answer_aborted" ? "info" : "warn", kind, kind.replaceAll("_", " "), errorFields(err));
+  };
+  const route = routerListener(server.router.handler, corsPolicy(config.corsOrigins), adapterFailed);
+  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, pageResponder(log, metrics), route);
 
   const retention = startJournalRetention(
     journal,

@@ -5,7 +5,10 @@
  * - a body larger than `maxBodyBytes` is answered 413 and the connection closed: at once when
  *   Content-Length says so, and as soon as the streamed bytes (chunked) pass the cap;
  * - headers and body must arrive within `timeoutMs` (Node's default lets a slow body live 300 s);
- *   a late request is answered 408 and closed.
+ *   a late request is answered 408 and closed;
+ * - a keep-alive connection idle for `idleTimeoutMs` after an answer is closed, and so is one on
+ *   which nothing moves for that long (a client that stopped reading its answer holds no socket).
+ *   WebSocket connections are not HTTP connections any more once upgraded: Node lifts the timeout.
  *
  * Every refusal is reported to `refused(reason)` (counted by the caller); none throws.
  */
@@ -15,6 +18,7 @@ import type { Socket } from "node:net";
 export interface RequestLimits {
   maxBodyBytes: number;
   timeoutMs: number;
+  idleTimeoutMs: number;
 }
 
 export type RequestRefusal = "body_too_large" | "request_timeout" | "bad_request";
@@ -27,6 +31,9 @@ export function limitedHttpServer(limits: RequestLimits, refused: (reason: Reque
     // Node checks both timeouts on this period (default 30 s): check often enough to cut on time
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.timeoutMs / 4))),
   });
+  server.keepAliveTimeout = limits.idleTimeoutMs;
+  // no 'timeout' listener: Node destroys a socket on which nothing moved for this long
+  server.timeout = limits.idleTimeoutMs;
   // With a listener, Node leaves the answer to us: say 408 for a late request, 400 otherwise.
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     const late = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
