@@ -247,7 +247,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
       rooms: roomsEndpoint(),
       watch: watchEndpoint(authSecret, config.authTtlS, metrics),
       replayRounds: replayEndpoint(journal),
-      ...monitorEndpoints(config.monitorPassword),
+      ...monitorEndpoints(config, { metrics, log, limitedLog: limited }),
     },
     { onError: routeError(limited, metrics) },
   );
