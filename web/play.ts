@@ -19,12 +19,8 @@ import type { WatchRequest } from "../shared/lobby.ts";
 import { EntityTable, type EntityView } from "./entity-table.ts";
 import { EventLog } from "./event-log.ts";
 import { loadRooms } from "./room-list.ts";
+import { GRANT_KEY, store, stored, type Grant } from "./session-store.ts";
 
-interface Grant {
-  playerId: string;
-  name: string;
-  token: string;
-}
 interface Seat {
   roomId: string;
   reconnectionToken: string;
@@ -38,7 +34,6 @@ type ArenaRoom = Room<any, ArenaStateView>;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const watchId = params.get("watch") ?? undefined;
-const GRANT_KEY = "skirmish.grant";
 const SEAT_KEY = "skirmish.seat";
 /** Colyseus' close code for a leave the client asked for. */
 const CONSENTED = 4000;
@@ -58,14 +53,6 @@ let pending: { seq: number; text: string } | undefined;
 let lastRoundAt = 0;
 let roundMs = 0;
 
-const stored = <T>(key: string): T | undefined => {
-  try {
-    return JSON.parse(sessionStorage.getItem(key) ?? "null") ?? undefined;
-  } catch {
-    return undefined;
-  }
-};
-const store = (key: string, value: unknown) => sessionStorage.setItem(key, JSON.stringify(value));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function newGuest(): Promise<Grant> {

@@ -189,8 +189,8 @@ const options = {
     env: "HTTP_IDLE_TIMEOUT_MS",
     min: 100,
     max: 600_000,
-    default: 10_000,
-    help: "a keep-alive HTTP connection with no request, or whose answer the client stops reading, is closed after this",
+    default: 5_000,
+    help: "a keep-alive HTTP connection with no request for this long is closed",
   }),
   corsOrigins: originList({
     flag: "cors-origins",
@@ -207,6 +207,14 @@ const options = {
     max: 1,
     default: 0,
     help: "1 = GET /replay/rounds answers anyone; 0 = only a token of one of the room's players or spectators",
+  }),
+  replayPagesPerMinute: integer({
+    flag: "replay-pages-per-minute",
+    env: "REPLAY_PAGES_PER_MINUTE",
+    min: 1,
+    max: 1_000_000,
+    default: 30,
+    help: "GET /replay/rounds answers one client address this often a minute (then 429)",
   }),
   spectatorSeatsPerPlayer: integer({
     flag: "spectator-seats-per-player",

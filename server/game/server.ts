@@ -23,11 +23,13 @@ import { createLogger, errorFields, type Logger } from "../observability/log.ts"
 import { limitLog, type LimitedLog } from "../observability/log-limiter.ts";
 import { createGameMetrics, type GameMetrics } from "./metrics.ts";
 import { monitorEndpoints } from "./http/monitor-route.ts";
-import { pageResponder, type PageResponder } from "./http/page-route.ts";
+import { pageResponder } from "./http/page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./http/lobby-routes.ts";
-import { replayEndpoint } from "./http/replay-route.ts";
+import { MAX_PAGES_IN_FLIGHT, replayResponder } from "./http/replay-route.ts";
+import { ReplayThread } from "./http/replay-thread.ts";
+import { RoomAudience } from "./room/room-audience.ts";
 import { routerListener, type AdapterFailure } from "./http/router-adapter.ts";
-import { corsPolicy } from "./http/cors-policy.ts";
+import { corsResponder } from "./http/cors-policy.ts";
 import { LocalPlayerRegistry } from "./room/player-registry.ts";
 import { admitBody, limitedHttpServer, type RequestRefusal } from "./http/request-limits.ts";
 import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
@@ -97,21 +99,22 @@ function routeError(limited: LimitedLog, metrics: GameMetrics) {
 }
 
 /**
- * Every HTTP request: the body cap (the router buffers bodies without a limit), then the browser
- * pages' files (page-route.ts), then Colyseus' router through our adapter (router-adapter.ts),
- * which replaces the listener Colyseus bound.
+ * Every HTTP request: the body cap (the router buffers bodies without a limit), then the
+ * responders that answer without the router (CORS preflights, the pages' files, replay pages: a
+ * request through the router costs several times more), then Colyseus' router through our
+ * adapter (router-adapter.ts), which replaces the listener Colyseus bound.
  */
 function frontColyseus(
   httpServer: HttpServer,
   maxBodyBytes: number,
   refused: (reason: RequestRefusal) => void,
-  pages: PageResponder,
+  responders: readonly ((req: IncomingMessage, res: ServerResponse) => boolean)[],
   route: (req: IncomingMessage, res: ServerResponse) => void,
 ): void {
   httpServer.removeAllListeners("request");
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (!admitBody(req, res, maxBodyBytes, refused)) return;
-    if (pages(req, res)) return;
+    for (const responder of responders) if (responder(req, res)) return;
     route(req, res);
   });
 }
@@ -183,6 +186,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     await statsClient.close();
     throw err;
   }
+  const audience = new RoomAudience();
   const deps: ArenaDeps = {
     config,
     authSecret,
@@ -193,7 +197,15 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     limitedLog: limited,
     players: cluster?.players ?? new LocalPlayerRegistry(),
     rooms,
+    audience,
   };
+  const replayThread = new ReplayThread({
+    maxInFlight: MAX_PAGES_IN_FLIGHT,
+    onCrash: (err) => {
+      metrics.errors.inc("replay_worker_crash");
+      log.error("replay worker died; the next page starts a new one", errorFields(err));
+    },
+  });
 
   const healthz = createEndpoint("/healthz", { method: "GET" }, async () =>
     Response.json(
@@ -238,6 +250,15 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     metrics.guestsIssued.inc();
     return Response.json(grant);
   });
+  const replay = replayResponder({
+    journal,
+    audience,
+    thread: replayThread,
+    authSecret,
+    config,
+    metrics,
+    limitedLog: limited,
+  });
   server.router = createRouter(
     {
       healthz,
@@ -246,7 +267,6 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
       guest,
       rooms: roomsEndpoint(),
       watch: watchEndpoint(authSecret, config.authTtlS, metrics),
-      replayRounds: replayEndpoint(journal),
       ...monitorEndpoints(config, { metrics, log, limitedLog: limited }),
     },
     { onError: routeError(limited, metrics) },
@@ -283,10 +303,16 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
   const port = (httpServer.address() as AddressInfo).port;
   const adapterFailed = (kind: AdapterFailure, err: unknown) => {
     metrics.errors.inc(kind);
-    limited(kind === "http_answer_aborted" ? "info" : "warn", kind, kind.replaceAll("_", " "), errorFields(err));
+    limited("warn", kind, kind.replaceAll("_", " "), errorFields(err));
   };
-  const route = routerListener(server.router.handler, corsPolicy(config.corsOrigins), adapterFailed);
-  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, pageResponder(log, metrics), route);
+  const responders = [corsResponder(config.corsOrigins), pageResponder(log, metrics), replay];
+  frontColyseus(
+    httpServer,
+    config.httpMaxBodyBytes,
+    refused,
+    responders,
+    routerListener(server.router.handler, adapterFailed),
+  );
 
   const retention = startJournalRetention(
     journal,
@@ -325,6 +351,7 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
         log.error("colyseus shutdown failed", errorFields(err));
       }
       httpServer.closeAllConnections?.();
+      await replayThread.close();
       journal.close();
       await cluster?.close();
       try {

@@ -69,7 +69,17 @@ describeChromium("spectating and the replay viewer in Chromium", { timeout: 90_0
 
   it("steps through the recorded match: step, back, play, pause, each round drawn as a table", async () => {
     await waitFor("ten journaled rounds", () => game.journal.count(ann.room.roomId) >= 10, 15_000);
-    const page = await open(`/replay.html?room=${ann.room.roomId}`);
+    // a tab that neither played nor watched in the arena holds no token of it: the viewer says whose replay it is
+    const stranger = await open(`/replay.html?room=${ann.room.roomId}`);
+    await stranger
+      .locator("#source.bad")
+      .getByText(/for the arena's players and spectators/)
+      .waitFor();
+    await stranger.close();
+    // the tab that watched the arena (its guest token in sessionStorage) replays it
+    const page = await open(`/?watch=${ann.room.roomId}`);
+    await page.locator("#banner.watching").waitFor();
+    await page.goto(`${game.httpUrl}/replay.html?room=${ann.room.roomId}`);
     const shown = async () => Number((await page.locator("body").getAttribute("data-round")) ?? -1);
     await expect.poll(shown, { timeout: 10_000 }).toBe(1);
     expect(await page.locator("li.entity").count()).toBeGreaterThanOrEqual(3);

@@ -5,6 +5,7 @@
  * echoed, with credentials (the SDK's matchmaking requests send them). The monitor and /metrics
  * never do. The pages this server serves are same-origin and need none of it.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Routes a listed origin's page may call: matchmaking, guest login, the lobby, replay pages. */
 const PUBLIC_ROUTES = ["/auth/guest", "/rooms", "/watch", "/replay/rounds"];
@@ -16,19 +17,26 @@ const PREFLIGHT_HEADERS = {
   "access-control-max-age": "600",
 };
 
-export type CorsPolicy = (origin: string | undefined, path: string, preflight: boolean) => Record<string, string>;
-
-/** The CORS headers of a request from `origin` to `path`: none unless both are allowed. */
-export function corsPolicy(origins: readonly string[]): CorsPolicy {
+/**
+ * Puts the CORS headers a request earns (none unless its origin is listed and its route public)
+ * on its response, and answers a preflight (OPTIONS) itself: true when it did.
+ */
+export function corsResponder(origins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => boolean {
   const allowed = new Set(origins);
-  return (origin, path, preflight) => {
-    if (origin === undefined || !allowed.has(origin)) return {};
-    if (!PUBLIC_ROUTES.includes(path) && !PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return {};
-    return {
-      "access-control-allow-origin": origin,
-      "access-control-allow-credentials": "true",
-      vary: "Origin",
-      ...(preflight ? PREFLIGHT_HEADERS : {}),
-    };
+  return (req, res) => {
+    const origin = req.headers.origin;
+    const path = (req.url ?? "/").split("?")[0];
+    const granted =
+      origin !== undefined &&
+      allowed.has(origin) &&
+      (PUBLIC_ROUTES.includes(path) || PUBLIC_PREFIXES.some((p) => path.startsWith(p)));
+    if (granted) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("access-control-allow-credentials", "true");
+      res.setHeader("vary", "Origin");
+    }
+    if (req.method !== "OPTIONS") return false;
+    res.writeHead(204, granted ? PREFLIGHT_HEADERS : {}).end();
+    return true;
   };
 }

@@ -31,6 +31,7 @@ import { RoundRunner } from "../round/round-runner.ts";
 import { inOneWrite } from "./one-write.ts";
 import { roundMessage, type PlannedEntity, type RoundOutcome } from "../round/combat-round.ts";
 import type { PlayerRegistry } from "./player-registry.ts";
+import type { RoomAudience } from "./room-audience.ts";
 import type { RoundJournal } from "../journal/round-journal.ts";
 import type { GameMetrics } from "../metrics.ts";
 import type { GameConfig } from "../config.ts";
@@ -50,6 +51,8 @@ export interface ArenaDeps {
   players: PlayerRegistry;
   /** live rooms, for the rooms/ccu gauges and the summary */
   rooms: Set<ArenaRoom>;
+  /** who played or watched in each room: who may read its replay */
+  audience: RoomAudience;
 }
 
 /** NPC kinds in the order a room fills them: a mixed pack a lone human can still fight. */
@@ -161,6 +164,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
         );
       }
       client.userData = { watcher: auth.pid };
+      this.deps.audience.add(this.roomId, auth.pid);
       this.publishSeats();
       return;
     }
@@ -171,6 +175,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       throw new ServerError(ErrorCode.AUTH_FAILED, `player ${auth.pid} is already in an arena`);
     }
     client.userData = { pid: auth.pid };
+    this.deps.audience.add(this.roomId, auth.pid);
     this.addEntity(auth.pid, auth.name, "player");
     this.startClock();
     this.broadcastPatch();
