@@ -8,6 +8,7 @@
  */
 import { Client, type Room } from "@colyseus/sdk";
 import {
+  ARENA_ENDED_CLOSE_CODE,
   Msg,
   ROOM_NAME,
   type ErrorMessage,
@@ -52,6 +53,11 @@ let selected: string | undefined;
 let pending: { seq: number; text: string } | undefined;
 let lastRoundAt = 0;
 let roundMs = 0;
+/** set once the watched arena has ended (or never existed): there is nothing to retry */
+let ended: string | undefined;
+
+/** POST /watch found no such arena. */
+class NoArena extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,6 +84,7 @@ async function watch(roomId: string): Promise<ArenaRoom> {
     });
     const body = await res.json();
     if (res.ok) return (await client.consumeSeatReservation(body)) as ArenaRoom;
+    if (res.status === 404) throw new NoArena(`No arena ${roomId} is running: it has ended, or never existed.`);
     if (res.status === 401 && attempt === 0)
       grant = await newGuest(); // signed by a restarted server
     else throw new Error(body.error ?? `HTTP ${res.status}`);
@@ -131,6 +138,7 @@ function attach(r: ArenaRoom): void {
   r.onLeave((code) => {
     if (room !== r) return;
     room = undefined;
+    if (code === ARENA_ENDED_CLOSE_CODE) return arenaEnded(`Arena ${r.roomId} has ended: its last player left.`);
     setOnline(false);
     if (code === CONSENTED) return;
     void connect();
@@ -144,6 +152,7 @@ async function connect(): Promise<void> {
       attach(await takeSeat());
       return;
     } catch (err) {
+      if (err instanceof NoArena) return arenaEnded(err.message);
       setStatus("connection", `could not join: ${(err as Error).message}; retrying`, true);
       await sleep(3000);
     }
@@ -252,6 +261,14 @@ function setStatus(id: string, text: string, bad = false): void {
   node.classList.toggle("bad", bad);
 }
 
+/** The watched arena is gone: say so (the arena list offers others) and stop. */
+function arenaEnded(text: string): void {
+  ended = `${text} Pick another arena to watch below.`;
+  online = false;
+  setStatus("connection", "arena ended", true);
+  render();
+}
+
 function setOnline(value: boolean): void {
   online = value;
   setStatus("connection", value ? `room ${room?.roomId ?? ""}` : "disconnected", !value);
@@ -262,7 +279,7 @@ function setOnline(value: boolean): void {
   render();
 }
 
-function banner(kind: "" | "dead" | "offline" | "watching", text = ""): void {
+function banner(kind: "" | "dead" | "offline" | "watching" | "ended", text = ""): void {
   const node = $("banner");
   node.className = kind ? `show ${kind}` : "";
   node.textContent = text;
@@ -275,7 +292,8 @@ function render(): void {
   room?.state?.entities?.forEach((e) => entities.push(e));
   table.update(entities, { me: watchId ? undefined : grant?.playerId, canAct: act, selected });
   for (const id of ["defend", "focus"]) $<HTMLButtonElement>(id).disabled = !act;
-  if (!online) banner("offline", "Disconnected — reconnecting…");
+  if (ended) banner("ended", ended);
+  else if (!online) banner("offline", "Disconnected — reconnecting…");
   else if (watchId) banner("watching", `Watching room ${watchId} — you are a spectator`);
   else if (self && !self.alive) {
     const n = self.respawnIn;

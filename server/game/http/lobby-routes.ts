@@ -2,14 +2,14 @@
  * The lobby: GET /rooms lists the live arenas (cluster-wide: the matchmaker's listing), and
  * POST /watch { roomId, token } reserves a spectator's seat in one (shared/lobby.ts). The watch
  * route checks the token before any room is asked, like the join itself: a refused token
- * (401), a bad body (400), an unknown room (404) or a room with all its spectators (409) leave
- * no seat behind.
+ * (401), a bad body (400), an unknown room (404), a room with all its spectators (409) or a token
+ * holding SPECTATOR_SEATS_PER_PLAYER seats in this process (429) leave no seat behind.
  */
 import { createEndpoint, generateId, matchMaker } from "@colyseus/core";
 import { ROOM_NAME } from "../../../shared/protocol.ts";
 import type { ArenaMetadata, RoomSummary, WatchRequest } from "../../../shared/lobby.ts";
 import { verifyToken } from "../auth/player-token.ts";
-import type { WatcherClaims } from "../room/arena-room.ts";
+import type { SpectatorSeat, WatcherClaims } from "../room/arena-room.ts";
 import type { GameMetrics } from "../metrics.ts";
 
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -52,8 +52,15 @@ export function watchEndpoint(authSecret: string, authTtlS: number, metrics: Gam
     if (!room) return Response.json({ error: `no arena ${req.roomId}` }, { status: 404 });
     const sessionId = generateId();
     const auth: WatcherClaims = { ...check.claims, watcher: true };
-    const reserved = await matchMaker.remoteRoomCall(room.roomId, "reserveSpectatorSeat", [sessionId, auth]);
-    if (reserved !== true)
+    const seat: SpectatorSeat = await matchMaker.remoteRoomCall(room.roomId, "reserveSpectatorSeat", [sessionId, auth]);
+    if (seat === "token_full") {
+      metrics.errors.inc("watch_token_full");
+      return Response.json(
+        { error: `player ${auth.pid} holds as many spectator seats as one token may; leave one first` },
+        { status: 429 },
+      );
+    }
+    if (seat !== "reserved")
       return Response.json({ error: `arena ${req.roomId} has all the spectators it takes` }, { status: 409 });
     return Response.json({
       name: room.name,

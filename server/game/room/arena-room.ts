@@ -19,7 +19,7 @@ import {
 } from "@colyseus/core";
 import { Scope, TickScheduler } from "../../runtime/index.ts";
 import { ArenaState, Entity } from "../../../shared/state.ts";
-import { Msg, parseIntent, type ErrorMessage, type Intent } from "../../../shared/protocol.ts";
+import { ARENA_ENDED_CLOSE_CODE, Msg, parseIntent, type ErrorMessage, type Intent } from "../../../shared/protocol.ts";
 import type { ArenaMetadata } from "../../../shared/lobby.ts";
 import { compareIds } from "../../../shared/combat.ts";
 import { deriveStats, NPC_PROFILES } from "../../../shared/stats.ts";
@@ -69,6 +69,12 @@ const SPECTATOR_REFUSAL: ErrorMessage = {
   message: "spectators cannot act: open the page without ?watch= to play",
 };
 
+/** What reserveSpectatorSeat did: reserved, or refused as the arena's spectators are all in, or as the token holds SPECTATOR_SEATS_PER_PLAYER seats. */
+export type SpectatorSeat = "reserved" | "arena_full" | "token_full";
+
+/** How often a room looks for seat changes it was not told of (auditSeats). */
+const SEAT_AUDIT_MS = 1000;
+
 /** A spectator's seat auth: the token's claims, marked by the watch route (lobby-routes.ts). */
 export type WatcherClaims = TokenClaims & { watcher: true };
 
@@ -98,6 +104,11 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private readonly undecodable = new Map<string, number>();
   /** true only while reserveSpectatorSeat has Colyseus reserve a seat (see hasReachedMaxClients) */
   private admittingSpectator = false;
+  /** the seats last put in the listing (JSON), for auditSeats */
+  private publishedSeats = "";
+  private seatAudit: NodeJS.Timeout | undefined;
+  /** endIfOnlySpectators has begun disconnecting everyone */
+  private ending = false;
 
   onCreate(): void {
     const { config, metrics, log } = this.deps;
@@ -150,6 +161,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       });
     });
     this.deps.rooms.add(this);
+    this.seatAudit = setInterval(() => this.auditSeats(), SEAT_AUDIT_MS);
+    this.seatAudit.unref();
     log.debug("arena created", { room: this.roomId, seed: this.roomSeed, npcs: config.npcs });
   }
 
@@ -218,10 +231,12 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.deps.players.release(pid, this.roomId);
     this.broadcastPatch();
     this.publishSeats();
+    this.endIfOnlySpectators();
     this.deps.log.debug("player left", { room: this.roomId, pid });
   }
 
   async onDispose(): Promise<void> {
+    clearInterval(this.seatAudit);
     const { config } = this.deps;
     await this.runner?.stop(config.roundDeadlineMs + 500);
     for (const [id, entity] of this.state.entities)
@@ -258,8 +273,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    * reservation asks hasReachedMaxClients synchronously, before its first await, and during that
    * call only the total seat count applies.
    */
-  async reserveSpectatorSeat(sessionId: string, auth: WatcherClaims): Promise<boolean> {
-    if (!isWatcher(auth) || this.seats().spectators >= this.deps.config.maxSpectators) return false;
+  async reserveSpectatorSeat(sessionId: string, auth: WatcherClaims): Promise<SpectatorSeat> {
+    const { maxSpectators, spectatorSeatsPerPlayer } = this.deps.config;
+    if (!isWatcher(auth) || this.seats().spectators >= maxSpectators) return "arena_full";
+    // every room of this process, counted and reserved with no await in between: two requests
+    // with one token cannot both take the last seat it may hold
+    let held = 0;
+    for (const room of this.deps.rooms) held += room.spectatorSeatsOf(auth.pid);
+    if (held >= spectatorSeatsPerPlayer) return "token_full";
     const reserveSeat = (
       this as unknown as { _reserveSeat(id: string, options: unknown, auth: unknown): Promise<boolean> }
     )._reserveSeat;
@@ -270,18 +291,61 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     } finally {
       this.admittingSpectator = false;
     }
-    return reserved;
+    if (!(await reserved)) return "arena_full";
+    this.publishSeats();
+    return "reserved";
+  }
+
+  /** Spectator seats `pid` holds here, taken or reserved. */
+  spectatorSeatsOf(pid: string): number {
+    let n = 0;
+    for (const c of this.clients) if ((c.userData as { watcher?: string } | undefined)?.watcher === pid) n++;
+    const reserved = this.reservedSeats();
+    for (const id in reserved) {
+      const auth = reserved[id][1];
+      if (isWatcher(auth) && auth.pid === pid) n++;
+    }
+    return n;
+  }
+
+  /** Colyseus' seats reserved and not yet joined (their auth second), and players' seats held for a reconnection. */
+  private reservedSeats(): Record<string, [unknown, unknown, ...unknown[]]> {
+    return (this as unknown as { _reservedSeats: Record<string, [unknown, unknown, ...unknown[]]> })._reservedSeats;
   }
 
   private seats(): ArenaMetadata {
     let players = 0;
     let spectators = 0;
     for (const c of this.clients) this.isSpectator(c) ? spectators++ : players++;
-    // seats reserved and not yet joined (their auth), and players' seats held for a reconnection
-    const reserved = (this as unknown as { _reservedSeats: Record<string, [unknown, unknown, ...unknown[]]> })
-      ._reservedSeats;
+    const reserved = this.reservedSeats();
     for (const id in reserved) isWatcher(reserved[id][1]) ? spectators++ : players++;
     return { players, spectators };
+  }
+
+  /**
+   * Seats also change with no join or leave: a reservation nobody takes lapses after
+   * SEAT_RESERVATION_S, silently (Colyseus has no hook for it). Every SEAT_AUDIT_MS the room
+   * republishes its seats if they changed, and ends if only spectators are left.
+   */
+  private auditSeats(): void {
+    if (JSON.stringify(this.seats()) !== this.publishedSeats) this.publishSeats();
+    this.endIfOnlySpectators();
+  }
+
+  /**
+   * An arena whose players are all gone (left, reconnection grace over, reservation lapsed) ends
+   * even with spectators in it: they alone would keep it fighting and journaling NPC rounds.
+   * They are disconnected with ARENA_ENDED_CLOSE_CODE (nothing to reconnect to), then it disposes.
+   */
+  private endIfOnlySpectators(): void {
+    const { players, spectators } = this.seats();
+    if (players > 0 || spectators === 0 || this.ending) return;
+    this.ending = true;
+    this.deps.log.debug("arena ended: only spectators left", { room: this.roomId, spectators });
+    this.disconnect(ARENA_ENDED_CLOSE_CODE).catch((err: unknown) => {
+      this.deps.metrics.errors.inc("arena_end");
+      this.deps.log.error("ending an arena left to its spectators failed", { room: this.roomId, ...errorFields(err) });
+    });
   }
 
   /**
@@ -290,6 +354,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    */
   private publishSeats(): void {
     const seats = this.seats();
+    this.publishedSeats = JSON.stringify(seats);
     void this.setMetadata(seats);
     const full = seats.players >= this.deps.config.maxPlayers;
     // also when Colyseus already locked it at the reservation: that lock is not explicit
