@@ -25,6 +25,8 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
   for (const [key, value] of response.headers) if (key !== "set-cookie") res.setHeader(key, value);
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  // a length, not chunks: the whole body is at hand
+  if (body !== undefined && !res.hasHeader("content-length")) res.setHeader("content-length", body.length);
   res.writeHead(response.status);
   res.end(body);
 }
