@@ -21,7 +21,10 @@ import { ArenaState, Entity } from "../shared/state.ts";
 import { Msg, ROOM_NAME, parseIntent, type Intent, type RoundEvent, type RoundMessage } from "../shared/protocol.ts";
 import { NPC_PROFILES, type PlayerStats } from "../shared/stats.ts";
 import { RESPAWN_ROUNDS } from "../shared/combat.ts";
-import { issueGuest, verifyToken, type TokenClaims } from "../server/game/auth/player-token.ts";
+import { guestKey, issueGuest } from "../server/game/auth/guest-issuer.ts";
+import { createTokenVerifier, type PlayerIdentity } from "../server/game/auth/token-verifier.ts";
+import { createLogger } from "../server/observability/log.ts";
+import { limitLog } from "../server/observability/log-limiter.ts";
 import { checkIntent } from "../server/game/room/intent-queue.ts";
 import { announceReady } from "../server/process/ready-message.ts";
 import { exitWithParent } from "../server/process/exit-with-parent.ts";
@@ -48,8 +51,16 @@ const options = {
 const BASELINE_COMMAND: Command<typeof options> = { usage: "node bench/baseline-room.ts [flags]", options };
 const config = readCommandLine(BASELINE_COMMAND);
 const { statsUrl } = config;
-const authSecret = randomBytes(32).toString("hex");
 const TOKEN_TTL_S = 3600;
+const signingKey = await guestKey(randomBytes(32).toString("hex"));
+// the arena's token check, guests only: both servers spend the same on a join's auth
+const verifyToken = createTokenVerifier({
+  guestKey: signingKey,
+  studio: null,
+  ttlS: TOKEN_TTL_S,
+  clockToleranceS: 30,
+  limitedLog: limitLog(createLogger("info")),
+});
 
 async function fetchStats(id: string): Promise<PlayerStats> {
   const res = await fetch(`${statsUrl}/players/${id}/stats`, {
@@ -87,13 +98,13 @@ class BaselineArena extends Room<{ state: ArenaState }> {
     }, 1000 / TICK_HZ);
   }
 
-  onAuth(_client: Client, options: { token?: unknown }): TokenClaims {
-    const check = verifyToken(authSecret, options?.token, Math.floor(Date.now() / 1000), TOKEN_TTL_S);
+  async onAuth(_client: Client, options: { token?: unknown }): Promise<PlayerIdentity> {
+    const check = await verifyToken(options?.token);
     if (!check.ok) throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
-    return check.claims;
+    return check.identity;
   }
 
-  onJoin(client: Client, _options: unknown, auth: TokenClaims): void {
+  onJoin(client: Client, _options: unknown, auth: PlayerIdentity): void {
     client.userData = { pid: auth.pid };
     this.addEntity(auth.pid, auth.name, "player");
   }
@@ -194,8 +205,8 @@ server.router = createRouter({
   healthz: createEndpoint("/healthz", { method: "GET" }, async () => Response.json({ status: "ok" })),
   guest: createEndpoint("/auth/guest", { method: "POST" }, async (ctx) =>
     Response.json(
-      issueGuest(
-        authSecret,
+      await issueGuest(
+        signingKey,
         TOKEN_TTL_S,
         (ctx.body as { name?: unknown } | undefined)?.name,
         Math.floor(Date.now() / 1000),

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos`: replays issue 9's attacks against real processes on 127.0.0.1 (a stats service
+ * `npm run chaos`: replays issue 9's and issue 18's attacks against real processes on 127.0.0.1 (a stats service
  * and a game server, each its own process), bounded in count and time, and prints one table. A
  * watcher (a real @colyseus/sdk client) plays through every phase and records when rounds arrive.
  * Not part of `npm test`: it takes about a minute and its figures are measurements, not checks.
@@ -9,15 +9,26 @@
  *   game SIGKILLs     SIGKILL of the game server mid-round, restarted on the same journal file
  *   oversized bodies  concurrent 64 MB request bodies, declared and chunked
  *   anonymous create  POST /matchmake/create|joinOrCreate/arena with no token
+ *   keep-alive bodies a replay page of over 64 KiB, then a second request on the same connection
  *   replay burst      GET /replay/rounds pages at once over open keep-alive connections, with a
  *                     player's token (and some without)
- *   keep-alive bodies a replay page of over 64 KiB, then a second request on the same connection
  *   monitor           cross-origin requests to /colyseus/api, a room method call, password guesses
+ *   durable matches   the process holding a match SIGKILLed or stopped (chaos-durable.ts)
  *
- * A recorder (an SDK player) plays from the start, so that the replay rows have a journal to read.
+ * and against a cluster (a redis-server and two game processes; skipped, with a row saying so,
+ * where redis-server is not installed):
+ *
+ *   duplicate joins   six simultaneous joinOrCreate with one token, three through each process
+ *   Redis outage      SIGKILL of redis-server, GET /rooms, POST /watch, a join and GET /readyz on
+ *                     both processes while it is away, restarted on its port: how soon each process
+ *                     matchmakes again, and whether ioredis printed unhandled-error stacks
+ *
+ * A recorder (an SDK player) plays on the single game server from the start, so that the replay
+ * rows have a journal to read.
  *
  * Flags (`npm run chaos -- --help`): --frames N (5000) --stats-kills N (5) --game-kills N (5)
- * --bodies N (8) --creates N (200) --replays N (200) --keep-alives N (20).
+ * --bodies N (8) --creates N (200) --keep-alives N (20) --replays N (200) --match-kills N (3)
+ * --redis-outages N (3) --duplicate-trials N (20).
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,10 +41,13 @@ import { sendOversizedBodies } from "../client-sim/attacks/oversized-bodies.ts";
 import { sendReplayBurst } from "../client-sim/attacks/replay-burst.ts";
 import { rawSeat, UNDECODABLE_TYPE_FRAME } from "../client-sim/attacks/raw-seat.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
+import { freePort } from "../server/process/free-port.ts";
+import { findRedisServer, startRedisServer, type RedisServer } from "../server/process/redis-server.ts";
 import { RoundJournal } from "../server/game/journal/round-journal.ts";
 import { replayRecord } from "../server/game/journal/replay.ts";
 import { integer, type Command } from "../shared/options.ts";
 import { readCommandLine } from "./command-line.ts";
+import { clusterKills, npmStartKills } from "./chaos-durable.ts";
 
 const STATS_TOKEN = "chaos-stats-token";
 const AUTH_SECRET = "chaos-auth-secret";
@@ -46,7 +60,13 @@ function startStats(port = 0): Promise<ReadyProcess> {
   });
 }
 
-function startGame(statsPort: number, journalPath: string): Promise<ReadyProcess> {
+/** `env` adds to the defaults (a cluster process: REDIS_URL and a PORT); `onLine` sees its output. */
+function startGame(
+  statsPort: number,
+  journalPath: string,
+  env: Record<string, string> = {},
+  onLine?: (line: string) => void,
+): Promise<ReadyProcess> {
   return spawnReady("server/game/main.ts", {
     env: {
       PORT: "0",
@@ -60,7 +80,9 @@ function startGame(statsPort: number, journalPath: string): Promise<ReadyProcess
       MONITOR_PASSWORD,
       // as many client addresses as it takes: the per-address limit out of the way, the rest on trial
       REPLAY_PAGES_PER_MINUTE: "100000",
+      ...env,
     },
+    onLine,
   });
 }
 
@@ -342,6 +364,121 @@ async function monitorAttacks(game: ReadyProcess): Promise<string> {
   return `| monitor | from https://evil.example: a preflight and a GET /colyseus/api with the password; GET /colyseus/api/room/call method=onDispose on a playing arena; 10 wrong passwords, then the right one | CORS headers answered: ${cors} of 2; the cross-site GET: ${read.status}; onDispose: ${call.status}, the arena played ${after} rounds after it; guesses: ${statusList(guesses)}, then the right password: ${right}; failed logins counted: ${counted} |`;
 }
 
+/** A redis-server and two game processes on it; `output` holds every line they print. */
+interface Cluster {
+  redis: RedisServer;
+  games: ReadyProcess[];
+  output: string[];
+}
+
+async function startCluster(statsPort: number, dir: string): Promise<Cluster> {
+  const redis = await startRedisServer();
+  const output: string[] = [];
+  const games = await Promise.all(
+    [0, 1].map(async () =>
+      startGame(statsPort, join(dir, "cluster.db"), { REDIS_URL: redis.url, PORT: String(await freePort()) }, (line) =>
+        output.push(line),
+      ),
+    ),
+  );
+  return { redis, games, output };
+}
+
+const status = async (url: string, init?: RequestInit) => (await fetch(url, init)).status;
+const postJson = (body: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+/** performance.now() once `attempt` resolves true (tried every 100 ms), or NaN after 30 s. */
+async function firstSuccess(attempt: () => Promise<boolean>): Promise<number> {
+  for (const until = performance.now() + 30_000; performance.now() < until; await sleep(100)) {
+    if (await attempt().catch(() => false)) return performance.now();
+  }
+  return NaN;
+}
+
+async function redisOutages(cluster: Cluster, outages: number): Promise<string> {
+  const w = await watch(cluster.games[0]);
+  const token = await guestToken(cluster.games[0]);
+  const during = new Map<string, number[]>();
+  const saw = (what: string, code: number) => during.set(what, [...(during.get(what) ?? []), code]);
+  const joinBackMs: number[] = [];
+  const readyBackMs: number[] = [];
+  const stacksBefore = cluster.output.filter((l) => l.includes("Unhandled error event")).length;
+  for (let k = 0; k < outages; k++) {
+    await sleep(1000);
+    await cluster.redis.kill();
+    const killedAt = performance.now();
+    for (const game of cluster.games) {
+      const http = httpOf(game);
+      // once the process knows (its connections dropped), the lobby requests that used to wedge it
+      await firstSuccess(
+        async () => ((await (await fetch(`${http}/healthz`)).json()) as { redis?: string }).redis === "down",
+      );
+      saw("/rooms", await status(`${http}/rooms`));
+      saw("/watch", await status(`${http}/watch`, postJson({ roomId: w.room.roomId, token })));
+      saw("join", await status(`${http}/matchmake/joinOrCreate/${ROOM_NAME}`, postJson({ token })));
+      saw("/readyz", await status(`${http}/readyz`));
+    }
+    await sleep(Math.max(0, 2000 - (performance.now() - killedAt)));
+    cluster.redis = await startRedisServer({ port: cluster.redis.port });
+    const backAt = performance.now();
+    const back = await Promise.all(
+      cluster.games.map(async (game) => {
+        const [joined, ready] = await Promise.all([
+          firstSuccess(async () => {
+            const room = await new Client(`ws://127.0.0.1:${game.port}`).joinOrCreate(ROOM_NAME, {
+              token: await guestToken(game),
+            });
+            room.onMessage("*", () => {});
+            await room.leave();
+            return true;
+          }),
+          firstSuccess(async () => (await status(`${httpOf(game)}/readyz`)) === 200),
+        ]);
+        saw("/rooms after", await status(`${httpOf(game)}/rooms`));
+        return { joined: joined - backAt, ready: ready - backAt };
+      }),
+    );
+    joinBackMs.push(...back.map((b) => b.joined));
+    readyBackMs.push(...back.map((b) => b.ready));
+  }
+  await sleep(1000);
+  await w.room.leave();
+  const stacks = cluster.output.filter((l) => l.includes("Unhandled error event")).length - stacksBefore;
+  const backWithin = (ms: number[]) => {
+    const done = ms.filter(Number.isFinite);
+    const late = ms.length - done.length;
+    return `median ${fmt(percentile(done, 50))} ms, max ${fmt(Math.max(...done))} ms${late ? ` (${late} of ${ms.length} not within 30 s)` : ""}`;
+  };
+  const codes = (what: string) => {
+    const counts = new Map<number, number>();
+    for (const c of during.get(what) ?? []) counts.set(c, (counts.get(c) ?? 0) + 1);
+    return [...counts].map(([c, n]) => `${n}x ${c}`).join(", ");
+  };
+  return `| Redis outage + lobby requests | ${outages} SIGKILLs of redis-server (2 s each, restarted on its port); meanwhile GET /rooms, POST /watch, a join, GET /readyz on both processes | during: /rooms ${codes("/rooms")}; /watch ${codes("/watch")}; join ${codes("join")}; /readyz ${codes("/readyz")}. Redis back to a join through each process: ${backWithin(joinBackMs)}; to /readyz 200: ${backWithin(readyBackMs)}; /rooms after: ${codes("/rooms after")}; ioredis unhandled-error stacks: ${stacks}; watcher rounds missed: ${missingRounds(w.rounds)} of ${w.rounds.length} |`;
+}
+
+async function duplicateJoins(cluster: Cluster, trials: number): Promise<string> {
+  const seated: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const token = await guestToken(cluster.games[t % 2]);
+    const joins = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        new Client(`ws://127.0.0.1:${cluster.games[i % 2].port}`).joinOrCreate(ROOM_NAME, { token }),
+      ),
+    );
+    const rooms = joins.flatMap((j) => (j.status === "fulfilled" ? [j.value] : []));
+    for (const room of rooms) room.onMessage("*", () => {});
+    seated.push(rooms.length);
+    await Promise.all(rooms.map((room) => room.leave()));
+  }
+  const over = seated.filter((n) => n > 1);
+  return `| duplicate joins | ${trials} trials: 6 simultaneous joinOrCreate with one token, 3 through each of 2 processes | one client seated in ${seated.filter((n) => n === 1).length} of ${trials} trials; more than one in ${over.length}${over.length ? ` (up to ${Math.max(...over)})` : ""}; none in ${seated.filter((n) => n === 0).length} |`;
+}
+
 /** How many of each attack; every count in [1, 100000]. */
 const count = (flag: string, defaultCount: number, help: string) =>
   integer({ flag, min: 1, max: 100_000, default: defaultCount, help });
@@ -351,11 +488,18 @@ const options = {
   gameKills: count("game-kills", 5, "SIGKILLs of the game server mid-round, restarted on the same journal"),
   bodies: count("bodies", 8, "concurrent 64 MB request bodies"),
   creates: count("creates", 200, "anonymous POST /matchmake/create|joinOrCreate"),
-  replays: count("replays", 200, "replay page requests sent at once, over as many open connections"),
   keepAlives: count(
     "keep-alives",
     20,
     "keep-alive connections each carrying a large replay page, then a second request",
+  ),
+  replays: count("replays", 200, "replay page requests sent at once, over as many open connections"),
+  matchKills: count("match-kills", 3, "kills of the process holding a match, per durable-match row"),
+  redisOutages: count("redis-outages", 3, "SIGKILLs of a cluster's redis-server, with lobby requests while it is away"),
+  duplicateTrials: count(
+    "duplicate-trials",
+    20,
+    "trials of six simultaneous joins with one token through two processes",
   ),
 };
 export const CHAOS_COMMAND: Command<typeof options> = { usage: "npm run chaos -- [flags]", options };
@@ -379,6 +523,19 @@ async function main(): Promise<void> {
     await recorder.room.leave();
     await game.stop();
     rows.push(await killGame(stats.p.port, join(dir, "killed.db"), n.gameKills));
+    if (findRedisServer()) {
+      const cluster = await startCluster(stats.p.port, dir);
+      try {
+        rows.push(await duplicateJoins(cluster, n.duplicateTrials));
+        rows.push(await redisOutages(cluster, n.redisOutages));
+      } finally {
+        await Promise.all(cluster.games.map((g) => g.stop()));
+        await cluster.redis.stop();
+      }
+    } else rows.push("| cluster rows | skipped: redis-server not found (Debian package redis-server) | |");
+    rows.push(await npmStartKills(n.matchKills));
+    rows.push(await clusterKills(n.matchKills, "SIGKILL"));
+    rows.push(await clusterKills(n.matchKills, "SIGTERM"));
   } finally {
     await game.stop();
     await stats.p.stop();

@@ -14,8 +14,9 @@ import { benchStats, STATS_BENCH_COMMAND } from "./stats.ts";
 import { benchRound, ROUND_COMMAND } from "./round.ts";
 import { benchCapacity, readCapacityOptions } from "./capacity.ts";
 import { benchScaleOut, SCALE_OUT_COMMAND } from "./scale-out.ts";
+import { benchAuth } from "./auth.ts";
 
-const names = ["runtime", "stats", "round", "capacity", "scale-out"] as const;
+const names = ["runtime", "stats", "round", "auth", "capacity", "scale-out"] as const;
 const options = {
   only: listOf(names, {
     flag: "only",
@@ -44,6 +45,7 @@ const suites: Record<(typeof names)[number], () => Promise<string>> = {
   runtime: benchRuntime,
   stats: () => benchStats(statsOptions),
   round: () => benchRound(roundOptions),
+  auth: benchAuth,
   capacity: () => benchCapacity(capacityOptions),
   "scale-out": () => benchScaleOut(scaleOutOptions),
 };

@@ -66,7 +66,7 @@ async function setLatency(httpUrl: string, latencyMs: number): Promise<void> {
 function planFor(n: number, round: number): RoundPlan {
   const ids = Array.from({ length: n }, (_, i) => `p_bench_${String(i).padStart(4, "0")}`);
   return {
-    roomSeed: 0x5eed,
+    seed: 0x5eed,
     round,
     deadlineMs: 5_000,
     entities: ids.map((id, i) => ({

@@ -4,7 +4,9 @@
  * supervisor of `npm start` (server/process/supervisor.ts: restart with backoff, prefixed logs,
  * no orphans), the stats service and N game processes on consecutive ports from PORT, each with
  * its own PUBLIC_ADDRESS, all on that Redis with one AUTH_SECRET. Ctrl-C / SIGTERM stops the game
- * processes, then the stats service, then the redis-server it started.
+ * processes, then the stats service, then the redis-server it started. SIGHUP is a rolling
+ * restart (a deploy): the game processes one at a time, each handing its matches to the others
+ * before it stops, the next only once its replacement is up.
  *
  * Errors: a bad flag exits 2; no redis-server binary (and no REDIS_URL), ports that overlap, or a
  * child that cannot be kept up: one clear line, everything started is stopped, exit 1.
@@ -175,6 +177,30 @@ async function keepRedisUp(first: RedisServer): Promise<void> {
   }
 }
 if (redis) void keepRedisUp(redis);
+
+// SIGHUP: a deploy without ending a match. Each game process stops gracefully (its rooms handed
+// over to the others, their players told to reconnect), is started again, and said ready before
+// the next one goes; a second SIGHUP meanwhile is ignored.
+let rolling = false;
+process.on("SIGHUP", () => {
+  if (rolling || stopping()) return;
+  rolling = true;
+  void (async () => {
+    const names = gameChildren(env, count, basePort).map((c) => c.name);
+    log.info("rolling restart", { processes: names.length });
+    try {
+      for (const name of names) {
+        await supervisor.restart(name);
+        log.info("rolling restart: process back", { child: name });
+      }
+      log.info("rolling restart done", { processes: names.length });
+    } catch (err) {
+      log.error("rolling restart stopped", { why: (err as Error).message });
+    } finally {
+      rolling = false;
+    }
+  })();
+});
 
 supervisor.ready.then(
   (ports) => {

@@ -7,17 +7,28 @@
  * Children exit when this process dies, even by SIGKILL; this process exits when its own parent
  * does. Once both are up it tells a parent that spawned it with an IPC channel (announceReady).
  */
+import { dirname } from "node:path";
 import { createLogger, writeStdout } from "./observability/log.ts";
 import { announceReady } from "./process/ready-message.ts";
 import { stopOnSignals } from "./process/stop-on-signals.ts";
 import { supervise } from "./process/supervisor.ts";
 import { STATS_COMMAND } from "./stats/config.ts";
+import { GAME_COMMAND } from "./game/config.ts";
+import { authSecretFile } from "./process/auth-secret-file.ts";
 
 const log = createLogger("info", (line) => writeStdout(`[main] ${line}`));
 
-// The game server finds the stats service on the port this run gives it. AUTH_SECRET is left to
-// the game server, which warns and signs with a random per-process secret when it is unset.
+// The game server finds the stats service on the port this run gives it. Without an AUTH_SECRET it
+// gets one kept in the data directory, so that a restarted game process still accepts its
+// players' tokens and takes its matches back from the journal.
 const env = { ...process.env };
+if (env.AUTH_SECRET === undefined) {
+  const journalPath = env.JOURNAL_PATH ?? GAME_COMMAND.options.journalPath.default;
+  const dataDir = journalPath === ":memory:" ? "data" : dirname(journalPath);
+  const { secret, path } = authSecretFile(dataDir);
+  env.AUTH_SECRET = secret;
+  log.info("AUTH_SECRET from the data directory", { file: path });
+}
 env.STATS_PORT ??= String(STATS_COMMAND.options.port.default);
 env.STATS_URL ??= `ws://127.0.0.1:${env.STATS_PORT}/rpc`;
 

@@ -1,14 +1,16 @@
 /**
  * The combat rules: one pure function from a round's input to its events and next state.
  *
- * Determinism contract (see ARCHITECTURE.md): integer arithmetic only, one seeded PRNG per round
- * (sfc32 seeded with roundSeed(roomSeed, round)), combatants sorted by id before anything else,
+ * Determinism contract (docs/ARCHITECTURE.md): integer arithmetic only, one seeded PRNG per round
+ * (sfc32 seeded with the round's seed, which the server derives with a keyed function of a
+ * per-room secret: clients see a round's seed only once it is resolved, and cannot derive the
+ * next), combatants sorted by id before anything else,
  * and a fixed number of PRNG draws per attack whatever its outcome. The same input therefore
  * gives the same bytes, whatever order the network delivered the stats in.
  */
 import type { Intent, RoundEvent } from "./protocol.ts";
 import type { PlayerStats } from "./stats.ts";
-import { Sfc32, roundSeed } from "./prng.ts";
+import { Sfc32 } from "./prng.ts";
 import { fnv1a64HexOfString } from "./hash.ts";
 
 /** Rounds a dead entity waits before it comes back at full hp. */
@@ -41,7 +43,8 @@ export interface Combatant extends Omit<CombatantState, "defending"> {
 }
 
 export interface RoundInput {
-  roomSeed: number;
+  /** the round's seed (u32): every roll of the round comes from sfc32 seeded with it */
+  seed: number;
   round: number;
   combatants: Combatant[];
 }
@@ -71,9 +74,11 @@ interface Fighter {
 }
 
 export function resolveRound(input: RoundInput): RoundResult {
-  checkInteger(input.roomSeed, "roomSeed");
+  checkInteger(input.seed, "seed");
+  if (input.seed < 0 || input.seed > 0xffff_ffff)
+    throw new TypeError(`resolveRound: seed must be a u32, got ${input.seed}`);
   checkInteger(input.round, "round");
-  const seed = roundSeed(input.roomSeed, input.round);
+  const seed = input.seed;
   const rng = new Sfc32(seed);
   const events: RoundEvent[] = [];
 

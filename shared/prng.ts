@@ -46,21 +46,3 @@ export class Sfc32 {
     }
   }
 }
-
-/** murmur3's 32-bit finaliser: a bijective avalanche mix of one word. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/**
- * The seed of one combat round, derived from the room's seed and the round number, so that a
- * round can be re-resolved on its own (replay) without running the rounds before it.
- */
-export function roundSeed(roomSeed: number, round: number): number {
-  return fmix32((roomSeed >>> 0) ^ fmix32(Math.imul(round >>> 0, 0x9e3779b1) ^ 0x5bd1e995));
-}

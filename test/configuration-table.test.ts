@@ -81,7 +81,7 @@ describe("bench/main.ts options", () => {
       timeout: 20_000,
     });
     expect(bad.stderr).toContain(
-      "--only: expected a comma-separated list of runtime, stats, round, capacity, scale-out",
+      "--only: expected a comma-separated list of runtime, stats, round, auth, capacity, scale-out",
     );
     expect(bad.status).toBe(2);
   });

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { LOG_LEVELS } from "../observability/log.ts";
 import {
   integer,
+  UsageError,
   oneOf,
   originList,
   parseCommandLine,
@@ -34,13 +35,13 @@ const options = {
     help: "stats service: ws://…/rpc (RPC; a bare ws://host:port means /rpc) or http://… (your own HTTP backend; its answer may leave out id, a missing or non-integer stat is refused naming the field); a comma-separated list = stats replicas (least in flight, failover); npm start: port STATS_PORT",
   }),
   statsToken: { ...statsTokenOption, flag: "stats-token" },
-  /** HMAC key of player tokens; null = a random key per process (tokens die with it) */
+  /** HMAC key of guest tokens; null = a random key per process (tokens die with it) */
   authSecret: text({
     flag: "auth-secret",
     env: "AUTH_SECRET",
     default: null,
     defaultText: "random per process (warns)",
-    help: "HMAC secret of player tokens",
+    help: "HS256 key of guest tokens (JWTs), also keying each room's secret; every process of a cluster needs the same",
   }),
   authTtlS: integer({
     flag: "auth-ttl-s",
@@ -48,7 +49,98 @@ const options = {
     min: 1,
     max: 365 * 86400,
     default: 24 * 3600,
-    help: "player token lifetime, seconds",
+    help: "guest token lifetime, seconds; no token (guest or studio) is accepted with an exp further ahead",
+  }),
+  authClockSkewS: integer({
+    flag: "auth-clock-skew-s",
+    env: "AUTH_CLOCK_SKEW_S",
+    min: 0,
+    max: 300,
+    default: 30,
+    help: "tolerance on a token's exp, nbf and iat for clocks that disagree, seconds",
+  }),
+  /** a studio's own login: its JWKS; null = guest tokens only */
+  authJwksUrl: text({
+    flag: "auth-jwks-url",
+    env: "AUTH_JWKS_URL",
+    default: null,
+    defaultText: "unset (guest tokens only)",
+    help: "accept RS256/ES256/EdDSA JWTs of your own login, keys from this JWKS (https://, or http:// on loopback); needs AUTH_ISSUER and AUTH_AUDIENCE (README: Your own login)",
+  }),
+  authIssuer: text({
+    flag: "auth-issuer",
+    env: "AUTH_ISSUER",
+    default: null,
+    help: "with AUTH_JWKS_URL: the iss your login's tokens carry",
+  }),
+  authAudience: text({
+    flag: "auth-audience",
+    env: "AUTH_AUDIENCE",
+    default: null,
+    help: "with AUTH_JWKS_URL: the aud your login's tokens carry for this game",
+  }),
+  authNameClaims: text({
+    flag: "auth-name-claims",
+    env: "AUTH_NAME_CLAIMS",
+    default: "name,preferred_username",
+    help: "with AUTH_JWKS_URL: claims a player's display name is taken from, first present first (comma-separated)",
+  }),
+  authJwksRefreshS: integer({
+    flag: "auth-jwks-refresh-s",
+    env: "AUTH_JWKS_REFRESH_S",
+    min: 1,
+    max: 86_400,
+    default: 600,
+    help: "the JWKS is fetched again in the background when this old, seconds (the last good set stays while it is down)",
+  }),
+  authJwksCooldownS: integer({
+    flag: "auth-jwks-cooldown-s",
+    env: "AUTH_JWKS_COOLDOWN_S",
+    min: 0,
+    max: 3600,
+    default: 30,
+    help: "a token with an unknown kid fetches the JWKS again at most this often, seconds",
+  }),
+  /** 1: POST /auth/guest hands out guest identities; 0: it answers 404 */
+  guestLogin: integer({
+    flag: "guest-login",
+    env: "GUEST_LOGIN",
+    min: 0,
+    max: 1,
+    default: 1,
+    help: "1 = POST /auth/guest hands out guest identities; 0 = off (404, guest tokens refused), for games with their own login",
+  }),
+  guestLoginPerMin: integer({
+    flag: "guest-login-per-min",
+    env: "GUEST_LOGIN_PER_MIN",
+    min: 1,
+    max: 1_000_000,
+    default: 10,
+    help: "guest logins a client address earns back per minute (token bucket; past it 429 with Retry-After)",
+  }),
+  guestLoginBurst: integer({
+    flag: "guest-login-burst",
+    env: "GUEST_LOGIN_BURST",
+    min: 1,
+    max: 1_000_000,
+    default: 20,
+    help: "guest logins a client address may make at once",
+  }),
+  guestLoginExemptLoopback: integer({
+    flag: "guest-login-exempt-loopback",
+    env: "GUEST_LOGIN_EXEMPT_LOOPBACK",
+    min: 0,
+    max: 1,
+    default: 1,
+    help: "1 = guest logins from this machine (127.0.0.1, ::1: local bots, tests) are not rate-limited; behind a proxy set TRUST_PROXY",
+  }),
+  trustProxy: integer({
+    flag: "trust-proxy",
+    env: "TRUST_PROXY",
+    min: 0,
+    max: 10,
+    default: 0,
+    help: "reverse proxies in front: the client address is read from X-Forwarded-For that many hops back (0 = the socket's address, the header ignored)",
   }),
   journalPath: text({
     flag: "journal-path",
@@ -278,5 +370,41 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
 ): GameConfig | null {
   const line = parseCommandLine(GAME_COMMAND, argv, env, parseArgs);
-  return line.help ? null : line.values;
+  if (line.help) return null;
+  checkLoginOptions(line.values);
+  return line.values;
+}
+
+/**
+ * The checks that span options of a studio's login: AUTH_JWKS_URL needs AUTH_ISSUER and
+ * AUTH_AUDIENCE (a token from any issuer, or for any game, would otherwise pass), and neither
+ * means anything without it; keys come over https (http only from this machine), since whoever
+ * can change them in transit can sign in as anyone. Throws UsageError naming the variable.
+ */
+export function checkLoginOptions(config: GameConfig): void {
+  if (config.authJwksUrl === null) {
+    const stray = config.authIssuer !== null ? "AUTH_ISSUER" : config.authAudience !== null ? "AUTH_AUDIENCE" : null;
+    if (stray)
+      throw new UsageError(`${stray} is set without AUTH_JWKS_URL: set the JWKS of your login too, or unset it`);
+    return;
+  }
+  for (const [name, value] of [
+    ["AUTH_ISSUER", config.authIssuer],
+    ["AUTH_AUDIENCE", config.authAudience],
+  ] as const) {
+    if (value === null)
+      throw new UsageError(
+        `AUTH_JWKS_URL needs ${name} (the ${name === "AUTH_ISSUER" ? "iss" : "aud"} of your login's tokens)`,
+      );
+  }
+  let url: URL;
+  try {
+    url = new URL(config.authJwksUrl);
+  } catch {
+    throw new UsageError(`AUTH_JWKS_URL: not a URL: ${config.authJwksUrl}`);
+  }
+  const loopback = ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
+  if (!(url.protocol === "https:" || (url.protocol === "http:" && loopback))) {
+    throw new UsageError("AUTH_JWKS_URL must be https:// (http:// only on this machine: 127.0.0.1, ::1, localhost)");
+  }
 }

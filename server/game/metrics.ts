@@ -60,13 +60,55 @@ export function createGameMetrics(sources: MetricsSources) {
       ],
       intentsAccepted: ["skirmish_intents_accepted_total", "Valid intents queued"],
       errors: ["skirmish_errors_total", "Errors by code (client errors sent, internal failures)", ["code"]],
-      authRejected: ["skirmish_auth_rejected_total", "Joins refused by onAuth, by reason", ["reason"]],
+      authRejected: [
+        "skirmish_auth_rejected_total",
+        "Tokens refused (matchmaking, POST /watch, reconnection), by reason",
+        ["reason"],
+      ],
       guestsIssued: ["skirmish_guests_issued_total", "Guest tokens issued"],
+      guestLoginsLimited: [
+        "skirmish_guest_logins_limited_total",
+        "Guest logins refused 429 by the per-address rate limit",
+      ],
+      guestLimiterEvictions: [
+        "skirmish_guest_limiter_evictions_total",
+        "Addresses the guest login limiter forgot to stay within its bound (least recently seen first)",
+      ],
+      jwksFetches: [
+        "skirmish_jwks_fetches_total",
+        "Fetches of the studio login's JWKS (AUTH_JWKS_URL), by result",
+        ["result"],
+      ],
       journalRounds: ["skirmish_journal_rounds_total", "Rounds appended to the journal"],
       journalPruned: ["skirmish_journal_pruned_rows_total", "Journal rows deleted by retention (age or size)"],
+      journalFilesRemoved: [
+        "skirmish_journal_files_removed_total",
+        "Journal files of gone cluster processes deleted once retention left them empty",
+      ],
       clusterErrors: ["skirmish_cluster_errors_total", "Cluster (Redis) failures and refusals, by kind", ["kind"]],
       seatsFreed: ["skirmish_seats_freed_total", "Seats of dead processes freed for their players"],
+      roomsRestored: [
+        "skirmish_rooms_restored_total",
+        "Rooms brought back by this process, by how (restart: from its own journal; adopted: from a cluster checkpoint)",
+        ["how"],
+      ],
+      roomsRefused: ["skirmish_rooms_refused_total", "Live rooms of the journal not restored, by reason", ["reason"]],
+      roomsHandedOver: [
+        "skirmish_rooms_handed_over_total",
+        "Rooms this process gave up to another on stopping (cluster)",
+      ],
+      roomsDropped: [
+        "skirmish_rooms_dropped_total",
+        "Rooms this process stopped acting for because their lease was lost to another (cluster)",
+      ],
+      seatsReclaimed: ["skirmish_seats_reclaimed_total", "Seats of restored rooms their players came back to"],
+      seatsExpired: ["skirmish_seats_expired_total", "Seats of restored rooms whose grace ended unused"],
     }),
+    restoreDuration: registry.histogram(
+      "skirmish_restore_duration_seconds",
+      "Time to restore the rooms of a journal before listening",
+      [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+    ),
   };
   registry.gauge("skirmish_ccu", "Connected clients", sources.ccu);
   registry.gauge("skirmish_rooms", "Arena rooms alive", sources.rooms);
@@ -85,4 +127,27 @@ export function createGameMetrics(sources: MetricsSources) {
   );
   if (sources.redisUp) registry.gauge("skirmish_redis_up", "1 while the cluster's Redis answers", sources.redisUp);
   return metrics;
+}
+
+/** The login's gauges, registered once its parts exist (they count into the metrics above). */
+export function loginGauges(
+  metrics: GameMetrics,
+  sources: {
+    /** addresses the guest login limiter holds a bucket for */
+    guestLimiterAddresses(): number;
+    /** keys in the studio login's key set in use (0 = none loaded); absent without AUTH_JWKS_URL */
+    jwksKeys?(): number;
+  },
+): void {
+  metrics.registry.gauge(
+    "skirmish_guest_limiter_addresses",
+    "Addresses the guest login limiter holds a bucket for",
+    sources.guestLimiterAddresses,
+  );
+  if (sources.jwksKeys)
+    metrics.registry.gauge(
+      "skirmish_jwks_keys",
+      "Keys in the studio login's key set in use (0 = none loaded)",
+      sources.jwksKeys,
+    );
 }

@@ -1,40 +1,55 @@
 /**
  * The game server: Colyseus (`@colyseus/core` Server + `@colyseus/ws-transport`) with the
  * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
- * GET /healthz (the process is up), GET /readyz (stats answering, journal writable; 503 with the
- * reasons otherwise), GET /metrics, POST /auth/guest, GET /rooms and POST /watch (lobby-routes.ts),
- * GET /replay/rounds (replay-route.ts), the monitor (monitor-route.ts); the browser pages
- * (GET /, /replay.html and their files, page-route.ts) are served ahead of the router.
+ * /healthz, /readyz and /metrics (http/health-routes.ts), POST /auth/guest (http/guest-route.ts; how
+ * players get in, guests or a studio's own login, is composed in login.ts),
+ * GET /rooms and POST /watch (http/lobby-routes.ts), the monitor (http/monitor-route.ts); ahead of
+ * the router: CORS (http/cors-policy.ts), the browser pages (GET /, /replay.html and their files,
+ * http/page-route.ts) and GET /replay/rounds (http/replay-route.ts, pages made on a worker thread). This file only composes those parts; each
+ * registers its own close on one teardown list (teardown.ts).
  *
  * Colyseus' matchmaker is process-global: one game server per process at a time (tests start
  * and close them one after another).
  */
 import { randomBytes } from "node:crypto";
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Server, createRouter, createEndpoint, matchMaker } from "@colyseus/core";
+import { Server, createRouter, matchMaker } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ROOM_NAME } from "../../shared/protocol.ts";
-import { createStatsClient, type ClientLog, type StatsClient } from "../stats/client.ts";
-import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaDeps, type ArenaRoom } from "./room/arena-room.ts";
-import { issueGuest } from "./auth/player-token.ts";
-import { DEFAULT_CONFIG, type GameConfig } from "./config.ts";
+import { createStatsClient, type StatsClient } from "../stats/client.ts";
+import { arenaRoomClass, MAX_PAYLOAD_BYTES, type ArenaRoom } from "./room/arena-room.ts";
+import { checkLoginOptions, DEFAULT_CONFIG, type GameConfig } from "./config.ts";
+import { openLogin, type Login } from "./login.ts";
 import { createLogger, errorFields, type Logger } from "../observability/log.ts";
 import { limitLog, type LimitedLog } from "../observability/log-limiter.ts";
 import { createGameMetrics, type GameMetrics } from "./metrics.ts";
 import { monitorEndpoints } from "./http/monitor-route.ts";
 import { pageResponder } from "./http/page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./http/lobby-routes.ts";
+import { matchmakerGuard } from "./http/matchmaker-guard.ts";
 import { MAX_PAGES_IN_FLIGHT, replayResponder } from "./http/replay-route.ts";
 import { ReplayThread } from "./http/replay-thread.ts";
-import { RoomAudience } from "./room/room-audience.ts";
 import { routerListener, type AdapterFailure } from "./http/router-adapter.ts";
 import { corsResponder } from "./http/cors-policy.ts";
+import { RoomAudience } from "./room/room-audience.ts";
+import { healthRoutes } from "./http/health-routes.ts";
+import { guestEndpoint } from "./http/guest-route.ts";
+import { colyseusLogger } from "./http/colyseus-log.ts";
+import { routeError } from "./http/route-error.ts";
+import { frontColyseus } from "./http/front-colyseus.ts";
+import { listen } from "./http/listen.ts";
 import { LocalPlayerRegistry } from "./room/player-registry.ts";
-import { admitBody, limitedHttpServer, type RequestRefusal } from "./http/request-limits.ts";
+import { limitedHttpServer, type RequestRefusal } from "./http/request-limits.ts";
 import { journalPathOf, RoundJournal } from "./journal/round-journal.ts";
 import { startJournalRetention } from "./journal/journal-retention.ts";
 import { joinCluster, openScaleOut, type ClusterMember, type ScaleOut } from "./cluster/scale-out.ts";
+import { goneProcessJournals } from "./cluster/gone-process-journals.ts";
+import { startSummaryLine } from "./summary-line.ts";
+import { restoreRoom, restoreRooms } from "./room/restore-rooms.ts";
+import { openClusterRooms, type ClusterRooms } from "./cluster/room-adoption.ts";
+import type { RestorePlan } from "./room/restore-plan.ts";
+import { SeatCredentials } from "./room/seat-credential.ts";
+import { Teardown } from "./teardown.ts";
 
 /** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
 const MATCHMAKE_METHODS = ["joinOrCreate", "join", "reconnect"] as const;
@@ -62,305 +77,106 @@ export interface GameServer {
 }
 
 /**
- * Colyseus' own log calls (garbage frames, handshake failures) as structured lines. Every one is
- * counted; lines are capped at one per second so a client spraying junk cannot flood the log.
+ * Starts a game server (listening once it resolves). A start that fails half-way closes what it
+ * had opened and rejects with the start-up error.
  */
-function colyseusLogger(limited: LimitedLog, log: Logger, metrics: GameMetrics) {
-  const text = (args: unknown[]) =>
-    args
-      .map((a) => (a instanceof Error ? a.message : String(a)))
-      .join(" ")
-      .slice(0, 500);
-  return {
-    debug: () => {},
-    trace: () => {},
-    info: (...args: unknown[]) => log.debug("colyseus", { detail: text(args) }),
-    warn: (...args: unknown[]) => limited("warn", "colyseus", "colyseus", { detail: text(args) }),
-    error: (...args: unknown[]) => {
-      metrics.errors.inc("colyseus");
-      limited("warn", "colyseus", "colyseus error", { detail: text(args) });
-    },
-  };
-}
-
-/**
- * A route that threw (most often: its body was cut off by the request limits, or the client
- * went away mid-body) is counted and answered 400, instead of better-call's 500 plus a raw
- * console.error stack per request. An APIError is an answer a route meant (the monitor's 401
- * with its challenge): rethrown, better-call sends it as it is.
- */
-function routeError(limited: LimitedLog, metrics: GameMetrics) {
-  return (err: unknown): Response => {
-    if ((err as { name?: unknown } | null)?.name === "APIError") throw err;
-    metrics.errors.inc("http_route");
-    limited("warn", "http_route", "HTTP route failed", errorFields(err));
-    return Response.json({ error: "bad_request", message: "the request could not be read" }, { status: 400 });
-  };
-}
-
-/**
- * Every HTTP request: the body cap (the router buffers bodies without a limit), then the
- * responders that answer without the router (CORS preflights, the pages' files, replay pages: a
- * request through the router costs several times more), then Colyseus' router through our
- * adapter (router-adapter.ts), which replaces the listener Colyseus bound.
- */
-function frontColyseus(
-  httpServer: HttpServer,
-  maxBodyBytes: number,
-  refused: (reason: RequestRefusal) => void,
-  responders: readonly ((req: IncomingMessage, res: ServerResponse) => boolean)[],
-  route: (req: IncomingMessage, res: ServerResponse) => void,
-): void {
-  httpServer.removeAllListeners("request");
-  httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    if (!admitBody(req, res, maxBodyBytes, refused)) return;
-    for (const responder of responders) if (responder(req, res)) return;
-    route(req, res);
-  });
-}
-
 export async function startGameServer(opts: GameServerOptions = {}): Promise<GameServer> {
   const { log: givenLog, ...overrides } = opts;
   const config: GameConfig = { ...DEFAULT_CONFIG, port: 0, ...overrides };
   const log = givenLog ?? createLogger(config.logLevel);
+  const teardown = new Teardown(log);
+  try {
+    return await compose(config, log, teardown);
+  } catch (err) {
+    await teardown.close();
+    throw err;
+  }
+}
+
+/** What every part of one game server shares. */
+interface Core {
+  config: GameConfig;
+  log: Logger;
+  limited: LimitedLog;
+  rooms: Set<ArenaRoom>;
+  ccu(): number;
+  statsClient: StatsClient;
+  metrics: GameMetrics;
+}
+
+async function compose(config: GameConfig, log: Logger, teardown: Teardown): Promise<GameServer> {
   // a cluster refuses to start half-configured or against an unreachable Redis (before anything listens)
-  const scaleOut: ScaleOut | undefined = config.redisUrl ? await openScaleOut(config, config.redisUrl) : undefined;
+  const scaleOut = config.redisUrl ? await openScaleOut(config, config.redisUrl) : undefined;
+  checkLoginOptions(config); // also when started without loadConfig (tests, benches)
   const authSecret = config.authSecret || randomBytes(32).toString("hex");
   if (!config.authSecret) log.warn("AUTH_SECRET not set: tokens are signed with a random per-process secret");
-
-  const rooms = new Set<ArenaRoom>();
-  const limited = limitLog(log);
-  // the client's connection events and refused replies, in the game's log (rate-limited per kind)
-  const statsLog: ClientLog = ({ level, msg, ...fields }) => limited(level, "stats:" + msg, msg, fields);
-  let cluster: ClusterMember | undefined;
-  const statsClient: StatsClient = createStatsClient(config.statsUrl, {
-    token: config.statsToken,
-    deadlineMs: config.roundDeadlineMs,
-    log: statsLog,
-  });
-  const metrics = createGameMetrics({
-    ccu: () => [...rooms].reduce((n, r) => n + r.ccu, 0),
-    rooms: () => rooms.size,
-    statsClientCounters: () => statsClient.counters() as unknown as Record<string, number>,
-    redisUp: scaleOut ? () => (cluster?.redisUp() ? 1 : 0) : undefined,
-  });
   let closing = false;
+  let cluster: ClusterMember | undefined;
+  const core = openCore(config, log, teardown, () => cluster?.redisUp());
+  const login = await openLogin(config, authSecret, core, teardown);
 
-  const refused = (reason: RequestRefusal) => metrics.errors.inc("http_" + reason);
-  const limits = {
-    maxBodyBytes: config.httpMaxBodyBytes,
-    timeoutMs: config.httpRequestTimeoutMs,
-    idleTimeoutMs: config.httpIdleTimeoutMs,
-  };
-  const transport = new WebSocketTransport({
-    server: limitedHttpServer(limits, refused),
-    maxPayload: MAX_PAYLOAD_BYTES,
-  });
-  const server = new Server({
-    transport,
-    greet: false,
-    gracefullyShutdown: false,
-    logger: colyseusLogger(limited, log, metrics),
-    presence: scaleOut?.presence,
-    driver: scaleOut?.driver,
-    publicAddress: scaleOut?.publicAddress,
+  const refused = (reason: RequestRefusal) => core.metrics.errors.inc("http_" + reason);
+  const { server, httpServer } = colyseusServer(core, scaleOut, refused);
+  let journal: RoundJournal | undefined;
+  let durable: ClusterRooms | undefined;
+  // locks rooms, disconnects clients, awaits each room's onDispose (which finishes or cancels its
+  // in-flight round), closes the websocket and HTTP servers; only then the journal and the
+  // cluster seats the rooms wrote to. One part, so that this order holds even for a failed start.
+  teardown.add("colyseus, the journal and the cluster", async () => {
+    closing = true;
+    await durable?.stopAdopting();
+    // every match goes on in this process's successor: rounds committed, clients told to reconnect
+    await Promise.all([...core.rooms].map((room) => room.handOver()));
+    await server.gracefullyShutdown(false);
+    httpServer.closeAllConnections?.();
+    journal?.close();
+    await durable?.close();
+    await cluster?.close();
   });
   await matchMaker.onReady; // processId is known from here on
   const processId = matchMaker.processId;
   // several processes behind one scrape config stay apart (one process needs no label)
-  if (scaleOut) metrics.registry.labelEverySeries({ process: processId });
-  if (config.redisUrl) cluster = joinCluster(config.redisUrl, processId, metrics, log);
-  let journal: RoundJournal;
-  try {
-    journal = new RoundJournal(journalPathOf(config.journalPath, cluster ? processId : undefined), {
-      onCommitError: (err, rounds) => {
-        metrics.errors.inc("journal_commit");
-        log.error("journal commit failed; rounds lost", { rounds, ...errorFields(err) });
-      },
-    });
-  } catch (err) {
-    await cluster?.close();
-    await server
-      .gracefullyShutdown(false)
-      .catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
-    await statsClient.close();
-    throw err;
+  if (scaleOut) core.metrics.registry.labelEverySeries({ process: processId });
+  if (scaleOut && config.redisUrl) {
+    const member = (cluster = joinCluster(scaleOut, processId, core.metrics, log));
+    const { metrics, limited } = core;
+    durable = openClusterRooms(config.redisUrl, processId, { metrics, log, limited, redisUp: () => member.redisUp() });
   }
+  journal = openJournal(core, journalPathOf(config.journalPath, cluster ? processId : undefined));
+
+  server.router = gameRouter(core, { processId, journal, cluster, login, closing: () => closing });
   const audience = new RoomAudience();
-  const deps: ArenaDeps = {
-    config,
-    authSecret,
-    statsClient,
-    journal,
-    metrics,
-    log,
-    limitedLog: limited,
-    players: cluster?.players ?? new LocalPlayerRegistry(),
-    rooms,
-    audience,
-  };
-  const replayThread = new ReplayThread({
-    maxInFlight: MAX_PAGES_IN_FLIGHT,
-    onCrash: (err) => {
-      metrics.errors.inc("replay_worker_crash");
-      log.error("replay worker died; the next page starts a new one", errorFields(err));
-    },
-  });
-
-  const healthz = createEndpoint("/healthz", { method: "GET" }, async () =>
-    Response.json(
-      {
-        status: closing ? "shutting_down" : "ok",
-        process: processId,
-        rooms: rooms.size,
-        ccu: [...rooms].reduce((n, r) => n + r.ccu, 0),
-        ...(cluster ? { redis: cluster.redisUp() ? "up" : "down" } : {}),
-      },
-      { status: closing ? 503 : 200 },
-    ),
-  );
-  // ready = can play real rounds: stats answering (not merely the process up, which /healthz says)
-  const readyz = createEndpoint("/readyz", { method: "GET" }, async () => {
-    const reasons: string[] = [];
-    if (closing) reasons.push("shutting down");
-    const stats = statsClient.problem();
-    if (stats !== null) reasons.push(`stats: ${stats}`);
-    const journaled = journal.problem();
-    if (journaled !== null) reasons.push(`journal: ${journaled}`);
-    if (cluster && !cluster.redisUp()) reasons.push("redis: unreachable (running matches go on, joins are refused)");
-    return Response.json(reasons.length === 0 ? { status: "ready" } : { status: "not_ready", reasons }, {
-      status: reasons.length === 0 ? 200 : 503,
-    });
-  });
-  const metricsRoute = createEndpoint("/metrics", { method: "GET" }, async () => {
-    const { contentType, text } = await metrics.registry.exposition();
-    return new Response(text, { headers: { "content-type": contentType } });
-  });
-  const guest = createEndpoint("/auth/guest", { method: "POST" }, async (ctx) => {
-    const body: unknown = ctx.body;
-    if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {
-      return Response.json({ error: "body must be a JSON object { name?: string }" }, { status: 400 });
-    }
-    const grant = issueGuest(
+  const replay = openReplay(core, journal, audience, login, teardown);
+  const restoring = new Map<string, RestorePlan>();
+  server.define(
+    ROOM_NAME,
+    arenaRoomClass({
+      ...core,
       authSecret,
-      config.authTtlS,
-      (body as { name?: unknown } | undefined)?.name,
-      Math.floor(Date.now() / 1000),
-    );
-    metrics.guestsIssued.inc();
-    return Response.json(grant);
-  });
-  const replay = replayResponder({
-    journal,
-    audience,
-    thread: replayThread,
-    authSecret,
-    config,
-    metrics,
-    limitedLog: limited,
-  });
-  server.router = createRouter(
-    {
-      healthz,
-      readyz,
-      metricsRoute,
-      guest,
-      rooms: roomsEndpoint(),
-      watch: watchEndpoint(authSecret, config.authTtlS, metrics),
-      ...monitorEndpoints(config, { metrics, log, limitedLog: limited }),
-    },
-    { onError: routeError(limited, metrics) },
+      verifyToken: login.verifyToken,
+      journal,
+      players: cluster?.players ?? new LocalPlayerRegistry(),
+      limitedLog: core.limited,
+      restoring,
+      credentials: new SeatCredentials(authSecret),
+      durability: durable,
+      audience,
+    }),
   );
-  server.define(ROOM_NAME, arenaRoomClass(deps));
-  // Players are placed by joinOrCreate; letting every client create rooms or pick one by id is
-  // only for tools that plan rooms themselves (client-sim --rooms). The list is process-global.
-  matchMaker.controller.exposedMethods = config.clientRoomChoice
-    ? [...MATCHMAKE_METHODS, "create", "joinById"]
-    : [...MATCHMAKE_METHODS];
+  exposeMatchmaking(config.clientRoomChoice === 1);
 
-  const httpServer = transport.server!;
-  try {
-    // Colyseus subscribes to the HTTP server's 'error' only once listening: a busy port would
-    // leave listen() pending forever. Fail fast instead.
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once("error", reject);
-      server.listen(config.port, config.host).then(() => {
-        httpServer.off("error", reject);
-        resolve();
-      }, reject);
-    });
-  } catch (err) {
-    httpServer.close();
-    // the start-up error is what the caller needs; a failed cleanup of a half-started server only matters for debugging
-    await server
-      .gracefullyShutdown(false)
-      .catch((e) => log.debug("shutdown after a failed start failed", errorFields(e)));
-    journal.close();
-    await cluster?.close();
-    await statsClient.close();
-    throw err;
-  }
+  // restore before listen: no client meets a room that is not back yet
+  await restoreRooms(journal, restoring, core.metrics, log);
+  await listen(server, httpServer, config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
-  const adapterFailed = (kind: AdapterFailure, err: unknown) => {
-    metrics.errors.inc(kind);
-    limited("warn", kind, kind.replaceAll("_", " "), errorFields(err));
-  };
-  const responders = [corsResponder(config.corsOrigins), pageResponder(log, metrics), replay];
-  frontColyseus(
-    httpServer,
-    config.httpMaxBodyBytes,
-    refused,
-    responders,
-    routerListener(server.router.handler, adapterFailed),
-  );
-
-  const retention = startJournalRetention(
-    journal,
-    { maxAgeS: config.journalMaxAgeS, maxBytes: config.journalMaxMb * 1024 * 1024, everyS: config.journalPruneEveryS },
-    metrics,
-    log,
-  );
-  const summary =
-    config.summaryEveryS > 0
-      ? setInterval(() => {
-          log.info("summary", {
-            process: processId,
-            rooms: rooms.size,
-            ccu: [...rooms].reduce((n, r) => n + r.ccu, 0),
-            rounds: metrics.roundsTotal.get(),
-            overruns: metrics.overruns.get(),
-            stale: metrics.staleEntities.get(),
-            absent: metrics.absentEntities.get(),
-            journalRounds: metrics.journalRounds.get(),
-          });
-        }, config.summaryEveryS * 1000)
-      : undefined;
-  summary?.unref();
-
-  let closed: Promise<void> | undefined;
-  const close = () =>
-    (closed ??= (async () => {
-      closing = true;
-      if (summary) clearInterval(summary);
-      retention.stop();
-      try {
-        // locks rooms, disconnects clients, awaits each room's onDispose (which finishes or
-        // cancels its in-flight round), then closes the websocket and HTTP servers
-        await server.gracefullyShutdown(false);
-      } catch (err) {
-        log.error("colyseus shutdown failed", errorFields(err));
-      }
-      httpServer.closeAllConnections?.();
-      await replayThread.close();
-      journal.close();
-      await cluster?.close();
-      try {
-        await statsClient.close();
-      } catch (err) {
-        log.error("stats client close failed", errorFields(err));
-      }
-    })());
-
+  const ahead = [corsResponder(config.corsOrigins), login.guestGate, pageResponder(log, core.metrics), replay];
+  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, ahead, routerAdapter(core, server));
+  login.start();
+  durable?.start({
+    adopt: (plan) => restoreRoom(plan, restoring),
+    drop: (roomId) => [...core.rooms].find((room) => room.roomId === roomId)?.drop(),
+  });
+  startBackground(core, journal, processId, cluster, teardown);
   return {
     port,
     url: `ws://${config.host}:${port}`,
@@ -368,9 +184,168 @@ export async function startGameServer(opts: GameServerOptions = {}): Promise<Gam
     config,
     processId,
     cluster,
-    metrics,
+    metrics: core.metrics,
     journal,
-    rooms,
-    close,
+    rooms: core.rooms,
+    close: () => teardown.close(),
   };
+}
+
+/** Colyseus on our HTTP server (request limits first) and, in a cluster, on Redis. */
+function colyseusServer(core: Core, scaleOut: ScaleOut | undefined, refused: (reason: RequestRefusal) => void) {
+  const { config } = core;
+  const transport = new WebSocketTransport({
+    server: limitedHttpServer(
+      {
+        maxBodyBytes: config.httpMaxBodyBytes,
+        timeoutMs: config.httpRequestTimeoutMs,
+        idleTimeoutMs: config.httpIdleTimeoutMs,
+      },
+      refused,
+    ),
+    maxPayload: MAX_PAYLOAD_BYTES,
+  });
+  const server = new Server({
+    transport,
+    greet: false,
+    gracefullyShutdown: false,
+    logger: colyseusLogger(core.limited, core.log, core.metrics),
+    presence: scaleOut?.presence,
+    driver: scaleOut?.driver,
+    publicAddress: scaleOut?.publicAddress,
+  });
+  return { server, httpServer: transport.server! };
+}
+
+/** Colyseus' router on our node adapter (http/router-adapter.ts): its failures counted and logged. */
+function routerAdapter(core: Core, server: Server) {
+  const failed = (kind: AdapterFailure, err: unknown) => {
+    core.metrics.errors.inc(kind);
+    core.limited("warn", kind, kind.replaceAll("_", " "), errorFields(err));
+  };
+  return routerListener(server.router.handler, core.config.trustProxy, failed);
+}
+
+/** GET /replay/rounds: its worker thread (closed at teardown) and who may read what. */
+function openReplay(core: Core, journal: RoundJournal, audience: RoomAudience, login: Login, teardown: Teardown) {
+  const { config, metrics, log } = core;
+  const thread = new ReplayThread({
+    maxInFlight: MAX_PAGES_IN_FLIGHT,
+    onCrash: (err) => {
+      metrics.errors.inc("replay_worker_crash");
+      log.error("replay worker died; the next page starts a new one", errorFields(err));
+    },
+  });
+  teardown.add("replay worker", () => thread.close());
+  return replayResponder({
+    journal,
+    audience,
+    thread,
+    verifyToken: login.verifyToken,
+    config,
+    metrics,
+    limitedLog: core.limited,
+  });
+}
+
+/**
+ * Players are placed by joinOrCreate; letting every client create rooms or pick one by id is only
+ * for tools that plan rooms themselves (client-sim --rooms). The list is process-global.
+ */
+function exposeMatchmaking(clientRoomChoice: boolean): void {
+  matchMaker.controller.exposedMethods = clientRoomChoice
+    ? [...MATCHMAKE_METHODS, "create", "joinById"]
+    : [...MATCHMAKE_METHODS];
+}
+
+/** The rooms, the stats client and the metrics that read them; the stats client closes last. */
+function openCore(config: GameConfig, log: Logger, teardown: Teardown, redisUp: () => boolean | undefined): Core {
+  const rooms = new Set<ArenaRoom>();
+  const ccu = () => [...rooms].reduce((n, r) => n + r.ccu, 0);
+  const limited = limitLog(log);
+  const statsClient = createStatsClient(config.statsUrl, {
+    token: config.statsToken,
+    deadlineMs: config.roundDeadlineMs,
+    // the client's connection events and refused replies, in the game's log (rate-limited per kind)
+    log: ({ level, msg, ...fields }) => limited(level, "stats:" + msg, msg, fields),
+  });
+  teardown.add("stats client", () => statsClient.close());
+  const metrics = createGameMetrics({
+    ccu,
+    rooms: () => rooms.size,
+    statsClientCounters: () => statsClient.counters() as unknown as Record<string, number>,
+    redisUp: config.redisUrl ? () => (redisUp() ? 1 : 0) : undefined,
+  });
+  return { config, log, limited, rooms, ccu, statsClient, metrics };
+}
+
+function openJournal(core: Core, path: string): RoundJournal {
+  return new RoundJournal(path, {
+    onCommitError: (err, rounds) => {
+      core.metrics.errors.inc("journal_commit");
+      core.log.error("journal commit failed; rounds lost", { rounds, ...errorFields(err) });
+    },
+  });
+}
+
+/**
+ * Every HTTP route on Colyseus' router; a route that throws is answered 400 (http/route-error.ts),
+ * 503 while the cluster's Redis is away (http/matchmaker-guard.ts).
+ */
+function gameRouter(
+  core: Core,
+  s: {
+    processId: string;
+    journal: RoundJournal;
+    cluster: ClusterMember | undefined;
+    login: Login;
+    closing(): boolean;
+  },
+) {
+  const { config, metrics } = core;
+  const { login } = s;
+  const matchmaker = matchmakerGuard(() => s.cluster?.unavailable() ?? null, metrics, core.limited);
+  return createRouter(
+    {
+      ...healthRoutes({
+        ...s,
+        rooms: () => core.rooms.size,
+        ccu: core.ccu,
+        statsClient: core.statsClient,
+        metrics,
+        loginProblem: login.problem,
+      }),
+      // with GUEST_LOGIN=0 there is no route: the gate ahead of the router answers 404
+      ...(login.issueGuest ? { guest: guestEndpoint(login.issueGuest, metrics) } : {}),
+      rooms: roomsEndpoint(matchmaker),
+      watch: watchEndpoint(login.verifyToken, metrics, matchmaker),
+      ...monitorEndpoints(config, { metrics, log: core.log, limitedLog: core.limited }),
+    },
+    { onError: routeError(core.limited, metrics, matchmaker) },
+  );
+}
+
+/** Journal retention (in a cluster, of gone processes' journals too) and the summary line: timers only, stopped first at close. */
+function startBackground(
+  core: Core,
+  journal: RoundJournal,
+  processId: string,
+  cluster: ClusterMember | undefined,
+  teardown: Teardown,
+): void {
+  const { config, log, metrics } = core;
+  const retention = startJournalRetention(
+    journal,
+    { maxAgeS: config.journalMaxAgeS, maxBytes: config.journalMaxMb * 1024 * 1024, everyS: config.journalPruneEveryS },
+    metrics,
+    log,
+    cluster ? goneProcessJournals(config.journalPath, processId, cluster) : undefined,
+  );
+  teardown.add("journal retention", () => retention.stop());
+  const stopSummary = startSummaryLine(config.summaryEveryS, log, metrics, () => ({
+    process: processId,
+    rooms: core.rooms.size,
+    ccu: core.ccu(),
+  }));
+  teardown.add("summary line", stopSummary);
 }

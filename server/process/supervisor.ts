@@ -1,7 +1,7 @@
 import { Backoff } from "../../shared/backoff.ts";
 import { writeStdout, type Logger } from "../observability/log.ts";
 import { run, sleep, spawn, until, type Operation, type Task } from "../runtime/index.ts";
-import { ChildStartError, spawnReady, type ExitStatus } from "./spawn-ready.ts";
+import { ChildStartError, spawnReady, type ExitStatus, type ReadyProcess } from "./spawn-ready.ts";
 
 export interface ChildSpec {
   /** prefix of its log lines and name in the supervisor's own */
@@ -55,6 +55,12 @@ export interface Supervisor {
   readonly done: Promise<void>;
   /** stops every child, last started first, and resolves once all have exited */
   stop(): Promise<void>;
+  /**
+   * Restarts one child as asked (a deploy): SIGTERM, then the usual restart, without counting it as
+   * a crash. Resolves once the new process said ready; rejects if supervision ends first or the
+   * child is not running.
+   */
+  restart(name: string): Promise<void>;
 }
 
 /**
@@ -83,6 +89,9 @@ export function supervise(children: readonly ChildSpec[], options: SupervisorOpt
   let markReady!: (ports: Record<string, number>) => void;
   const ready = new Promise<Record<string, number>>((resolve) => (markReady = resolve));
   const ports: Record<string, number> = {};
+  const running = new Map<string, ReadyProcess>();
+  /** per child being restarted as asked: resolves with its replacement's readiness */
+  const asked = new Map<string, () => void>();
 
   const task = run(
     function* (): Operation<void> {
@@ -91,11 +100,16 @@ export function supervise(children: readonly ChildSpec[], options: SupervisorOpt
         for (const spec of children) {
           let up!: () => void;
           const isUp = new Promise<void>((resolve) => (up = resolve));
-          const onReady = (port: number) => {
-            ports[spec.name] = port;
+          const onReady = (child: ReadyProcess) => {
+            ports[spec.name] = child.port;
+            running.set(spec.name, child);
+            asked.get(spec.name)?.();
+            asked.delete(spec.name);
             up();
           };
-          tasks.push(yield* spawn(() => keepUp(spec, options, onReady), { name: spec.name }));
+          tasks.push(
+            yield* spawn(() => keepUp(spec, options, onReady, () => asked.has(spec.name)), { name: spec.name }),
+          );
           yield* until(Promise.race([isUp, stopRequested]));
         }
         markReady({ ...ports });
@@ -125,11 +139,23 @@ export function supervise(children: readonly ChildSpec[], options: SupervisorOpt
         () => {},
       );
     },
+    restart: (name) => {
+      const child = running.get(name);
+      if (!child || asked.has(name)) return Promise.reject(new Error(`${name} is not running, or restarting already`));
+      const replaced = new Promise<void>((resolve) => asked.set(name, resolve));
+      child.proc.kill("SIGTERM");
+      return Promise.race([replaced, done.then(() => Promise.reject(new Error("supervision ended")))]);
+    },
   };
 }
 
 /** One child's life: start, wait for its exit, restart with backoff, until halted or it gives up. */
-function* keepUp(spec: ChildSpec, options: SupervisorOptions, onReady: (port: number) => void): Operation<void> {
+function* keepUp(
+  spec: ChildSpec,
+  options: SupervisorOptions,
+  onReady: (child: ReadyProcess) => void,
+  restartAsked: () => boolean,
+): Operation<void> {
   const { log } = options;
   const policy = options.policy ?? DEFAULT_RESTART_POLICY;
   const output = options.output ?? ((name, line) => writeStdout(`[${name}] ${line}\n`));
@@ -151,7 +177,7 @@ function* keepUp(spec: ChildSpec, options: SupervisorOptions, onReady: (port: nu
       const child = yield* until(starting);
       log.info("child ready", { child: spec.name, pid: child.pid, port: child.port, restarts });
       readyAt = Date.now();
-      onReady(child.port);
+      onReady(child);
       status = yield* until(child.exited);
       ended = `exited (code ${status.code}, signal ${status.signal}) ${((Date.now() - readyAt) / 1000).toFixed(1)} s after it was ready`;
     } catch (err) {
@@ -170,6 +196,10 @@ function* keepUp(spec: ChildSpec, options: SupervisorOptions, onReady: (port: nu
     }
     if (status?.code === EXIT_USAGE) {
       throw new Error(`${spec.name} ${ended}: it refused its configuration, so it is not restarted`);
+    }
+    if (restartAsked()) {
+      log.info("child restarting as asked", { child: spec.name, why: ended });
+      continue;
     }
     if (readyAt !== undefined && Date.now() - readyAt >= policy.minUptimeMs) {
       fastCrashes = 0;

@@ -1,68 +1,34 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
-import { signToken, verifyToken } from "../../server/game/auth/player-token.ts";
+import { decodeJwt, SignJWT } from "jose";
+import { playerIdOfSubject } from "../../server/game/auth/player-id-mapping.ts";
+import { GUEST_AUDIENCE, GUEST_ISSUER } from "../../server/game/auth/guest-issuer.ts";
 import { loadConfig, DEFAULT_CONFIG } from "../../server/game/config.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
 import { closeAfterAll, AUTH_SECRET, guest, join, startGame, startStats, track, type Player } from "./helpers.ts";
 
-describe("player tokens", () => {
-  const now = 1_700_000_000;
-  const ttl = 3600;
-  it("verifies what it signed and names what is wrong otherwise", () => {
-    const token = signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + 60 });
-    expect(verifyToken("s3cret", token, now, ttl)).toEqual({
+describe("player id of a studio token's sub", () => {
+  it("keeps plain ids, escapes the rest injectively, refuses what is too long or lands among NPC and guest ids", () => {
+    expect(playerIdOfSubject("5f7c8ec7-c33c-6c00-4bba-fe8200000000")).toEqual({
       ok: true,
-      claims: { pid: "p_abc", name: "Ann", exp: now + 60 },
+      playerId: "5f7c8ec7-c33c-6c00-4bba-fe8200000000",
     });
-    expect(verifyToken("other", token, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
-    expect(verifyToken("s3cret", token, now + 60, ttl)).toMatchObject({ ok: false, reason: "expired" });
-    expect(verifyToken("s3cret", undefined, now, ttl)).toMatchObject({ ok: false, reason: "missing" });
-    expect(verifyToken("s3cret", "abc", now, ttl)).toMatchObject({ ok: false, reason: "malformed" });
-    // a payload swapped under a valid signature: another player id
-    const other = signToken("s3cret", { pid: "p_other", name: "Bob", exp: now + 60 });
-    const spliced = other.split(".")[0] + "." + token.split(".")[1];
-    expect(verifyToken("s3cret", spliced, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
-    // signed, but not a player id an entity can have
-    expect(
-      verifyToken("s3cret", signToken("s3cret", { pid: "npc_goblin_1", name: "G", exp: now + 60 }), now, ttl),
-    ).toMatchObject({ ok: false, reason: "malformed" });
-    expect(
-      verifyToken("s3cret", signToken("s3cret", { pid: "p_bad id!", name: "G", exp: now + 60 }), now, ttl),
-    ).toMatchObject({ ok: false, reason: "malformed" });
-  });
-
-  it("accepts only the exact canonical signature and an expiry within the token lifetime", () => {
-    const token = signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + 60 });
-    const [payload, sig] = token.split(".");
-    // decoders ignore padding, stray characters and the 2 spare bits of the 43rd character
-    expect(Buffer.from(sig + "=", "base64url").equals(Buffer.from(sig, "base64url"))).toBe(true);
-    expect(verifyToken("s3cret", token + "=", now, ttl)).toMatchObject({ ok: false, reason: "forged" });
-    expect(verifyToken("s3cret", token + "==", now, ttl)).toMatchObject({ ok: false, reason: "forged" });
-    expect(verifyToken("s3cret", `${payload}.${sig.slice(0, 20)}!${sig.slice(20)}`, now, ttl)).toMatchObject({
-      ok: false,
-      reason: "forged",
-    });
-    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const last = alphabet.indexOf(sig[42]);
-    const junk = alphabet[last ^ 1]; // flips one of the low bits no byte uses
-    const sameBytes = sig.slice(0, 42) + junk;
-    expect(Buffer.from(sameBytes, "base64url").equals(Buffer.from(sig, "base64url"))).toBe(true);
-    expect(verifyToken("s3cret", `${payload}.${sameBytes}`, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
-    // a non-ASCII character whose low byte is the right one must not pass either
-    const wide = sig.slice(0, 42) + String.fromCharCode(0x100 + sig.charCodeAt(42));
-    expect(verifyToken("s3cret", `${payload}.${wide}`, now, ttl)).toMatchObject({ ok: false, reason: "forged" });
-    // expiry: validly signed, but further ahead than the lifetime, or not an integer
-    for (const exp of [1e300, now + ttl + 1, now + 0.5]) {
-      expect(verifyToken("s3cret", signToken("s3cret", { pid: "p_abc", name: "Ann", exp }), now, ttl)).toMatchObject({
-        ok: false,
-        reason: "malformed",
-      });
-    }
-    expect(
-      verifyToken("s3cret", signToken("s3cret", { pid: "p_abc", name: "Ann", exp: now + ttl }), now, ttl),
-    ).toMatchObject({ ok: true });
+    expect(playerIdOfSubject("auth0|5f7c")).toEqual({ ok: true, playerId: "auth0_7C5f7c" });
+    // `_` is escaped too, so an escaped id and a plain one never meet
+    expect(playerIdOfSubject("a_7C")).toEqual({ ok: true, playerId: "a_5F7C" });
+    expect(playerIdOfSubject("a|")).toEqual({ ok: true, playerId: "a_7C" });
+    expect(playerIdOfSubject("José")).toEqual({ ok: true, playerId: "Jos_C3_A9" });
+    expect(playerIdOfSubject("x".repeat(64))).toMatchObject({ ok: true });
+    expect(playerIdOfSubject("x".repeat(65))).toMatchObject({ ok: false, message: /longer than a player id/ });
+    expect(playerIdOfSubject("x".repeat(60) + "||")).toMatchObject({ ok: false, message: /once escaped/ });
+    expect(playerIdOfSubject("")).toMatchObject({ ok: false, message: /no sub/ });
+    expect(playerIdOfSubject(42)).toMatchObject({ ok: false, message: /no sub/ });
+    expect(playerIdOfSubject("npc_goblin_1")).toMatchObject({ ok: false, message: /NPCs/ });
+    expect(playerIdOfSubject("npc|x")).toMatchObject({ ok: false, message: /NPCs/ });
+    expect(playerIdOfSubject("p_abc")).toMatchObject({ ok: false, message: /guests/ });
+    expect(playerIdOfSubject("p:abc")).toMatchObject({ ok: false, message: /guests/ });
   });
 });
 
@@ -85,6 +51,25 @@ describe("configuration", () => {
       /--round-deadline-ms: expected an integer in \[1, 600000\]/,
     );
   });
+
+  it("refuses a studio login configured by halves or fetched over plain http from elsewhere", () => {
+    const login = {
+      AUTH_JWKS_URL: "https://login.example/jwks.json",
+      AUTH_ISSUER: "https://login.example/",
+      AUTH_AUDIENCE: "game",
+    };
+    expect(loadConfig([], login)).toMatchObject({ authJwksUrl: login.AUTH_JWKS_URL, authIssuer: login.AUTH_ISSUER });
+    expect(() => loadConfig([], { ...login, AUTH_ISSUER: undefined })).toThrow(/AUTH_JWKS_URL needs AUTH_ISSUER/);
+    expect(() => loadConfig([], { ...login, AUTH_AUDIENCE: undefined })).toThrow(/AUTH_JWKS_URL needs AUTH_AUDIENCE/);
+    expect(() => loadConfig([], { AUTH_AUDIENCE: "game" })).toThrow(/AUTH_AUDIENCE is set without AUTH_JWKS_URL/);
+    expect(() => loadConfig([], { ...login, AUTH_JWKS_URL: "http://login.example/jwks.json" })).toThrow(
+      /must be https/,
+    );
+    expect(() => loadConfig([], { ...login, AUTH_JWKS_URL: "jwks.json" })).toThrow(/not a URL/);
+    expect(loadConfig([], { ...login, AUTH_JWKS_URL: "http://127.0.0.1:9000/jwks.json" })).toMatchObject({
+      authJwksUrl: "http://127.0.0.1:9000/jwks.json",
+    });
+  });
 });
 
 describe("guest auth against the arena", () => {
@@ -98,14 +83,13 @@ describe("guest auth against the arena", () => {
   });
   closeAfterAll(() => ({ players, game, stats }));
 
-  it("POST /auth/guest issues a player id, a name and a token the arena accepts", async () => {
+  it("POST /auth/guest issues a player id, a name and a JWT the arena accepts", async () => {
     const g = await guest(game, "Ann");
     expect(g.playerId).toMatch(/^p_[A-Za-z0-9_-]+$/);
     expect(g.name).toBe("Ann");
-    expect(verifyToken(AUTH_SECRET, g.token, Math.floor(Date.now() / 1000), game.config.authTtlS)).toMatchObject({
-      ok: true,
-      claims: { pid: g.playerId },
-    });
+    const claims = decodeJwt(g.token);
+    expect(claims).toMatchObject({ sub: g.playerId, name: "Ann", iss: GUEST_ISSUER, aud: GUEST_AUDIENCE });
+    expect(claims.exp! - claims.iat!).toBe(game.config.authTtlS);
     const room = await new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token });
     players.push(track(room, g.playerId));
     expect(room.roomId).toBeTruthy();
@@ -122,26 +106,48 @@ describe("guest auth against the arena", () => {
         return (e as Error).message;
       }
     };
-    expect(await attempt({})).toMatch(/missing token/);
-    const forged = signToken("not-the-server-secret", {
-      pid: "p_forger",
-      name: "F",
-      exp: Math.floor(Date.now() / 1000) + 600,
-    });
-    expect(await attempt({ token: forged })).toMatch(/invalid token signature/);
-    const expired = signToken(AUTH_SECRET, { pid: "p_late", name: "L", exp: Math.floor(Date.now() / 1000) - 1 });
-    expect(await attempt({ token: expired })).toMatch(/token expired/);
+    expect(await attempt({})).toMatch(/missing token: get one from POST \/auth\/guest/);
+    const now = Math.floor(Date.now() / 1000);
+    const guestToken = (secret: string, claims: Record<string, unknown>) =>
+      new SignJWT({
+        iss: GUEST_ISSUER,
+        aud: GUEST_AUDIENCE,
+        sub: "p_forger",
+        name: "F",
+        iat: now,
+        exp: now + 600,
+        ...claims,
+      })
+        .setProtectedHeader({ alg: "HS256" })
+        .sign(new TextEncoder().encode(secret));
+    expect(await attempt({ token: await guestToken("not-the-server-secret", {}) })).toMatch(/invalid token signature/);
+    expect(await attempt({ token: await guestToken(AUTH_SECRET, { exp: now - 60 }) })).toMatch(/token expired/);
     expect(await attempt({ token: 42 })).toMatch(/malformed token/);
     const good = await guest(game);
-    expect(await attempt({ token: good.token + "=" })).toMatch(/invalid token signature/);
-    const farFuture = signToken(AUTH_SECRET, { pid: "p_forever", name: "F", exp: 1e300 });
-    expect(await attempt({ token: farFuture })).toMatch(/beyond this server's token lifetime/);
+    expect(await attempt({ token: good.token + "x" })).toMatch(/invalid token signature/);
+    expect(await attempt({ token: await guestToken(AUTH_SECRET, { exp: 1e300 }) })).toMatch(
+      /beyond this server's token lifetime/,
+    );
+    // signed with the server's secret, but not a guest's player id
+    expect(await attempt({ token: await guestToken(AUTH_SECRET, { sub: "npc_goblin_1" }) })).toMatch(
+      /names no valid player id/,
+    );
+    expect(await attempt({ token: await guestToken(AUTH_SECRET, { aud: "elsewhere" }) })).toMatch(/audience/);
+    // the format before JWTs: a clear word to get a new token, not "malformed"
+    const old = `${Buffer.from(JSON.stringify({ pid: "p_abc", name: "A", exp: now + 60 })).toString("base64url")}.${"A".repeat(43)}`;
+    expect(await attempt({ token: old })).toMatch(
+      /old format \(before JWTs\), no longer accepted: get one from POST \/auth\/guest/,
+    );
     const metrics = await (await fetch(`${game.httpUrl}/metrics`)).text();
     for (const [reason, n] of [
       ["missing", 1],
       ["forged", 2],
       ["expired", 1],
-      ["malformed", 2],
+      ["malformed", 1],
+      ["lifetime", 1],
+      ["subject", 1],
+      ["audience", 1],
+      ["old_format", 1],
     ] as const) {
       expect(metrics).toContain(`skirmish_auth_rejected_total{reason="${reason}"} ${n}`);
     }

@@ -182,7 +182,7 @@ describe("determinism against the network", () => {
       i % 3 === 0 ? `npc_wolf_${i}` : `p_det_${String(i).padStart(2, "0")}`,
     );
     const plan: RoundPlan = {
-      roomSeed: 0xdecafbad,
+      seed: 0xdecafbad,
       round: 42,
       deadlineMs: 1000,
       entities: ids.map((id, i) => ({

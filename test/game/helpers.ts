@@ -52,6 +52,22 @@ export async function guest(game: { httpUrl: string }, name?: string): Promise<G
   return (await res.json()) as Guest;
 }
 
+/** POST /matchmake/<method>/<room> as a raw HTTP client would; answers the status and the error text. */
+export async function matchmake(
+  game: { httpUrl: string },
+  method: string,
+  body: unknown,
+  room = ROOM_NAME,
+): Promise<{ status: number; error: string; roomId?: string }> {
+  const res = await fetch(`${game.httpUrl}/matchmake/${method}/${room}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json()) as { error?: string; roomId?: string };
+  return { status: res.status, error: answer.error ?? "", roomId: answer.roomId };
+}
+
 /** A joined player: the SDK room plus everything the server sent it. */
 export interface Player {
   room: Room;

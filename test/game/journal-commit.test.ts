@@ -1,11 +1,13 @@
-// The round journal groups appends into one transaction per COMMIT_EVERY_MS: this process reads
-// them at once, another connection (a replay while the server runs) once committed, close commits.
+// The round journal groups the appends of one event-loop turn into one transaction, committed at
+// the end of the turn: this process reads them at once, another connection (a replay while the
+// server runs) once committed, afterCommit runs after the commit (a round's broadcast waits for
+// it), close commits.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import { COMMIT_EVERY_MS, RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
+import { RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -20,7 +22,7 @@ const rec = (round: number): JournalRecord => ({
   room: "r1",
   round,
   seed: 7,
-  plan: { roomSeed: 1, round, entities: [] },
+  plan: { seed: 1, round, entities: [] },
   calls: [],
   hash: "00",
   joinMs: 1,
@@ -28,16 +30,25 @@ const rec = (round: number): JournalRecord => ({
 });
 
 describe("round journal commits", () => {
-  it("one batch per COMMIT_EVERY_MS: visible here at once, to another connection after the commit", async () => {
+  it("one batch per event-loop turn: visible here at once, to another connection and afterCommit once committed", async () => {
     const path = file();
     const writer = new RoundJournal(path);
-    for (let round = 1; round <= 50; round++) writer.append(rec(round));
-    expect(writer.count()).toBe(50);
     const reader = new RoundJournal(path, { readOnly: true });
-    // still one open transaction: another connection sees none of it yet
+    const seenAtCommit: number[] = [];
+    for (let round = 1; round <= 50; round++) {
+      writer.append(rec(round));
+      writer.afterCommit(() => seenAtCommit.push(reader.count()));
+    }
+    expect(writer.count()).toBe(50);
+    // still one open transaction: another connection sees none of it yet, nothing ran after it
     expect(reader.count()).toBe(0);
-    await new Promise((done) => setTimeout(done, COMMIT_EVERY_MS * 3));
+    expect(seenAtCommit).toEqual([]);
+    await new Promise((done) => setImmediate(done));
     expect(reader.count()).toBe(50);
+    // every callback ran after the commit, in order, and saw all 50 rounds
+    expect(seenAtCommit).toEqual(Array(50).fill(50));
+    writer.afterCommit(() => seenAtCommit.push(-1));
+    expect(seenAtCommit.at(-1)).toBe(-1); // nothing waiting: at once
     writer.append(rec(51));
     writer.commit();
     expect(reader.count()).toBe(51);

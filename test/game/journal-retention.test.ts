@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
@@ -9,6 +9,9 @@ import { Packr } from "msgpackr";
 import type { JournaledPlan } from "../../server/game/round/combat-round.ts";
 import { RoundJournal, type JournalRecord } from "../../server/game/journal/round-journal.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
+import { startJournalRetention } from "../../server/game/journal/journal-retention.ts";
+import { createGameMetrics } from "../../server/game/metrics.ts";
+import { createLogger } from "../../server/observability/log.ts";
 import { join as joinArena, leaveAll, sleep, startGame, startStats, waitFor } from "./helpers.ts";
 
 const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-journal-"));
@@ -70,7 +73,7 @@ describe("journal encoding", () => {
     const recs = [
       record(1),
       { ...record(2), calls: [{ coroutine: "round:r1:2.0.0", step: 0, call: "lkg:p_a", ok: true, value: null }] },
-      { ...record(3), plan: { roomSeed: 3, round: 3, entities: [] } as JournaledPlan },
+      { ...record(3), plan: { seed: 3, round: 3, entities: [] } as JournaledPlan },
     ];
     for (const r of recs) j.append(r);
     j.close();
@@ -164,6 +167,58 @@ describe("journal retention", () => {
     expect(left.at(-1)).toBe(300);
     expect(left[0]).toBe(300 - left.length + 1);
     j.close();
+  });
+
+  it("prunes the journals of gone processes as one more journal: age, then their oldest rows while together over the budget; emptied files deleted", async () => {
+    const hoursAgo = (h: number) => Date.now() - h * 3600_000;
+    /** a journal file with `rounds` rows of 1 000 bytes, the first `old` of them written two hours ago */
+    const written = (rounds: number, old = 0, from = 1) => {
+      const path = fresh();
+      const j = new RoundJournal(path);
+      for (let i = from; i < from + rounds; i++) j.append(record(i, 1000));
+      j.close();
+      const db = new DatabaseSync(path);
+      db.prepare("UPDATE rounds SET at_ms = ? WHERE round < ?").run(hoursAgo(2), from + old);
+      db.close();
+      return path;
+    };
+    // 20 rows past the age bound, then the oldest of the recent ones; then newer rows, more than the budget
+    const olderAndBig = written(1220, 20);
+    const newer = written(1500, 0, 10_000);
+    const empty = written(0);
+    const onlyOld = written(10, 10);
+    const own = new RoundJournal(fresh());
+    own.append(record(1));
+    const gone = [olderAndBig, newer, empty, onlyOld];
+    const metrics = createGameMetrics({ ccu: () => 0, rooms: () => 0, statsClientCounters: () => ({}) });
+    const retention = startJournalRetention(
+      own,
+      { maxAgeS: 3600, maxBytes: 1_000_000, everyS: 1 },
+      metrics,
+      createLogger("error"),
+      async () => gone.filter((path) => existsSync(path)),
+    );
+    try {
+      await waitFor("the gone journals pruned", () => metrics.journalFilesRemoved.get() >= 3, 10_000);
+    } finally {
+      retention.stop();
+    }
+    expect(gone.map((path) => existsSync(path))).toEqual([false, true, false, false]);
+    for (const path of [olderAndBig, empty, onlyOld]) {
+      expect(existsSync(path + "-wal")).toBe(false);
+      expect(existsSync(path + "-shm")).toBe(false);
+    }
+    const kept = new RoundJournal(newer, { readOnly: true });
+    const rounds = [...kept.read()].map((r) => r.round);
+    expect(kept.usedBytes()).toBeLessThanOrEqual(1_000_000);
+    kept.close();
+    // the newest rows, without a gap (pruned 500 rows a batch)
+    expect(rounds.length).toBeGreaterThan(0);
+    expect(rounds).toEqual(Array.from({ length: rounds.length }, (_, i) => 11_500 - rounds.length + i));
+    expect(metrics.journalPruned.get()).toBe(1220 + 1500 - rounds.length + 10);
+    // the live process's own journal is its own business
+    expect(own.count()).toBe(1);
+    own.close();
   });
 
   it("a running server prunes its journal periodically while rounds go on", async () => {

@@ -3,23 +3,7 @@ import { Client } from "@colyseus/sdk";
 import { ROOM_NAME } from "../../shared/protocol.ts";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { guest, leaveAll, sleep, startGame, startStats, track, waitFor, type Player } from "./helpers.ts";
-
-/** POST /matchmake/<method>/<room> as a raw HTTP client would; answers the status and the error text. */
-async function matchmake(
-  game: GameServer,
-  method: string,
-  body: unknown,
-  room = ROOM_NAME,
-): Promise<{ status: number; error: string; roomId?: string }> {
-  const res = await fetch(`${game.httpUrl}/matchmake/${method}/${room}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const answer = (await res.json()) as { error?: string; roomId?: string };
-  return { status: res.status, error: answer.error ?? "", roomId: answer.roomId };
-}
+import { guest, leaveAll, matchmake, sleep, startGame, startStats, track, waitFor, type Player } from "./helpers.ts";
 
 describe("authentication at matchmaking", () => {
   let stats: StatsService;

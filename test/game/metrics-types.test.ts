@@ -24,8 +24,13 @@ const GAME: Record<string, Kind> = {
   skirmish_errors_total: "counter",
   skirmish_auth_rejected_total: "counter",
   skirmish_guests_issued_total: "counter",
+  skirmish_guest_logins_limited_total: "counter",
+  skirmish_guest_limiter_evictions_total: "counter",
+  skirmish_guest_limiter_addresses: "gauge",
+  skirmish_jwks_fetches_total: "counter",
   skirmish_journal_rounds_total: "counter",
   skirmish_journal_pruned_rows_total: "counter",
+  skirmish_journal_files_removed_total: "counter",
   skirmish_stats_client_total: "counter",
   skirmish_stats_client_in_flight_gets: "gauge",
   skirmish_stats_client_in_flight_ids: "gauge",
@@ -33,6 +38,13 @@ const GAME: Record<string, Kind> = {
   skirmish_log_lines_dropped_total: "counter",
   skirmish_cluster_errors_total: "counter",
   skirmish_seats_freed_total: "counter",
+  skirmish_rooms_restored_total: "counter",
+  skirmish_rooms_refused_total: "counter",
+  skirmish_rooms_handed_over_total: "counter",
+  skirmish_rooms_dropped_total: "counter",
+  skirmish_seats_reclaimed_total: "counter",
+  skirmish_seats_expired_total: "counter",
+  skirmish_restore_duration_seconds: "histogram",
 };
 
 const STATS: Record<string, Kind> = {

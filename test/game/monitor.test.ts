@@ -2,7 +2,7 @@ import { get as httpGet } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { GameServer, GameServerOptions } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
-import { MAX_FAILED_LOGINS } from "../../server/game/http/monitor-route.ts";
+import { MAX_FAILED_LOGINS_PER_MIN } from "../../server/game/http/monitor-route.ts";
 import { createLogger } from "../../server/observability/log.ts";
 import { join, leaveAll, startGame, startStats, waitFor, type Player } from "./helpers.ts";
 
@@ -182,14 +182,14 @@ describe("the monitor against other websites, method calls and password guessing
     const api = `${game.httpUrl}/colyseus/api`;
     // no credentials at all is the browser asking for them: refused, not a failed login
     expect((await fetch(api)).status).toBe(401);
-    for (let i = 0; i < MAX_FAILED_LOGINS; i++) {
+    for (let i = 0; i < MAX_FAILED_LOGINS_PER_MIN; i++) {
       const res = await fetch(api, { headers: { authorization: basic("admin", `guess-${i}`) } });
       expect(res.status).toBe(401);
     }
     const locked = await fetch(api, { headers: ok });
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(game.metrics.errors.get("monitor_login_failed")).toBe(MAX_FAILED_LOGINS);
+    expect(game.metrics.errors.get("monitor_login_failed")).toBe(MAX_FAILED_LOGINS_PER_MIN);
     expect(lines.some((l) => /"msg":"monitor login failed".*"address":"(::ffff:)?127\.0\.0\.1"/.test(l))).toBe(true);
   });
 });

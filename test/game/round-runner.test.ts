@@ -34,7 +34,7 @@ describe("RoundRunner against the real stats service", () => {
     const log = createLogger("debug", (l) => lines.push(l));
     const r = new RoundRunner({
       roomId: "room1",
-      roomSeed: 99,
+      seedOf: (round) => (0x9e3779b1 * round) >>> 0,
       deadlineMs: 200,
       snapshot,
       sources: {
@@ -128,7 +128,7 @@ describe("RoundRunner against the real stats service", () => {
     try {
       const calls = new Journal();
       const plan = {
-        roomSeed: 5,
+        seed: 5,
         round: 1,
         deadlineMs: 40,
         entities: [
@@ -171,7 +171,7 @@ describe("RoundRunner against the real stats service", () => {
     try {
       const calls = new Journal();
       const plan = {
-        roomSeed: 6,
+        seed: 6,
         round: 2,
         deadlineMs: 40,
         entities: [

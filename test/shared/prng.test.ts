@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Sfc32, roundSeed } from "../../shared/prng.ts";
+import { Sfc32 } from "../../shared/prng.ts";
 
 /** sfc32 written a second, independent way (BigInt modulo 2^32) to check the fast one against. */
 function referenceSfc32(seed: number, count: number): number[] {
@@ -51,19 +51,5 @@ describe("sfc32", () => {
     const r = new Sfc32(1);
     expect(() => r.nextInt(0)).toThrow(RangeError);
     expect(() => r.nextInt(1.5)).toThrow(/integer/);
-  });
-});
-
-describe("roundSeed", () => {
-  it("matches golden values", () => {
-    expect([roundSeed(1, 1), roundSeed(1, 2), roundSeed(0xdeadbeef, 1000)]).toEqual([
-      3677777440, 2312474076, 2820090284,
-    ]);
-  });
-
-  it("differs between neighbouring rounds and rooms", () => {
-    const seeds = new Set<number>();
-    for (let room = 0; room < 20; room++) for (let round = 0; round < 50; round++) seeds.add(roundSeed(room, round));
-    expect(seeds.size).toBe(1000);
   });
 });

@@ -6,7 +6,10 @@
  *   skirmish:seat-owners          set of process ids        whose seats to watch
  *
  * Claims and releases are Lua scripts (check-and-set in one step: two processes claiming the
- * same player at once cannot both win). A process is dead when Colyseus says so: its process
+ * same player at once cannot both win). Within a process, a player's claim is marked before the
+ * script is awaited, so two joins of one player (one token, two clients) never both reach Redis;
+ * that makes a seat in Redis owned by this process but held by none of its rooms a leftover (a
+ * release on its way, or lost in an outage), which a claim may take over. A process is dead when Colyseus says so: its process
  * channel (`p:<processId>`) has no subscriber and it does not answer Colyseus's own IPC health
  * check (`matchMaker.healthCheckProcessId`, which also drops its room listings). Then its seats
  * are freed at once, by the first process that needs one of them or by the periodic sweep
@@ -27,10 +30,11 @@ const OWNERS = "skirmish:seat-owners";
 /** Colyseus's per-process IPC channel (MatchMaker.getProcessChannel, not exported) */
 const processChannel = (processId: string) => `p:${processId}`;
 
-// KEYS: seat, seats-of(me), owners. ARGV: "<me> <room>", player, me. Returns the holder or nil.
+// KEYS: seat, seats-of(me), owners. ARGV: "<me> <room>", player, me. Returns the holder (another
+// process's seat) or nil. A seat of this process is overwritten: the caller holds none (claim's mark).
 const CLAIM = `
 local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then return cur end
+if cur and string.sub(cur, 1, #ARGV[3] + 1) ~= ARGV[3] .. ' ' then return cur end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
@@ -59,6 +63,16 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 return freed`;
 
+// KEYS: seat, seats-of(me), owners. ARGV: "<me> <room>", player, me, " <room>". Takes the seat over
+// when it is free or held for the same room (by the process that owned the room before); else the holder.
+const ADOPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] and string.sub(cur, -#ARGV[4]) ~= ARGV[4] then return cur end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+return false`;
+
 export class RedisPlayerRegistry implements PlayerRegistry {
   readonly processId: string;
   private readonly redis: Redis;
@@ -66,6 +80,8 @@ export class RedisPlayerRegistry implements PlayerRegistry {
   private readonly log: Logger;
   /** the seats this process holds: player -> room (the truth a reconcile restores) */
   private readonly held = new Map<string, string>();
+  /** players whose claim is waiting for Redis: another claim of theirs is refused meanwhile */
+  private readonly claiming = new Set<string>();
 
   constructor(redis: Redis, processId: string, metrics: GameMetrics, log: Logger) {
     this.redis = redis;
@@ -80,23 +96,47 @@ export class RedisPlayerRegistry implements PlayerRegistry {
     const value = await this.redis.get(SEAT_PREFIX + playerId);
     if (value === null) return undefined;
     const [owner, room] = value.split(" ");
-    // a seat of a process that died is about to be freed by claim(); it does not refuse anyone
-    if (owner !== this.processId && !(await this.channelAlive(owner))) return undefined;
+    // a leftover of this process (not in `held`) is taken over by claim(), a seat of a process that
+    // died is freed by it: neither refuses anyone
+    if (owner === this.processId || !(await this.channelAlive(owner))) return undefined;
     return `${room} on process ${owner}`;
   }
 
   async claim(playerId: string, roomId: string): Promise<boolean> {
-    if (this.held.has(playerId)) return false;
-    for (let attempt = 0; ; attempt++) {
-      const holder = await this.runClaim(playerId, roomId);
-      if (holder === null) {
-        this.held.set(playerId, roomId);
-        return true;
+    // checked and marked before any await: of two joins of one player in this process, the second is refused here
+    if (this.held.has(playerId) || this.claiming.has(playerId)) return false;
+    this.claiming.add(playerId);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const holder = await this.runClaim(playerId, roomId);
+        if (holder === null) {
+          this.held.set(playerId, roomId);
+          return true;
+        }
+        const owner = holder.split(" ")[0];
+        if (attempt > 0 || !(await this.isDead(owner))) return false;
+        await this.sweep(owner);
       }
-      const owner = holder.split(" ")[0];
-      if (attempt > 0 || owner === this.processId || !(await this.isDead(owner))) return false;
-      await this.sweep(owner);
+    } finally {
+      this.claiming.delete(playerId);
     }
+  }
+
+  async adopt(playerId: string, roomId: string): Promise<boolean> {
+    const holder = (await this.redis.eval(
+      ADOPT,
+      3,
+      SEAT_PREFIX + playerId,
+      seatsOf(this.processId),
+      OWNERS,
+      `${this.processId} ${roomId}`,
+      playerId,
+      this.processId,
+      ` ${roomId}`,
+    )) as string | null;
+    if (holder !== null) return false;
+    this.held.set(playerId, roomId);
+    return true;
   }
 
   release(playerId: string, roomId: string): void {

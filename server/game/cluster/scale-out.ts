@@ -10,17 +10,23 @@
  *   within about SWEEP_EVERY_MS + Colyseus's 2 s IPC health-check timeout, and its seats are freed;
  * - a matchmaking gate: while Redis is away, joins are refused with a clear error (running rooms
  *   do not need Redis and keep playing); when it is back, this process's room listings, room
- *   count and seats are written again (a restarted Redis is empty).
+ *   count and seats are written again (a restarted Redis is empty);
+ * - the state of its Redis connections (the registry's, the driver's, the presence's): every
+ *   error counted, an outage logged once when it starts and once when it ends;
+ * - a readiness probe that asks the driver for the room listing, as a join does.
  */
 import { matchMaker, ServerError } from "@colyseus/core";
-import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { run, call, sleep, type Task } from "../../runtime/index.ts";
+import type { Redis } from "ioredis";
+import { ROOM_NAME } from "../../../shared/protocol.ts";
+import { run, call, sleep, timeout, type Task } from "../../runtime/index.ts";
 import { errorFields, type Logger } from "../../observability/log.ts";
+import { limitLog } from "../../observability/log-limiter.ts";
 import type { GameConfig } from "../config.ts";
 import type { GameMetrics } from "../metrics.ts";
-import { maskRedisUrl, openRedis, probeRedis } from "./redis-connection.ts";
+import { CONNECT_TIMEOUT_MS, maskRedisUrl, openRedis, probeRedis } from "./redis-connection.ts";
 import { RedisPlayerRegistry } from "./redis-player-registry.ts";
+import { RedisRoomDriver } from "./redis-room-driver.ts";
 
 /** Period of the stale-process sweep. */
 export const SWEEP_EVERY_MS = 2000;
@@ -28,10 +34,16 @@ export const SWEEP_EVERY_MS = 2000;
 export const MATCHMAKING_UNAVAILABLE =
   "matchmaking unavailable: the cluster's Redis is unreachable (running matches go on); try again shortly";
 
-/** What the Colyseus Server is built with in a cluster. */
+/** Longest the readiness probe waits for the room listing. */
+export const PROBE_TIMEOUT_MS = CONNECT_TIMEOUT_MS;
+
+/** What the Colyseus Server is built with in a cluster, and the connections it uses. */
 export interface ScaleOut {
+  url: string;
   presence: RedisPresence;
-  driver: RedisDriver;
+  driver: RedisRoomDriver;
+  /** the presence's command connection and the driver's (the presence's subscriber is its own) */
+  connections: Redis[];
   publicAddress: string;
 }
 
@@ -52,9 +64,13 @@ export async function openScaleOut(config: GameConfig, redisUrl: string): Promis
     );
   }
   await probeRedis(redisUrl);
+  const command = openRedis(redisUrl);
+  const driver = new RedisRoomDriver(openRedis(redisUrl));
   return {
-    presence: new RedisPresence(openRedis(redisUrl)),
-    driver: new RedisDriver(openRedis(redisUrl)),
+    url: redisUrl,
+    presence: new RedisPresence(command),
+    driver,
+    connections: [command, driver.connection],
     publicAddress: config.publicAddress || `127.0.0.1:${config.port}`,
   };
 }
@@ -62,7 +78,12 @@ export async function openScaleOut(config: GameConfig, redisUrl: string): Promis
 /** This process in the cluster: its seat registry, whether Redis answers, and close(). */
 export interface ClusterMember {
   readonly players: RedisPlayerRegistry;
+  /** every connection of this process to Redis is up */
   redisUp(): boolean;
+  /** MATCHMAKING_UNAVAILABLE while Redis is away, else null: what a route that needs Redis answers */
+  unavailable(): string | null;
+  /** null when the driver lists rooms (within PROBE_TIMEOUT_MS), else why matchmaking fails */
+  probeMatchmaking(): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -71,37 +92,40 @@ export interface ClusterMember {
  * failures afterwards are counted (`skirmish_cluster_errors_total`) and logged on each change
  * between up and down. close() stops the sweep, the gate and the registry's connection.
  */
-export function joinCluster(url: string, processId: string, metrics: GameMetrics, log: Logger): ClusterMember {
+export function joinCluster(scaleOut: ScaleOut, processId: string, metrics: GameMetrics, log: Logger): ClusterMember {
+  const { url, driver } = scaleOut;
   const redis = openRedis(url);
   const players = new RedisPlayerRegistry(redis, processId, metrics, log);
-  let up = true;
-  let wasDown = false;
+  const connections = [redis, ...scaleOut.connections];
+  // a connection is down from its first error or lost connection until it is ready again (all
+  // start up: Redis answered the start-up probe a moment ago)
+  const down = new Set<Redis>();
+  const isUp = () => down.size === 0;
+  const limited = limitLog(log);
 
-  redis.on("error", (err) => {
-    // ioredis repeats this for every reconnect attempt: the first is logged, every one counted
-    metrics.clusterErrors.inc("redis_connection");
-    if (up)
-      log.warn("Redis unreachable: refusing new joins, running matches go on", {
-        redis: maskRedisUrl(url),
-        ...errorFields(err),
-      });
-    up = false;
-    wasDown = true;
-  });
-  redis.on("close", () => {
-    up = false;
-    wasDown = true;
-  });
-  redis.on("ready", () => {
-    up = true;
-    if (!wasDown) return;
-    wasDown = false;
-    log.info("Redis is back: restoring this process's listings and seats", { redis: maskRedisUrl(url) });
-    restore().catch((err) => {
-      metrics.clusterErrors.inc("restore");
-      log.error("restoring after a Redis outage failed", errorFields(err));
+  const wentDown = (connection: Redis, fields: Record<string, unknown>) => {
+    // logged when the outage starts, not per connection or reconnect attempt
+    if (isUp())
+      log.warn("Redis unreachable: refusing new joins, running matches go on", { redis: maskRedisUrl(url), ...fields });
+    down.add(connection);
+  };
+  for (const connection of connections) {
+    connection.on("error", (err: Error) => {
+      // ioredis repeats this for every reconnect attempt of every connection: each one counted
+      metrics.clusterErrors.inc("redis_connection");
+      wentDown(connection, errorFields(err));
     });
-  });
+    // 'reconnecting', not 'close': a connection closed on purpose (shutdown) ends without reconnecting
+    connection.on("reconnecting", () => wentDown(connection, { err: "connection lost" }));
+    connection.on("ready", () => {
+      if (!down.delete(connection) || !isUp()) return;
+      log.info("Redis is back: restoring this process's listings and seats", { redis: maskRedisUrl(url) });
+      restore().catch((err) => {
+        metrics.clusterErrors.inc("restore");
+        log.error("restoring after a Redis outage failed", errorFields(err));
+      });
+    });
+  }
 
   async function restore(): Promise<void> {
     await matchMaker.restoreMissingRoomCaches();
@@ -109,16 +133,13 @@ export function joinCluster(url: string, processId: string, metrics: GameMetrics
     await players.reconcile();
   }
 
-  const restoreGate = gateMatchmaking(
-    () => up,
-    () => metrics.clusterErrors.inc("matchmaking_refused"),
-  );
+  const restoreGate = gateMatchmaking(isUp, () => metrics.clusterErrors.inc("matchmaking_refused"));
 
   const sweep: Task<void> = run(
     function* () {
       for (;;) {
         yield* sleep(SWEEP_EVERY_MS);
-        if (!up || matchMaker.state !== matchMaker.MatchMakerState.READY) continue;
+        if (!isUp() || matchMaker.state !== matchMaker.MatchMakerState.READY) continue;
         try {
           // Colyseus's own cleanup: a process without its IPC channel that does not answer a health
           // check loses its room listings and its place in the room-count table
@@ -134,9 +155,28 @@ export function joinCluster(url: string, processId: string, metrics: GameMetrics
     { name: "stale-process-sweep" },
   );
 
+  async function probeMatchmaking(): Promise<string | null> {
+    if (!isUp()) return "redis: unreachable (running matches go on, joins are refused)";
+    try {
+      await run(() =>
+        timeout(
+          PROBE_TIMEOUT_MS,
+          call("matchmaking-probe", () => driver.query({ name: ROOM_NAME })),
+        ),
+      );
+      return null;
+    } catch (err) {
+      metrics.clusterErrors.inc("matchmaking_probe");
+      limited("warn", "matchmaking_probe", "readiness probe: the room listing failed", errorFields(err));
+      return `matchmaking: the room listing failed (${(err as Error).message})`;
+    }
+  }
+
   return {
     players,
-    redisUp: () => up,
+    redisUp: isUp,
+    unavailable: () => (isUp() ? null : MATCHMAKING_UNAVAILABLE),
+    probeMatchmaking,
     async close() {
       await sweep.halt();
       restoreGate();

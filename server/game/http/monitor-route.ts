@@ -8,8 +8,9 @@
  *   `Sec-Fetch-Site` of cross-site or same-site, except a navigation to the monitor's page. The
  *   monitor never answers CORS (cors-policy.ts), and without this a browser's cached basic-auth
  *   credentials would ride along on another site's links, images and forms;
- * - an address with MAX_FAILED_LOGINS failed logins in the last LOGIN_WINDOW_MS (429 with
- *   Retry-After), before its password is even looked at;
+ * - an address (client-address.ts) past MAX_FAILED_LOGINS_PER_MIN failed logins a minute (a
+ *   bucket of that many, address-rate-limiter.ts): 429 with Retry-After, before its password is
+ *   even looked at;
  * - a missing or wrong password (401 with the challenge). A wrong one is counted
  *   (`skirmish_errors_total{code="monitor_login_failed"}`) and logged with the address.
  *
@@ -25,13 +26,15 @@ import { monitor } from "@colyseus/monitor";
 import type { Logger } from "../../observability/log.ts";
 import type { LimitedLog } from "../../observability/log-limiter.ts";
 import type { GameMetrics } from "../metrics.ts";
-import { AddressBudget } from "./address-budget.ts";
+import { AddressRateLimiter } from "./address-rate-limiter.ts";
+import { addressKey } from "./client-address.ts";
 import { peerAddress } from "./peer-address.ts";
 
 export const MONITOR_PATH = "/colyseus";
 export const MONITOR_USER = "admin";
-export const MAX_FAILED_LOGINS = 5;
-export const LOGIN_WINDOW_MS = 60_000;
+export const MAX_FAILED_LOGINS_PER_MIN = 5;
+/** Addresses the failed-login limiter keeps a bucket for. */
+const LOGIN_LIMITER_MAX_ADDRESSES = 10_000;
 const ROOM_CALL_PATH = `${MONITOR_PATH}/api/room/call`;
 const CHALLENGE = 'Basic realm="Skirmish monitor", charset="UTF-8"';
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -97,7 +100,11 @@ export function monitorEndpoints(options: MonitorOptions, deps: MonitorDeps): Re
   const password = options.monitorPassword;
   if (password === null) return {};
   const { metrics, log, limitedLog } = deps;
-  const failures = new AddressBudget({ limit: MAX_FAILED_LOGINS, windowMs: LOGIN_WINDOW_MS });
+  const failures = new AddressRateLimiter({
+    perMinute: MAX_FAILED_LOGINS_PER_MIN,
+    burst: MAX_FAILED_LOGINS_PER_MIN,
+    maxAddresses: LOGIN_LIMITER_MAX_ADDRESSES,
+  });
 
   const gate = createMiddleware(async (ctx) => {
     const request = ctx.request as Request;
@@ -105,19 +112,20 @@ export function monitorEndpoints(options: MonitorOptions, deps: MonitorDeps): Re
       metrics.errors.inc("monitor_cross_site");
       throw ctx.error(403, { message: "the monitor answers its own pages only, not other websites" });
     }
-    const address = peerAddress(request);
-    if (failures.exhausted(address)) {
+    const address = addressKey(peerAddress(request));
+    const admission = failures.peek(address, performance.now());
+    if (!admission.ok) {
       metrics.errors.inc("monitor_login_locked");
       throw ctx.error(
         429,
-        { message: `too many failed monitor logins from ${address}; try again later` },
-        { "Retry-After": String(failures.retryAfterS(address)) },
+        { message: `too many failed monitor logins from ${address}; try again in ${admission.retryAfterS} s` },
+        { "Retry-After": String(admission.retryAfterS) },
       );
     }
     const given = basicCredentials(request.headers.get("authorization"));
     if (given !== null && sameSecret(given.user, MONITOR_USER) && sameSecret(given.password, password)) return;
     if (given !== null) {
-      failures.take(address);
+      failures.take(address, performance.now());
       metrics.errors.inc("monitor_login_failed");
       limitedLog("warn", "monitor_login_failed", "monitor login failed", { address });
     }

@@ -9,7 +9,8 @@
  *
  * What it may cost the thread that runs rounds: little. Replaying is done on a worker thread
  * (replay-thread.ts); here only the stored rows are read (SQLite, no decoding). Each client
- * address gets REPLAY_PAGES_PER_MINUTE pages (then 429), and at most MAX_PAGES_IN_FLIGHT pages are
+ * address (client-address.ts) gets REPLAY_PAGES_PER_MINUTE pages a minute, as many at once (then
+ * 429; address-rate-limiter.ts), and at most MAX_PAGES_IN_FLIGHT pages are
  * being made at once (then 503, before any row is read). The route answers on node:http directly,
  * ahead of Colyseus' router, whose web Request and Response objects made a refusal cost several
  * times more (a burst of refusals is what an attacker sends). Every refusal is counted
@@ -19,12 +20,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LimitedLog } from "../../observability/log-limiter.ts";
 import { errorFields } from "../../observability/log.ts";
-import { verifyToken } from "../auth/player-token.ts";
+import type { TokenVerifier } from "../auth/token-verifier.ts";
 import type { GameConfig } from "../config.ts";
 import type { RoundJournal } from "../journal/round-journal.ts";
 import type { GameMetrics } from "../metrics.ts";
 import type { RoomAudience } from "../room/room-audience.ts";
-import { AddressBudget } from "./address-budget.ts";
+import { AddressRateLimiter } from "./address-rate-limiter.ts";
+import { addressKey, clientAddress } from "./client-address.ts";
 import type { ReplayThread } from "./replay-thread.ts";
 
 export const REPLAY_PATH = "/replay/rounds";
@@ -32,13 +34,15 @@ export const MAX_REPLAY_ROUNDS = 100;
 /** Pages given to the worker and not yet answered; more wait in no queue: they are refused. */
 export const MAX_PAGES_IN_FLIGHT = 4;
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Addresses the page limiter keeps a bucket for. */
+const LIMITER_MAX_ADDRESSES = 10_000;
 
 export interface ReplayRouteDeps {
   journal: RoundJournal;
   audience: RoomAudience;
   thread: ReplayThread;
-  authSecret: string;
-  config: Pick<GameConfig, "authTtlS" | "replayPublic" | "replayPagesPerMinute">;
+  verifyToken: TokenVerifier;
+  config: Pick<GameConfig, "replayPublic" | "replayPagesPerMinute" | "trustProxy">;
   metrics: GameMetrics;
   limitedLog: LimitedLog;
 }
@@ -81,7 +85,11 @@ function bearerToken(req: IncomingMessage): string | undefined {
 /** Answers GET /replay/rounds (true), or leaves the request alone (false). */
 export function replayResponder(deps: ReplayRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { journal, audience, thread, config, metrics } = deps;
-  const budget = new AddressBudget({ limit: config.replayPagesPerMinute, windowMs: 60_000 });
+  const limiter = new AddressRateLimiter({
+    perMinute: config.replayPagesPerMinute,
+    burst: config.replayPagesPerMinute,
+    maxAddresses: LIMITER_MAX_ADDRESSES,
+  });
   const error = (res: ServerResponse, status: number, message: string, headers?: Record<string, string>) =>
     send(res, status, JSON.stringify({ error: message }), headers);
   const refuse = (
@@ -96,9 +104,9 @@ export function replayResponder(deps: ReplayRouteDeps): (req: IncomingMessage, r
   };
 
   /** Whether the request may read `room`'s rounds; if not, it has been answered. */
-  const admitted = (req: IncomingMessage, res: ServerResponse, room: string): boolean => {
+  const admitted = async (req: IncomingMessage, res: ServerResponse, room: string): Promise<boolean> => {
     if (config.replayPublic === 1) return true;
-    const check = verifyToken(deps.authSecret, bearerToken(req), Math.floor(Date.now() / 1000), config.authTtlS);
+    const check = await deps.verifyToken(bearerToken(req));
     if (!check.ok) {
       refuse(
         res,
@@ -108,24 +116,24 @@ export function replayResponder(deps: ReplayRouteDeps): (req: IncomingMessage, r
       );
       return false;
     }
-    if (audience.has(room, check.claims.pid)) return true;
-    refuse(res, "forbidden", 403, `player ${check.claims.pid} did not play or watch in room ${room}`);
+    if (audience.has(room, check.identity.pid)) return true;
+    refuse(res, "forbidden", 403, `player ${check.identity.pid} did not play or watch in room ${room}`);
     return false;
   };
 
   const answer = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const page = parseQuery(url);
     if (typeof page === "string") return error(res, 400, page);
-    if (!admitted(req, res, page.room)) return;
-    const address = req.socket.remoteAddress ?? "unknown";
-    if (!budget.take(address))
+    if (!(await admitted(req, res, page.room))) return;
+    const admission = limiter.take(addressKey(clientAddress(req, config.trustProxy)), performance.now());
+    if (!admission.ok)
       return refuse(
         res,
         "rate_limited",
         429,
         `at most ${config.replayPagesPerMinute} replay pages a minute per address`,
         {
-          "retry-after": String(budget.retryAfterS(address)),
+          "retry-after": String(admission.retryAfterS),
         },
       );
     if (thread.busy)

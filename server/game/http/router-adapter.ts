@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getRequest } from "@colyseus/better-call/node";
+import { clientAddress } from "./client-address.ts";
 import { rememberPeer } from "./peer-address.ts";
 
 export type RouterHandler = (request: Request) => Promise<Response>;
@@ -41,9 +42,10 @@ function answer(res: ServerResponse, status: number, error: string): void {
   res.end(body);
 }
 
-/** A `request` listener that answers through `handler` (the router's). */
+/** A `request` listener that answers through `handler` (the router's); `trustProxy` as TRUST_PROXY says. */
 export function routerListener(
   handler: RouterHandler,
+  trustProxy: number,
   failed: (kind: AdapterFailure, err: unknown) => void,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -55,7 +57,7 @@ export function routerListener(
       answer(res, 400, "the request could not be read");
       return;
     }
-    rememberPeer(request, req.socket.remoteAddress);
+    rememberPeer(request, clientAddress(req, trustProxy));
     handler(request)
       .then((response) => writeResponse(res, response))
       .catch((err: unknown) => {

@@ -5,9 +5,17 @@
  * large prune instead of waiting for it; at most MAX_BATCHES per run (the next run continues).
  * Pruned rows are counted (skirmish_journal_pruned_rows_total) and each run that pruned logs one
  * info line; a failing prune is counted and logged, and retried at the next run.
+ *
+ * In a cluster, `goneJournals` names the journal files of processes that no longer exist (a
+ * restarted process journals into a new file): after its own journal, a run prunes those as one
+ * more journal under the same bounds: their rows older than `maxAgeS`, then the oldest rows among
+ * them all while together they use more than `maxBytes`; a file left without rows is deleted
+ * (with SQLite's companions), counted in skirmish_journal_files_removed_total. What is kept
+ * replays as before (`npm run replay -- data/journal-*.db`).
  * `stop()` ends it; a run in progress stops after its current batch.
  */
-import type { RoundJournal } from "./round-journal.ts";
+import { rmSync } from "node:fs";
+import { RoundJournal } from "./round-journal.ts";
 import type { GameMetrics } from "../metrics.ts";
 import { errorFields, type Logger } from "../../observability/log.ts";
 
@@ -20,37 +28,90 @@ export interface RetentionPolicy {
 const PRUNE_BATCH = 500;
 const MAX_BATCHES = 200;
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function startJournalRetention(
   journal: RoundJournal,
   policy: RetentionPolicy,
   metrics: GameMetrics,
   log: Logger,
+  goneJournals?: () => Promise<string[]>,
 ): { stop(): void } {
   let stopped = false;
   let running = false;
-  const run = () => {
+  const run = async () => {
     if (running || stopped || (policy.maxAgeS === 0 && policy.maxBytes === 0)) return;
     running = true;
     const before = policy.maxAgeS > 0 ? Date.now() - policy.maxAgeS * 1000 : 0;
-    let pruned = 0;
-    let batches = 0;
-    const step = () => {
-      try {
-        const n = stopped || journal.isClosed ? 0 : journal.prune(before, policy.maxBytes, PRUNE_BATCH);
+    try {
+      let pruned = 0;
+      for (let batches = 0; batches < MAX_BATCHES && !stopped && !journal.isClosed; batches++) {
+        const n = journal.prune(before, policy.maxBytes, PRUNE_BATCH);
         pruned += n;
         metrics.journalPruned.inc(undefined, n);
-        if (n > 0 && ++batches < MAX_BATCHES) return void setImmediate(step);
-        if (pruned > 0)
-          log.info("journal pruned", { rows: pruned, usedBytes: journal.isClosed ? undefined : journal.usedBytes() });
-      } catch (err) {
-        metrics.errors.inc("journal_prune");
-        log.error("journal prune failed", errorFields(err));
+        if (n === 0) break;
+        await nextTurn();
       }
+      if (pruned > 0)
+        log.info("journal pruned", { rows: pruned, usedBytes: journal.isClosed ? undefined : journal.usedBytes() });
+      if (goneJournals && !stopped) await pruneGone(await goneJournals());
+    } catch (err) {
+      metrics.errors.inc("journal_prune");
+      log.error("journal prune failed", errorFields(err));
+    } finally {
       running = false;
-    };
-    step();
+    }
+
+    async function pruneGone(paths: string[]): Promise<void> {
+      const journals: RoundJournal[] = [];
+      for (const path of paths) {
+        try {
+          journals.push(new RoundJournal(path));
+        } catch (err) {
+          metrics.errors.inc("journal_prune");
+          log.error("cannot open the journal of a gone process to prune it", { path, ...errorFields(err) });
+        }
+      }
+      let pruned = 0;
+      let removed = 0;
+      try {
+        let batches = 0;
+        const more = () => batches < MAX_BATCHES && !stopped;
+        /** counts a batch; true when it pruned something */
+        const counted = (n: number) => {
+          pruned += n;
+          metrics.journalPruned.inc(undefined, n);
+          batches++;
+          return n > 0;
+        };
+        for (const j of journals) {
+          while (more() && counted(j.prune(before, 0, PRUNE_BATCH))) await nextTurn();
+        }
+        // the byte bound over all of them: the oldest rows first, whichever file holds them
+        while (policy.maxBytes > 0 && more()) {
+          if (journals.reduce((n, j) => n + j.usedBytes(), 0) <= policy.maxBytes) break;
+          const oldest = journals
+            .map((j) => ({ j, at: j.oldestAtMs() }))
+            .filter((o) => o.at !== undefined)
+            .sort((x, y) => x.at! - y.at!)[0];
+          if (oldest === undefined || !counted(oldest.j.pruneOldest(PRUNE_BATCH))) break;
+          await nextTurn();
+        }
+        for (const j of journals) {
+          if (j.oldestAtMs() !== undefined) continue;
+          j.close();
+          for (const suffix of ["", "-wal", "-shm"]) rmSync(j.path + suffix, { force: true });
+          metrics.journalFilesRemoved.inc();
+          removed++;
+        }
+      } finally {
+        for (const j of journals) j.close();
+      }
+      if (pruned > 0 || removed > 0)
+        log.info("journals of gone processes pruned", { files: journals.length, rows: pruned, filesRemoved: removed });
+    }
   };
-  const timer = setInterval(run, policy.everyS * 1000);
+  const timer = setInterval(() => void run(), policy.everyS * 1000);
   timer.unref();
   return {
     stop() {

@@ -5,13 +5,13 @@
  * exactly the journaled calls (which entities fetched, which fell back, in order), and the
  * resolved seed and output hash must equal what was journaled.
  */
-import type { RoundInput } from "../../../shared/combat.ts";
+import type { CombatantState, RoundInput } from "../../../shared/combat.ts";
 import { Journal, NonDeterminismError, run } from "../../runtime/index.ts";
 import { combatRound, roundTaskName, type RoundOutcome } from "../round/combat-round.ts";
 import type { JournalRecord } from "./round-journal.ts";
 
 export type ReplayVerdict =
-  | { ok: true; room: string; round: number; hash: string; input: RoundInput }
+  | { ok: true; room: string; round: number; hash: string; input: RoundInput; next: CombatantState[] }
   | { ok: false; room: string; round: number; divergence: string };
 
 function noIo(): never {
@@ -35,7 +35,11 @@ export async function replayRecord(rec: JournalRecord): Promise<ReplayVerdict> {
   try {
     outcome = await run(
       () =>
-        combatRound({ ...rec.plan, deadlineMs: rec.deadlineMs }, { fetch: noIo, lastKnownGood: noIo, now: () => 0 }),
+        combatRound(
+          // the row's seed column: rows written before seeds were keyed kept a room seed in the plan
+          { seed: rec.seed, round: rec.plan.round, entities: rec.plan.entities, deadlineMs: rec.deadlineMs },
+          { fetch: noIo, lastKnownGood: noIo, now: () => 0 },
+        ),
       { name: roundTaskName(rec.room, rec.round), journal: calls, replay: true },
     );
   } catch (err) {
@@ -48,5 +52,12 @@ export async function replayRecord(rec: JournalRecord): Promise<ReplayVerdict> {
   if (outcome.result.seed !== rec.seed) return fail(`seed: journaled ${rec.seed}, replayed ${outcome.result.seed}`);
   if (outcome.result.hash !== rec.hash)
     return fail(`output hash: journaled ${rec.hash}, replayed ${outcome.result.hash}`);
-  return { ok: true, room: rec.room, round: rec.round, hash: outcome.result.hash, input: outcome.input };
+  return {
+    ok: true,
+    room: rec.room,
+    round: rec.round,
+    hash: outcome.result.hash,
+    input: outcome.input,
+    next: outcome.result.next,
+  };
 }

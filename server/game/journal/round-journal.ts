@@ -7,14 +7,20 @@
  * before the plan format held the full RoundInput (stats twice) and no lookups, and are reported
  * as such by replay. Plan and calls are stored in the encoding of journal-codec.ts (`enc`).
  *
- * Appends are grouped into one transaction per COMMIT_EVERY_MS: an insert of its own is a commit
- * of its own (a WAL write of every page it touched), which cost more CPU than the round it
- * records once a server runs hundreds of rounds a second (6 % of the server's self time in a
- * profile at 2 000 bots, bench/profiles.md). The insert still runs inside `append` (a bad record throws there, to the
- * caller); readers in this process see it at once, other processes (a replay while the server
- * runs) within COMMIT_EVERY_MS, and a killed process loses at most that much. A failed commit
- * rolls the batch back, and an append whose failure made SQLite roll the batch back (a full disk)
- * loses the batch's earlier rounds: both are reported to `onCommitError` with the rounds lost.
+ * Group commit: every append (and every room-ledger write, room-ledger.ts) made in one turn of
+ * the event loop goes into one transaction, committed at the end of that turn (setImmediate);
+ * `afterCommit` runs its callback once what was written before it is committed. A room
+ * broadcasts a round only from there, so no round a client saw can be lost by a crash and
+ * fought again after a restore. One commit per turn instead of one per round: an insert of its
+ * own is a commit of its own (a WAL write of every page it touched), 6 % of the server's self
+ * time in a profile at 2 000 bots (bench/profiles.md), and rounds of many rooms end in the same
+ * turn. The insert still runs inside `append` (a bad record throws there, to the caller);
+ * readers in this process see it at once, other processes (a replay while the server runs) once
+ * committed. Commits are durable across a process crash (SIGKILL, OOM); with
+ * `synchronous = NORMAL` a power cut can lose what was committed since the last WAL checkpoint.
+ * A failed commit rolls the batch back, and an append whose failure made SQLite roll the batch
+ * back (a full disk) loses the batch's earlier rounds: both are reported to `onCommitError` with
+ * the rounds lost (and the callbacks waiting for the commit still run: the game goes on).
  *
  * Retention: `prune` deletes the oldest rows (older than a cut-off, or while the rows in use
  * take more than a byte budget), one bounded batch per call, so a caller can spread a large
@@ -25,6 +31,7 @@ import { dirname, extname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JournaledPlan } from "../round/combat-round.ts";
 import { decodeBlob, encodeBlob, JOURNAL_ENCODING } from "./journal-codec.ts";
+import { RoomLedger } from "./room-ledger.ts";
 
 export interface JournalRecord {
   room: string;
@@ -74,9 +81,6 @@ CREATE TABLE IF NOT EXISTS rounds (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS rounds_at_ms ON rounds (at_ms);`;
 
-/** Longest an appended round waits for its commit, ms. */
-export const COMMIT_EVERY_MS = 100;
-
 /** A row as stored: `input` (the plan) and `calls` still encoded (decodeStored decodes them). */
 export interface StoredRound {
   room: string;
@@ -112,9 +116,12 @@ export class RoundJournal {
   private closed = false;
   /** the last append's (or commit's) failure, until an append succeeds */
   private lastError: Error | undefined = undefined;
-  /** the open transaction's commit, while appends wait for it */
-  private commitTimer: NodeJS.Timeout | undefined;
+  /** the open transaction's commit (end of this event-loop turn), while writes wait for it */
+  private commitTimer: NodeJS.Immediate | undefined;
   private uncommitted = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** room lifecycle and membership, written in the rounds' transactions */
+  readonly rooms: RoomLedger;
   private readonly onCommitError: (err: unknown, rounds: number) => void;
 
   /**
@@ -133,6 +140,7 @@ export class RoundJournal {
     if (this.readOnly) {
       this.db = new DatabaseSync(path, { readOnly: true });
       this.insert = null;
+      this.rooms = new RoomLedger(this.db, null);
       return;
     }
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -151,20 +159,25 @@ export class RoundJournal {
     this.insert = this.db.prepare(
       `INSERT INTO rounds (room, round, seed, input, calls, hash, join_ms, deadline_ms, at_ms, enc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${JOURNAL_ENCODING})`,
     );
+    this.rooms = new RoomLedger(this.db, () => this.begin());
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  append(rec: JournalRecord): void {
+  /** Opens this turn's transaction if none is open; its commit runs at the end of the turn. */
+  private begin(): void {
     if (this.closed) throw new Error("round journal is closed");
+    if (this.readOnly) throw new Error("round journal is open read-only");
+    if (this.commitTimer !== undefined) return;
+    this.db.exec("BEGIN");
+    this.commitTimer = setImmediate(() => this.commit());
+  }
+
+  append(rec: JournalRecord): void {
     if (!this.insert) throw new Error("round journal is open read-only");
-    if (this.commitTimer === undefined) {
-      this.db.exec("BEGIN");
-      this.commitTimer = setTimeout(() => this.commit(), COMMIT_EVERY_MS);
-      this.commitTimer.unref();
-    }
+    this.begin();
     this.uncommitted++;
     try {
       this.insert.run(
@@ -184,11 +197,12 @@ export class RoundJournal {
       // some failures (a full disk, I/O) make SQLite roll the whole transaction back: the
       // batch's earlier rounds are gone too, and later appends must start a new one
       if (this.commitTimer !== undefined && !this.db.isTransaction) {
-        clearTimeout(this.commitTimer);
+        clearImmediate(this.commitTimer);
         this.commitTimer = undefined;
         const lost = this.uncommitted - 1;
         this.uncommitted = 0;
         if (lost > 0) this.onCommitError(err, lost);
+        for (const then of this.waiting.splice(0)) then();
       }
       throw err;
     }
@@ -210,10 +224,20 @@ export class RoundJournal {
     }
   }
 
-  /** Commits the appends waiting for it now (the timer, `prune` and `close` call it). */
+  /**
+   * Runs `then` once everything written so far is committed: at the end of this event-loop turn,
+   * or at once when nothing waits. A failed commit is reported to onCommitError first; `then`
+   * still runs.
+   */
+  afterCommit(then: () => void): void {
+    if (this.commitTimer === undefined) then();
+    else this.waiting.push(then);
+  }
+
+  /** Commits what waits now (the end of the turn, `prune` and `close` call it), then runs afterCommit's callbacks. */
   commit(): void {
     if (this.commitTimer === undefined) return;
-    clearTimeout(this.commitTimer);
+    clearImmediate(this.commitTimer);
     this.commitTimer = undefined;
     const rounds = this.uncommitted;
     this.uncommitted = 0;
@@ -224,6 +248,7 @@ export class RoundJournal {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
       this.onCommitError(err, rounds);
     }
+    for (const then of this.waiting.splice(0)) then();
   }
 
   count(room?: string): number {
@@ -271,6 +296,23 @@ export class RoundJournal {
     yield* this.db.prepare(sql).iterate(...args) as Iterable<StoredRound>;
   }
 
+  /** The rooms with rounds in this journal (or just `room`, when it has any), sorted. */
+  roomIds(room?: string): string[] {
+    const rows = (
+      room === undefined
+        ? this.db.prepare("SELECT DISTINCT room FROM rounds ORDER BY room").all()
+        : this.db.prepare("SELECT DISTINCT room FROM rounds WHERE room = ?").all(room)
+    ) as { room: string }[];
+    return rows.map((r) => r.room);
+  }
+
+  /** A room's last journaled round (throws, naming the encoding, for a row it cannot decode). */
+  last(room: string): JournalRecord | undefined {
+    const row = this.db.prepare("SELECT round FROM rounds WHERE room = ? ORDER BY round DESC LIMIT 1").get(room) as
+      { round: number } | undefined;
+    return row === undefined ? undefined : this.read({ room, round: row.round }).next().value;
+  }
+
   /** Test and tooling hook: rewrite one stored field (e.g. to prove tampering is detected). */
   rawUpdate(room: string, round: number, set: { hash?: string; plan?: JournaledPlan; calls?: unknown[] }): void {
     if (set.hash !== undefined)
@@ -307,15 +349,31 @@ export class RoundJournal {
         .prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds WHERE at_ms < ? ORDER BY at_ms LIMIT ?)")
         .run(beforeAtMs, batch).changes,
     );
-    if (deleted === 0 && maxBytes > 0 && this.usedBytes() > maxBytes) {
-      deleted = Number(
-        this.db
-          .prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds ORDER BY at_ms LIMIT ?)")
-          .run(batch).changes,
-      );
-    }
+    if (deleted === 0 && maxBytes > 0 && this.usedBytes() > maxBytes) deleted = this.deleteOldest(batch);
     if (deleted > 0) this.db.exec("PRAGMA incremental_vacuum;");
     return deleted;
+  }
+
+  /** Deletes up to `batch` of the oldest rows whatever their age (a byte budget shared with other journals); how many went. */
+  pruneOldest(batch: number): number {
+    if (this.closed || this.readOnly) return 0;
+    this.commit();
+    const deleted = this.deleteOldest(batch);
+    if (deleted > 0) this.db.exec("PRAGMA incremental_vacuum;");
+    return deleted;
+  }
+
+  /** When the oldest row was written (ms since the epoch), or undefined for an empty journal. */
+  oldestAtMs(): number | undefined {
+    const row = this.db.prepare("SELECT MIN(at_ms) AS at FROM rounds").get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  private deleteOldest(batch: number): number {
+    return Number(
+      this.db.prepare("DELETE FROM rounds WHERE rowid IN (SELECT rowid FROM rounds ORDER BY at_ms LIMIT ?)").run(batch)
+        .changes,
+    );
   }
 
   close(): void {

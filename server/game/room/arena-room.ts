@@ -7,7 +7,6 @@
  * (patchRate is null: clients never see half a round) and broadcasts one `round` message.
  * Every entity owns a runtime Scope; removing the entity halts it.
  */
-import { randomInt } from "node:crypto";
 import {
   Room,
   ServerError,
@@ -17,6 +16,7 @@ import {
   type RoomException,
   type RoomMethodName,
 } from "@colyseus/core";
+import { $changes } from "@colyseus/schema";
 import { Scope, TickScheduler } from "../../runtime/index.ts";
 import { ArenaState, Entity } from "../../../shared/state.ts";
 import { ARENA_ENDED_CLOSE_CODE, Msg, parseIntent, type ErrorMessage, type Intent } from "../../../shared/protocol.ts";
@@ -24,10 +24,11 @@ import type { ArenaMetadata } from "../../../shared/lobby.ts";
 import { compareIds } from "../../../shared/combat.ts";
 import { deriveStats, NPC_PROFILES } from "../../../shared/stats.ts";
 import type { StatsClient } from "../../stats/client.ts";
-import { verifyToken, type TokenClaims } from "../auth/player-token.ts";
+import type { PlayerIdentity, TokenVerifier } from "../auth/token-verifier.ts";
 import { checkIntent, IntentQueue } from "./intent-queue.ts";
 import { npcBrain } from "./npc-brain.ts";
 import { RoundRunner } from "../round/round-runner.ts";
+import { RoomSecret } from "../round/room-secret.ts";
 import { inOneWrite } from "./one-write.ts";
 import { roundMessage, type PlannedEntity, type RoundOutcome } from "../round/combat-round.ts";
 import type { PlayerRegistry } from "./player-registry.ts";
@@ -38,10 +39,19 @@ import type { GameConfig } from "../config.ts";
 import { errorFields, type Logger } from "../../observability/log.ts";
 import type { LimitedLog } from "../../observability/log-limiter.ts";
 import { undecodableType } from "./frame-check.ts";
+import type { RestorePlan } from "./restore-plan.ts";
+import { RestoredSeats } from "./restored-seats.ts";
+import type { SeatCredentials } from "./seat-credential.ts";
+import type { MemberRecord } from "../journal/room-ledger.ts";
+import type { JournalRecord } from "../journal/round-journal.ts";
+import type { RoomCheckpoint, RoomDurability } from "./room-durability.ts";
 
 export interface ArenaDeps {
   config: GameConfig;
+  /** the server key: room secrets derive from it (round/room-secret.ts) */
   authSecret: string;
+  /** the one token check (auth/token-verifier.ts): matchmaking, and reconnections here */
+  verifyToken: TokenVerifier;
   statsClient: StatsClient;
   journal: RoundJournal | null;
   metrics: GameMetrics;
@@ -51,6 +61,12 @@ export interface ArenaDeps {
   players: PlayerRegistry;
   /** live rooms, for the rooms/ccu gauges and the summary */
   rooms: Set<ArenaRoom>;
+  /** rooms being restored from the journal, by id: a room created under such an id takes its plan (restore-rooms.ts) */
+  restoring: Map<string, RestorePlan>;
+  /** what verifies reconnection tokens in the journal (seat-credential.ts) */
+  credentials: SeatCredentials;
+  /** a cluster's leases and checkpoints, so that another process can adopt the room (room-durability.ts) */
+  durability?: RoomDurability;
   /** who played or watched in each room: who may read its replay */
   audience: RoomAudience;
 }
@@ -75,12 +91,14 @@ export type SpectatorSeat = "reserved" | "arena_full" | "token_full";
 /** How often a room looks for seat changes it was not told of (auditSeats). */
 const SEAT_AUDIT_MS = 1000;
 
-/** A spectator's seat auth: the token's claims, marked by the watch route (lobby-routes.ts). */
-export type WatcherClaims = TokenClaims & { watcher: true };
+/** A spectator's seat auth: the token's identity, marked by the watch route (lobby-routes.ts). */
+export type WatcherClaims = PlayerIdentity & { watcher: true };
 
 function isWatcher(auth: unknown): auth is WatcherClaims {
   return typeof auth === "object" && auth !== null && (auth as { watcher?: unknown }).watcher === true;
 }
+
+type RestoredState = Pick<Entity, "hp" | "maxHp" | "alive" | "respawnIn" | "charge">;
 
 /** Ticks one late interval may run to catch up with the wall clock (one round at the defaults). */
 const MAX_CATCH_UP_TICKS = 10;
@@ -89,7 +107,15 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   /** set by the per-server subclass (see arenaRoomClass) */
   declare deps: ArenaDeps;
 
-  private roomSeed = 0;
+  /** seeds every roll and NPC decision; never leaves the server (round/room-secret.ts) */
+  private secret!: RoomSecret;
+  /** what the secret is derived from, and when the room first opened (for checkpoints) */
+  private nonce!: Uint8Array;
+  private openedAtMs = 0;
+  /** who is in: each entity's join record with its latest seat (what a checkpoint carries) */
+  private readonly members = new Map<string, MemberRecord>();
+  /** the last round journaled (what a checkpoint carries) */
+  private lastRecord: JournalRecord | null = null;
   private ticks = new TickScheduler();
   private tickCount = 0;
   /** performance.now() at which tick 0 was due: game time follows the wall clock from here */
@@ -109,48 +135,67 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private seatAudit: NodeJS.Timeout | undefined;
   /** endIfOnlySpectators has begun disconnecting everyone */
   private ending = false;
+  /** the journal's players, held until they come back (a restored room only) */
+  private restoredSeats: RestoredSeats | undefined;
+  /** the process is stopping and hands this room to its successor: no leave is recorded, the room is not finished */
+  private handingOver = false;
+  /** another process owns the room now (its lease was lost): nothing is broadcast, written or checkpointed */
+  private dropped = false;
 
-  onCreate(): void {
+  async onCreate(): Promise<void> {
     const { config, metrics, log } = this.deps;
     this.maxClients = config.maxPlayers + config.maxSpectators;
     // a seat reserved but never taken (no WebSocket connect) is free again after this
     this.seatReservationTimeout = config.seatReservationS;
     this.patchRate = null;
     this.maxMessagesPerSecond = config.maxMessagesPerSecond;
-    this.roomSeed = randomInt(0, 0x1_0000_0000);
     this.state = new ArenaState();
     this.state.phase = "waiting";
     this.state.round = 0;
-
-    for (let i = 0; i < config.npcs; i++) {
-      const kind = NPC_KINDS[i % NPC_KINDS.length];
-      const id = `npc_${kind}_${i + 1}`;
-      this.addEntity(id, `${kind[0].toUpperCase()}${kind.slice(1)} ${i + 1}`, "npc");
-      const scope = this.scopes.get(id)!;
-      scope.run(() => npcBrain(id, this.npcWorld, { roomSeed: this.roomSeed, roundTicks: config.roundTicks }), {
-        name: "brain",
-      });
+    const restore = this.deps.restoring.get(this.roomId);
+    this.deps.restoring.delete(this.roomId);
+    // a new room in a cluster is owned under a lease first (an adopted one was claimed before)
+    if (!restore) await this.deps.durability?.opened(this.roomId);
+    if (restore) this.restoreFrom(restore);
+    else this.open();
+    for (const [id, e] of this.state.entities) {
+      if (e.kind !== "npc") continue;
+      this.scopes
+        .get(id)!
+        .run(() => npcBrain(id, this.npcWorld, { seedOf: (npc, round) => this.secret.npcSeed(npc, round) }), {
+          name: "brain",
+        });
     }
 
     const statsClient = this.deps.statsClient;
-    this.runner = new RoundRunner({
-      roomId: this.roomId,
-      roomSeed: this.roomSeed,
-      deadlineMs: config.roundDeadlineMs,
-      snapshot: () => this.cutOff(),
-      sources: {
-        fetch: (id, signal, deadlineMs) => statsClient.get(id, { signal, deadlineMs }),
-        lastKnownGood: (id) => statsClient.lastKnownGood(id),
+    this.runner = new RoundRunner(
+      {
+        roomId: this.roomId,
+        seedOf: (round) => this.secret.roundSeed(round),
+        deadlineMs: config.roundDeadlineMs,
+        snapshot: () => this.cutOff(),
+        sources: {
+          fetch: (id, signal, deadlineMs) => statsClient.get(id, { signal, deadlineMs }),
+          lastKnownGood: (id) => statsClient.lastKnownGood(id),
+          now: () => performance.now(),
+        },
+        apply: (round, outcome) => this.applyRound(round, outcome),
+        journal: this.deps.journal,
+        fence: this.deps.durability && {
+          owns: () => this.deps.durability!.owns(this.roomId),
+          beforeBroadcast: (record) => {
+            this.lastRecord = record;
+            return this.checkpoint();
+          },
+        },
+        metrics,
+        log,
+        limitedLog: this.deps.limitedLog,
+        statsProblem: () => statsClient.problem(),
         now: () => performance.now(),
       },
-      apply: (round, outcome) => this.applyRound(round, outcome),
-      journal: this.deps.journal,
-      metrics,
-      log,
-      limitedLog: this.deps.limitedLog,
-      statsProblem: () => statsClient.problem(),
-      now: () => performance.now(),
-    });
+      this.state.round + 1,
+    );
 
     this.screenFrames();
     this.onMessage(Msg.intent, (client, raw) => this.onIntent(client, raw));
@@ -163,12 +208,173 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.deps.rooms.add(this);
     this.seatAudit = setInterval(() => this.auditSeats(), SEAT_AUDIT_MS);
     this.seatAudit.unref();
-    log.debug("arena created", { room: this.roomId, seed: this.roomSeed, npcs: config.npcs });
+    if (restore) this.holdRestoredSeats(restore);
+    this.deps.journal?.rooms.refsUsed(this.roomId, this.refsUsed());
+    // an adopted room's first checkpoint under its new owner's lease
+    if (this.deps.durability) await this.checkpoint();
+    log.debug(restore ? "arena restored" : "arena created", { room: this.roomId, round: this.state.round });
+  }
+
+  /** A new room: a fresh nonce for its secret, its NPCs, both recorded in the journal. */
+  private open(): void {
+    const { config } = this.deps;
+    this.nonce = RoomSecret.newNonce();
+    this.openedAtMs = Date.now();
+    this.secret = RoomSecret.derive(this.deps.authSecret, this.roomId, this.nonce);
+    this.deps.journal?.rooms.opened(this.roomId, this.nonce, this.refsUsed());
+    for (let i = 0; i < config.npcs; i++) {
+      const kind = NPC_KINDS[i % NPC_KINDS.length];
+      const id = `npc_${kind}_${i + 1}`;
+      const name = `${kind[0].toUpperCase()}${kind.slice(1)} ${i + 1}`;
+      this.addEntity(id, name, "npc");
+      this.record({ event: "join", entity: id, name, kind: "npc", sessionId: null, credential: null });
+    }
+  }
+
+  /**
+   * A room the journal says was live when its process stopped: the same secret, its entities as
+   * the last committed round left them (plus later joins), the round counter going on from there.
+   * The clock waits for the first player to come back; until then nothing is fought.
+   */
+  private restoreFrom(plan: RestorePlan): void {
+    this.secret = RoomSecret.derive(this.deps.authSecret, this.roomId, plan.nonce);
+    this.nonce = plan.nonce;
+    this.openedAtMs = plan.openedAtMs;
+    this.lastRecord = plan.last;
+    for (const m of plan.members) this.members.set(m.entity, m);
+    // adopted from another process: this journal gets the room's record too
+    this.deps.journal?.rooms.opened(this.roomId, plan.nonce, plan.refBase);
+    // new refs above every ref id a client of the old process may still hold
+    const root = (this.state as unknown as { [$changes]: { root: { nextUniqueId: number } } })[$changes].root;
+    root.nextUniqueId = Math.max(root.nextUniqueId, plan.refBase);
+    for (const e of plan.entities) this.addEntity(e.id, e.name, e.kind, e);
+    for (const seat of plan.seats) this.state.entities.get(seat.pid)!.connected = false;
+    this.state.round = plan.round;
+    this.state.phase = plan.round > 0 ? "fighting" : "waiting";
+    this.tickCount = plan.round * this.deps.config.roundTicks;
+    // the replay's chain check: membership events of cut-offs that were never committed end here
+    this.record({ event: "restore", entity: "", name: "", kind: "npc", sessionId: null, credential: null });
+  }
+
+  private holdRestoredSeats(plan: RestorePlan): void {
+    const { config, metrics, log } = this.deps;
+    this.restoredSeats = new RestoredSeats(this as unknown as Room, this.deps.credentials);
+    for (const seat of plan.seats) {
+      this.deps.players.adopt(seat.pid, this.roomId).then(
+        (taken) =>
+          taken ||
+          log.warn("restored seat held by another room in the player registry", { room: this.roomId, pid: seat.pid }),
+        (err) =>
+          log.warn("restored seat not claimed in the player registry", {
+            room: this.roomId,
+            pid: seat.pid,
+            ...errorFields(err),
+          }),
+      );
+      this.restoredSeats.hold(
+        seat,
+        config.reconnectGraceS,
+        () => metrics.seatsReclaimed.inc(),
+        (placeholder) => {
+          metrics.seatsExpired.inc();
+          this.onLeave(placeholder);
+        },
+      );
+    }
+    // no seat to hold (no grace, or only NPCs were left): nobody will come back to it
+    if (plan.seats.length === 0 || config.reconnectGraceS === 0) void this.disconnect();
+  }
+
+  /** Colyseus asks this for a WebSocket (re)connect: a held seat is first matched to the token. */
+  hasReservedSeat(sessionId: string, reconnectionToken?: string): boolean {
+    this.restoredSeats?.claim(reconnectionToken);
+    return super.hasReservedSeat(sessionId, reconnectionToken);
+  }
+
+  /** Colyseus asks this for `client.reconnect(token)` over HTTP: likewise. */
+  checkReconnectionToken(reconnectionToken: string): string {
+    this.restoredSeats?.claim(reconnectionToken);
+    return super.checkReconnectionToken(reconnectionToken);
+  }
+
+  /**
+   * The process is stopping and the room goes on in its successor: the round in flight finishes
+   * and is committed, then every client is closed with 4010 ("may reconnect"), which the SDK
+   * answers by reconnecting; nothing is recorded as a leave and the room is not finished.
+   */
+  async handOver(): Promise<void> {
+    this.handingOver = true;
+    await this.runner.stop(this.deps.config.roundDeadlineMs + 500);
+    if (this.deps.durability) {
+      this.keepListing();
+      await this.deps.durability.handOver(this.roomId, this.checkpointNow());
+    }
+    for (const client of [...this.clients]) client.leave(CloseCode.MAY_TRY_RECONNECT, "the server is restarting");
+  }
+
+  /**
+   * Another process owns the room now (this one lost its lease: it was paused past it, say): stop
+   * acting at once. No round is broadcast or journaled, nothing recorded, the adopter's listing
+   * stays; clients are closed with 4010 and reach the adopter with client.reconnect(token).
+   */
+  drop(): void {
+    if (this.dropped) return;
+    this.dropped = true;
+    this.handingOver = true;
+    this.keepListing();
+    void this.runner.stop(0);
+    void this.disconnect(CloseCode.MAY_TRY_RECONNECT);
+  }
+
+  /** On dispose Colyseus removes the room's listing by id: not when the listing is now another process's. */
+  private keepListing(): void {
+    (this as unknown as { _listing: { roomId?: string } })._listing.roomId = undefined;
+  }
+
+  /** What another process would restore this room from now. */
+  private checkpointNow(): RoomCheckpoint {
+    return {
+      room: { room: this.roomId, nonce: this.nonce, openedAtMs: this.openedAtMs, refBase: this.refsUsed() },
+      last: this.lastRecord,
+      members: [...this.members.values()],
+    };
+  }
+
+  /** Writes the checkpoint under this process's lease (true without a cluster); a lost lease drops the room. */
+  private async checkpoint(): Promise<boolean> {
+    if (this.dropped) return false;
+    if (!this.deps.durability) return true;
+    const owned = await this.deps.durability.checkpoint(this.roomId, this.checkpointNow());
+    if (!owned) this.drop();
+    return owned;
+  }
+
+  /** The schema ref ids this room's state has handed out so far. */
+  private refsUsed(): number {
+    return (this.state as unknown as { [$changes]: { root: { nextUniqueId: number } } })[$changes].root.nextUniqueId;
+  }
+
+  /** A membership event, in the journal's transaction of this turn, after the rounds cut off so far. */
+  private record(m: Omit<MemberRecord, "afterRound">): void {
+    const record: MemberRecord = { ...m, afterRound: (this.runner?.upcoming ?? this.state.round + 1) - 1 };
+    this.deps.journal?.rooms.member(this.roomId, record);
+    if (m.event === "join") this.members.set(m.entity, record);
+    else if (m.event === "leave") this.members.delete(m.entity);
+    else if (m.event === "seat") {
+      const joined = this.members.get(m.entity);
+      if (joined) this.members.set(m.entity, { ...joined, sessionId: m.sessionId, credential: m.credential });
+    }
+  }
+
+  /** Resolves once what the journal holds so far is committed. */
+  private committed(): Promise<void> {
+    const journal = this.deps.journal;
+    return journal ? new Promise((done) => journal.afterCommit(done)) : Promise.resolve();
   }
 
   // --- joining -----------------------------------------------------------------------------
 
-  async onJoin(client: Client, _options: unknown, auth: TokenClaims): Promise<void> {
+  async onJoin(client: Client, _options: unknown, auth: PlayerIdentity): Promise<void> {
     if (isWatcher(auth)) {
       if (this.seats().spectators > this.deps.config.maxSpectators) {
         throw new ServerError(
@@ -190,13 +396,26 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     client.userData = { pid: auth.pid };
     this.deps.audience.add(this.roomId, auth.pid);
     this.addEntity(auth.pid, auth.name, "player");
+    this.record({ event: "join", entity: auth.pid, name: auth.name, kind: "player", ...this.seatOf(client) });
+    this.deps.journal?.rooms.refsUsed(this.roomId, this.refsUsed());
     this.startClock();
     this.broadcastPatch();
     this.publishSeats();
     this.deps.log.debug("player joined", { room: this.roomId, pid: auth.pid });
+    // the join is acknowledged only once the journal (and a cluster's checkpoint) holds it: a
+    // restore or an adoption after a crash keeps the seat
+    await this.committed();
+    if (!(await this.checkpoint()))
+      throw new ServerError(ErrorCode.MATCHMAKE_UNHANDLED, "this arena moved to another process; join again");
+  }
+
+  /** What the journal keeps of a player's seat: its session, and what verifies its reconnection token. */
+  private seatOf(client: Client): Pick<MemberRecord, "sessionId" | "credential"> {
+    return { sessionId: client.sessionId, credential: this.deps.credentials.of(client.reconnectionToken) };
   }
 
   onDrop(client: Client, code?: number): void {
+    if (this.handingOver) return;
     // a spectator has nothing to come back to: no grace, the seat is free
     if (this.isSpectator(client)) return this.onLeave(client);
     const pid = this.pidOf(client);
@@ -213,22 +432,46 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     }
   }
 
-  onReconnect(client: Client): void {
+  /**
+   * The seat's token is checked again, as at matchmaking: an expired token, or one whose key the
+   * login withdrew, does not come back. Throwing refuses the reconnection (Colyseus then lets the
+   * client go through onLeave, which frees the player id for a join with a new token). A seat
+   * restored from the journal has no token to check (the journal keeps none, restored-seats.ts):
+   * the reconnection token it was matched by is its credential.
+   */
+  async onReconnect(client: Client): Promise<void> {
+    const token = (client.auth as Partial<PlayerIdentity> | undefined)?.token;
+    const check = token === undefined ? null : await this.deps.verifyToken(token);
+    if (check !== null && !check.ok) {
+      this.deps.metrics.authRejected.inc(check.reason);
+      throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
+    }
     const pid = this.pidOf(client);
     const entity = pid ? this.state.entities.get(pid) : undefined;
     if (!entity) return;
     entity.connected = true;
+    // the new connection's reconnection token: journaled (and checkpointed) before the client gets it
+    this.record({ event: "seat", entity: pid!, name: entity.name, kind: "player", ...this.seatOf(client) });
+    // a restored room resumes with its first player back
+    this.startClock();
     this.broadcastPatch();
     this.deps.log.debug("player reconnected", { room: this.roomId, pid });
+    await this.committed();
+    await this.checkpoint();
   }
 
   onLeave(client: Client): void {
     this.intentBudget.delete(client.sessionId);
     this.undecodable.delete(client.sessionId);
+    if (this.handingOver) return;
     const pid = this.pidOf(client);
     if (!pid) return this.publishSeats();
+    const e = this.state.entities.get(pid);
+    if (e)
+      this.record({ event: "leave", entity: pid, name: e.name, kind: "player", sessionId: null, credential: null });
     void this.removeEntity(pid);
     this.deps.players.release(pid, this.roomId);
+    void this.checkpoint();
     this.broadcastPatch();
     this.publishSeats();
     this.endIfOnlySpectators();
@@ -239,8 +482,13 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     clearInterval(this.seatAudit);
     const { config } = this.deps;
     await this.runner?.stop(config.roundDeadlineMs + 500);
-    for (const [id, entity] of this.state.entities)
-      if (entity.kind === "player") this.deps.players.release(id, this.roomId);
+    if (!this.handingOver) {
+      // the match is over: it is never restored
+      if (this.deps.journal && !this.deps.journal.isClosed) this.deps.journal.rooms.finished(this.roomId);
+      this.deps.durability?.finished(this.roomId);
+      for (const [id, entity] of this.state.entities)
+        if (entity.kind === "player") this.deps.players.release(id, this.roomId);
+    }
     await Promise.all([...this.scopes.keys()].map((id) => this.removeEntity(id)));
     this.deps.rooms.delete(this);
     this.deps.log.debug("arena disposed", { room: this.roomId, round: this.state.round });
@@ -308,7 +556,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     return n;
   }
 
-  /** Colyseus' seats reserved and not yet joined (their auth second), and players' seats held for a reconnection. */
+  /**
+   * Colyseus' seats reserved and not yet joined (their auth second), and players' seats held for
+   * a reconnection (a restored room's too).
+   */
   private reservedSeats(): Record<string, [unknown, unknown, ...unknown[]]> {
     return (this as unknown as { _reservedSeats: Record<string, [unknown, unknown, ...unknown[]]> })._reservedSeats;
   }
@@ -328,6 +579,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    * republishes its seats if they changed, and ends if only spectators are left.
    */
   private auditSeats(): void {
+    if (this.handingOver || this.dropped) return;
     if (JSON.stringify(this.seats()) !== this.publishedSeats) this.publishSeats();
     this.endIfOnlySpectators();
   }
@@ -339,7 +591,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    */
   private endIfOnlySpectators(): void {
     const { players, spectators } = this.seats();
-    if (players > 0 || spectators === 0 || this.ending) return;
+    if (players > 0 || spectators === 0 || this.ending || this.handingOver || this.dropped) return;
     this.ending = true;
     this.deps.log.debug("arena ended: only spectators left", { room: this.roomId, spectators });
     this.disconnect(ARENA_ENDED_CLOSE_CODE).catch((err: unknown) => {
@@ -459,6 +711,12 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       this.intents.put(npcId, intent);
       return true;
     },
+    nextRound: (): number => this.runner.upcoming,
+    // called inside a tick, before tick() counts it: the current tick is number tickCount + 1
+    ticksToCutOff: (): number => {
+      const roundTicks = this.deps.config.roundTicks;
+      return (roundTicks - ((this.tickCount + 1) % roundTicks)) % roundTicks;
+    },
   };
 
   // --- rounds ------------------------------------------------------------------------------
@@ -541,7 +799,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
 
   // --- entities ----------------------------------------------------------------------------
 
-  private addEntity(id: string, name: string, kind: "player" | "npc"): void {
+  /** `restored`: its state as the journal left it; by default fresh, at full hp. */
+  private addEntity(id: string, name: string, kind: "player" | "npc", restored?: RestoredState): void {
     // Until its first round brings real stats, an entity has the stats the service derives for
     // an unknown id; resolveRound clamps hp to the fetched maxHp.
     const maxHp = deriveStats(id).maxHp;
@@ -549,11 +808,11 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     e.id = id;
     e.name = name;
     e.kind = kind;
-    e.hp = maxHp;
-    e.maxHp = maxHp;
-    e.alive = true;
-    e.respawnIn = 0;
-    e.charge = 0;
+    e.hp = restored?.hp ?? maxHp;
+    e.maxHp = restored?.maxHp ?? maxHp;
+    e.alive = restored?.alive ?? true;
+    e.respawnIn = restored?.respawnIn ?? 0;
+    e.charge = restored?.charge ?? 0;
     e.defending = false;
     e.stale = false;
     e.absent = false;
@@ -588,30 +847,25 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
  * comes in the join options (`{ token }`) or as the SDK's auth token (Authorization header).
  * Throws AUTH_FAILED with a message saying what is wrong; the claims become the seat's auth.
  */
-async function admitPlayer(deps: ArenaDeps, headerToken: unknown, options: unknown): Promise<TokenClaims> {
+async function admitPlayer(deps: ArenaDeps, headerToken: unknown, options: unknown): Promise<PlayerIdentity> {
   const fromOptions =
     typeof options === "object" && options !== null ? (options as { token?: unknown }).token : undefined;
-  const check = verifyToken(
-    deps.authSecret,
-    fromOptions ?? headerToken,
-    Math.floor(Date.now() / 1000),
-    deps.config.authTtlS,
-  );
+  const check = await deps.verifyToken(fromOptions ?? headerToken);
   if (!check.ok) {
     deps.metrics.authRejected.inc(check.reason);
     throw new ServerError(ErrorCode.AUTH_FAILED, check.message);
   }
-  const where = await deps.players.where(check.claims.pid);
+  const where = await deps.players.where(check.identity.pid);
   if (where !== undefined) {
     deps.metrics.authRejected.inc("already_in_arena");
     // A dropped seat is held for the reconnection grace: the way back in is the SDK's
     // reconnect(reconnectionToken), which keeps the entity; a second seat would duplicate it.
     throw new ServerError(
       ErrorCode.AUTH_FAILED,
-      `player ${check.claims.pid} is already in an arena (${where}); a dropped client gets back in with client.reconnect(room.reconnectionToken)`,
+      `player ${check.identity.pid} is already in an arena (${where}); a dropped client gets back in with client.reconnect(room.reconnectionToken)`,
     );
   }
-  return check.claims;
+  return check.identity;
 }
 
 /** A room class bound to one server's dependencies (the matchmaker instantiates it). */
@@ -620,7 +874,7 @@ export function arenaRoomClass(deps: ArenaDeps): typeof ArenaRoom {
     deps = deps;
     // Colyseus 0.18 runs a static onAuth during matchmaking; an instance onAuth would only run
     // at the WebSocket connect, after the room was created and the seat reserved.
-    static async onAuth(token: unknown, options: unknown): Promise<TokenClaims> {
+    static async onAuth(token: unknown, options: unknown): Promise<PlayerIdentity> {
       return admitPlayer(deps, token, options);
     }
   };

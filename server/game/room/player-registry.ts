@@ -9,6 +9,8 @@ export interface PlayerRegistry {
   where(playerId: string): Promise<string | undefined>;
   /** Claims the player's one seat for a room of this process; false if a seat elsewhere holds it. Rejects when the registry is unreachable. */
   claim(playerId: string, roomId: string): Promise<boolean>;
+  /** Takes the seat for a restored room: free, or held for the same room by the process that had it before. Rejects when the registry is unreachable. */
+  adopt(playerId: string, roomId: string): Promise<boolean>;
   /** Gives the seat up. Never throws: a failed release is counted, logged and repaired later. */
   release(playerId: string, roomId: string): void;
 }
@@ -22,6 +24,13 @@ export class LocalPlayerRegistry implements PlayerRegistry {
 
   async claim(playerId: string, roomId: string): Promise<boolean> {
     if (this.roomOf.has(playerId)) return false;
+    this.roomOf.set(playerId, roomId);
+    return true;
+  }
+
+  async adopt(playerId: string, roomId: string): Promise<boolean> {
+    const held = this.roomOf.get(playerId);
+    if (held !== undefined && held !== roomId) return false;
     this.roomOf.set(playerId, roomId);
     return true;
   }

@@ -16,7 +16,8 @@ import type { PlayerStats } from "../../../shared/stats.ts";
 export type PlannedEntity = Omit<Combatant, "stats" | "stale">;
 
 export interface RoundPlan {
-  roomSeed: number;
+  /** the round's seed (round/room-secret.ts) */
+  seed: number;
   round: number;
   entities: PlannedEntity[];
   deadlineMs: number;
@@ -175,7 +176,7 @@ export function resolvePlanned(
       intent: e.intent,
     };
   });
-  const input: RoundInput = { roomSeed: plan.roomSeed, round: plan.round, combatants };
+  const input: RoundInput = { seed: plan.seed, round: plan.round, combatants };
   const result = resolveRound(input);
   const intents: [string, number][] = entities.filter((e) => e.intent !== null).map((e) => [e.id, e.intent!.seq]);
   return { input, result, stale, absent, intents, joinMs: got.joinMs, failures: got.failures };

@@ -1,7 +1,8 @@
 /**
  * Drives a room's combat rounds: starts one when asked unless one is still running (then the
  * slot is counted as an overrun, never stacked), runs it as a runtime task with its own call
- * journal, hands the outcome to the room to apply, and appends it to the round journal.
+ * journal, appends it to the round journal and, once committed, hands the outcome to the room
+ * to apply and broadcast.
  * A failing round is counted and logged; it never takes the room or the process down.
  */
 import { Journal, run, timeout, TimeoutError, until, type Task } from "../../runtime/index.ts";
@@ -13,14 +14,15 @@ import {
   type RoundPlan,
   type RoundSources,
 } from "./combat-round.ts";
-import type { RoundJournal } from "../journal/round-journal.ts";
+import type { JournalRecord, RoundJournal } from "../journal/round-journal.ts";
 import type { GameMetrics } from "../metrics.ts";
 import { errorFields, type Logger } from "../../observability/log.ts";
 import type { LimitedLog } from "../../observability/log-limiter.ts";
 
 export interface RoundRunnerOptions {
   roomId: string;
-  roomSeed: number;
+  /** the seed of round `round` (the room's keyed derivation, round/room-secret.ts) */
+  seedOf(round: number): number;
   deadlineMs: number;
   /** the round's cut-off: entities as they stand, with the intents taken from the queue */
   snapshot(): PlannedEntity[];
@@ -28,6 +30,12 @@ export interface RoundRunnerOptions {
   /** apply a resolved round to the room, synchronously, then patch and broadcast */
   apply(round: number, outcome: RoundOutcome): void;
   journal: RoundJournal | null;
+  /**
+   * Cluster only: whether the room may act as its owner now (no round starts otherwise), and the
+   * checkpoint written once the round is committed and before it is broadcast (false: the room
+   * lost its lease, the round is neither applied nor broadcast).
+   */
+  fence?: { owns(): boolean; beforeBroadcast(record: JournalRecord): Promise<boolean> };
   metrics: GameMetrics;
   log: Logger;
   /** shared by every room: a degraded round is worth a line, a thousand rooms degraded at once are not */
@@ -49,6 +57,11 @@ export class RoundRunner {
     this.nextRound = firstRound;
   }
 
+  /** the number the next round will have */
+  get upcoming(): number {
+    return this.nextRound;
+  }
+
   get running(): boolean {
     return this.inFlight !== null;
   }
@@ -56,6 +69,10 @@ export class RoundRunner {
   /** Starts the next round; false if the previous one still runs (an overrun) or we stopped. */
   start(): boolean {
     if (this.stopped) return false;
+    if (this.o.fence && !this.o.fence.owns()) {
+      this.o.metrics.errors.inc("round_fenced");
+      return false;
+    }
     if (this.inFlight) {
       this.o.metrics.overruns.inc();
       this.o.log.debug("round overrun", { room: this.o.roomId, running: this.inFlight.round });
@@ -63,7 +80,7 @@ export class RoundRunner {
     }
     const round = this.nextRound++;
     const plan: RoundPlan = {
-      roomSeed: this.o.roomSeed,
+      seed: this.o.seedOf(round),
       round,
       deadlineMs: this.o.deadlineMs,
       entities: this.o.snapshot(),
@@ -94,8 +111,55 @@ export class RoundRunner {
     return true;
   }
 
-  private finish(plan: RoundPlan, outcome: RoundOutcome, calls: Journal, started: number): void {
+  /**
+   * Journals the round, then applies and broadcasts it once the journal has committed it (at the
+   * end of this event-loop turn, together with every other room's rounds of the turn): a round a
+   * client saw is never lost by a crash, nor fought again after a restore. Resolves once applied.
+   */
+  private finish(plan: RoundPlan, outcome: RoundOutcome, calls: Journal, started: number): Promise<void> {
     const round = plan.round;
+    const journal = this.o.journal && !this.o.journal.isClosed ? this.o.journal : null;
+    const record: JournalRecord = {
+      room: this.o.roomId,
+      round,
+      seed: outcome.result.seed,
+      // the plan, not outcome.input: the stats are in the calls already
+      plan: { seed: plan.seed, round, entities: plan.entities },
+      calls: calls.entries,
+      hash: outcome.result.hash,
+      joinMs: outcome.joinMs,
+      deadlineMs: this.o.deadlineMs,
+    };
+    if (journal) {
+      try {
+        journal.append(record);
+        this.o.metrics.journalRounds.inc();
+      } catch (err) {
+        this.o.metrics.errors.inc("journal_append");
+        this.o.log.error("journal append failed", { room: this.o.roomId, round, ...errorFields(err) });
+      }
+    }
+    return new Promise((applied) => {
+      const apply = () => {
+        this.apply(round, outcome, started);
+        applied();
+      };
+      const fence = this.o.fence;
+      const checkpointThenApply = !fence
+        ? apply
+        : () =>
+            fence.beforeBroadcast(record).then((owned) => {
+              if (owned) return apply();
+              this.o.metrics.errors.inc("round_fenced");
+              this.o.log.warn("round not broadcast: the room's lease is lost", { room: this.o.roomId, round });
+              applied();
+            });
+      if (journal) journal.afterCommit(checkpointThenApply);
+      else checkpointThenApply();
+    });
+  }
+
+  private apply(round: number, outcome: RoundOutcome, started: number): void {
     try {
       this.o.apply(round, outcome);
     } catch (err) {
@@ -111,25 +175,6 @@ export class RoundRunner {
     m.absentEntities.inc(undefined, outcome.absent.length);
     for (const f of outcome.failures) m.errors.inc("stats_" + f.reason);
     if (outcome.stale.length + outcome.absent.length > 0) this.degraded(round, outcome);
-    if (this.o.journal && !this.o.journal.isClosed) {
-      try {
-        this.o.journal.append({
-          room: this.o.roomId,
-          round,
-          seed: outcome.result.seed,
-          // the plan, not outcome.input: the stats are in the calls already
-          plan: { roomSeed: plan.roomSeed, round, entities: plan.entities },
-          calls: calls.entries,
-          hash: outcome.result.hash,
-          joinMs: outcome.joinMs,
-          deadlineMs: this.o.deadlineMs,
-        });
-        m.journalRounds.inc();
-      } catch (err) {
-        m.errors.inc("journal_append");
-        this.o.log.error("journal append failed", { room: this.o.roomId, round, ...errorFields(err) });
-      }
-    }
     this.o.log.debug("round", {
       room: this.o.roomId,
       round,

@@ -1,0 +1,70 @@
+/**
+ * A restored room's player seats: each held for RECONNECT_GRACE_S with Colyseus's own
+ * `allowReconnection`, on a placeholder client carrying the journaled session id and the
+ * player's claims, so that the SDK's automatic reconnection (a WebSocket with the reconnection
+ * token it holds) and `client.reconnect(token)` over HTTP both land in the same entity.
+ *
+ * The journal holds only what verifies a token (seat-credential.ts), so the placeholder's own
+ * token is a random one nobody knows; when a client presents a token whose credential matches a
+ * held seat, Colyseus's reconnection entry is moved under that token (`claim`), before Colyseus
+ * looks it up (Room#hasReservedSeat for the WebSocket, Room#checkReconnectionToken for HTTP).
+ */
+import { randomBytes } from "node:crypto";
+import { ClientState, type Client, type Room } from "@colyseus/core";
+import type { SeatCredentials } from "./seat-credential.ts";
+import type { RestoredSeat } from "./restore-plan.ts";
+
+/** Colyseus 0.18's reconnection entries (Room#_reconnections): token -> [sessionId, deferred]. */
+type Reconnections = Record<string, [string, PromiseLike<unknown>] | undefined>;
+
+export class RestoredSeats {
+  private readonly room: Room;
+  private readonly credentials: SeatCredentials;
+  /** credential -> the placeholder's token, while the seat waits */
+  private readonly waiting = new Map<string, string>();
+
+  constructor(room: Room, credentials: SeatCredentials) {
+    this.room = room;
+    this.credentials = credentials;
+  }
+
+  /**
+   * Holds `seat` for `graceS` seconds. `back`: the player reconnected (after the room's
+   * onReconnect); `expired`: nobody came, with the placeholder to hand to the room's onLeave.
+   */
+  hold(seat: RestoredSeat, graceS: number, back: () => void, expired: (placeholder: Client) => void): void {
+    const placeholder = {
+      sessionId: seat.sessionId,
+      reconnectionToken: randomBytes(24).toString("base64url"),
+      auth: { pid: seat.pid, name: seat.name },
+      userData: { pid: seat.pid },
+      state: ClientState.JOINED,
+      view: undefined,
+    } as unknown as Client;
+    this.waiting.set(seat.credential, placeholder.reconnectionToken);
+    Promise.resolve(this.room.allowReconnection(placeholder, graceS)).then(back, () => {
+      this.waiting.delete(seat.credential);
+      expired(placeholder);
+    });
+  }
+
+  get held(): number {
+    return this.waiting.size;
+  }
+
+  /** If `token` opens a held seat, moves the seat's reconnection entry under it. */
+  claim(token: unknown): void {
+    if (typeof token !== "string" || this.waiting.size === 0) return;
+    const credential = this.credentials.of(token);
+    const placeholderToken = this.waiting.get(credential);
+    if (placeholderToken === undefined) return;
+    this.waiting.delete(credential);
+    const reconnections = (this.room as unknown as { _reconnections: Reconnections })._reconnections;
+    const entry = reconnections[placeholderToken];
+    if (!entry) return;
+    delete reconnections[placeholderToken];
+    reconnections[token] = entry;
+    const forget = () => delete reconnections[token];
+    entry[1].then(forget, forget);
+  }
+}
