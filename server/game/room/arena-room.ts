@@ -260,6 +260,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const { config, metrics, log } = this.deps;
     this.restoredSeats = new RestoredSeats(this as unknown as Room, this.deps.credentials);
     for (const seat of plan.seats) {
+      this.deps.audience.add(this.roomId, seat.pid);
       this.deps.players.adopt(seat.pid, this.roomId).then(
         (taken) =>
           taken ||
