@@ -33,6 +33,23 @@ export interface CombatantState {
   defending: boolean;
 }
 
+/** What an entity carries from one round into the next (all but its id and this round's `defending`). */
+export type CarriedState = Pick<CombatantState, "hp" | "maxHp" | "alive" | "respawnIn" | "charge">;
+
+/** The fields of CarriedState, in one place: copied between state, plan and journal, compared by replay's chain check. */
+export const CARRIED_FIELDS = [
+  "hp",
+  "maxHp",
+  "alive",
+  "respawnIn",
+  "charge",
+] as const satisfies readonly (keyof CarriedState)[];
+
+/** Just the carried fields of `s` (a schema entity, a planned entity, a round's output). */
+export function carriedState(s: CarriedState): CarriedState {
+  return { hp: s.hp, maxHp: s.maxHp, alive: s.alive, respawnIn: s.respawnIn, charge: s.charge };
+}
+
 /** An entity as a round receives it: its state, the stats fetched for it, and its intent. */
 export interface Combatant extends Omit<CombatantState, "defending"> {
   /** null: the entity sits this round out (no stats could be had) */

@@ -125,6 +125,9 @@ function attach(r: ArenaRoom): void {
   room = r;
   (window as unknown as { skirmish: unknown }).skirmish = { room: r };
   r.reconnection.minUptime = 0; // a drop right after joining is reconnected like any other
+  // a restarted server restores this room before it listens, within seconds: try every second
+  // rather than backing off to the SDK's 5 s
+  r.reconnection.maxDelay = 1000;
   if (!watchId) store(SEAT_KEY, { roomId: r.roomId, reconnectionToken: r.reconnectionToken } satisfies Seat);
   setOnline(true);
   r.onStateChange(render);

@@ -242,7 +242,9 @@ export class ClusterRooms implements RoomDurability {
     if (!candidates.includes(this.me)) candidates.push(this.me);
     const ranked = candidates.sort((a, b) => rank(roomId, b) - rank(roomId, a) || (a < b ? -1 : 1));
     if (ranked[0] !== this.me) return false;
-    if (stored.handedOver) return true;
+    // handed over, or no IPC channel left (a killed process's connections are gone at once): no
+    // health check needed; a channel still there may be a paused process, which does not answer one
+    if (stored.handedOver || !live.includes(stored.owner)) return true;
     return this.isDead(stored.owner);
   }
 

@@ -6,7 +6,7 @@
  * checked for being there. Across a crash and a restore this proves that the restored room went
  * on from the last committed round, with nothing lost and nothing fought twice.
  */
-import type { CombatantState } from "../../../shared/combat.ts";
+import { CARRIED_FIELDS, type CombatantState } from "../../../shared/combat.ts";
 import type { JournaledPlan } from "../round/combat-round.ts";
 import type { MemberRecord } from "./room-ledger.ts";
 
@@ -41,7 +41,7 @@ export function chainBreak(
     const was = expected.get(e.id);
     if (was === undefined) return `${e.id} is in round ${round + 1} but neither came out of round ${round} nor joined`;
     if (was === "fresh") continue;
-    for (const field of ["hp", "maxHp", "alive", "respawnIn", "charge"] as const)
+    for (const field of CARRIED_FIELDS)
       if (e[field] !== was[field])
         return `${e.id}.${field}: round ${round} left ${String(was[field])}, round ${round + 1} began with ${String(e[field])}`;
   }

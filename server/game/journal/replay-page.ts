@@ -4,6 +4,7 @@
  * the round found its entities, with the reason. Pure CPU: the replay route runs it on a worker
  * thread (server/game/http/replay-worker.ts), never on the thread that runs rounds.
  */
+import { carriedState } from "../../../shared/combat.ts";
 import { NPC_ID_PREFIX } from "../../../shared/stats.ts";
 import { replayRound, type ReplayPage, type ReplayRound } from "../../../shared/replay.ts";
 import { replayRecord } from "./replay.ts";
@@ -28,11 +29,7 @@ function unverified(
     entities: entities.map((e) => ({
       id: e.id,
       kind: e.id.startsWith(NPC_ID_PREFIX) ? "npc" : "player",
-      hp: e.hp,
-      maxHp: e.maxHp,
-      alive: e.alive,
-      respawnIn: e.respawnIn,
-      charge: e.charge,
+      ...carriedState(e),
       defending: false,
       stale: false,
       absent: false,

@@ -21,7 +21,7 @@ import { Scope, TickScheduler } from "../../runtime/index.ts";
 import { ArenaState, Entity } from "../../../shared/state.ts";
 import { ARENA_ENDED_CLOSE_CODE, Msg, parseIntent, type ErrorMessage, type Intent } from "../../../shared/protocol.ts";
 import type { ArenaMetadata } from "../../../shared/lobby.ts";
-import { compareIds } from "../../../shared/combat.ts";
+import { carriedState, compareIds, type CarriedState } from "../../../shared/combat.ts";
 import { deriveStats, NPC_PROFILES } from "../../../shared/stats.ts";
 import type { StatsClient } from "../../stats/client.ts";
 import type { PlayerIdentity, TokenVerifier } from "../auth/token-verifier.ts";
@@ -97,8 +97,6 @@ export type WatcherClaims = PlayerIdentity & { watcher: true };
 function isWatcher(auth: unknown): auth is WatcherClaims {
   return typeof auth === "object" && auth !== null && (auth as { watcher?: unknown }).watcher === true;
 }
-
-type RestoredState = Pick<Entity, "hp" | "maxHp" | "alive" | "respawnIn" | "charge">;
 
 /** Ticks one late interval may run to catch up with the wall clock (one round at the defaults). */
 const MAX_CATCH_UP_TICKS = 10;
@@ -761,15 +759,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const taken = this.intents.takeAll();
     const planned: PlannedEntity[] = [];
     for (const [id, e] of this.state.entities) {
-      planned.push({
-        id,
-        hp: e.hp,
-        maxHp: e.maxHp,
-        alive: e.alive,
-        respawnIn: e.respawnIn,
-        charge: e.charge,
-        intent: taken.get(id) ?? null,
-      });
+      planned.push({ id, ...carriedState(e), intent: taken.get(id) ?? null });
     }
     return planned; // the round itself orders entities by id
   }
@@ -781,11 +771,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     for (const next of outcome.result.next) {
       const e = this.state.entities.get(next.id);
       if (!e) continue; // left while the round ran
-      e.hp = next.hp;
-      e.maxHp = next.maxHp;
-      e.alive = next.alive;
-      e.respawnIn = next.respawnIn;
-      e.charge = next.charge;
+      Object.assign(e, carriedState(next));
       e.defending = next.defending;
       e.stale = stale.has(next.id);
       e.absent = absent.has(next.id);
@@ -801,7 +787,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   // --- entities ----------------------------------------------------------------------------
 
   /** `restored`: its state as the journal left it; by default fresh, at full hp. */
-  private addEntity(id: string, name: string, kind: "player" | "npc", restored?: RestoredState): void {
+  private addEntity(id: string, name: string, kind: "player" | "npc", restored?: CarriedState): void {
     // Until its first round brings real stats, an entity has the stats the service derives for
     // an unknown id; resolveRound clamps hp to the fetched maxHp.
     const maxHp = deriveStats(id).maxHp;
@@ -809,11 +795,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     e.id = id;
     e.name = name;
     e.kind = kind;
-    e.hp = restored?.hp ?? maxHp;
-    e.maxHp = restored?.maxHp ?? maxHp;
-    e.alive = restored?.alive ?? true;
-    e.respawnIn = restored?.respawnIn ?? 0;
-    e.charge = restored?.charge ?? 0;
+    Object.assign(e, carriedState(restored ?? { hp: maxHp, maxHp, alive: true, respawnIn: 0, charge: 0 }));
     e.defending = false;
     e.stale = false;
     e.absent = false;

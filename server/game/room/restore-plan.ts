@@ -12,7 +12,7 @@
  * A room whose last row cannot be decoded or does not replay, or whose ledger disagrees with that
  * row, is refused with the reason; nothing here comes from a client.
  */
-import type { CombatantState } from "../../../shared/combat.ts";
+import { carriedState, type CombatantState } from "../../../shared/combat.ts";
 import { deriveStats } from "../../../shared/stats.ts";
 import { replayRecord } from "../journal/replay.ts";
 import type { JournalRecord } from "../journal/round-journal.ts";
@@ -109,16 +109,7 @@ export async function planRestore(source: RestoreSource): Promise<RestoreVerdict
     const maxHp = deriveStats(m.entity).maxHp;
     // fresh, as the live room adds an entity, when it joined after that cut-off
     const state = fought ?? { hp: maxHp, maxHp, alive: true, respawnIn: 0, charge: 0 };
-    entities.push({
-      id: m.entity,
-      name: m.name,
-      kind: m.kind,
-      hp: state.hp,
-      maxHp: state.maxHp,
-      alive: state.alive,
-      respawnIn: state.respawnIn,
-      charge: state.charge,
-    });
+    entities.push({ id: m.entity, name: m.name, kind: m.kind, ...carriedState(state) });
     if (m.kind === "player" && m.sessionId && m.credential)
       seats.push({ pid: m.entity, name: m.name, sessionId: m.sessionId, credential: m.credential });
   }

@@ -8,7 +8,14 @@
  * `call` from the journal), so a replay proves the round, not a re-implementation of it.
  */
 import { allSettled, call, timeout, TimeoutError, type Operation, type Settled } from "../../runtime/index.ts";
-import { compareIds, resolveRound, type Combatant, type RoundInput, type RoundResult } from "../../../shared/combat.ts";
+import {
+  carriedState,
+  compareIds,
+  resolveRound,
+  type Combatant,
+  type RoundInput,
+  type RoundResult,
+} from "../../../shared/combat.ts";
 import type { RoundMessage } from "../../../shared/protocol.ts";
 import type { PlayerStats } from "../../../shared/stats.ts";
 
@@ -166,11 +173,7 @@ export function resolvePlanned(
     }
     return {
       id: e.id,
-      hp: e.hp,
-      maxHp: e.maxHp,
-      alive: e.alive,
-      respawnIn: e.respawnIn,
-      charge: e.charge,
+      ...carriedState(e),
       stats,
       stale: isStale,
       intent: e.intent,
