@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { Msg, ROOM_NAME, type RoundMessage } from "../shared/protocol.ts";
-import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
+import { spawnReady } from "../server/process/spawn-ready.ts";
 import { freePort } from "../server/process/free-port.ts";
 import { RoundJournal } from "../server/game/journal/round-journal.ts";
 

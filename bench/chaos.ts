@@ -9,6 +9,10 @@
  *   game SIGKILLs     SIGKILL of the game server mid-round, restarted on the same journal file
  *   oversized bodies  concurrent 64 MB request bodies, declared and chunked
  *   anonymous create  POST /matchmake/create|joinOrCreate/arena with no token
+ *   keep-alive bodies a replay page of over 64 KiB, then a second request on the same connection
+ *   replay burst      GET /replay/rounds pages at once over open keep-alive connections, with a
+ *                     player's token (and some without)
+ *   monitor           cross-origin requests to /colyseus/api, a room method call, password guesses
  *   durable matches   the process holding a match SIGKILLed or stopped (chaos-durable.ts)
  *
  * and against a cluster (a redis-server and two game processes; skipped, with a row saying so,
@@ -19,8 +23,12 @@
  *                     both processes while it is away, restarted on its port: how soon each process
  *                     matchmakes again, and whether ioredis printed unhandled-error stacks
  *
+ * A recorder (an SDK player) plays on the single game server from the start, so that the replay
+ * rows have a journal to read.
+ *
  * Flags (`npm run chaos -- --help`): --frames N (5000) --stats-kills N (5) --game-kills N (5)
- * --bodies N (8) --creates N (200) --redis-outages N (3) --duplicate-trials N (20).
+ * --bodies N (8) --creates N (200) --keep-alives N (20) --replays N (200) --match-kills N (3)
+ * --redis-outages N (3) --duplicate-trials N (20).
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -28,7 +36,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { Msg, ROOM_NAME, type RoundMessage } from "../shared/protocol.ts";
+import { Agent, request } from "node:http";
 import { sendOversizedBodies } from "../client-sim/attacks/oversized-bodies.ts";
+import { sendReplayBurst } from "../client-sim/attacks/replay-burst.ts";
 import { rawSeat, UNDECODABLE_TYPE_FRAME } from "../client-sim/attacks/raw-seat.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 import { freePort } from "../server/process/free-port.ts";
@@ -41,6 +51,7 @@ import { clusterKills, npmStartKills } from "./chaos-durable.ts";
 
 const STATS_TOKEN = "chaos-stats-token";
 const AUTH_SECRET = "chaos-auth-secret";
+const MONITOR_PASSWORD = "chaos-monitor-password";
 const ROUND_MS = 500; // the defaults: 20 Hz, 10 ticks a round
 
 function startStats(port = 0): Promise<ReadyProcess> {
@@ -66,6 +77,9 @@ function startGame(
       JOURNAL_PATH: journalPath,
       LOG_LEVEL: "error",
       SUMMARY_EVERY_S: "0",
+      MONITOR_PASSWORD,
+      // as many client addresses as it takes: the per-address limit out of the way, the rest on trial
+      REPLAY_PAGES_PER_MINUTE: "100000",
       ...env,
     },
     onLine,
@@ -87,14 +101,14 @@ async function guestToken(game: ReadyProcess): Promise<string> {
 /** A real SDK player that records every round it is sent, with its arrival time. */
 interface Watcher {
   room: Room;
+  token: string;
   rounds: { at: number; m: RoundMessage }[];
 }
 
 async function watch(game: ReadyProcess): Promise<Watcher> {
-  const room = await new Client(`ws://127.0.0.1:${game.port}`).joinOrCreate(ROOM_NAME, {
-    token: await guestToken(game),
-  });
-  const w: Watcher = { room, rounds: [] };
+  const token = await guestToken(game);
+  const room = await new Client(`ws://127.0.0.1:${game.port}`).joinOrCreate(ROOM_NAME, { token });
+  const w: Watcher = { room, token, rounds: [] };
   room.onMessage(Msg.round, (m: RoundMessage) => w.rounds.push({ at: performance.now(), m }));
   room.onMessage(Msg.error, () => {});
   return w;
@@ -113,6 +127,25 @@ function missingRounds(rounds: { m: RoundMessage }[]): number {
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+/** A counter of the game's /metrics (its only series, or the one with `labels`). */
+async function metric(game: ReadyProcess, name: string, labels = ""): Promise<number> {
+  const text = await (await fetch(`${httpOf(game)}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(labels ? `${name}{${labels}}` : `${name} `));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+/** The watcher's round gaps over `seen`, as the table shows them. */
+function gapsOf(seen: { at: number; m: RoundMessage }[]): string {
+  const gaps = seen.slice(1).map((r, i) => r.at - seen[i].at);
+  return `watcher round gaps p50 ${fmt(percentile(gaps, 50))} ms, p99 ${fmt(percentile(gaps, 99))} ms, max ${fmt(Math.max(...gaps))} ms (nominal ${ROUND_MS}); rounds missed ${missingRounds(seen)}`;
+}
+
+const statusList = (counts: Map<number, number>) =>
+  [...counts]
+    .sort(([a], [b]) => a - b)
+    .map(([status, n]) => `${n} × ${status || "no answer"}`)
+    .join(", ");
 
 async function fuzz(game: ReadyProcess, frames: number): Promise<string> {
   const w = await watch(game);
@@ -234,6 +267,101 @@ async function anonymousCreates(game: ReadyProcess, attempts: number): Promise<s
   }
   await sleep(1000);
   return `| anonymous create | ${attempts} POSTs (create / joinOrCreate, no token) | refused: ${refused}; rooms created: ${(await rooms()) - before} |`;
+}
+
+async function replayBurst(game: ReadyProcess, recorder: Watcher, requests: number): Promise<string> {
+  const w = await watch(game);
+  await sleep(1500);
+  const httpUrl = httpOf(game);
+  const room = recorder.room.roomId;
+  const page = await fetch(`${httpUrl}/replay/rounds?room=${room}`, {
+    headers: { authorization: `Bearer ${recorder.token}` },
+  });
+  const kb = (await page.arrayBuffer()).byteLength / 1024;
+  const from = w.rounds.length;
+  const dropped = await metric(game, "skirmish_ticks_dropped_total");
+  const anonymous = await sendReplayBurst({ httpUrl, room, count: 20, limit: 100 });
+  const answered = await sendReplayBurst({ httpUrl, room, token: recorder.token, count: requests, limit: 100 });
+  await sleep(1500);
+  const seen = w.rounds.slice(from);
+  await w.room.leave();
+  return `| replay burst | ${requests} GET /replay/rounds of a ${fmt(kb)} KB page at once over ${requests} open keep-alive connections with a player's token; then 20 without | ${statusList(answered)}; without a token ${statusList(anonymous)}; ${gapsOf(seen)}; ticks dropped ${(await metric(game, "skirmish_ticks_dropped_total")) - dropped} |`;
+}
+
+/** GET `path` on `agent`; the answer's status and size, and whether it came on a reused connection. */
+function agentGet(agent: Agent, url: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; bytes: number; reused: boolean }>((resolve) => {
+    const req = request(url, { agent, headers, timeout: 10_000 }, (res) => {
+      let bytes = 0;
+      res.on("data", (c: Buffer) => (bytes += c.length));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes, reused: req.reusedSocket }));
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve({ status: 0, bytes: 0, reused: false }));
+    req.end();
+  });
+}
+
+async function keepAliveBodies(game: ReadyProcess, recorder: Watcher, connections: number): Promise<string> {
+  const url = `${httpOf(game)}/replay/rounds?room=${recorder.room.roomId}`;
+  let large = 0;
+  let second = 0;
+  let closed = 0;
+  const closeMs: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < connections; i++) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    let socketClosed: Promise<number> | undefined;
+    agent.on(
+      "free",
+      (socket) => (socketClosed ??= new Promise((r) => socket.once("close", () => r(performance.now())))),
+    );
+    const first = await agentGet(agent, url, { authorization: `Bearer ${recorder.token}` });
+    if (first.status === 200 && first.bytes > 64 * 1024) large++;
+    bytes = Math.max(bytes, first.bytes);
+    const next = await agentGet(agent, `${httpOf(game)}/healthz`);
+    if (next.status === 200 && next.reused) second++;
+    const idleFrom = performance.now();
+    const at = await Promise.race([socketClosed, sleep(15_000).then(() => undefined)]);
+    if (at !== undefined) {
+      closed++;
+      closeMs.push(at - idleFrom);
+    }
+    agent.destroy();
+  }
+  return `| keep-alive bodies | ${connections} connections, one after another: a ${fmt(bytes / 1024)} KB replay page, then GET /healthz on the same connection, then nothing | pages over 64 KiB answered whole: ${large} of ${connections}; second request answered on the same connection: ${second} of ${connections}; idle connection closed by the server: ${closed} of ${connections}, median ${fmt(percentile(closeMs, 50))} ms after the last answer (HTTP_IDLE_TIMEOUT_MS 5000) |`;
+}
+
+async function monitorAttacks(game: ReadyProcess): Promise<string> {
+  const w = await watch(game);
+  await sleep(1000);
+  const api = `${httpOf(game)}/colyseus/api`;
+  const evil = "https://evil.example";
+  const basic = (password: string) => `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`;
+  const preflight = await fetch(api, {
+    method: "OPTIONS",
+    headers: {
+      origin: evil,
+      "access-control-request-method": "GET",
+      "access-control-request-headers": "authorization",
+    },
+  });
+  const read = await fetch(api, { headers: { origin: evil, authorization: basic(MONITOR_PASSWORD) } });
+  const cors = [preflight, read].filter((r) => r.headers.has("access-control-allow-origin")).length;
+  const query = new URLSearchParams({ roomId: w.room.roomId, method: "onDispose", args: "[]" });
+  const call = await fetch(`${api}/room/call?${query}`, { headers: { authorization: basic(MONITOR_PASSWORD) } });
+  const before = w.rounds.length;
+  await sleep(1500);
+  const after = w.rounds.length - before;
+  const guesses = new Map<number, number>();
+  for (let i = 0; i < 10; i++) {
+    const status = (await fetch(api, { headers: { authorization: basic(`guess-${i}`) } })).status;
+    guesses.set(status, (guesses.get(status) ?? 0) + 1);
+  }
+  const right = (await fetch(api, { headers: { authorization: basic(MONITOR_PASSWORD) } })).status;
+  const counted = await metric(game, "skirmish_errors_total", 'code="monitor_login_failed"');
+  await w.room.leave();
+  return `| monitor | from https://evil.example: a preflight and a GET /colyseus/api with the password; GET /colyseus/api/room/call method=onDispose on a playing arena; 10 wrong passwords, then the right one | CORS headers answered: ${cors} of 2; the cross-site GET: ${read.status}; onDispose: ${call.status}, the arena played ${after} rounds after it; guesses: ${statusList(guesses)}, then the right password: ${right}; failed logins counted: ${counted} |`;
 }
 
 /** A redis-server and two game processes on it; `output` holds every line they print. */
@@ -360,6 +488,12 @@ const options = {
   gameKills: count("game-kills", 5, "SIGKILLs of the game server mid-round, restarted on the same journal"),
   bodies: count("bodies", 8, "concurrent 64 MB request bodies"),
   creates: count("creates", 200, "anonymous POST /matchmake/create|joinOrCreate"),
+  keepAlives: count(
+    "keep-alives",
+    20,
+    "keep-alive connections each carrying a large replay page, then a second request",
+  ),
+  replays: count("replays", 200, "replay page requests sent at once, over as many open connections"),
   matchKills: count("match-kills", 3, "kills of the process holding a match, per durable-match row"),
   redisOutages: count("redis-outages", 3, "SIGKILLs of a cluster's redis-server, with lobby requests while it is away"),
   duplicateTrials: count(
@@ -378,10 +512,15 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const started = performance.now();
   try {
+    const recorder = await watch(game);
     rows.push(await fuzz(game, n.frames));
     rows.push(await killStats(game, stats, n.statsKills));
     rows.push(await oversized(game, n.bodies));
     rows.push(await anonymousCreates(game, n.creates));
+    rows.push(await keepAliveBodies(game, recorder, n.keepAlives));
+    rows.push(await replayBurst(game, recorder, n.replays));
+    rows.push(await monitorAttacks(game));
+    await recorder.room.leave();
     await game.stop();
     rows.push(await killGame(stats.p.port, join(dir, "killed.db"), n.gameKills));
     if (findRedisServer()) {

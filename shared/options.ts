@@ -113,6 +113,23 @@ export function integerList(
   });
 }
 
+function isOrigin(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === raw;
+  } catch {
+    return false;
+  }
+}
+
+/** A comma-separated list of web origins, each exactly `scheme://host[:port]` (as browsers send in `Origin`). */
+export function originList(d: Declaration<readonly string[]>): Option<readonly string[]> {
+  return declare(d, true, "a comma-separated list of origins (http[s]://host[:port])", (raw) => {
+    const items = raw.split(",");
+    return items.every(isOrigin) ? items : undefined;
+  });
+}
+
 const TRUE = ["1", "true"];
 const FALSE = ["0", "false"];
 function bool(raw: string): boolean | undefined {

@@ -7,6 +7,13 @@ import { isValidStatsId } from "./stats.ts";
 
 export const ROOM_NAME = "arena";
 
+/**
+ * The close code a spectator's connection gets when its arena ends (its last player left): there
+ * is nothing to reconnect to. In Colyseus' range for applications (4000-4999, its own codes
+ * elsewhere).
+ */
+export const ARENA_ENDED_CLOSE_CODE = 4100;
+
 export const Msg = {
   /** client -> server: what this entity does next round */
   intent: "intent",

@@ -8,6 +8,7 @@
  */
 import { Client, type Room } from "@colyseus/sdk";
 import {
+  ARENA_ENDED_CLOSE_CODE,
   Msg,
   ROOM_NAME,
   type ErrorMessage,
@@ -19,12 +20,8 @@ import type { WatchRequest } from "../shared/lobby.ts";
 import { EntityTable, type EntityView } from "./entity-table.ts";
 import { EventLog } from "./event-log.ts";
 import { loadRooms } from "./room-list.ts";
+import { GRANT_KEY, store, stored, type Grant } from "./session-store.ts";
 
-interface Grant {
-  playerId: string;
-  name: string;
-  token: string;
-}
 interface Seat {
   roomId: string;
   reconnectionToken: string;
@@ -38,7 +35,6 @@ type ArenaRoom = Room<any, ArenaStateView>;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const watchId = params.get("watch") ?? undefined;
-const GRANT_KEY = "skirmish.grant";
 const SEAT_KEY = "skirmish.seat";
 /** Colyseus' close code for a leave the client asked for. */
 const CONSENTED = 4000;
@@ -57,15 +53,12 @@ let selected: string | undefined;
 let pending: { seq: number; text: string } | undefined;
 let lastRoundAt = 0;
 let roundMs = 0;
+/** set once the watched arena has ended (or never existed): there is nothing to retry */
+let ended: string | undefined;
 
-const stored = <T>(key: string): T | undefined => {
-  try {
-    return JSON.parse(sessionStorage.getItem(key) ?? "null") ?? undefined;
-  } catch {
-    return undefined;
-  }
-};
-const store = (key: string, value: unknown) => sessionStorage.setItem(key, JSON.stringify(value));
+/** POST /watch found no such arena. */
+class NoArena extends Error {}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function newGuest(): Promise<Grant> {
@@ -91,6 +84,7 @@ async function watch(roomId: string): Promise<ArenaRoom> {
     });
     const body = await res.json();
     if (res.ok) return (await client.consumeSeatReservation(body)) as ArenaRoom;
+    if (res.status === 404) throw new NoArena(`No arena ${roomId} is running: it has ended, or never existed.`);
     if (res.status === 401 && attempt === 0)
       grant = await newGuest(); // signed by a restarted server
     else throw new Error(body.error ?? `HTTP ${res.status}`);
@@ -147,6 +141,7 @@ function attach(r: ArenaRoom): void {
   r.onLeave((code) => {
     if (room !== r) return;
     room = undefined;
+    if (code === ARENA_ENDED_CLOSE_CODE) return arenaEnded(`Arena ${r.roomId} has ended: its last player left.`);
     setOnline(false);
     if (code === CONSENTED) return;
     void connect();
@@ -160,6 +155,7 @@ async function connect(): Promise<void> {
       attach(await takeSeat());
       return;
     } catch (err) {
+      if (err instanceof NoArena) return arenaEnded(err.message);
       setStatus("connection", `could not join: ${(err as Error).message}; retrying`, true);
       await sleep(3000);
     }
@@ -268,6 +264,14 @@ function setStatus(id: string, text: string, bad = false): void {
   node.classList.toggle("bad", bad);
 }
 
+/** The watched arena is gone: say so (the arena list offers others) and stop. */
+function arenaEnded(text: string): void {
+  ended = `${text} Pick another arena to watch below.`;
+  online = false;
+  setStatus("connection", "arena ended", true);
+  render();
+}
+
 function setOnline(value: boolean): void {
   online = value;
   setStatus("connection", value ? `room ${room?.roomId ?? ""}` : "disconnected", !value);
@@ -278,7 +282,7 @@ function setOnline(value: boolean): void {
   render();
 }
 
-function banner(kind: "" | "dead" | "offline" | "watching", text = ""): void {
+function banner(kind: "" | "dead" | "offline" | "watching" | "ended", text = ""): void {
   const node = $("banner");
   node.className = kind ? `show ${kind}` : "";
   node.textContent = text;
@@ -291,7 +295,8 @@ function render(): void {
   room?.state?.entities?.forEach((e) => entities.push(e));
   table.update(entities, { me: watchId ? undefined : grant?.playerId, canAct: act, selected });
   for (const id of ["defend", "focus"]) $<HTMLButtonElement>(id).disabled = !act;
-  if (!online) banner("offline", "Disconnected — reconnecting…");
+  if (ended) banner("ended", ended);
+  else if (!online) banner("offline", "Disconnected — reconnecting…");
   else if (watchId) banner("watching", `Watching room ${watchId} — you are a spectator`);
   else if (self && !self.alive) {
     const n = self.respawnIn;

@@ -2,10 +2,15 @@
  * The replay viewer: `/replay.html?room=<roomId>` steps through a room's journaled rounds
  * (GET /replay/rounds, fetched a page at a time as playback reaches it) and draws the same arena
  * table as the play page after each round, with that round's intents and events.
+ *
+ * A room's replay is for its own players and spectators (unless the server has REPLAY_PUBLIC=1):
+ * the page sends the guest token this tab played or watched with (session-store.ts), so the
+ * viewer works when opened from that tab (the arena list's replay links).
  */
 import type { ReplayPage, ReplayRound } from "../shared/replay.ts";
 import { EntityTable } from "./entity-table.ts";
 import { EventLog } from "./event-log.ts";
+import { GRANT_KEY, stored, type Grant } from "./session-store.ts";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const room = new URLSearchParams(location.search).get("room") ?? "";
@@ -21,8 +26,15 @@ let timer: ReturnType<typeof setInterval> | undefined;
 
 async function loadMore(): Promise<boolean> {
   if (next === null) return false;
-  const res = await fetch(`/replay/rounds?room=${encodeURIComponent(room)}&from=${next}`);
+  const token = stored<Grant>(GRANT_KEY)?.token;
+  const res = await fetch(`/replay/rounds?room=${encodeURIComponent(room)}&from=${next}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   const body = (await res.json()) as ReplayPage & { error?: string };
+  if (res.status === 401 || res.status === 403)
+    throw new Error(
+      "this replay is for the arena's players and spectators: open it from the tab you played or watched in",
+    );
   if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
   rounds.push(...body.rounds);
   next = body.next;

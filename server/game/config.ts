@@ -8,6 +8,7 @@ import {
   integer,
   UsageError,
   oneOf,
+  originList,
   parseCommandLine,
   renderHelp,
   defaultValues,
@@ -275,6 +276,46 @@ const options = {
     default: 10_000,
     help: "an HTTP request's headers and body must arrive within this (408 after)",
   }),
+  httpIdleTimeoutMs: integer({
+    flag: "http-idle-timeout-ms",
+    env: "HTTP_IDLE_TIMEOUT_MS",
+    min: 100,
+    max: 600_000,
+    default: 5_000,
+    help: "a keep-alive HTTP connection with no request for this long is closed",
+  }),
+  corsOrigins: originList({
+    flag: "cors-origins",
+    env: "CORS_ORIGINS",
+    default: [],
+    defaultText: "none",
+    help: "origins whose pages may call the game's HTTP routes (matchmaking, guest login, lobby, replay) cross-origin; never the monitor or /metrics",
+  }),
+  /** 1: anyone may read every room's replay; 0: only the room's players and spectators (their token) */
+  replayPublic: integer({
+    flag: "replay-public",
+    env: "REPLAY_PUBLIC",
+    min: 0,
+    max: 1,
+    default: 0,
+    help: "1 = GET /replay/rounds answers anyone; 0 = only a token of one of the room's players or spectators",
+  }),
+  replayPagesPerMinute: integer({
+    flag: "replay-pages-per-minute",
+    env: "REPLAY_PAGES_PER_MINUTE",
+    min: 1,
+    max: 1_000_000,
+    default: 30,
+    help: "GET /replay/rounds answers one client address this often a minute (then 429)",
+  }),
+  spectatorSeatsPerPlayer: integer({
+    flag: "spectator-seats-per-player",
+    env: "SPECTATOR_SEATS_PER_PLAYER",
+    min: 1,
+    max: 1000,
+    default: 3,
+    help: "spectator seats (reserved or taken) one token may hold at once in this process",
+  }),
   /** password of the Colyseus monitor at /colyseus/; null = no monitor */
   monitorPassword: text({
     flag: "monitor-password",
@@ -282,6 +323,15 @@ const options = {
     default: null,
     defaultText: "unset (no monitor)",
     help: "turns on the Colyseus monitor at /colyseus/ (basic auth, user admin, this password)",
+  }),
+  /** 1: the monitor may disconnect clients and close arenas; 0: it only reads */
+  monitorActions: integer({
+    flag: "monitor-actions",
+    env: "MONITOR_ACTIONS",
+    min: 0,
+    max: 1,
+    default: 0,
+    help: "1 = the monitor may disconnect a client or close an arena; 0 = it only lists and inspects",
   }),
   /** Redis of a cluster (RedisPresence + RedisDriver); null = one process, local presence */
   redisUrl: text({

@@ -3,9 +3,9 @@
  * `arena` room, and plain HTTP routes on the same port (Colyseus' router, no express):
  * /healthz, /readyz and /metrics (http/health-routes.ts), POST /auth/guest (http/guest-route.ts; how
  * players get in, guests or a studio's own login, is composed in login.ts),
- * GET /rooms and POST /watch (http/lobby-routes.ts), GET /replay/rounds (http/replay-route.ts), the
- * monitor (http/monitor-route.ts); the browser pages (GET /, /replay.html and their files,
- * http/page-route.ts) are served ahead of the router. This file only composes those parts; each
+ * GET /rooms and POST /watch (http/lobby-routes.ts), the monitor (http/monitor-route.ts); ahead of
+ * the router: CORS (http/cors-policy.ts), the browser pages (GET /, /replay.html and their files,
+ * http/page-route.ts) and GET /replay/rounds (http/replay-route.ts, pages made on a worker thread). This file only composes those parts; each
  * registers its own close on one teardown list (teardown.ts).
  *
  * Colyseus' matchmaker is process-global: one game server per process at a time (tests start
@@ -27,7 +27,11 @@ import { monitorEndpoints } from "./http/monitor-route.ts";
 import { pageResponder } from "./http/page-route.ts";
 import { roomsEndpoint, watchEndpoint } from "./http/lobby-routes.ts";
 import { matchmakerGuard } from "./http/matchmaker-guard.ts";
-import { replayEndpoint } from "./http/replay-route.ts";
+import { MAX_PAGES_IN_FLIGHT, replayResponder } from "./http/replay-route.ts";
+import { ReplayThread } from "./http/replay-thread.ts";
+import { routerListener, type AdapterFailure } from "./http/router-adapter.ts";
+import { corsResponder } from "./http/cors-policy.ts";
+import { RoomAudience } from "./room/room-audience.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { guestEndpoint } from "./http/guest-route.ts";
 import { colyseusLogger } from "./http/colyseus-log.ts";
@@ -141,6 +145,8 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   journal = openJournal(core, journalPathOf(config.journalPath, cluster ? processId : undefined));
 
   server.router = gameRouter(core, { processId, journal, cluster, login, closing: () => closing });
+  const audience = new RoomAudience();
+  const replay = openReplay(core, journal, audience, login, teardown);
   const restoring = new Map<string, RestorePlan>();
   server.define(
     ROOM_NAME,
@@ -154,6 +160,7 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
       restoring,
       credentials: new SeatCredentials(authSecret),
       durability: durable,
+      audience,
     }),
   );
   exposeMatchmaking(config.clientRoomChoice === 1);
@@ -162,7 +169,8 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   await restoreRooms(journal, restoring, core.metrics, log);
   await listen(server, httpServer, config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
-  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, [login.guestGate, pageResponder(log, core.metrics)]);
+  const ahead = [corsResponder(config.corsOrigins), login.guestGate, pageResponder(log, core.metrics), replay];
+  frontColyseus(httpServer, config.httpMaxBodyBytes, refused, ahead, routerAdapter(core, server));
   login.start();
   durable?.start({
     adopt: (plan) => restoreRoom(plan, restoring),
@@ -188,7 +196,11 @@ function colyseusServer(core: Core, scaleOut: ScaleOut | undefined, refused: (re
   const { config } = core;
   const transport = new WebSocketTransport({
     server: limitedHttpServer(
-      { maxBodyBytes: config.httpMaxBodyBytes, timeoutMs: config.httpRequestTimeoutMs },
+      {
+        maxBodyBytes: config.httpMaxBodyBytes,
+        timeoutMs: config.httpRequestTimeoutMs,
+        idleTimeoutMs: config.httpIdleTimeoutMs,
+      },
       refused,
     ),
     maxPayload: MAX_PAYLOAD_BYTES,
@@ -203,6 +215,37 @@ function colyseusServer(core: Core, scaleOut: ScaleOut | undefined, refused: (re
     publicAddress: scaleOut?.publicAddress,
   });
   return { server, httpServer: transport.server! };
+}
+
+/** Colyseus' router on our node adapter (http/router-adapter.ts): its failures counted and logged. */
+function routerAdapter(core: Core, server: Server) {
+  const failed = (kind: AdapterFailure, err: unknown) => {
+    core.metrics.errors.inc(kind);
+    core.limited("warn", kind, kind.replaceAll("_", " "), errorFields(err));
+  };
+  return routerListener(server.router.handler, core.config.trustProxy, failed);
+}
+
+/** GET /replay/rounds: its worker thread (closed at teardown) and who may read what. */
+function openReplay(core: Core, journal: RoundJournal, audience: RoomAudience, login: Login, teardown: Teardown) {
+  const { config, metrics, log } = core;
+  const thread = new ReplayThread({
+    maxInFlight: MAX_PAGES_IN_FLIGHT,
+    onCrash: (err) => {
+      metrics.errors.inc("replay_worker_crash");
+      log.error("replay worker died; the next page starts a new one", errorFields(err));
+    },
+  });
+  teardown.add("replay worker", () => thread.close());
+  return replayResponder({
+    journal,
+    audience,
+    thread,
+    verifyToken: login.verifyToken,
+    config,
+    metrics,
+    limitedLog: core.limited,
+  });
 }
 
 /**
@@ -276,8 +319,7 @@ function gameRouter(
       ...(login.issueGuest ? { guest: guestEndpoint(login.issueGuest, metrics) } : {}),
       rooms: roomsEndpoint(matchmaker),
       watch: watchEndpoint(login.verifyToken, metrics, matchmaker),
-      replayRounds: replayEndpoint(s.journal),
-      ...monitorEndpoints(config.monitorPassword),
+      ...monitorEndpoints(config, { metrics, log: core.log, limitedLog: core.limited }),
     },
     { onError: routeError(core.limited, metrics, matchmaker) },
   );

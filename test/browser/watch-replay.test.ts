@@ -67,9 +67,34 @@ describeChromium("spectating and the replay viewer in Chromium", { timeout: 90_0
     expect(errors).toEqual([]);
   });
 
+  it("says when the watched arena ended, or never ran, instead of retrying", async () => {
+    const bob = await join(game, "Bob"); // Ann's arena is full: Bob opens his own
+    const page = await open(`/?watch=${bob.room.roomId}`);
+    await page.locator("#banner.watching").waitFor();
+    await bob.room.leave();
+    await page.locator("#banner.ended").getByText(`Arena ${bob.room.roomId} has ended`).waitFor();
+    expect(await page.locator("#connection").textContent()).toBe("arena ended");
+    await page.close();
+
+    const nowhere = await open("/?watch=nosucharena");
+    await nowhere.locator("#banner.ended").getByText("No arena nosucharena is running").waitFor();
+    await nowhere.close();
+    expect(errors).toEqual([]);
+  });
+
   it("steps through the recorded match: step, back, play, pause, each round drawn as a table", async () => {
     await waitFor("ten journaled rounds", () => game.journal.count(ann.room.roomId) >= 10, 15_000);
-    const page = await open(`/replay.html?room=${ann.room.roomId}`);
+    // a tab that neither played nor watched in the arena holds no token of it: the viewer says whose replay it is
+    const stranger = await open(`/replay.html?room=${ann.room.roomId}`);
+    await stranger
+      .locator("#source.bad")
+      .getByText(/for the arena's players and spectators/)
+      .waitFor();
+    await stranger.close();
+    // the tab that watched the arena (its guest token in sessionStorage) replays it
+    const page = await open(`/?watch=${ann.room.roomId}`);
+    await page.locator("#banner.watching").waitFor();
+    await page.goto(`${game.httpUrl}/replay.html?room=${ann.room.roomId}`);
     const shown = async () => Number((await page.locator("body").getAttribute("data-round")) ?? -1);
     await expect.poll(shown, { timeout: 10_000 }).toBe(1);
     expect(await page.locator("li.entity").count()).toBeGreaterThanOrEqual(3);

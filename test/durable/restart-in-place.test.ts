@@ -101,6 +101,11 @@ describe("a match outlives its game process (npm start)", () => {
     const firstBack = Math.min(after(ann, seenBefore.ann)[0].round, after(bob, seenBefore.bob)[0].round);
     expect(firstBack).toBe(lastSeen + 1);
     roundsAgree([...ann.rounds, ...bob.rounds]);
+    // the new process knows the restored room's players: they may still read its replay
+    const replay = await fetch(`${game.httpUrl}/replay/rounds?room=${roomId}&limit=1`, {
+      headers: { authorization: `Bearer ${ann.token}` },
+    });
+    expect(replay.status).toBe(200);
 
     // the restored room went on from exactly the state the players last saw
     const journal = new RoundJournal(journalPath, { readOnly: true });

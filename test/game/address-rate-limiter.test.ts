@@ -18,6 +18,17 @@ describe("per-address token bucket", () => {
     expect(limiter.take("a", 3_600_000)).toMatchObject({ ok: false });
   });
 
+  it("peeks at a bucket without spending it or remembering a new address", () => {
+    const limiter = new AddressRateLimiter({ perMinute: 6, burst: 2, maxAddresses: 10 });
+    expect(limiter.peek("a", 0)).toEqual({ ok: true });
+    expect(limiter.size).toBe(0);
+    limiter.take("a", 0);
+    limiter.take("a", 0);
+    for (const _ of [1, 2]) expect(limiter.peek("a", 0)).toEqual({ ok: false, retryAfterS: 10 });
+    expect(limiter.peek("a", 10_000)).toEqual({ ok: true });
+    expect(limiter.take("a", 10_000)).toEqual({ ok: true }); // the peek spent nothing
+  });
+
   it("holds at most maxAddresses buckets under an address flood, forgetting the least recently seen", () => {
     let evicted = 0;
     const limiter = new AddressRateLimiter({ perMinute: 1, burst: 1, maxAddresses: 100 }, () => evicted++);

@@ -77,6 +77,8 @@ export interface Player {
   stateRoundAtMessage: number[];
   errors: ErrorMessage[];
   left: number | null;
+  /** the guest token it joined with (join() sets it) */
+  token?: string;
 }
 
 export function track(room: Room, id: string): Player {
@@ -93,7 +95,9 @@ export function track(room: Room, id: string): Player {
 export async function join(game: { url: string; httpUrl: string }, name?: string): Promise<Player> {
   const g = await guest(game, name);
   const room = await new Client(game.url).joinOrCreate(ROOM_NAME, { token: g.token });
-  return track(room, g.playerId);
+  const p = track(room, g.playerId);
+  p.token = g.token;
+  return p;
 }
 
 /** What an arena suite started; any part may still be unset if its start failed. */

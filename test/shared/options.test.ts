@@ -8,6 +8,7 @@ import {
   integer,
   listOf,
   oneOf,
+  originList,
   parseCommandLine,
   presence,
   renderHelp,
@@ -148,5 +149,27 @@ describe("parseCommandLine", () => {
     expect(help).toContain("(default: random)");
     expect(help).toContain("(default: x,y,z)");
     expect(help).toContain("--help, -h");
+  });
+});
+
+describe("originList", () => {
+  const origins = { sites: originList({ flag: "sites", env: "T_SITES", default: [], help: "sites" }) };
+  const parseSites = (env: Record<string, string>) =>
+    parseCommandLine({ usage: "t", options: origins }, [], env, parseArgs).values.sites;
+
+  it("takes exact origins, as a browser sends them, and refuses anything with a path, a wildcard or another scheme", () => {
+    expect(parseSites({})).toEqual([]);
+    expect(parseSites({ T_SITES: "https://game.example,http://localhost:8080" })).toEqual([
+      "https://game.example",
+      "http://localhost:8080",
+    ]);
+    for (const bad of [
+      "*",
+      "https://game.example/",
+      "game.example",
+      "ftp://x.example",
+      "https://a.example, https://b.example",
+    ])
+      expect(() => parseSites({ T_SITES: bad }), bad).toThrow(/T_SITES.*origins/);
   });
 });

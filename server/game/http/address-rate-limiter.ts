@@ -1,7 +1,8 @@
 /**
  * A token bucket per client address: an address may spend `burst` requests at once and earns
  * `perMinute` back per minute, up to `burst` again. Used for guest logins; written for any
- * per-address limit (keys come from client-address.ts).
+ * per-address limit (keys come from client-address.ts): guest logins, replay pages, and failed
+ * monitor logins (counted with `take` only when one fails, looked at with `peek` before any is tried).
  *
  * Memory is bounded under an address flood: at most `maxAddresses` buckets are held, and a new
  * address past that evicts the least recently seen one (O(1): a Map in order of last use). An
@@ -43,7 +44,7 @@ export class AddressRateLimiter {
 
   /** Spends one request of `key`'s budget at `nowMs`, or says how long until one is earned. */
   take(key: string, nowMs: number): Admission {
-    const { perMinute, burst, maxAddresses } = this.limit;
+    const { burst, maxAddresses } = this.limit;
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
       if (this.buckets.size >= maxAddresses) {
@@ -53,7 +54,7 @@ export class AddressRateLimiter {
       bucket = { tokens: burst, at: nowMs };
     } else {
       this.buckets.delete(key); // re-inserted below: now the most recently seen
-      bucket.tokens = Math.min(burst, bucket.tokens + (Math.max(0, nowMs - bucket.at) * perMinute) / 60_000);
+      bucket.tokens = this.tokensAt(bucket, nowMs);
       bucket.at = nowMs;
     }
     this.buckets.set(key, bucket);
@@ -61,6 +62,22 @@ export class AddressRateLimiter {
       bucket.tokens -= 1;
       return { ok: true };
     }
-    return { ok: false, retryAfterS: Math.max(1, Math.ceil(((1 - bucket.tokens) * 60) / perMinute)) };
+    return this.refusal(bucket.tokens);
+  }
+
+  /** What `take` would answer for `key` at `nowMs`, spending nothing. */
+  peek(key: string, nowMs: number): Admission {
+    const bucket = this.buckets.get(key);
+    const tokens = bucket === undefined ? this.limit.burst : this.tokensAt(bucket, nowMs);
+    return tokens >= 1 ? { ok: true } : this.refusal(tokens);
+  }
+
+  private tokensAt(bucket: Bucket, nowMs: number): number {
+    const { perMinute, burst } = this.limit;
+    return Math.min(burst, bucket.tokens + (Math.max(0, nowMs - bucket.at) * perMinute) / 60_000);
+  }
+
+  private refusal(tokens: number): Admission {
+    return { ok: false, retryAfterS: Math.max(1, Math.ceil(((1 - tokens) * 60) / this.limit.perMinute)) };
   }
 }

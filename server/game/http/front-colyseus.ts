@@ -1,8 +1,10 @@
 /**
- * In front of Colyseus' router: the body cap (the router buffers bodies without a limit), then
- * the responders `ahead` (the guest login's gate, guest-route.ts; the browser pages' files,
- * page-route.ts), each answering what is its own. Everything else still goes to Colyseus' own
- * listeners.
+ * Every HTTP request: the body cap (the router buffers bodies without a limit), then the
+ * responders `ahead`, each answering what is its own without the router (CORS preflights,
+ * cors-policy.ts; the guest login's gate, guest-route.ts; the browser pages' files,
+ * page-route.ts; replay pages, replay-route.ts: a request through the router costs several times
+ * more), then Colyseus' router through `route`, our adapter (router-adapter.ts), in place of the
+ * listener Colyseus bound.
  */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { PageResponder } from "./page-route.ts";
@@ -13,12 +15,12 @@ export function frontColyseus(
   maxBodyBytes: number,
   refused: (reason: RequestRefusal) => void,
   ahead: readonly PageResponder[],
+  route: (req: IncomingMessage, res: ServerResponse) => void,
 ): void {
-  const colyseus = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
   httpServer.removeAllListeners("request");
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (!admitBody(req, res, maxBodyBytes, refused)) return;
     if (ahead.some((respond) => respond(req, res))) return;
-    for (const listener of colyseus) listener.call(httpServer, req, res);
+    route(req, res);
   });
 }

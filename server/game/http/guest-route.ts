@@ -10,7 +10,7 @@
  * The endpoint, in the router, then issues the identity.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createEndpoint, matchMaker } from "@colyseus/core";
+import { createEndpoint } from "@colyseus/core";
 import type { GuestGrant } from "../auth/guest-issuer.ts";
 import type { GameMetrics } from "../metrics.ts";
 import type { LimitedLog } from "../../observability/log-limiter.ts";
@@ -86,14 +86,9 @@ function answer(
   body: { error: string; message: string },
 ): void {
   const text = JSON.stringify(body);
-  // the CORS headers Colyseus' router gives its own answers, so a browser page on another origin can read this one too
-  const cors = {
-    ...matchMaker.controller.DEFAULT_CORS_HEADERS,
-    ...matchMaker.controller.getCorsHeaders(new Headers(req.headers as Record<string, string>)),
-  };
+  // CORS headers, where CORS_ORIGINS grants them, are on `res` already (cors-policy.ts runs first)
   req.resume(); // the body (already capped by request-limits.ts) is not needed: drained, the connection stays usable
   res.writeHead(status, {
-    ...cors,
     ...headers,
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),

@@ -2,15 +2,15 @@
  * The lobby: GET /rooms lists the live arenas (cluster-wide: the matchmaker's listing), and
  * POST /watch { roomId, token } reserves a spectator's seat in one (shared/lobby.ts). The watch
  * route checks the token before any room is asked, like the join itself: a refused token
- * (401), a bad body (400), an unknown room (404) or a room with all its spectators (409) leave
- * no seat behind. Both ask the matchmaker through its guard (matchmaker-guard.ts): 503 while a
+ * (401), a bad body (400), an unknown room (404), a room with all its spectators (409) or a token
+ * holding SPECTATOR_SEATS_PER_PLAYER seats in the room's process (429) leave no seat behind. Both ask the matchmaker through its guard (matchmaker-guard.ts): 503 while a
  * cluster's Redis is away or when the matchmaker fails.
  */
 import { createEndpoint, generateId, matchMaker } from "@colyseus/core";
 import { ROOM_NAME } from "../../../shared/protocol.ts";
 import type { ArenaMetadata, RoomSummary, WatchRequest } from "../../../shared/lobby.ts";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
-import type { WatcherClaims } from "../room/arena-room.ts";
+import type { SpectatorSeat, WatcherClaims } from "../room/arena-room.ts";
 import type { GameMetrics } from "../metrics.ts";
 import type { MatchmakerGuard } from "./matchmaker-guard.ts";
 
@@ -57,11 +57,18 @@ export function watchEndpoint(verifyToken: TokenVerifier, metrics: GameMetrics, 
     if (!room) return Response.json({ error: `no arena ${req.roomId}` }, { status: 404 });
     const sessionId = generateId();
     const auth: WatcherClaims = { ...check.identity, watcher: true };
-    const reserved = await matchmaker.ask(() =>
+    const seat = await matchmaker.ask((): Promise<SpectatorSeat> =>
       matchMaker.remoteRoomCall(room.roomId, "reserveSpectatorSeat", [sessionId, auth]),
     );
-    if (reserved instanceof Response) return reserved;
-    if (reserved !== true)
+    if (seat instanceof Response) return seat;
+    if (seat === "token_full") {
+      metrics.errors.inc("watch_token_full");
+      return Response.json(
+        { error: `player ${auth.pid} holds as many spectator seats as one token may; leave one first` },
+        { status: 429 },
+      );
+    }
+    if (seat !== "reserved")
       return Response.json({ error: `arena ${req.roomId} has all the spectators it takes` }, { status: 409 });
     return Response.json({
       name: room.name,

@@ -5,16 +5,25 @@
  * - a body larger than `maxBodyBytes` is answered 413 and the connection closed: at once when
  *   Content-Length says so, and as soon as the streamed bytes (chunked) pass the cap;
  * - headers and body must arrive within `timeoutMs` (Node's default lets a slow body live 300 s);
- *   a late request is answered 408 and closed.
+ *   a late request is answered 408 and closed;
+ * - a keep-alive connection with no request for `idleTimeoutMs` after an answer is closed;
+ * - a connection on which nothing moves for STALLED_CONNECTION_MS is closed (a client that stopped
+ *   reading its answer holds no socket for long). Long enough for any route's own work: the
+ *   timeout also runs while a route thinks. WebSocket connections are not HTTP connections any
+ *   more once upgraded: Node lifts the timeout.
  *
  * Every refusal is reported to `refused(reason)` (counted by the caller); none throws.
  */
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
+/** A connection with no byte read or written for this long is closed. */
+export const STALLED_CONNECTION_MS = 60_000;
+
 export interface RequestLimits {
   maxBodyBytes: number;
   timeoutMs: number;
+  idleTimeoutMs: number;
 }
 
 export type RequestRefusal = "body_too_large" | "request_timeout" | "bad_request";
@@ -27,6 +36,9 @@ export function limitedHttpServer(limits: RequestLimits, refused: (reason: Reque
     // Node checks both timeouts on this period (default 30 s): check often enough to cut on time
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.timeoutMs / 4))),
   });
+  server.keepAliveTimeout = limits.idleTimeoutMs;
+  // no 'timeout' listener: Node destroys a socket on which nothing moved for this long
+  server.timeout = STALLED_CONNECTION_MS;
   // With a listener, Node leaves the answer to us: say 408 for a late request, 400 otherwise.
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     const late = err.code === "ERR_HTTP_REQUEST_TIMEOUT";

@@ -46,6 +46,13 @@ export interface JournalRecord {
   deadlineMs: number;
 }
 
+export interface JournalFilter {
+  room?: string;
+  round?: number;
+  fromRound?: number;
+  limit?: number;
+}
+
 /**
  * The journal file of one process of a cluster: `data/journal.db` becomes
  * `data/journal-<processId>.db`, so processes never share a SQLite file (and a restarted process,
@@ -74,7 +81,8 @@ CREATE TABLE IF NOT EXISTS rounds (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS rounds_at_ms ON rounds (at_ms);`;
 
-interface Row {
+/** A row as stored: `input` (the plan) and `calls` still encoded (decodeStored decodes them). */
+export interface StoredRound {
   room: string;
   round: number;
   seed: number;
@@ -84,6 +92,20 @@ interface Row {
   join_ms: number;
   deadline_ms: number;
   enc: number;
+}
+
+/** A stored row as a record; throws for an encoding this version does not know (journal-codec.ts). */
+export function decodeStored(row: StoredRound): JournalRecord {
+  return {
+    room: row.room,
+    round: row.round,
+    seed: row.seed,
+    plan: decodeBlob(row.input, row.enc) as JournaledPlan,
+    calls: decodeBlob(row.calls, row.enc) as unknown[],
+    hash: row.hash,
+    joinMs: row.join_ms,
+    deadlineMs: row.deadline_ms,
+  };
 }
 
 export class RoundJournal {
@@ -235,7 +257,15 @@ export class RoundJournal {
    * Rounds in (room, round) order, optionally one room and/or one round, or rounds from
    * `fromRound` on, at most `limit` of them.
    */
-  *read(filter: { room?: string; round?: number; fromRound?: number; limit?: number } = {}): Generator<JournalRecord> {
+  *read(filter: JournalFilter = {}): Generator<JournalRecord> {
+    for (const row of this.readStored(filter)) yield decodeStored(row);
+  }
+
+  /**
+   * The rows `read` would decode, as stored: for a reader that decodes them elsewhere (the replay
+   * route's worker thread), the decoding being as costly as reading.
+   */
+  *readStored(filter: JournalFilter = {}): Generator<StoredRound> {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (filter.room !== undefined) {
@@ -256,18 +286,7 @@ export class RoundJournal {
       (c) => c.name === "enc",
     );
     const sql = `SELECT room, round, seed, input, calls, hash, join_ms, deadline_ms, ${hasEnc ? "enc" : "0 AS enc"} FROM rounds${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY room, round${limit}`;
-    for (const row of this.db.prepare(sql).iterate(...args) as Iterable<Row>) {
-      yield {
-        room: row.room,
-        round: row.round,
-        seed: row.seed,
-        plan: decodeBlob(row.input, row.enc) as JournaledPlan,
-        calls: decodeBlob(row.calls, row.enc) as unknown[],
-        hash: row.hash,
-        joinMs: row.join_ms,
-        deadlineMs: row.deadline_ms,
-      };
-    }
+    yield* this.db.prepare(sql).iterate(...args) as Iterable<StoredRound>;
   }
 
   /** The rooms with rounds in this journal (or just `room`, when it has any), sorted. */

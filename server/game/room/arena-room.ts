@@ -19,7 +19,7 @@ import {
 import { $changes } from "@colyseus/schema";
 import { Scope, TickScheduler } from "../../runtime/index.ts";
 import { ArenaState, Entity } from "../../../shared/state.ts";
-import { Msg, parseIntent, type ErrorMessage, type Intent } from "../../../shared/protocol.ts";
+import { ARENA_ENDED_CLOSE_CODE, Msg, parseIntent, type ErrorMessage, type Intent } from "../../../shared/protocol.ts";
 import type { ArenaMetadata } from "../../../shared/lobby.ts";
 import { carriedState, compareIds, type CarriedState } from "../../../shared/combat.ts";
 import { deriveStats, NPC_PROFILES } from "../../../shared/stats.ts";
@@ -32,6 +32,7 @@ import { RoomSecret } from "../round/room-secret.ts";
 import { inOneWrite } from "./one-write.ts";
 import { roundMessage, type PlannedEntity, type RoundOutcome } from "../round/combat-round.ts";
 import type { PlayerRegistry } from "./player-registry.ts";
+import type { RoomAudience } from "./room-audience.ts";
 import type { RoundJournal } from "../journal/round-journal.ts";
 import type { GameMetrics } from "../metrics.ts";
 import type { GameConfig } from "../config.ts";
@@ -66,6 +67,8 @@ export interface ArenaDeps {
   credentials: SeatCredentials;
   /** a cluster's leases and checkpoints, so that another process can adopt the room (room-durability.ts) */
   durability?: RoomDurability;
+  /** who played or watched in each room: who may read its replay */
+  audience: RoomAudience;
 }
 
 /** NPC kinds in the order a room fills them: a mixed pack a lone human can still fight. */
@@ -81,6 +84,12 @@ const SPECTATOR_REFUSAL: ErrorMessage = {
   code: "spectator",
   message: "spectators cannot act: open the page without ?watch= to play",
 };
+
+/** What reserveSpectatorSeat did: reserved, or refused as the arena's spectators are all in, or as the token holds SPECTATOR_SEATS_PER_PLAYER seats. */
+export type SpectatorSeat = "reserved" | "arena_full" | "token_full";
+
+/** How often a room looks for seat changes it was not told of (auditSeats). */
+const SEAT_AUDIT_MS = 1000;
 
 /** A spectator's seat auth: the token's identity, marked by the watch route (lobby-routes.ts). */
 export type WatcherClaims = PlayerIdentity & { watcher: true };
@@ -119,6 +128,11 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private readonly undecodable = new Map<string, number>();
   /** true only while reserveSpectatorSeat has Colyseus reserve a seat (see hasReachedMaxClients) */
   private admittingSpectator = false;
+  /** the seats last put in the listing (JSON), for auditSeats */
+  private publishedSeats = "";
+  private seatAudit: NodeJS.Timeout | undefined;
+  /** endIfOnlySpectators has begun disconnecting everyone */
+  private ending = false;
   /** the journal's players, held until they come back (a restored room only) */
   private restoredSeats: RestoredSeats | undefined;
   /** the process is stopping and hands this room to its successor: no leave is recorded, the room is not finished */
@@ -190,6 +204,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       });
     });
     this.deps.rooms.add(this);
+    this.seatAudit = setInterval(() => this.auditSeats(), SEAT_AUDIT_MS);
+    this.seatAudit.unref();
     if (restore) this.holdRestoredSeats(restore);
     this.deps.journal?.rooms.refsUsed(this.roomId, this.refsUsed());
     // an adopted room's first checkpoint under its new owner's lease
@@ -242,6 +258,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     const { config, metrics, log } = this.deps;
     this.restoredSeats = new RestoredSeats(this as unknown as Room, this.deps.credentials);
     for (const seat of plan.seats) {
+      this.deps.audience.add(this.roomId, seat.pid);
       this.deps.players.adopt(seat.pid, this.roomId).then(
         (taken) =>
           taken ||
@@ -365,6 +382,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
         );
       }
       client.userData = { watcher: auth.pid };
+      this.deps.audience.add(this.roomId, auth.pid);
       this.publishSeats();
       return;
     }
@@ -375,6 +393,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       throw new ServerError(ErrorCode.AUTH_FAILED, `player ${auth.pid} is already in an arena`);
     }
     client.userData = { pid: auth.pid };
+    this.deps.audience.add(this.roomId, auth.pid);
     this.addEntity(auth.pid, auth.name, "player");
     this.record({ event: "join", entity: auth.pid, name: auth.name, kind: "player", ...this.seatOf(client) });
     this.deps.journal?.rooms.refsUsed(this.roomId, this.refsUsed());
@@ -454,10 +473,12 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     void this.checkpoint();
     this.broadcastPatch();
     this.publishSeats();
+    this.endIfOnlySpectators();
     this.deps.log.debug("player left", { room: this.roomId, pid });
   }
 
   async onDispose(): Promise<void> {
+    clearInterval(this.seatAudit);
     const { config } = this.deps;
     await this.runner?.stop(config.roundDeadlineMs + 500);
     if (!this.handingOver) {
@@ -499,8 +520,14 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    * reservation asks hasReachedMaxClients synchronously, before its first await, and during that
    * call only the total seat count applies.
    */
-  async reserveSpectatorSeat(sessionId: string, auth: WatcherClaims): Promise<boolean> {
-    if (!isWatcher(auth) || this.seats().spectators >= this.deps.config.maxSpectators) return false;
+  async reserveSpectatorSeat(sessionId: string, auth: WatcherClaims): Promise<SpectatorSeat> {
+    const { maxSpectators, spectatorSeatsPerPlayer } = this.deps.config;
+    if (!isWatcher(auth) || this.seats().spectators >= maxSpectators) return "arena_full";
+    // every room of this process, counted and reserved with no await in between: two requests
+    // with one token cannot both take the last seat it may hold
+    let held = 0;
+    for (const room of this.deps.rooms) held += room.spectatorSeatsOf(auth.pid);
+    if (held >= spectatorSeatsPerPlayer) return "token_full";
     const reserveSeat = (
       this as unknown as { _reserveSeat(id: string, options: unknown, auth: unknown): Promise<boolean> }
     )._reserveSeat;
@@ -511,18 +538,65 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     } finally {
       this.admittingSpectator = false;
     }
-    return reserved;
+    if (!(await reserved)) return "arena_full";
+    this.publishSeats();
+    return "reserved";
+  }
+
+  /** Spectator seats `pid` holds here, taken or reserved. */
+  spectatorSeatsOf(pid: string): number {
+    let n = 0;
+    for (const c of this.clients) if ((c.userData as { watcher?: string } | undefined)?.watcher === pid) n++;
+    const reserved = this.reservedSeats();
+    for (const id in reserved) {
+      const auth = reserved[id][1];
+      if (isWatcher(auth) && auth.pid === pid) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Colyseus' seats reserved and not yet joined (their auth second), and players' seats held for
+   * a reconnection (a restored room's too).
+   */
+  private reservedSeats(): Record<string, [unknown, unknown, ...unknown[]]> {
+    return (this as unknown as { _reservedSeats: Record<string, [unknown, unknown, ...unknown[]]> })._reservedSeats;
   }
 
   private seats(): ArenaMetadata {
     let players = 0;
     let spectators = 0;
     for (const c of this.clients) this.isSpectator(c) ? spectators++ : players++;
-    // seats reserved and not yet joined (their auth), and players' seats held for a reconnection
-    const reserved = (this as unknown as { _reservedSeats: Record<string, [unknown, unknown, ...unknown[]]> })
-      ._reservedSeats;
+    const reserved = this.reservedSeats();
     for (const id in reserved) isWatcher(reserved[id][1]) ? spectators++ : players++;
     return { players, spectators };
+  }
+
+  /**
+   * Seats also change with no join or leave: a reservation nobody takes lapses after
+   * SEAT_RESERVATION_S, silently (Colyseus has no hook for it). Every SEAT_AUDIT_MS the room
+   * republishes its seats if they changed, and ends if only spectators are left.
+   */
+  private auditSeats(): void {
+    if (this.handingOver || this.dropped) return;
+    if (JSON.stringify(this.seats()) !== this.publishedSeats) this.publishSeats();
+    this.endIfOnlySpectators();
+  }
+
+  /**
+   * An arena whose players are all gone (left, reconnection grace over, reservation lapsed) ends
+   * even with spectators in it: they alone would keep it fighting and journaling NPC rounds.
+   * They are disconnected with ARENA_ENDED_CLOSE_CODE (nothing to reconnect to), then it disposes.
+   */
+  private endIfOnlySpectators(): void {
+    const { players, spectators } = this.seats();
+    if (players > 0 || spectators === 0 || this.ending || this.handingOver || this.dropped) return;
+    this.ending = true;
+    this.deps.log.debug("arena ended: only spectators left", { room: this.roomId, spectators });
+    this.disconnect(ARENA_ENDED_CLOSE_CODE).catch((err: unknown) => {
+      this.deps.metrics.errors.inc("arena_end");
+      this.deps.log.error("ending an arena left to its spectators failed", { room: this.roomId, ...errorFields(err) });
+    });
   }
 
   /**
@@ -531,6 +605,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    */
   private publishSeats(): void {
     const seats = this.seats();
+    this.publishedSeats = JSON.stringify(seats);
     void this.setMetadata(seats);
     const full = seats.players >= this.deps.config.maxPlayers;
     // also when Colyseus already locked it at the reservation: that lock is not explicit
