@@ -9,6 +9,7 @@ import { Decoder, Encoder, Reflection } from "@colyseus/schema";
 import { ArenaState } from "../../shared/state.ts";
 
 export interface FirstState {
+  /** the latest round applied; -1: none yet */
   round: number;
   /** entity id -> alive */
   entities: Map<string, boolean>;
@@ -28,5 +29,6 @@ export function readState(frame: Uint8Array, offset: number): FirstState {
   new Decoder(state).decode(frame, { offset });
   const entities = new Map<string, boolean>();
   state.entities.forEach((e, id) => entities.set(id, e.alive));
-  return { round: state.round, entities };
+  // a room that has not played a round may not have set it (the plain-Colyseus baseline)
+  return { round: state.round ?? -1, entities };
 }

@@ -129,6 +129,11 @@ describe("thin codec against @colyseus/core's encoder", () => {
     const timed = Uint8Array.of(Protocol.ROOM_STATE | ProtocolModifier.TIMED, 1, 2, 3, 4, 5, 6, 7, 8, ...body);
     expect(readState(timed, stateOffset(timed)).round).toBe(12);
   });
+
+  it("reads a state whose room has not set its round yet as round -1 (the plain-Colyseus baseline's)", () => {
+    const fresh = Uint8Array.of(Protocol.ROOM_STATE, ...new Encoder(new ArenaState()).encodeAll());
+    expect(readState(fresh, 1)).toEqual({ round: -1, entities: new Map() });
+  });
 });
 
 describe("thin intents against the SDK's bytes", () => {
