@@ -14,8 +14,9 @@ import { benchStats, STATS_BENCH_COMMAND } from "./stats.ts";
 import { benchRound, ROUND_COMMAND } from "./round.ts";
 import { benchCapacity, readCapacityOptions } from "./capacity.ts";
 import { benchScaleOut, SCALE_OUT_COMMAND } from "./scale-out.ts";
+import { benchLoadgen, LOADGEN_COMMAND } from "./loadgen.ts";
 
-const names = ["runtime", "stats", "round", "capacity", "scale-out"] as const;
+const names = ["runtime", "stats", "round", "capacity", "scale-out", "loadgen"] as const;
 const options = {
   only: listOf(names, {
     flag: "only",
@@ -39,6 +40,7 @@ const statsOptions = readCommandLine(STATS_BENCH_COMMAND, []);
 const roundOptions = readCommandLine(ROUND_COMMAND, []);
 const capacityOptions = readCapacityOptions([]);
 const scaleOutOptions = readCommandLine(SCALE_OUT_COMMAND, []);
+const loadgenOptions = readCommandLine(LOADGEN_COMMAND, []);
 
 const suites: Record<(typeof names)[number], () => Promise<string>> = {
   runtime: benchRuntime,
@@ -46,6 +48,7 @@ const suites: Record<(typeof names)[number], () => Promise<string>> = {
   round: () => benchRound(roundOptions),
   capacity: () => benchCapacity(capacityOptions),
   "scale-out": () => benchScaleOut(scaleOutOptions),
+  loadgen: () => benchLoadgen(loadgenOptions),
 };
 
 const sections: string[] = [
