@@ -9,6 +9,13 @@
  * service and the bots to core 1, so "CCU held" means one server core. A server stops stepping
  * once p99 intent -> result passes one round interval or errors appear.
  *
+ * The bots are client-sim's thin client by default (`--client thin`, one bot process: a thin bot
+ * costs a fraction of an SDK bot, so one core can drive the steps up to 10 000), plus `--sdk-bots`
+ * real @colyseus/sdk bots (default 4) joining every step beside them as an end-to-end check: a
+ * step is held only if they too joined, got results and saw no errors. `--client sdk` runs SDK
+ * bots only (`--workers 2`), as before. Each run also draws bench/capacity.svg (CCU against p99 and
+ * against server CPU, every server: capacity-chart.ts).
+ *
  * `--steps 1000,2000` and `--servers skirmish` narrow a run (`--help`). `--before DIR` adds a third server:
  * the game server and stats service of another checkout of this repository (e.g. `git worktree add
  * DIR <commit>`), driven by the same bots in the same run, for before/after figures; that checkout's
@@ -16,15 +23,17 @@
  * `runSim` and `runStep` are exported for the client-sim tests and ad-hoc comparisons.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "../client-sim/report.ts";
+import { CLIENT_KINDS, type ClientKind } from "../client-sim/seat.ts";
 import { SETTLE_MS } from "../client-sim/steady-state.ts";
 import { DEFAULT_CONFIG } from "../server/game/config.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
-import { integerList, listOf, text, type Command } from "../shared/options.ts";
+import { integer, integerList, listOf, oneOf, text, type Command } from "../shared/options.ts";
+import { capacityChart } from "./capacity-chart.ts";
 import { readCommandLine } from "./command-line.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -33,24 +42,26 @@ const CLK_TCK = 100;
 const STATS_TOKEN = "capacity-bench-token";
 
 /** seconds of steady state a step measures (after the ramp and every bot's join) */
-const STEADY_S = 12;
+export const STEADY_S = 12;
 /** a step whose steady state lasted less than this (joins lagged too long) is not judged held */
 const MIN_STEADY_S = 6;
-const SIM_WORKERS = 2;
+/** bot processes: SDK bots need two cores' worth of decoding to get far; thin bots share one loop */
+const SIM_WORKERS: Record<ClientKind, number> = { sdk: 2, thin: 1 };
+const CHART_FILE = fileURLToPath(new URL("./capacity.svg", import.meta.url));
 
 /**
  * Joins are the expensive part (auth + matchmaking + handshake + full state: per bot, a join
  * costs both sides tens of rounds' work): 100 bots start per second, and the run allows as long
  * again for joins that lag the ramp before its steady state (client-sim/steady-state.ts).
  */
-function rampOf(bots: number): number {
+export function rampOf(bots: number): number {
   return Math.max(4, Math.ceil(bots / 100));
 }
-function joinSlackOf(rampS: number): number {
+export function joinSlackOf(rampS: number): number {
   return Math.max(5, rampS);
 }
 /** lets the previous step's rooms dispose before the next one starts */
-const BETWEEN_STEPS_MS = 2_000;
+export const BETWEEN_STEPS_MS = 2_000;
 
 /** Cores to pin processes to (`taskset -c`), or null: run unpinned. */
 export interface Pinning {
@@ -229,6 +240,8 @@ function treeCpuSeconds(pid: number): number {
 
 export interface Step {
   server: string;
+  /** the bots' client kind (client-sim --client); with thin bots, `sdkBots` SDK bots join too */
+  client: ClientKind;
   bots: number;
   ccu: number;
   rooms: number;
@@ -237,6 +250,8 @@ export interface Step {
   cpuUsPerClientRound: number;
   statsCpu: number;
   botsCpu: number;
+  /** the main bot process's own CPU per client-round over its steady state (client-sim/steady-cpu.ts) */
+  botsUsPerClientRound: number;
   /** every process on the machine, other people's included: 100 % = all cores busy */
   machineCpu: number;
   rssMb: number;
@@ -248,17 +263,31 @@ export interface Step {
   errorKinds: string;
   /** refusals the bots' one-round-old view explains (client-sim/stale-view.ts): expected under load */
   lag: number;
+  /** the SDK bots' end-to-end check: how many ran, joined, got results; their errors and p99 (null: none ran) */
+  sdkCheck: { bots: number; joined: number; withResults: number; errors: number; p99: number } | null;
   /** seconds of steady state measured (from every bot joined to the bots' stop); 0: none */
   steadyS: number;
   exit: number | null;
   ok: boolean;
 }
 
-export async function runStep(stack: Stack, bots: number, server = "skirmish"): Promise<Step> {
+export interface StepBots {
+  client: ClientKind;
+  /** SDK bots beside thin ones (ignored with SDK bots) */
+  sdkBots: number;
+}
+
+export async function runStep(
+  stack: Stack,
+  bots: number,
+  server = "skirmish",
+  { client, sdkBots }: StepBots = { client: "sdk", sdkBots: 0 },
+): Promise<Step> {
   const gamePid = stack.game.pid;
   const rampS = rampOf(bots);
   const durationS = rampS + joinSlackOf(rampS) + STEADY_S;
-  let simPid = -1;
+  const checkBots = client === "thin" ? sdkBots : 0;
+  const simPids: number[] = [];
   // Sampled every second: the steady state's start is known only from the sim's report.
   const samples: { game: number; stats: number; sim: number; machine: [number, number]; at: number }[] = [];
   let rss = 0;
@@ -266,31 +295,27 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
     samples.push({
       game: cpuSeconds(gamePid),
       stats: cpuSeconds(stack.stats.pid),
-      sim: treeCpuSeconds(simPid),
+      sim: simPids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0),
       machine: machineJiffies(),
       at: Date.now(),
     });
     rss = Math.max(rss, rssMb(gamePid));
   }, 1000);
-  const run = await runSim(
-    [
-      "--url",
-      stack.url,
-      "--bots",
-      String(bots),
-      "--duration",
-      String(durationS),
-      "--ramp",
-      String(rampS),
-      "--workers",
-      String(SIM_WORKERS),
-      "--seed",
-      String(bots),
-    ],
-    (durationS + 40) * 1000,
-    (pid) => (simPid = pid),
-    stack.pinning?.others,
-  );
+  const sim = (kind: ClientKind, n: number, workers: number) =>
+    runSim(
+      [
+        ...["--url", stack.url, "--bots", String(n), "--duration", String(durationS), "--ramp", String(rampS)],
+        ...["--workers", String(workers), "--seed", String(bots), "--client", kind],
+      ],
+      (durationS + 40) * 1000,
+      (pid) => simPids.push(pid),
+      stack.pinning?.others,
+    );
+  // the SDK bots join over the same ramp, so they land in rooms among the thin ones
+  const [run, check] = await Promise.all([
+    sim(client, bots, SIM_WORKERS[client]),
+    checkBots > 0 ? sim("sdk", checkBots, 1) : null,
+  ]);
   clearInterval(sampler);
   const r = run.report;
   // CPU is measured over the steady state: from its start (every bot joined) until just before
@@ -302,24 +327,39 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
   const [first, last] = [steady[0], steady.at(-1)];
   const steadyS = steady.length >= 2 ? (last!.at - first!.at) / 1000 : 0;
   const pct = (key: "game" | "stats" | "sim") => (steadyS > 0 ? (100 * (last![key] - first![key])) / steadyS : NaN);
-  if (r === null) {
-    process.stderr.write(
-      `capacity: sim at ${bots} bots wrote no report (exit ${run.code}):\n${run.stderr.slice(-2000)}\n`,
-    );
+  for (const [what, sr] of [
+    [`sim at ${bots} bots`, run],
+    ["SDK check sim", check],
+  ] as const) {
+    if (sr !== null && sr.report === null) {
+      process.stderr.write(`capacity: ${what} wrote no report (exit ${sr.code}):\n${sr.stderr.slice(-2000)}\n`);
+    }
   }
+  const c = check?.report ?? null;
+  const sdkCheck =
+    check === null
+      ? null
+      : {
+          bots: checkBots,
+          joined: c?.bots.joined ?? 0,
+          withResults: c?.bots.withResults ?? 0,
+          errors: c ? c.errors.total : NaN,
+          p99: c ? c.latency.steady.p99 : NaN,
+        };
   const errors = r ? r.errors.total : NaN;
   const p99 = r ? r.latency.steady.p99 : NaN;
   const machine =
     steadyS > 0
       ? (100 * (last!.machine[0] - first!.machine[0])) / Math.max(1, last!.machine[1] - first!.machine[1])
       : NaN;
-  const ccu = r ? r.bots.joined : 0;
+  const ccu = (r ? r.bots.joined : 0) + (sdkCheck?.joined ?? 0);
   const rooms = r ? r.rooms : 0;
   const serverCpu = pct("game");
   // client-rounds per second: rounds resolved per second (all rooms) x clients per room
   const clientRoundsPerS = r && rooms > 0 ? (r.roundsPerSSteady * ccu) / rooms : NaN;
   return {
     server,
+    client,
     bots,
     ccu,
     rooms,
@@ -327,6 +367,7 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
     cpuUsPerClientRound: ((serverCpu / 100) * 1e6) / clientRoundsPerS,
     statsCpu: pct("stats"),
     botsCpu: pct("sim"),
+    botsUsPerClientRound: r?.botCpu?.usPerClientRound ?? NaN,
     machineCpu: machine,
     rssMb: rss,
     roundsPerS: r ? r.roundsPerSSteady : 0,
@@ -340,6 +381,7 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
           .join(" ")
       : "",
     lag: r ? Object.entries(r.expected.byKind).reduce((n, [k, v]) => (k.startsWith("lag:") ? n + v : n), 0) : NaN,
+    sdkCheck,
     exit: run.code,
     steadyS,
     ok:
@@ -348,8 +390,16 @@ export async function runStep(stack: Stack, bots: number, server = "skirmish"): 
       r.bots.joined === bots &&
       steadyS >= MIN_STEADY_S &&
       p99 < stack.roundIntervalMs &&
-      r.latency.steady.count > 0,
+      r.latency.steady.count > 0 &&
+      (sdkCheck === null ||
+        (sdkCheck.errors === 0 && sdkCheck.joined === sdkCheck.bots && sdkCheck.withResults === sdkCheck.bots)),
   };
+}
+
+function sdkCheckCell({ sdkCheck: c }: Step): string {
+  if (c === null) return "-";
+  const p99 = Number.isFinite(c.p99) ? c.p99.toFixed(0) : "-";
+  return `${c.joined}/${c.withResults}/${Number.isFinite(c.errors) ? c.errors : "-"} p99 ${p99}`;
 }
 
 function highestHeld(steps: readonly Step[], server: string): number {
@@ -377,12 +427,16 @@ function headroom(steps: readonly Step[], server: string): string {
   return parts.join(" ");
 }
 
-function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | null): string {
+function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | null, bots: StepBots): string {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+  const sim =
+    bots.client === "thin"
+      ? `thin bots (client-sim --client thin, one process)${bots.sdkBots > 0 ? ` plus ${bots.sdkBots} SDK bots per step (their own process) as an end-to-end check` : ""}`
+      : `SDK bots (client-sim --workers ${SIM_WORKERS.sdk})`;
   const where = pinning
-    ? `The game server is pinned to core ${pinning.game} (taskset -c ${pinning.game}); the stats service and the bots (client-sim --workers ${SIM_WORKERS}) share core ${pinning.others}, ` +
+    ? `The game server is pinned to core ${pinning.game} (taskset -c ${pinning.game}); the stats service and the bots, ${sim}, share core ${pinning.others}, ` +
       `so "server CPU %" is of its one core (100 % = that core saturated).`
-    : `Nothing is pinned (fewer than 2 cores or no taskset): server, stats service and bots share the machine.`;
+    : `Nothing is pinned (fewer than 2 cores or no taskset): server, stats service and bots share the machine. Bots: ${sim}.`;
   const servers = [...new Set(steps.map((s) => s.server))];
   const best = new Map(servers.map((name) => [name, highestHeld(steps, name)]));
   const lines = [
@@ -393,15 +447,17 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
       `since a join costs both sides far more than a round. CPU from /proc/<pid>/stat (user + system) over it; "µs/client-round" = server CPU per client per round ` +
       `(CPU seconds / (rounds resolved x clients in the room)). "machine" is all cores, other work included. Latency: intent -> round result, ` +
       `intents sent in the steady state; "p99 all" includes the joins. "errors" are the bots' real errors; "lag" are refusals the bots' ` +
-      `one-round-old view explains (expected under load, not errors). skirmish = this server; baseline = bench/baseline-room.ts ` +
+      `one-round-old view explains (expected under load, not errors). "bots µs/c-r" is the main bot process's own CPU per client-round ` +
+      `over its steady state (process.cpuUsage, client-sim's report). "SDK check": SDK bots joined / with results / errors, and their p99 ms; ` +
+      `a step is held only if all of them joined and got results without errors. skirmish = this server; baseline = bench/baseline-room.ts ` +
       `(plain Colyseus: async interval awaiting Promise.all over HTTP fetch, no deadline, Math.random, default patchRate).`,
     "",
-    "| server | bots | CCU | rooms | steady s | server CPU % | µs/client-round | server RSS MB | stats CPU % | bots CPU % | machine % | rounds/s | p50 ms | p99 ms | p99 all ms | errors | lag | held |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
+    "| server | bots | CCU | rooms | steady s | server CPU % | µs/client-round | server RSS MB | stats CPU % | bots CPU % | bots µs/c-r | machine % | rounds/s | p50 ms | p99 ms | p99 all ms | errors | lag | SDK check | held |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: |",
     ...steps.map(
       (s) =>
-        `| ${s.server} | ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.steadyS)} | ${f(s.serverCpu)} | ${f(s.cpuUsPerClientRound)} | ${f(s.rssMb)} | ${f(s.statsCpu)} | ${f(s.botsCpu)} | ${f(s.machineCpu)} | ` +
-        `${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.p99All, 1)} | ${f(s.errors)} | ${f(s.lag)} | ${s.ok ? "yes" : "no"} |`,
+        `| ${s.server} | ${s.bots} | ${s.ccu} | ${s.rooms} | ${f(s.steadyS)} | ${f(s.serverCpu)} | ${f(s.cpuUsPerClientRound)} | ${f(s.rssMb)} | ${f(s.statsCpu)} | ${f(s.botsCpu)} | ${f(s.botsUsPerClientRound)} | ${f(s.machineCpu)} | ` +
+        `${f(s.roundsPerS, 1)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${f(s.p99All, 1)} | ${f(s.errors)} | ${f(s.lag)} | ${sdkCheckCell(s)} | ${s.ok ? "yes" : "no"} |`,
     ),
     "",
     ...servers.map(
@@ -455,8 +511,22 @@ const options = {
     env: "BENCH_CAPACITY_STEPS",
     min: 1,
     max: 100_000,
-    default: [500, 1000, 2000, 3000, 4000, 5000, 6000],
+    default: [500, 1000, 2000, 3000, 4000, 6000, 8000, 10000],
     help: "bot counts, in order; each server stops at its first step that fails",
+  }),
+  client: oneOf(CLIENT_KINDS, {
+    flag: "client",
+    env: "BENCH_CAPACITY_CLIENT",
+    default: "thin",
+    help: "the bots' client (client-sim --client): thin reaches 10 000 bots on one core, sdk is the real SDK",
+  }),
+  sdkBots: integer({
+    flag: "sdk-bots",
+    env: "BENCH_CAPACITY_SDK_BOTS",
+    min: 0,
+    max: 1000,
+    default: 4,
+    help: "real SDK bots joining every step beside thin ones, an end-to-end check (0: none; ignored with --client sdk)",
   }),
   servers: listOf(SERVER_NAMES, {
     flag: "servers",
@@ -473,7 +543,7 @@ const options = {
 };
 export const CAPACITY_COMMAND: Command<typeof options> = { usage: "npm run bench:capacity -- [flags]", options };
 
-export interface CapacityOptions {
+export interface CapacityOptions extends Partial<StepBots> {
   steps?: readonly number[];
   servers?: readonly string[];
   /** another checkout of this repository, run as server "before" */
@@ -516,21 +586,25 @@ export async function benchCapacity(opts: CapacityOptions = {}): Promise<string>
   const names = opts.servers ?? options.servers.default;
   const unknown = names.filter((name) => !Object.hasOwn(servers, name));
   if (unknown.length > 0) throw new Error(`no server ${unknown.join(", ")} here (before needs --before DIR)`);
+  const bots: StepBots = {
+    client: opts.client ?? options.client.default,
+    sdkBots: opts.sdkBots ?? options.sdkBots.default,
+  };
   const stacks = new Map<string, Stack>();
   const steps: Step[] = [];
   try {
     for (const name of names) stacks.set(name, await startStack({}, { ...servers[name], pinning }));
     const going = new Set(names);
-    for (const bots of opts.steps ?? options.steps.default) {
+    for (const n of opts.steps ?? options.steps.default) {
       for (const name of names) {
         if (!going.has(name)) continue;
-        process.stderr.write(`capacity: ${name} ${bots} bots...\n`);
-        const step = await runStep(stacks.get(name)!, bots, name);
+        process.stderr.write(`capacity: ${name} ${n} ${bots.client} bots...\n`);
+        const step = await runStep(stacks.get(name)!, n, name, bots);
         steps.push(step);
         process.stderr.write(
-          `capacity: ${name} ${bots} bots: CCU ${step.ccu}, p99 ${step.p99.toFixed(1)} ms (all ${step.p99All.toFixed(1)}), ` +
+          `capacity: ${name} ${n} bots: CCU ${step.ccu}, p99 ${step.p99.toFixed(1)} ms (all ${step.p99All.toFixed(1)}), ` +
             `server CPU ${step.serverCpu.toFixed(0)} % = ${step.cpuUsPerClientRound.toFixed(0)} µs/client-round, machine CPU ${step.machineCpu.toFixed(0)} %, ` +
-            `errors ${step.errors} ${step.errorKinds}, lag ${step.lag}\n`,
+            `bots ${step.botsUsPerClientRound.toFixed(0)} µs/client-round, errors ${step.errors} ${step.errorKinds}, lag ${step.lag}, SDK check ${sdkCheckCell(step)}\n`,
         );
         if (!step.ok) going.delete(name);
         await new Promise((done) => setTimeout(done, BETWEEN_STEPS_MS));
@@ -541,7 +615,10 @@ export async function benchCapacity(opts: CapacityOptions = {}): Promise<string>
     await Promise.all([...stacks.values()].map((s) => s.close()));
   }
   const roundIntervalMs = stacks.values().next().value?.roundIntervalMs ?? 500;
-  return formatTable(steps, roundIntervalMs, pinning);
+  const title = `bench:capacity ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${bots.client} bots, ${cpus().length} cores`;
+  writeFileSync(CHART_FILE, capacityChart(steps, roundIntervalMs, title));
+  process.stderr.write(`capacity: wrote ${relative(process.cwd(), CHART_FILE)}\n`);
+  return formatTable(steps, roundIntervalMs, pinning, bots);
 }
 
 if (import.meta.main) {

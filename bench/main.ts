@@ -15,8 +15,9 @@ import { benchRound, ROUND_COMMAND } from "./round.ts";
 import { benchCapacity, readCapacityOptions } from "./capacity.ts";
 import { benchScaleOut, SCALE_OUT_COMMAND } from "./scale-out.ts";
 import { benchAuth } from "./auth.ts";
+import { benchLoadgen, LOADGEN_COMMAND } from "./loadgen.ts";
 
-const names = ["runtime", "stats", "round", "auth", "capacity", "scale-out"] as const;
+const names = ["runtime", "stats", "round", "auth", "capacity", "scale-out", "loadgen"] as const;
 const options = {
   only: listOf(names, {
     flag: "only",
@@ -40,6 +41,7 @@ const statsOptions = readCommandLine(STATS_BENCH_COMMAND, []);
 const roundOptions = readCommandLine(ROUND_COMMAND, []);
 const capacityOptions = readCapacityOptions([]);
 const scaleOutOptions = readCommandLine(SCALE_OUT_COMMAND, []);
+const loadgenOptions = readCommandLine(LOADGEN_COMMAND, []);
 
 const suites: Record<(typeof names)[number], () => Promise<string>> = {
   runtime: benchRuntime,
@@ -48,6 +50,7 @@ const suites: Record<(typeof names)[number], () => Promise<string>> = {
   auth: benchAuth,
   capacity: () => benchCapacity(capacityOptions),
   "scale-out": () => benchScaleOut(scaleOutOptions),
+  loadgen: () => benchLoadgen(loadgenOptions),
 };
 
 const sections: string[] = [

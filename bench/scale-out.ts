@@ -17,7 +17,8 @@ import { join } from "node:path";
 import { freePort } from "../server/process/free-port.ts";
 import { spawnReady, type ReadyProcess } from "../server/process/spawn-ready.ts";
 import { startRedisServer, type RedisServer } from "../server/process/redis-server.ts";
-import { integer, type Command, type OptionValues } from "../shared/options.ts";
+import { CLIENT_KINDS } from "../client-sim/seat.ts";
+import { integer, oneOf, type Command, type OptionValues } from "../shared/options.ts";
 import { runSim } from "./capacity.ts";
 import { readCommandLine } from "./command-line.ts";
 
@@ -37,6 +38,12 @@ const options = {
     max: 3600,
     default: 15,
     help: "how long each set-up carries the load, ramp included",
+  }),
+  client: oneOf(CLIENT_KINDS, {
+    flag: "client",
+    env: "BENCH_SCALE_CLIENT",
+    default: "sdk",
+    help: "the bots' client (client-sim --client sdk|thin)",
   }),
 };
 export const SCALE_OUT_COMMAND: Command<typeof options> = { usage: "npm run bench:scale-out -- [flags]", options };
@@ -82,7 +89,7 @@ async function measure(
   statsUrl: string,
   redis: RedisServer | undefined,
   dir: string,
-  { bots, seconds }: ScaleOutOptions,
+  { bots, seconds, client }: ScaleOutOptions,
 ): Promise<Row> {
   const games: ReadyProcess[] = [];
   try {
@@ -116,6 +123,8 @@ async function measure(
         String(seconds),
         "--ramp",
         String(rampOf(bots)),
+        "--client",
+        client,
       ],
       (seconds + 120) * 1000,
     );
@@ -145,10 +154,10 @@ async function measure(
   }
 }
 
-function formatTable(rows: Row[], { bots, seconds }: ScaleOutOptions): string {
+function formatTable(rows: Row[], { bots, seconds, client }: ScaleOutOptions): string {
   const local = rows.find((r) => r.setup === "local");
   const lines = [
-    `${bots} bots for ${seconds} s (ramp ${rampOf(bots)} s) per set-up; bots and servers share this machine's cores`,
+    `${bots} ${client} bots (client-sim --client ${client}) for ${seconds} s (ramp ${rampOf(bots)} s) per set-up; bots and servers share this machine's cores`,
     "",
     "| set-up | CCU | CPU % per game process | rooms per game process | p50 ms | p99 ms | join p50 ms | join p99 ms | join p50 vs local | errors |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

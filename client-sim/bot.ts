@@ -1,8 +1,8 @@
 /**
- * One simulated player: guest auth, a seat in an arena through the real @colyseus/sdk, one
- * intent per round chosen by its scenario, reconnection when dropped, and a clean leave at the end.
- * Everything it sees goes into the shared Metrics. The per-message path is kept small: no state
- * callbacks, the state is only read when the scenario asks for targets.
+ * One simulated player: guest auth, a seat in an arena (through the real @colyseus/sdk or the thin
+ * client: seat.ts), one intent per round chosen by its scenario, reconnection when dropped, and a
+ * clean leave at the end. Everything it sees goes into the shared Metrics. The per-message path is
+ * kept small: no state callbacks, the view is only read when the scenario asks for targets.
  *
  * Its life is one coroutine on the project's runtime (`life()`, run in the fleet's Scope):
  * join -> play -> (seat lost: reconnect, or join again after a jittered backoff) -> ... and, when
@@ -12,24 +12,25 @@
  * or game imports), so client-sim uses it like shared/ code; it never imports server/game or
  * server/stats.
  */
-import { CloseCode } from "@colyseus/sdk";
 import { Backoff } from "../shared/backoff.ts";
-import { call, Scope, sleep, timeout, TimeoutError, until, type Operation } from "../server/runtime/index.ts";
+import { call, sleep, timeout, TimeoutError, until, type Operation } from "../server/runtime/index.ts";
 import { Msg, type Action, type ErrorMessage, type Intent, type RoundMessage } from "../shared/protocol.ts";
 import { Sfc32 } from "../shared/prng.ts";
-import { ArenaState } from "../shared/state.ts";
 import type { Log } from "./log.ts";
-import { roomKey, type Metrics } from "./metrics.ts";
-import { ObservedClient } from "./observed-client.ts";
-import type { ArenaRoom, RoomPlan } from "./room-plan.ts";
+import type { Metrics } from "./metrics.ts";
+import type { RoomPlan } from "./room-plan.ts";
+import { digestOf } from "./round-digest.ts";
+import { wellFormedRound } from "./round-message.ts";
 import type { BotApi, Scenario } from "./scenario.ts";
+import type { Seat, SeatSource, SeatSourceFor } from "./seat.ts";
 import type { SteadyState } from "./steady-state.ts";
 import { StaleView } from "./stale-view.ts";
 
 export interface BotConfig {
   index: number;
   httpUrl: string;
-  wsUrl: string;
+  /** the client kind's seats (seat.ts) */
+  seats: SeatSourceFor;
   seed: number;
   scenario: Scenario;
   rooms: RoomPlan;
@@ -69,11 +70,12 @@ export class Bot implements BotApi {
   alive = true;
 
   private readonly cfg: BotConfig;
-  private readonly client: ObservedClient;
+  private readonly seats: SeatSource;
   private token = "";
   /** the seat being played (connected or reconnecting), with its scenario timers */
-  private room: ArenaRoom | null = null;
-  private session: Scope | null = null;
+  private room: Seat | null = null;
+  /** counts seats played: a scenario timer (`after`) of an earlier seat does nothing */
+  private sessions = 0;
   /** performance.now() of the join or reconnect whose WebSocket has not opened yet */
   private connectingSince: number | null = null;
   private seq = 0;
@@ -83,8 +85,8 @@ export class Bot implements BotApi {
   private lastRoundAt = 0;
   /** true once a round was seen since (re)joining: the first one only sets the clock */
   private warm = false;
-  /** entities that died in the latest round: the state patch may not have caught up yet */
-  private died = new Set<string>();
+  /** entities that died in the latest round: the SDK's state patch may not have caught up yet */
+  private died: ReadonlySet<string> = new Set();
   /** tells refusals earned by acting on a one-round-old view from real errors */
   private readonly staleView = new StaleView();
   private roundsSeen = 0;
@@ -94,7 +96,7 @@ export class Bot implements BotApi {
     this.cfg = cfg;
     this.rng = new Sfc32(botSeed(cfg.seed, cfg.index));
     const { metrics } = cfg;
-    this.client = new ObservedClient(cfg.wsUrl, {
+    this.seats = cfg.seats({
       opened: () => {
         if (this.connectingSince !== null) metrics.record("connect", performance.now() - this.connectingSince);
         this.connectingSince = null;
@@ -115,7 +117,7 @@ export class Bot implements BotApi {
   *life(): Operation<void> {
     this.cfg.metrics.count("botsStarted");
     const backoff = new Backoff({ minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS });
-    let seat: ArenaRoom | null = null;
+    let seat: Seat | null = null;
     let reconnectionToken: string | null = null;
     let seats = 0;
     try {
@@ -138,23 +140,22 @@ export class Bot implements BotApi {
   }
 
   /** Leaves the room (consented), bounded by LEAVE_TIMEOUT_MS; a seat not connected is closed. */
-  private *leave(room: ArenaRoom): Operation<void> {
+  private *leave(seat: Seat): Operation<void> {
     const { metrics } = this.cfg;
-    if (!room.connection?.isOpen) {
-      room.reconnection.enabled = false;
-      room.connection?.close();
+    if (!seat.isOpen) {
+      seat.close();
       return;
     }
     try {
       yield* timeout(
         LEAVE_TIMEOUT_MS,
-        call("leave", () => room.leave(true)),
+        call("leave", () => seat.leave()),
       );
       metrics.count("left");
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
       metrics.error("leave:timeout");
-      room.connection.close();
+      seat.close();
     }
   }
 
@@ -162,16 +163,12 @@ export class Bot implements BotApi {
 
   /** In a room with an open socket (not dropped, not reconnecting, not gone). */
   private get connected(): boolean {
-    return this.room !== null && this.room.connection.isOpen;
+    return this.room !== null && this.room.isOpen;
   }
 
   targets(): string[] {
     const out: string[] = [];
-    const state = this.room?.state;
-    if (!state?.entities) return out;
-    state.entities.forEach((e, id) => {
-      if (e.alive && id !== this.id && !this.died.has(id)) out.push(id);
-    });
+    for (const id of this.room?.living() ?? []) if (id !== this.id && !this.died.has(id)) out.push(id);
     return out;
   }
 
@@ -182,35 +179,38 @@ export class Bot implements BotApi {
     const msg: Intent = action === "attack" ? { seq, action, target: target ?? "" } : { seq, action };
     this.pending.set(seq, [performance.now(), this.lastRound, this.cfg.steady.begun]);
     this.staleView.chose(this.id, this.lastRound, msg, this.inView);
-    this.cfg.metrics.count("intentsSent");
+    this.cfg.metrics.counters.intentsSent++;
     this.room!.send(Msg.intent, msg);
   }
 
   sendRaw(type: string | number, payload: unknown): void {
     if (!this.connected) return;
     this.cfg.metrics.count("garbageSent");
-    this.room!.send(type as string, payload);
+    this.room!.send(type, payload);
   }
 
+  // A plain timer, not a coroutine: one per bot and round is the hot path (bench:loadgen). Its
+  // delay is rounded up to 4 ms so that the bots' timers share Node's per-duration timer lists.
   after(ms: number, fn: () => void): void {
-    const session = this.session;
-    if (session === null || session.halted) return;
-    const bot = this;
-    session.run(function* () {
-      yield* sleep(ms);
-      if (!bot.connected) return;
-      try {
-        fn();
-      } catch (err) {
-        bot.cfg.metrics.error("scenario:exception");
-        bot.cfg.log("scenario_exception", { bot: bot.cfg.index, error: String(err) });
-      }
-    });
+    if (this.room === null) return;
+    const session = this.sessions;
+    setTimeout(
+      () => {
+        if (this.sessions !== session || !this.connected) return;
+        try {
+          fn();
+        } catch (err) {
+          this.cfg.metrics.error("scenario:exception");
+          this.cfg.log("scenario_exception", { bot: this.cfg.index, error: String(err) });
+        }
+      },
+      Math.ceil(ms / 4) * 4,
+    );
   }
 
   drop(): void {
     if (!this.connected) return;
-    this.room!.connection.close(CloseCode.MAY_TRY_RECONNECT, DROP_REASON);
+    this.room!.drop(DROP_REASON);
   }
 
   // ---- lifecycle ----
@@ -221,7 +221,7 @@ export class Bot implements BotApi {
    * server restarted with another secret) needs a new one, and after a failed reconnect only a
    * new identity can join while the old seat is held.
    */
-  private *takeSeat(reconnectionToken: string | null): Operation<ArenaRoom | null> {
+  private *takeSeat(reconnectionToken: string | null): Operation<Seat | null> {
     const { metrics, log } = this.cfg;
     const what = reconnectionToken === null ? "join" : "reconnect";
     metrics.count("joinAttempts");
@@ -233,13 +233,13 @@ export class Bot implements BotApi {
         );
       const started = performance.now();
       this.connectingSince = started;
-      const request = () =>
+      const request = (signal: AbortSignal) =>
         reconnectionToken === null
-          ? this.cfg.rooms.join(this.client, this.token, this.cfg.index)
-          : this.client.reconnect<ArenaState>(reconnectionToken, ArenaState);
+          ? this.cfg.rooms.join(this.seats, this.token, this.cfg.index, signal)
+          : this.seats.reconnect(reconnectionToken, signal);
       const room = yield* timeout(
         JOIN_TIMEOUT_MS,
-        call(what, (signal) => givenBackIfLate(request(), signal)),
+        call(what, (signal) => givenBackIfLate(request(signal), signal)),
       );
       metrics.record("join", performance.now() - started);
       return room;
@@ -276,14 +276,14 @@ export class Bot implements BotApi {
   }
 
   /**
-   * Plays a seat until the SDK gives it up (the server closed it, or reconnection failed);
-   * returns its reconnection token. Drops the SDK reconnects from are part of playing. The
-   * room's handlers and the session's scenario timers end with it, however it ends.
+   * Plays a seat until it is given up (the server closed it, or a drop nobody recovered from: the
+   * thin client never reconnects by itself, the SDK retries a few times); returns its
+   * reconnection token. The seat's handlers and the session's scenario timers end with it,
+   * however it ends.
    */
-  private *play(room: ArenaRoom, first: boolean): Operation<string> {
+  private *play(seat: Seat, first: boolean): Operation<string> {
     const { metrics } = this.cfg;
-    this.room = room;
-    const session = (this.session = new Scope({ name: `bot-${this.cfg.index}` }));
+    this.room = seat;
     this.warm = false;
     this.lastRound = -1;
     // a new session: intents queued in the old one will never be listed in this room's rounds
@@ -291,61 +291,51 @@ export class Bot implements BotApi {
     this.pending.clear();
     metrics.connected++;
     metrics.count(first ? "joins" : "rejoins");
-    room.reconnection.maxRetries = 4;
-    room.reconnection.maxDelay = 2_000;
 
     let up = true; // counted in metrics.connected
     let dropExpected = false;
-    const stopRound = room.onMessage(Msg.round, (msg: RoundMessage) => this.onRound(room, msg));
-    const stopError = room.onMessage(Msg.error, (err: ErrorMessage) => this.onServerError(err));
-    const stopOther = room.onMessage("*", (type: string | number) => metrics.error(`message:${String(type)}`, true));
-    const onError = (code: number | undefined, message?: string) => {
-      // a WebSocket-level error has no Colyseus code
-      metrics.error(`room_error:${code ?? "ws"}`);
-      this.cfg.log("room_error", { bot: this.cfg.index, code, message });
-    };
-    const onDrop = (code: number, reason?: string) => {
-      if (up) metrics.connected--;
-      up = false;
-      dropExpected = reason === DROP_REASON;
-      metrics.count("drops");
-      metrics.error(`drop:${code}`, dropExpected);
-    };
-    const onReconnect = () => {
-      up = true;
-      this.warm = false;
-      metrics.connected++;
-      metrics.count("reconnects");
-    };
-    room.onError(onError);
-    room.onDrop(onDrop);
-    room.onReconnect(onReconnect);
-    let onLeave: ((code: number) => void) | undefined;
+    let stop = () => {};
+    const ended = new Promise<number>((resolve) => {
+      stop = seat.listen({
+        round: (msg) => this.onRound(seat, msg),
+        error: (err) => this.onServerError(err),
+        unexpected: (type) => metrics.error(`message:${String(type)}`, true),
+        roomError: (code, message) => {
+          // a WebSocket-level error has no Colyseus code
+          metrics.error(`room_error:${code ?? "ws"}`);
+          this.cfg.log("room_error", { bot: this.cfg.index, code, message });
+        },
+        dropped: (code, reason) => {
+          if (up) metrics.connected--;
+          up = false;
+          dropExpected = reason === DROP_REASON;
+          metrics.count("drops");
+          metrics.error(`drop:${code}`, dropExpected);
+        },
+        reconnected: () => {
+          up = true;
+          this.warm = false;
+          metrics.connected++;
+          metrics.count("reconnects");
+        },
+        ended: resolve,
+      });
+    });
     try {
-      const code = yield* until(new Promise<number>((resolve) => room.onLeave((onLeave = resolve))));
-      // dropped and the SDK gave up (or never tried: it needs 5 s of uptime), or the server
-      // closed the socket: the seat is kept for the reconnection grace, so reclaim it
+      const code = yield* until(ended);
+      // dropped and the seat gave up (the SDK needs 5 s of uptime to try), or the server closed
+      // the socket: the seat is kept for the reconnection grace, so reclaim it
       metrics.error(`left:${code}`, dropExpected);
-      return room.reconnectionToken;
+      return seat.reconnectionToken;
     } finally {
       if (up) metrics.connected--;
-      stopRound();
-      stopError();
-      stopOther();
-      room.onError.remove(onError);
-      room.onDrop.remove(onDrop);
-      room.onReconnect.remove(onReconnect);
-      if (onLeave) room.onLeave.remove(onLeave);
+      stop();
       this.room = null;
-      this.session = null;
-      // not yielded: the session's timers stop synchronously, and a finally block that yields
-      // inside a `yield*`-called operation would turn the halt into a normal return at the
-      // caller (JavaScript's yield* semantics), so the bot's life would go on
-      void session.halt();
+      this.sessions++;
     }
   }
 
-  private readonly inView = (id: string): boolean => this.room?.state?.entities?.has(id) === true;
+  private readonly inView = (id: string): boolean => this.room?.inView(id) === true;
 
   private onServerError(err: ErrorMessage): void {
     const provoked = this.cfg.scenario.provokesErrors;
@@ -353,20 +343,23 @@ export class Bot implements BotApi {
     const lag = !provoked && this.staleView.explains(err, this.inView);
     this.cfg.metrics.error(`${lag ? "lag" : "server"}:${err?.code}`, provoked || lag);
     this.cfg.log("server_error", { bot: this.cfg.index, code: err?.code, message: err?.message });
+    if (provoked) return;
     // the refusal answers the intent just sent: it will never appear in a round
-    if (!provoked) this.pending.delete(this.seq);
+    this.pending.delete(this.seq);
+    const target = this.staleView.target;
+    if (err?.code === "unknown_target" && target !== null) this.room?.targetRefused(target);
   }
 
-  private onRound(room: ArenaRoom, msg: RoundMessage): void {
+  private onRound(seat: Seat, msg: RoundMessage): void {
     const now = performance.now();
     const { metrics } = this.cfg;
-    if (typeof msg?.round !== "number" || !Array.isArray(msg.intents) || !Array.isArray(msg.events)) {
+    if (!wellFormedRound(msg)) {
       metrics.error("protocol:bad_round");
       return;
     }
     metrics.counters.roundsReceived++;
     if (++this.roundsSeen === 1) metrics.count("botsWithRounds");
-    metrics.roundSeen(roomKey(room.connection.url, room.roomId), msg.round, this.cfg.steady.begun);
+    metrics.roundSeen(seat.key, msg.round, this.cfg.steady.begun);
     if (this.lastRound >= 0) {
       if (msg.round === this.lastRound + 1) {
         const dt = now - this.lastRoundAt;
@@ -381,45 +374,35 @@ export class Bot implements BotApi {
     this.lastRoundAt = now;
     this.staleView.saw(msg);
 
-    if (this.pending.size > 0) this.resolveIntents(msg, now);
-    this.died.clear();
-    // the round's events are fresher than the state patch, which may arrive after the message
-    let alive = this.room?.state?.entities?.get(this.id)?.alive ?? true;
-    for (const e of msg.events) {
-      if (e.t === "death") {
-        this.died.add(e.by);
-        if (e.by === this.id) alive = false;
-      } else if (e.t === "respawn" && e.by === this.id) {
-        alive = true;
-      }
-    }
-    this.alive = alive;
+    const digest = digestOf(msg);
+    if (this.pending.size > 0) this.resolveIntents(msg.round, digest.seqOf.get(this.id), now);
+    // the round's events are fresher than the SDK's state patch, which may arrive after the
+    // message; a respawn comes before the blows of its round, so a death in it wins
+    this.died = digest.deaths;
+    this.alive = digest.deaths.has(this.id) ? false : digest.respawns.has(this.id) || (seat.aliveOf(this.id) ?? true);
     if (this.warm) this.cfg.scenario.onRound(this, msg);
   }
 
-  private resolveIntents(msg: RoundMessage, now: number): void {
+  /** `seq`: this bot's intent the round `round` consumed, if any */
+  private resolveIntents(round: number, seq: number | undefined, now: number): void {
     const { metrics } = this.cfg;
-    for (const [id, seq] of msg.intents) {
-      if (id !== this.id) continue;
-      const sent = this.pending.get(seq);
-      if (sent !== undefined) {
-        metrics.record("latency", now - sent[0]);
-        if (sent[2]) metrics.record("steady", now - sent[0]);
-        metrics.count("intentsResolved");
-        if (++this.resultsSeen === 1) metrics.count("botsWithResults");
-        this.pending.delete(seq);
-        // older intents were replaced by this one before the round's cut-off
-        for (const s of this.pending.keys()) {
-          if (s < seq) {
-            this.pending.delete(s);
-            metrics.count("intentsSuperseded");
-          }
+    const sent = seq === undefined ? undefined : this.pending.get(seq);
+    if (sent !== undefined) {
+      metrics.record("latency", now - sent[0]);
+      if (sent[2]) metrics.record("steady", now - sent[0]);
+      metrics.counters.intentsResolved++;
+      if (++this.resultsSeen === 1) metrics.count("botsWithResults");
+      this.pending.delete(seq!);
+      // older intents were replaced by this one before the round's cut-off
+      for (const s of this.pending.keys()) {
+        if (s < seq!) {
+          this.pending.delete(s);
+          metrics.count("intentsSuperseded");
         }
       }
-      break;
     }
-    for (const [s, [, round]] of this.pending) {
-      if (msg.round - round > LOST_AFTER_ROUNDS) {
+    for (const [s, [, sentIn]] of this.pending) {
+      if (round - sentIn > LOST_AFTER_ROUNDS) {
         this.pending.delete(s);
         metrics.count("intentsLost");
         metrics.error("intent:lost");
@@ -432,10 +415,10 @@ export class Bot implements BotApi {
  * The seat `request` gives, unless `signal` (the call's: aborted when the bot is halted or the
  * join timed out) was aborted first: a seat that arrives then is given back, not leaked.
  */
-function givenBackIfLate(request: Promise<ArenaRoom>, signal: AbortSignal): Promise<ArenaRoom> {
-  return request.then((room) => {
-    if (!signal.aborted) return room;
-    void room.leave(true);
+function givenBackIfLate(request: Promise<Seat>, signal: AbortSignal): Promise<Seat> {
+  return request.then((seat) => {
+    if (!signal.aborted) return seat;
+    void seat.leave();
     throw new Error("seat arrived after the join was abandoned");
   });
 }

@@ -12,7 +12,11 @@ import { captureConsole, createLog } from "./log.ts";
 import { Metrics, type MetricsSnapshot } from "./metrics.ts";
 import { autoRooms, fixedRooms } from "./room-plan.ts";
 import { SCENARIOS, type ScenarioName } from "./scenarios/index.ts";
+import { sdkSeats } from "./sdk-seat.ts";
+import type { ClientKind } from "./seat.ts";
+import { SteadyCpu } from "./steady-cpu.ts";
 import type { SteadyState } from "./steady-state.ts";
+import { thinSeats } from "./thin/thin-seats.ts";
 
 export interface FleetPlan {
   /** global indices of the bots this process runs */
@@ -28,6 +32,7 @@ export interface FleetPlan {
   httpUrl: string;
   scenario: ScenarioName;
   rooms: "auto" | number;
+  client: ClientKind;
 }
 
 const TICK_MS = 1_000;
@@ -52,6 +57,7 @@ export async function runFleet(
   captureConsole(log, () => metrics.counters.sdkLogLines++);
   const rooms = plan.rooms === "auto" ? autoRooms() : fixedRooms(plan.rooms);
   const scenario = SCENARIOS[plan.scenario];
+  const seats = plan.client === "thin" ? thinSeats(plan.httpUrl, plan.url, metrics, log) : sdkSeats(plan.url);
   const fleet = new Scope({
     name: source,
     onError: (err, task) => {
@@ -68,7 +74,7 @@ export async function runFleet(
           const bot = new Bot({
             index,
             httpUrl: plan.httpUrl,
-            wsUrl: plan.url,
+            seats,
             seed: plan.seed,
             scenario,
             rooms,
@@ -82,8 +88,13 @@ export async function runFleet(
       ),
     );
   }
-  const ticker = setInterval(() => onTick(metrics.snapshot(false)), TICK_MS);
+  const cpu = new SteadyCpu(() => metrics.counters.roundsReceived);
+  const ticker = setInterval(() => {
+    onTick(metrics.snapshot(false));
+    cpu.watch(steady);
+  }, TICK_MS);
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, plan.startAt + plan.durationS * 1000 - Date.now())));
+  const botCpu = cpu.end();
   for (const s of starters) clearTimeout(s);
   clearInterval(ticker);
   try {
@@ -91,5 +102,5 @@ export async function runFleet(
   } catch (err) {
     if (!(err instanceof TimeoutError)) throw err;
   }
-  return metrics.snapshot(true);
+  return { ...metrics.snapshot(true), cpu: botCpu };
 }

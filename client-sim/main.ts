@@ -61,6 +61,7 @@ async function run(opts: SimOptions): Promise<number> {
     httpUrl: opts.httpUrl,
     scenario: opts.scenario,
     rooms: opts.rooms,
+    client: opts.client,
   };
   const progress = new Progress(opts.bots);
   // the ramp's end as planned: a late start of the workers (runWorkers) moves the last join later too

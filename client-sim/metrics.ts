@@ -5,6 +5,7 @@
  */
 import type { Histogram } from "hdr-histogram-js";
 import { encodeHistogram, mergeEncoded, newHistogram, recordMs } from "./histogram.ts";
+import type { BotCpu } from "./steady-cpu.ts";
 
 export const COUNTERS = [
   "botsStarted",
@@ -66,6 +67,8 @@ export interface MetricsSnapshot extends Totals {
   window: string;
   /** roomKey(process, room) -> [distinct rounds seen in it, of which in the steady state] */
   rounds: Record<string, [number, number]>;
+  /** the process's CPU over the steady state (final snapshots; null: none measured) */
+  cpu: BotCpu | null;
 }
 
 /**
@@ -128,6 +131,7 @@ export class Metrics {
       histograms: perHistogram((h) => (final ? encodeHistogram(this.histograms[h]) : "")),
       window,
       rounds: Object.fromEntries(this.rounds),
+      cpu: null,
     };
   }
 }
@@ -142,6 +146,7 @@ export function emptySnapshot(): MetricsSnapshot {
     histograms: perHistogram(() => ""),
     window: "",
     rounds: {},
+    cpu: null,
   };
 }
 
@@ -154,6 +159,8 @@ export interface MergedMetrics extends Totals {
   rounds: number;
   /** the same, in the steady state */
   roundsSteady: number;
+  /** the bot processes' CPU over the steady state, summed (null: no process measured one) */
+  cpu: BotCpu | null;
 }
 
 function addInto(into: Record<string, number>, from: Record<string, number>): void {
@@ -166,7 +173,15 @@ export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MergedMetrics
   const expected: Record<string, number> = {};
   const rounds = new Map<string, [number, number]>();
   let connected = 0;
+  let cpu: BotCpu | null = null;
   for (const s of snaps) {
+    if (s.cpu) {
+      cpu ??= { cpuUs: 0, systemUs: 0, clientRounds: 0, seconds: 0 };
+      cpu.cpuUs += s.cpu.cpuUs;
+      cpu.systemUs += s.cpu.systemUs;
+      cpu.clientRounds += s.cpu.clientRounds;
+      cpu.seconds = Math.max(cpu.seconds, s.cpu.seconds);
+    }
     connected += s.connected;
     addInto(counters, s.counters);
     addInto(errors, s.errors);
@@ -197,6 +212,7 @@ export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MergedMetrics
     roomsPerProcess,
     rounds: totalRounds,
     roundsSteady: steadyRounds,
+    cpu,
   };
 }
 

@@ -13,13 +13,7 @@
 import { Client, Room } from "@colyseus/sdk";
 import type { SchemaConstructor } from "@colyseus/sdk/serializer/SchemaSerializer";
 import { WebSocketTransport } from "@colyseus/sdk/transport/WebSocketTransport";
-
-export interface ConnectionObserver {
-  /** the WebSocket a room opened when it was created (a join or a reconnect by token) is open */
-  opened(): void;
-  /** a frame of `bytes` bytes arrived on a room's connection */
-  received(bytes: number): void;
-}
+import type { ConnectionObserver } from "./seat.ts";
 
 class ObservedRoom<State> extends Room<any, State> {
   readonly #observer: ConnectionObserver;

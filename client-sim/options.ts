@@ -17,6 +17,7 @@ import {
   type OptionValues,
 } from "../shared/options.ts";
 import { SCENARIO_NAMES } from "./scenarios/index.ts";
+import { CLIENT_KINDS } from "./seat.ts";
 
 export { UsageError };
 
@@ -65,6 +66,11 @@ const options = {
     flag: "scenario",
     default: "aggressive",
     help: "bot behaviour (client-sim/scenarios/)",
+  }),
+  client: oneOf(CLIENT_KINDS, {
+    flag: "client",
+    default: "sdk",
+    help: "sdk = each bot a real @colyseus/sdk client; thin = the protocol on ws, patches counted not decoded, each round decoded once per room (client-sim/thin/)",
   }),
   maxErrorRate: decimal({
     flag: "max-error-rate",

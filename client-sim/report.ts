@@ -34,6 +34,19 @@ export interface Report {
   /** milliseconds */
   latency: Record<HistogramName, LatencySummary>;
   traffic: { messages: number; bytes: number; messagesPerS: number; bytesPerS: number; sdkLogLines: number };
+  /**
+   * the bot processes' CPU over the steady state (steady-cpu.ts): µs per client-round (a round
+   * message reaching a bot) and % of one core; null without a steady state
+   */
+  botCpu: {
+    seconds: number;
+    cpuS: number;
+    clientRounds: number;
+    usPerClientRound: number;
+    /** the kernel's part of it */
+    systemUsPerClientRound: number;
+    corePct: number;
+  } | null;
   errors: { total: number; rate: number; byKind: Record<string, number> };
   /** provoked by the scenario on purpose: not part of the rate */
   expected: { total: number; byKind: Record<string, number> };
@@ -54,9 +67,9 @@ export function buildReport(
   const errorsTotal = sumValues(m.errors);
   const rate = errorsTotal / Math.max(1, c.intentsSent + c.joinAttempts);
   const perS = (n: number) => n / Math.max(1e-9, elapsedS);
-  const { url, bots, durationS, rampS, rooms, seed, workers, scenario, maxErrorRate } = opts;
+  const { url, bots, durationS, rampS, rooms, seed, workers, scenario, client, maxErrorRate } = opts;
   return {
-    config: { url, bots, durationS, rampS, rooms, seed, workers, scenario, maxErrorRate },
+    config: { url, bots, durationS, rampS, rooms, seed, workers, scenario, client, maxErrorRate },
     elapsedS,
     bots: {
       target: bots,
@@ -94,6 +107,17 @@ export function buildReport(
       bytesPerS: perS(c.bytes),
       sdkLogLines: c.sdkLogLines,
     },
+    botCpu:
+      m.cpu === null
+        ? null
+        : {
+            seconds: m.cpu.seconds,
+            cpuS: m.cpu.cpuUs / 1e6,
+            clientRounds: m.cpu.clientRounds,
+            usPerClientRound: m.cpu.cpuUs / Math.max(1, m.cpu.clientRounds),
+            systemUsPerClientRound: m.cpu.systemUs / Math.max(1, m.cpu.clientRounds),
+            corePct: m.cpu.cpuUs / 1e4 / Math.max(1e-9, m.cpu.seconds),
+          },
     errors: { total: errorsTotal, rate, byKind: m.errors },
     expected: { total: sumValues(m.expected), byKind: m.expected },
     // a lost worker process lost its share of the measurements: whatever the rate, the run failed
@@ -124,7 +148,7 @@ export function formatReport(r: Report): string {
   const cfg = r.config;
   const num = (x: number) => x.toFixed(1).padStart(9);
   const lines = [
-    `client-sim: ${cfg.bots} bots, scenario ${cfg.scenario}, ${cfg.durationS}s (ramp ${cfg.rampS}s), rooms ${cfg.rooms}, workers ${cfg.workers}, seed ${cfg.seed}`,
+    `client-sim: ${cfg.bots} ${cfg.client} bots, scenario ${cfg.scenario}, ${cfg.durationS}s (ramp ${cfg.rampS}s), rooms ${cfg.rooms}, workers ${cfg.workers}, seed ${cfg.seed}`,
     `target ${cfg.url}   elapsed ${r.elapsedS.toFixed(1)}s`,
     "",
     `bots      joined ${r.bots.joined}/${r.bots.target}  got rounds ${r.bots.withRounds}  got results ${r.bots.withResults}  rejoins ${r.bots.rejoins}  sdk reconnects ${r.bots.reconnects}  drops ${r.bots.drops}  left ${r.bots.left}`,
@@ -138,6 +162,9 @@ export function formatReport(r: Report): string {
         .join(", ") || "-"
     }`,
     `intents   sent ${r.intents.sent}  resolved ${r.intents.resolved}  superseded ${r.intents.superseded}  lost ${r.intents.lost}  abandoned ${r.intents.abandoned}`,
+    r.botCpu === null
+      ? `bots cpu  not measured (no steady state)`
+      : `bots cpu  ${r.botCpu.usPerClientRound.toFixed(1)} µs per client-round, ${r.botCpu.systemUsPerClientRound.toFixed(1)} of them in the kernel (${r.botCpu.corePct.toFixed(0)} % of a core over ${r.botCpu.seconds.toFixed(1)} s of steady state, ${r.botCpu.clientRounds} client-rounds)`,
     `traffic   ${r.traffic.messages} messages (${r.traffic.messagesPerS.toFixed(0)}/s)  ${bytes(r.traffic.bytes)} (${bytes(r.traffic.bytesPerS)}/s)`,
     "",
     `${"ms".padEnd(20)}${"count".padStart(9)}${"p50".padStart(9)}${"p90".padStart(9)}${"p99".padStart(9)}${"max".padStart(9)}${"mean".padStart(9)}${"stddev".padStart(9)}`,

@@ -16,12 +16,13 @@
  * (a bot sends at most one per round).
  */
 import type { ErrorMessage, Intent, RoundMessage } from "../shared/protocol.ts";
+import { digestOf } from "./round-digest.ts";
 
 export class StaleView {
   private self = "";
   private choice: { round: number; target: string | null; targetInView: boolean } | null = null;
-  /** ids whose death a round newer than the choice reported */
-  private readonly diedSince = new Set<string>();
+  /** the deaths of each round newer than the choice that reported any */
+  private readonly deathsSince: ReadonlySet<string>[] = [];
 
   /**
    * The bot (entity `self`) sent `intent`, chosen on the state of `round`, the latest round it had
@@ -31,13 +32,23 @@ export class StaleView {
     this.self = self;
     const target = intent.action === "attack" ? intent.target : null;
     this.choice = { round, target, targetInView: target !== null && inView(target) };
-    this.diedSince.clear();
+    this.deathsSince.length = 0;
   }
 
-  /** Every round message the bot receives. */
+  /** The target of the latest intent (null: none, or not an attack). */
+  get target(): string | null {
+    return this.choice?.target ?? null;
+  }
+
+  /** Every (well-formed) round message the bot receives. */
   saw(msg: RoundMessage): void {
     if (this.choice === null || msg.round <= this.choice.round) return;
-    for (const e of msg.events) if (e.t === "death") this.diedSince.add(e.by);
+    const { deaths } = digestOf(msg);
+    if (deaths.size > 0) this.deathsSince.push(deaths);
+  }
+
+  private diedSince(id: string): boolean {
+    return this.deathsSince.some((deaths) => deaths.has(id));
   }
 
   /** True when `err`, the answer to the latest intent, is explained by state that changed after the choice. */
@@ -46,9 +57,9 @@ export class StaleView {
     if (c === null) return false;
     switch (err?.code) {
       case "dead":
-        return this.diedSince.has(this.self);
+        return this.diedSince(this.self);
       case "target_dead":
-        return c.target !== null && this.diedSince.has(c.target);
+        return c.target !== null && this.diedSince(c.target);
       case "unknown_target":
         return c.target !== null && c.targetInView && !inView(c.target);
       default:

@@ -14,6 +14,7 @@ import { STATS_BENCH_COMMAND } from "../bench/stats.ts";
 import { SCALE_OUT_COMMAND } from "../bench/scale-out.ts";
 import { CHAOS_COMMAND } from "../bench/chaos.ts";
 import { CAPACITY_COMMAND } from "../bench/capacity.ts";
+import { LOADGEN_COMMAND } from "../bench/loadgen.ts";
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const COMMANDS: Record<string, Command<OptionTable>> = {
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command<OptionTable>> = {
   "bench:stats": STATS_BENCH_COMMAND,
   "bench:scale-out": SCALE_OUT_COMMAND,
   "bench:capacity": CAPACITY_COMMAND,
+  "bench:loadgen": LOADGEN_COMMAND,
   chaos: CHAOS_COMMAND,
 };
 
@@ -44,7 +46,7 @@ describe("README configuration tables", () => {
       "README.md",
       [
         ["game", "stats"],
-        ["bench:round", "bench:stats", "bench:scale-out", "bench:capacity", "chaos"],
+        ["bench:round", "bench:stats", "bench:scale-out", "bench:capacity", "bench:loadgen", "chaos"],
       ],
     ],
     ["client-sim/README.md", [["sim"]]],

@@ -151,6 +151,34 @@ describe("client-sim against a real game server", () => {
     expect(r.bots.reconnects + r.bots.rejoins).toBe(r.bots.drops);
   }, 60_000);
 
+  it("--client thin: the same run with thin bots, their CPU per client-round in the report", async () => {
+    const run = await runSim(
+      ["--url", stack.url, "--bots", "20", "--duration", "6", "--ramp", "1", "--client", "thin", "--seed", "7"],
+      40_000,
+    );
+    const r = expectSaneRun(run, 20);
+    expect(r.config.client).toBe("thin");
+    expect(run.stdout).toContain("20 thin bots");
+    expect(r.rooms).toBeGreaterThanOrEqual(2);
+    expect(r.botCpu!.clientRounds).toBeGreaterThan(0);
+    expect(r.botCpu!.usPerClientRound).toBeGreaterThan(0);
+    expect(run.stdout).toContain("µs per client-round");
+  }, 60_000);
+
+  it("--client thin with --workers 2 --rooms 4 and the reconnect storm: drops come back by token", async () => {
+    const run = await runSim(
+      [
+        ...["--url", stack.url, "--bots", "12", "--duration", "10", "--ramp", "0.5", "--client", "thin"],
+        ...["--workers", "2", "--rooms", "4", "--scenario", "reconnect-storm"],
+      ],
+      40_000,
+    );
+    const r = expectSaneRun(run, 12);
+    expect(r.rooms).toBe(4);
+    expect(r.bots.drops).toBeGreaterThan(0);
+    expect(r.bots.rejoins).toBe(r.bots.drops);
+  }, 60_000);
+
   it("a worker process that dies is reported as an error; the other worker's bots still count", async () => {
     let killed = "";
     const run = await runSim(

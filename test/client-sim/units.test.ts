@@ -27,6 +27,7 @@ describe("options", () => {
       json: null,
       workers: 1,
       scenario: "aggressive",
+      client: "sdk",
       maxErrorRate: 0.01,
       allowRemote: false,
     });
@@ -50,6 +51,8 @@ describe("options", () => {
       "3",
       "--scenario",
       "garbage",
+      "--client",
+      "thin",
       "--max-error-rate",
       "0.5",
       "--verbose",
@@ -65,6 +68,7 @@ describe("options", () => {
       json: "/tmp/x.json",
       workers: 3,
       scenario: "garbage",
+      client: "thin",
       maxErrorRate: 0.5,
       verbose: true,
     });
@@ -78,6 +82,7 @@ describe("options", () => {
     [["--duration", "5", "--ramp", "6"], /--ramp .* must not exceed --duration/],
     [["--rooms", "many"], /--rooms: expected an integer/],
     [["--scenario", "chaos"], /--scenario: expected one of aggressive, passive, reconnect-storm, garbage/],
+    [["--client", "fat"], /--client: expected one of sdk, thin/],
     [["--url", "http://127.0.0.1:2567"], /expected ws:\/\/ or wss:\/\//],
     [["--url", "ws://example.com:2567"], /not a loopback address.*--allow-remote/],
     [["--url", "ws://10.0.0.1:2567"], /not a loopback address/],

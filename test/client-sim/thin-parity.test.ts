@@ -1,0 +1,137 @@
+// The thin client beside the real SDK in one arena of a real game server (with a real stats
+// service): both see the same rounds, with the same hashes and the same round messages; the thin
+// view of who is alive matches the SDK's synced state; thin intents resolve; a thin seat drops,
+// comes back with its reconnection token as the same entity, and leaves; no protocol errors.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Metrics } from "../../client-sim/metrics.ts";
+import type { Seat, SeatEvents, SeatSource } from "../../client-sim/seat.ts";
+import { thinSeats } from "../../client-sim/thin/thin-seats.ts";
+import { Msg, type ErrorMessage, type RoundMessage } from "../../shared/protocol.ts";
+import { entitiesOf, guest, join, leaveAll, startGame, startStats, waitFor, type Player } from "../game/helpers.ts";
+
+type Game = Awaited<ReturnType<typeof startGame>>;
+type Stats = Awaited<ReturnType<typeof startStats>>;
+
+/** What a thin seat received, and the intents it sent. */
+interface ThinPlayer {
+  seat: Seat;
+  id: string;
+  rounds: RoundMessage[];
+  /** the seat's living ids when each round message arrived */
+  living: string[][];
+  errors: ErrorMessage[];
+  sent: number[];
+  ended: number | null;
+  dropped: number | null;
+}
+
+/** Plays a thin seat: one intent per round (an attack on a living NPC, else defend) while alive. */
+function play(seat: Seat, id: string, firstSeq = 1): ThinPlayer {
+  const p: ThinPlayer = { seat, id, rounds: [], living: [], errors: [], sent: [], ended: null, dropped: null };
+  let seq = firstSeq;
+  const events: SeatEvents = {
+    round(msg) {
+      p.rounds.push(msg);
+      p.living.push([...seat.living()].sort());
+      if (seat.aliveOf(id) === false) return;
+      const npc = seat.living().find((e) => e.startsWith("npc_"));
+      p.sent.push(seq);
+      seat.send(Msg.intent, npc ? { seq: seq++, action: "attack", target: npc } : { seq: seq++, action: "defend" });
+    },
+    error: (err) => p.errors.push(err),
+    unexpected: (type) => p.errors.push({ code: "unknown_type", message: String(type) }),
+    roomError: (code, message) => p.errors.push({ code: "bad_frame", message: `${code} ${message}` }),
+    dropped: (code) => (p.dropped = code),
+    reconnected() {},
+    ended: (code) => (p.ended = code),
+  };
+  seat.listen(events);
+  return p;
+}
+
+function livingOf(player: Player): string[] {
+  return [...entitiesOf(player.room)]
+    .filter(([, e]) => e.alive)
+    .map(([id]) => id)
+    .sort();
+}
+
+const never = new AbortController().signal;
+
+describe("thin and SDK clients in one arena", () => {
+  let stats: Stats;
+  let game: Game;
+  let sdk: Player;
+  let seats: SeatSource;
+  const metrics = new Metrics();
+  const sdkLiving = new Map<number, string[]>();
+
+  beforeAll(async () => {
+    stats = await startStats();
+    game = await startGame(stats.rpcUrl, { clientRoomChoice: 1 });
+    sdk = await join(game, "sdk-player");
+    sdk.room.onMessage(Msg.round, (m: RoundMessage) => sdkLiving.set(m.round, livingOf(sdk)));
+    seats = thinSeats(game.httpUrl, game.url, metrics, () => {})({ opened() {}, received() {} });
+  }, 30_000);
+  afterAll(async () => {
+    if (sdk) await leaveAll([sdk]);
+    await game?.close();
+    await stats?.close();
+  });
+
+  it("see the same (round, hash) sequence and round messages; thin intents resolve", async () => {
+    const g = await guest(game, "thin-player");
+    const thin = play(await seats.joinById(sdk.room.roomId, g.token, never), g.playerId);
+    try {
+      // enough rounds for several intents, deaths and respawns to go by
+      await waitFor("30 rounds on the thin seat", () => thin.rounds.length >= 30, 20_000);
+      const sdkRounds = new Map(sdk.rounds.map((m) => [m.round, m]));
+      const common = thin.rounds.filter((m) => sdkRounds.has(m.round));
+      expect(common.length).toBeGreaterThanOrEqual(29);
+      // the thin seat's rounds are a consecutive run of the SDK's, message for message
+      const first = sdk.rounds.findIndex((m) => m.round === thin.rounds[0].round);
+      expect(thin.rounds.map((m) => [m.round, m.hash])).toEqual(
+        sdk.rounds.slice(first, first + thin.rounds.length).map((m) => [m.round, m.hash]),
+      );
+      for (const m of common) expect(m).toEqual(sdkRounds.get(m.round));
+      // its view of who is alive (first state + round events, no patches) is the SDK's synced state
+      for (const [i, m] of thin.rounds.entries()) {
+        if (sdkLiving.has(m.round)) expect(thin.living[i], `round ${m.round}`).toEqual(sdkLiving.get(m.round));
+      }
+      expect(thin.living.at(-1)).toContain(sdk.id);
+      // every intent sent before the last two rounds was resolved (listed in a round) or refused
+      // for a death the bot had not seen yet (an NPC it chose died in the round it was sent in)
+      const resolved = new Set(
+        thin.rounds.flatMap((m) => m.intents.filter(([id]) => id === thin.id).map(([, seq]) => seq)),
+      );
+      const settled = thin.sent.slice(0, -2);
+      expect(settled.filter((seq) => resolved.has(seq)).length).toBeGreaterThan(10);
+      expect(settled.filter((seq) => !resolved.has(seq)).length).toBeLessThanOrEqual(thin.errors.length);
+      expect(thin.errors.filter((e) => e.code !== "dead" && e.code !== "target_dead")).toEqual([]);
+      expect(metrics.snapshot(false).errors).toEqual({});
+    } finally {
+      await thin.seat.leave();
+    }
+  }, 40_000);
+
+  it("a dropped thin seat comes back with its reconnection token as the same entity, then leaves", async () => {
+    const g = await guest(game, "thin-reconnects");
+    const before = play(await seats.joinById(sdk.room.roomId, g.token, never), g.playerId);
+    await waitFor("rounds before the drop", () => before.rounds.length >= 3, 10_000);
+    before.seat.drop("test drop");
+    await waitFor("the drop", () => before.ended !== null, 10_000);
+    expect(before.dropped).toBe(4010);
+    await waitFor("the room holding the dropped seat", () => entitiesOf(sdk.room).get(g.playerId)?.connected === false);
+
+    const after = play(await seats.reconnect(before.seat.reconnectionToken, never), g.playerId, 1000);
+    await waitFor("rounds after the reconnect", () => after.rounds.length >= 5, 10_000);
+    expect(entitiesOf(sdk.room).get(g.playerId)?.connected).toBe(true);
+    const resolved = after.rounds.flatMap((m) => m.intents.filter(([id]) => id === g.playerId).map(([, s]) => s));
+    expect(resolved.some((s) => s >= 1000)).toBe(true);
+
+    await after.seat.leave();
+    expect(after.ended).toBe(4000);
+    await waitFor("the entity gone after the leave", () => !entitiesOf(sdk.room).has(g.playerId));
+    expect(metrics.snapshot(false).errors).toEqual({});
+  }, 40_000);
+});
