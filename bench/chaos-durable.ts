@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { Msg, ROOM_NAME, type RoundMessage } from "../shared/protocol.ts";
 import { spawnReady } from "../server/process/spawn-ready.ts";
-import { freePort } from "../server/process/free-port.ts";
+import { freePort, freePortRange } from "../server/process/free-port.ts";
 import { RoundJournal } from "../server/game/journal/round-journal.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -172,7 +172,7 @@ export async function npmStartKills(kills: number): Promise<string> {
 export async function clusterKills(kills: number, signal: "SIGKILL" | "SIGTERM"): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "skirmish-chaos-durable-"));
   const lines: string[] = [];
-  const base = await freePort();
+  const base = await freePortRange(3);
   const ports = [base, base + 1];
   const cluster = await spawnReady("server/cluster-main.ts", {
     args: ["--processes", "2"],

@@ -3,7 +3,7 @@
 // prefixed per process, SIGINT stopping every one of them, a SIGKILLed redis-server started again,
 // and a SIGKILL of start:cluster itself leaving nothing running.
 import { afterAll, expect, it, vi } from "vitest";
-import { freePortRange } from "../free-port-range.ts";
+import { freePortRange } from "../../server/process/free-port.ts";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
 import { findSetpriv, SETPRIV_PACKAGE } from "../../server/process/redis-server.ts";
 import { guest, isRunning, waitFor } from "../game/helpers.ts";

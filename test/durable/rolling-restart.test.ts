@@ -10,7 +10,7 @@ import { afterAll, expect, it, vi } from "vitest";
 import type { RoundMessage } from "../../shared/protocol.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
-import { freePortRange } from "../free-port-range.ts";
+import { freePortRange } from "../../server/process/free-port.ts";
 import { entitiesOf, join, leaveAll, track, waitFor, type Player } from "../game/helpers.ts";
 import { describeWithRedis } from "../cluster/helpers.ts";
 
