@@ -750,8 +750,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private startClock(): void {
     if (this.clockStarted) return;
     this.clockStarted = true;
-    this.clockStart = performance.now();
-    this.setSimulationInterval(() => this.catchUp(), 1000 / this.deps.config.tickHz);
+    const periodMs = 1000 / this.deps.config.tickHz;
+    // a restored room's tick count goes on from its last round: game time resumes from there, now
+    this.clockStart = performance.now() - this.tickCount * periodMs;
+    this.setSimulationInterval(() => this.catchUp(), periodMs);
   }
 
   /** The round's cut-off: every entity, with the intent it queued (if any). */
