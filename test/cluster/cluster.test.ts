@@ -17,6 +17,7 @@ import { freePort } from "../../server/process/free-port.ts";
 import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
 import { guest, leaveAll, sleep, startStats, track, waitFor, type Player } from "../game/helpers.ts";
 import {
+  stopChildren,
   consume,
   describeWithRedis,
   gameEnv,
@@ -60,12 +61,7 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
   afterAll(async () => {
     await leaveAll(players.map((p) => p.player));
     probe?.disconnect();
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-    await Promise.all(
-      children.map((c) =>
-        c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined,
-      ),
-    );
+    await stopChildren(children);
     await stats?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { freePort } from "../../server/process/free-port.ts";
 import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
 import { guest, startStats } from "../game/helpers.ts";
 import {
+  stopChildren,
   consume,
   describeWithRedis,
   gameEnv,
@@ -69,12 +70,7 @@ describeWithRedis("one seat per player under parallel joins through every proces
   afterAll(async () => {
     await Promise.all(keepers.map((k) => k.leave().catch(() => {})));
     probe?.disconnect();
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-    await Promise.all(
-      children.map((c) =>
-        c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined,
-      ),
-    );
+    await stopChildren(children);
     await stats?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });

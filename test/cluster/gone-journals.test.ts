@@ -16,7 +16,7 @@ import { startRedisServer, type RedisServer } from "../../server/process/redis-s
 import { journalPathOf, RoundJournal } from "../../server/game/journal/round-journal.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import { guest, startStats, track, waitFor } from "../game/helpers.ts";
-import { consume, describeWithRedis, gameEnv, reserve, startGameProc, type GameProc } from "./helpers.ts";
+import { stopChildren, consume, describeWithRedis, gameEnv, reserve, startGameProc, type GameProc } from "./helpers.ts";
 
 /** a process id no generated one sorts after: the live process it names never takes over the pruning */
 const LIVE_ELSEWHERE = "zzzzzzzzz";
@@ -51,12 +51,7 @@ describeWithRedis("journals of gone cluster processes", () => {
 
   afterAll(async () => {
     channel?.disconnect();
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-    await Promise.all(
-      children.map((c) =>
-        c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined,
-      ),
-    );
+    await stopChildren(children);
     await stats?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });

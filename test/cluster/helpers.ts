@@ -100,3 +100,14 @@ export async function reserve(
 export function consume(via: { url: string }, reservation: SeatReservation): Promise<Room> {
   return new Client(via.url).consumeSeatReservation(reservation as never);
 }
+
+/** SIGTERM to every child still running, then waits for all of them to exit. */
+export async function stopChildren(children: ChildProcess[]): Promise<void> {
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const c of running) c.kill("SIGTERM");
+  await Promise.all(
+    running.map((c) =>
+      c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined,
+    ),
+  );
+}

@@ -13,7 +13,7 @@ import type { StatsService } from "../../server/stats/service.ts";
 import { freePort } from "../../server/process/free-port.ts";
 import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
 import { guest, leaveAll, startStats, track, waitFor, type Player } from "../game/helpers.ts";
-import { consume, describeWithRedis, gameEnv, reserve, startGameProc, type GameProc } from "./helpers.ts";
+import { stopChildren, consume, describeWithRedis, gameEnv, reserve, startGameProc, type GameProc } from "./helpers.ts";
 
 describeWithRedis("a Redis outage and a cluster process's routes", () => {
   const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-outage-"));
@@ -41,12 +41,7 @@ describeWithRedis("a Redis outage and a cluster process's routes", () => {
 
   afterAll(async () => {
     await leaveAll(players);
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-    await Promise.all(
-      children.map((c) =>
-        c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined,
-      ),
-    );
+    await stopChildren(children);
     await stats?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
