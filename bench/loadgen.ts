@@ -72,6 +72,8 @@ interface Sample {
   steadyS: number;
   p99: number;
   errors: number;
+  /** the errors by kind, for the log */
+  errorKinds: string;
 }
 
 /** The floor process (socket-floor.ts) with `bots` seats, pinned to `cpu`. */
@@ -97,6 +99,7 @@ async function measureFloor(url: string, bots: number, cpu: string | undefined):
     steadyS: 15,
     p99: NaN,
     errors: r.errors,
+    errorKinds: "",
   };
 }
 
@@ -122,6 +125,9 @@ async function measure(url: string, bots: number, client: ClientKind, cpu: strin
     steadyS: r.botCpu?.seconds ?? 0,
     p99: r.latency.steady.p99,
     errors: r.errors.total,
+    errorKinds: Object.entries(r.errors.byKind)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" "),
   };
 }
 
@@ -189,13 +195,22 @@ export async function benchLoadgen(opts: LoadgenOptions): Promise<string> {
           ).catch((err: Error): Sample => {
             // one failed run is one missing sample (the table counts them), not a lost benchmark
             process.stderr.write(`loadgen: ${bots} ${client} bots failed: ${err.message}\n`);
-            return { bots, client, usPerClientRound: NaN, corePct: NaN, steadyS: 0, p99: NaN, errors: NaN };
+            return {
+              bots,
+              client,
+              usPerClientRound: NaN,
+              corePct: NaN,
+              steadyS: 0,
+              p99: NaN,
+              errors: NaN,
+              errorKinds: err.message,
+            };
           });
           samples.push(s);
           // the previous bots' rooms dispose before the next ones join
           await new Promise((done) => setTimeout(done, BETWEEN_STEPS_MS));
           process.stderr.write(
-            `loadgen: ${bots} ${client} bots: ${s.usPerClientRound.toFixed(1)} µs/client-round, ${s.corePct.toFixed(0)} % of a core, p99 ${s.p99.toFixed(1)} ms, errors ${s.errors}\n`,
+            `loadgen: ${bots} ${client} bots: ${s.usPerClientRound.toFixed(1)} µs/client-round, ${s.corePct.toFixed(0)} % of a core, p99 ${s.p99.toFixed(1)} ms, errors ${s.errors} ${s.errorKinds}\n`,
           );
         }
       }
