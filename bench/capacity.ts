@@ -466,6 +466,8 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
     ),
     "",
     ...servers.map((name) => headroom(steps, name)),
+    "",
+    `![CCU against p99 intent -> result and against server CPU, every server](capacity.svg)`,
   ];
   // every other server against skirmish, step by step: CPU per client-round and CCU held
   const others = servers.filter((name) => name !== "skirmish");

@@ -68,6 +68,8 @@ interface Sample {
   bots: number;
   client: Kind;
   usPerClientRound: number;
+  /** the kernel's part of it (system calls: socket reads and writes) */
+  kernelUs: number;
   corePct: number;
   steadyS: number;
   p99: number;
@@ -95,6 +97,7 @@ async function measureFloor(url: string, bots: number, cpu: string | undefined):
     bots,
     client: "floor",
     usPerClientRound: r.usPerClientRound,
+    kernelUs: r.systemUsPerClientRound,
     corePct: (r.usPerClientRound * r.clientRounds) / 15 / 1e4,
     steadyS: 15,
     p99: NaN,
@@ -121,6 +124,7 @@ async function measure(url: string, bots: number, client: ClientKind, cpu: strin
     bots,
     client,
     usPerClientRound: r.botCpu?.usPerClientRound ?? NaN,
+    kernelUs: r.botCpu?.systemUsPerClientRound ?? NaN,
     corePct: r.botCpu?.corePct ?? NaN,
     steadyS: r.botCpu?.seconds ?? 0,
     p99: r.latency.steady.p99,
@@ -144,7 +148,7 @@ function formatTable(samples: Sample[], opts: LoadgenOptions, pinned: boolean): 
       const m = median(us);
       medians.set(`${bots}/${client}`, m);
       rows.push(
-        `| ${bots} | ${client} | ${s.length}/${all.length} | **${f(m, 1)}** | ${f(Math.min(...us), 1)}-${f(Math.max(...us), 1)} | ` +
+        `| ${bots} | ${client} | ${s.length}/${all.length} | **${f(m, 1)}** | ${f(Math.min(...us), 1)}-${f(Math.max(...us), 1)} | ${f(median(s.map((x) => x.kernelUs)), 1)} | ` +
           `${f(median(s.map((x) => x.corePct)))} | ${f(median(s.map((x) => x.steadyS)))} | ${f(median(s.map((x) => x.p99)), 1)} | ${s.reduce((n, x) => n + x.errors, 0)} |`,
       );
     }
@@ -154,11 +158,11 @@ function formatTable(samples: Sample[], opts: LoadgenOptions, pinned: boolean): 
       `over the steady state / the round messages its bots received then; one bot process (--workers 1), default tick rate, ` +
       `${cpus().length}-core machine, ${pinned ? "game server pinned to core 0 and the bots to core 1" : "nothing pinned"}. ` +
       `Medians of the runs that reached a steady state ("runs": those / all), client kinds alternating; "core %" is the bot process's share of one core, ` +
-      `p99 is intent -> result in the steady state, "errors" the sum over the runs. floor = thin seats that only answer each round with a constant ` +
+      `"of it kernel" the median system-time part (socket reads and writes), p99 is intent -> result in the steady state, "errors" the sum over the runs. floor = thin seats that only answer each round with a constant ` +
       `intent (bench/socket-floor.ts: joined 20 at a time, then 15 s measured): the sockets' own cost.`,
     "",
-    "| bots | client | runs | µs/client-round | range | core % | steady s | p99 ms | errors |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| bots | client | runs | µs/client-round | range | of it kernel µs | core % | steady s | p99 ms | errors |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
   ];
   if (opts.clients.includes("sdk") && opts.clients.includes("thin")) {
@@ -199,6 +203,7 @@ export async function benchLoadgen(opts: LoadgenOptions): Promise<string> {
               bots,
               client,
               usPerClientRound: NaN,
+              kernelUs: NaN,
               corePct: NaN,
               steadyS: 0,
               p99: NaN,
