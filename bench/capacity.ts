@@ -75,7 +75,7 @@ export function defaultPinning(): Pinning | null {
 }
 
 /** Moves a running process (every thread) to `cpu`; children it forks later inherit it. */
-function pin(pid: number, cpu: string | undefined): void {
+export function pin(pid: number, cpu: string | undefined): void {
   if (cpu === undefined) return;
   const r = spawnSync("/usr/bin/taskset", ["-a", "-p", "-c", cpu, String(pid)], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpu} ${pid} failed: ${r.stderr || r.error}`);
@@ -466,6 +466,8 @@ function formatTable(steps: Step[], roundIntervalMs: number, pinning: Pinning | 
     ),
     "",
     ...servers.map((name) => headroom(steps, name)),
+    "",
+    `![CCU against p99 intent -> result and against server CPU, every server](capacity.svg)`,
   ];
   // every other server against skirmish, step by step: CPU per client-round and CCU held
   const others = servers.filter((name) => name !== "skirmish");

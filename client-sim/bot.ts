@@ -23,6 +23,7 @@ import { digestOf } from "./round-digest.ts";
 import { wellFormedRound } from "./round-message.ts";
 import type { BotApi, Scenario } from "./scenario.ts";
 import type { Seat, SeatSource, SeatSourceFor } from "./seat.ts";
+import { slotTimer } from "./slot-timer.ts";
 import type { SteadyState } from "./steady-state.ts";
 import { StaleView } from "./stale-view.ts";
 
@@ -189,23 +190,20 @@ export class Bot implements BotApi {
     this.room!.send(type, payload);
   }
 
-  // A plain timer, not a coroutine: one per bot and round is the hot path (bench:loadgen). Its
-  // delay is rounded up to 4 ms so that the bots' timers share Node's per-duration timer lists.
+  // On the process's shared slot timer, not a coroutine or a timer of its own: one per bot and
+  // round is the hot path (bench:loadgen).
   after(ms: number, fn: () => void): void {
     if (this.room === null) return;
     const session = this.sessions;
-    setTimeout(
-      () => {
-        if (this.sessions !== session || !this.connected) return;
-        try {
-          fn();
-        } catch (err) {
-          this.cfg.metrics.error("scenario:exception");
-          this.cfg.log("scenario_exception", { bot: this.cfg.index, error: String(err) });
-        }
-      },
-      Math.ceil(ms / 4) * 4,
-    );
+    slotTimer.after(ms, () => {
+      if (this.sessions !== session || !this.connected) return;
+      try {
+        fn();
+      } catch (err) {
+        this.cfg.metrics.error("scenario:exception");
+        this.cfg.log("scenario_exception", { bot: this.cfg.index, error: String(err) });
+      }
+    });
   }
 
   drop(): void {

@@ -11,6 +11,7 @@ import {
 import { Metrics, mergeSnapshots } from "../../client-sim/metrics.ts";
 import { helpText, parseOptions, UsageError } from "../../client-sim/options.ts";
 import { workerOf } from "../../client-sim/fleet.ts";
+import { SlotTimer } from "../../client-sim/slot-timer.ts";
 import { SETTLE_MS, SteadyState } from "../../client-sim/steady-state.ts";
 
 describe("options", () => {
@@ -218,5 +219,33 @@ describe("steady state", () => {
     const worker = new SteadyState(rampEnd);
     worker.begin(Date.now() - 1);
     expect(worker.begun).toBe(true);
+  });
+});
+
+describe("SlotTimer", () => {
+  it("runs each callback no earlier than asked, and callbacks due in one slot under one timer", async () => {
+    const timer = new SlotTimer();
+    const asked: { due: number; ranAt: number; tick: number }[] = [];
+    let ticks = 0;
+    let lastTickAt = -1;
+    await new Promise<void>((done) => {
+      let left = 60;
+      for (let i = 0; i < 60; i++) {
+        const ms = (i * 7) % 45;
+        const entry = { due: performance.now() + ms, ranAt: 0, tick: 0 };
+        asked.push(entry);
+        timer.after(ms, () => {
+          entry.ranAt = performance.now();
+          // callbacks run back to back within a slot: a new tick is a new Node timer
+          if (entry.ranAt - lastTickAt > 1) ticks++;
+          lastTickAt = entry.ranAt;
+          entry.tick = ticks;
+          if (--left === 0) done();
+        });
+      }
+    });
+    for (const a of asked) expect(a.ranAt).toBeGreaterThanOrEqual(a.due);
+    // 60 callbacks over ~45 ms fall into a handful of 10 ms slots
+    expect(new Set(asked.map((a) => a.tick)).size).toBeLessThanOrEqual(6);
   });
 });
