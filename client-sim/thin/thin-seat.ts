@@ -132,8 +132,9 @@ export class ThinSeat implements Seat {
     return this.view.aliveOf(id);
   }
 
+  /** Not those that may have left (not seen since the latest patch this seat could not read). */
   living(): readonly string[] {
-    return this.view.living();
+    return this.view.living(this.membershipChangedAt);
   }
 
   send(type: string | number, payload: unknown): void {
