@@ -45,7 +45,7 @@ export interface Seat {
   inView(id: string): boolean;
   /** the view's alive flag of `id` (undefined: not in the view) */
   aliveOf(id: string): boolean | undefined;
-  /** ids of the living entities in the view (the caller must not change the array) */
+  /** ids of the living entities in the view, the targets (the caller must not change the array) */
   living(): readonly string[];
   /** the room refused `id` as a target it does not know: it is not in the room */
   targetRefused(id: string): void;

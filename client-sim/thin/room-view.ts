@@ -8,7 +8,9 @@
  * events (deaths, respawns, who acted on whom); schema patches are not read. So it cannot see a
  * player leave: a join's first state (which is newer) drops whoever is gone, an `unknown_target`
  * refusal drops that target, and `seenAt` tells a seat which entities a round or a state confirmed
- * since a patch it could not read (thin-seat.ts's `inView`).
+ * since a patch it could not read (thin-seat.ts's `inView` and `living`): every entity in the room
+ * is in every round message (its consumed intent, its action, or the blow it took), except one
+ * that did nothing, so one round after a join or leave, whoever left is no longer a target.
  */
 import type { RoundMessage } from "../../shared/protocol.ts";
 import { wellFormedRound } from "../round-message.ts";
@@ -32,6 +34,8 @@ export class RoomView {
   seats = 0;
   /** the living ids, built once after each change (every bot of the room reads it per intent) */
   private livingIds: string[] | null = null;
+  /** the oldest `seenAt` among them */
+  private livingSeenFrom = Infinity;
 
   /** The payload of a `round` frame whose payload starts at `offset`: decoded once per distinct frame. */
   roundOf(frame: Uint8Array, offset: number): unknown {
@@ -74,12 +78,23 @@ export class RoomView {
     return this.entities.get(id)?.seenAt ?? -Infinity;
   }
 
-  living(): readonly string[] {
+  /**
+   * The living ids seen since `since` (performance.now()): those a patch at `since` that this
+   * view could not read cannot have removed. A seat passes the time of the latest such patch.
+   */
+  living(since = -Infinity): readonly string[] {
     if (this.livingIds === null) {
       this.livingIds = [];
-      for (const [id, e] of this.entities) if (e.alive) this.livingIds.push(id);
+      this.livingSeenFrom = Infinity;
+      for (const [id, e] of this.entities) {
+        if (!e.alive) continue;
+        this.livingIds.push(id);
+        this.livingSeenFrom = Math.min(this.livingSeenFrom, e.seenAt);
+      }
     }
-    return this.livingIds;
+    // one round after a join or leave, every entity still in the room has been seen again
+    if (this.livingSeenFrom > since) return this.livingIds;
+    return this.livingIds.filter((id) => this.entities.get(id)!.seenAt > since);
   }
 
   /** Events in order: respawns, stances, then blows each followed by the death it caused. */

@@ -1,6 +1,6 @@
 /**
  * A seat held by the thin client: one `ws` WebSocket to the reserved seat, read as a small state
- * machine on the process's one event loop (connecting -> joining -> joined -> closed), with no
+ * machine on the process's one event loop (joining -> joined -> closed), with no
  * per-seat decoder. Per round it counts the state patch's bytes, takes the `round` message from the
  * room's shared view (decoded once per process: room-view.ts) and passes it to the bot; the bot's
  * intents go out as the SDK would send them (codec.ts).
@@ -132,8 +132,9 @@ export class ThinSeat implements Seat {
     return this.view.aliveOf(id);
   }
 
+  /** Not those that may have left (not seen since the latest patch this seat could not read). */
   living(): readonly string[] {
-    return this.view.living();
+    return this.view.living(this.membershipChangedAt);
   }
 
   send(type: string | number, payload: unknown): void {

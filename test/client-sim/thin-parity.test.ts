@@ -70,7 +70,12 @@ describe("thin and SDK clients in one arena", () => {
     stats = await startStats();
     game = await startGame(stats.rpcUrl, { clientRoomChoice: 1 });
     sdk = await join(game, "sdk-player");
-    sdk.room.onMessage(Msg.round, (m: RoundMessage) => sdkLiving.set(m.round, livingOf(sdk)));
+    // a player that acts every round: the thin view sees who is in the room by their actions
+    let seq = 1;
+    sdk.room.onMessage(Msg.round, (m: RoundMessage) => {
+      sdkLiving.set(m.round, livingOf(sdk));
+      if (entitiesOf(sdk.room).get(sdk.id)?.alive) sdk.room.send(Msg.intent, { seq: seq++, action: "defend" });
+    });
     seats = thinSeats(game.httpUrl, game.url, metrics, () => {})({ opened() {}, received() {} });
   }, 30_000);
   afterAll(async () => {
@@ -94,9 +99,12 @@ describe("thin and SDK clients in one arena", () => {
         sdk.rounds.slice(first, first + thin.rounds.length).map((m) => [m.round, m.hash]),
       );
       for (const m of common) expect(m).toEqual(sdkRounds.get(m.round));
-      // its view of who is alive (first state + round events, no patches) is the SDK's synced state
+      // its view of who is alive (first state + round events, no patches) is the SDK's synced
+      // state, from the round after its own join patch on (until then it cannot tell whether that
+      // patch removed someone, so it offers only what its first round showed as targets)
       for (const [i, m] of thin.rounds.entries()) {
-        if (sdkLiving.has(m.round)) expect(thin.living[i], `round ${m.round}`).toEqual(sdkLiving.get(m.round));
+        if (i >= 2 && sdkLiving.has(m.round))
+          expect(thin.living[i], `round ${m.round}`).toEqual(sdkLiving.get(m.round));
       }
       // and it knows the other player (alive in some round: it may be dead in the last one)
       expect(thin.living.some((living) => living.includes(sdk.id))).toBe(true);
@@ -116,6 +124,9 @@ describe("thin and SDK clients in one arena", () => {
   }, 40_000);
 
   it("a dropped thin seat comes back with its reconnection token as the same entity, then leaves", async () => {
+    // another thin seat in the room, to see the leave
+    const o = await guest(game, "thin-observer");
+    const observer = play(await seats.joinById(sdk.room.roomId, o.token, never), o.playerId);
     const g = await guest(game, "thin-reconnects");
     const before = play(await seats.joinById(sdk.room.roomId, g.token, never), g.playerId);
     await waitFor("rounds before the drop", () => before.rounds.length >= 3, 10_000);
@@ -130,9 +141,18 @@ describe("thin and SDK clients in one arena", () => {
     const resolved = after.rounds.flatMap((m) => m.intents.filter(([id]) => id === g.playerId).map(([, s]) => s));
     expect(resolved.some((s) => s >= 1000)).toBe(true);
 
+    expect(observer.seat.living()).toContain(g.playerId);
+
     await after.seat.leave();
     expect(after.ended).toBe(4000);
     await waitFor("the entity gone after the leave", () => !entitiesOf(sdk.room).has(g.playerId));
+    // the thin view cannot read the patch that removed it, but from the next round on the observer
+    // no longer offers it as a target: it was not seen since that patch
+    const seen = observer.rounds.length;
+    await waitFor("two rounds after the leave", () => observer.rounds.length >= seen + 2, 10_000);
+    expect(observer.seat.living()).not.toContain(g.playerId);
+    expect(observer.seat.inView(g.playerId)).toBe(false);
+    await observer.seat.leave();
     expect(metrics.snapshot(false).errors).toEqual({});
   }, 40_000);
 });

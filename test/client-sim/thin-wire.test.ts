@@ -22,6 +22,7 @@ import {
   UNRELIABLE,
 } from "../../client-sim/thin/codec.ts";
 import { readState, sameSchema } from "../../client-sim/thin/first-state.ts";
+import { RoomView } from "../../client-sim/thin/room-view.ts";
 import { ArenaState, Entity } from "../../shared/state.ts";
 import type { RoundMessage } from "../../shared/protocol.ts";
 
@@ -133,6 +134,40 @@ describe("thin codec against @colyseus/core's encoder", () => {
   it("reads a state whose room has not set its round yet as round -1 (the plain-Colyseus baseline's)", () => {
     const fresh = Uint8Array.of(Protocol.ROOM_STATE, ...new Encoder(new ArenaState()).encodeAll());
     expect(readState(fresh, 1)).toEqual({ round: -1, entities: new Map() });
+  });
+});
+
+describe("a room's view decodes each round frame once", () => {
+  it("a frame with the same bytes (another seat's copy) gives the decoded message back; events apply once", () => {
+    const view = new RoomView();
+    view.applyState({
+      round: 41,
+      entities: new Map([
+        ["p_abc", true],
+        ["npc_goblin_1", true],
+      ]),
+    });
+    const frame = getMessageBytes.raw(Protocol.ROOM_DATA, "round", ROUND);
+    const { offset } = readDataType(frame);
+    const first = view.roundOf(Buffer.from(frame), offset);
+    expect(first).toEqual(ROUND);
+    expect(view.aliveOf("p_abc")).toBe(false); // its death in round 42
+    // p_late sat the round out (absent): a living entity the view had not met yet
+    expect(view.living()).toEqual(["npc_goblin_1", "p_late"]);
+    // another seat's frame: other memory, same bytes
+    expect(view.roundOf(Buffer.from(frame), offset)).toBe(first);
+    const next = getMessageBytes.raw(Protocol.ROOM_DATA, "round", {
+      ...ROUND,
+      round: 43,
+      events: [{ t: "respawn", by: "p_abc", hp: 100 }],
+    });
+    const second = view.roundOf(Buffer.from(next), offset);
+    expect(second).not.toBe(first);
+    expect(view.aliveOf("p_abc")).toBe(true);
+    // a seat a round behind gets the older message back from the cache, and it changes nothing
+    expect(view.roundOf(Buffer.from(frame), offset)).toBe(first);
+    expect(view.aliveOf("p_abc")).toBe(true);
+    expect(view.round).toBe(43);
   });
 });
 
