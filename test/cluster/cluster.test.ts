@@ -15,7 +15,7 @@ import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import { runSim } from "../../bench/capacity.ts";
 import { freePort } from "../../server/process/free-port.ts";
 import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
-import { guest, leaveAll, sleep, startStats, track, waitFor, type Player } from "../game/helpers.ts";
+import { guest, leaveAll, startStats, track, waitFor, type Player } from "../game/helpers.ts";
 import {
   stopChildren,
   consume,
@@ -88,9 +88,7 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     for (let i = 0; i < 8; i++) {
       await enter(a, i % 2 === 0 ? a : b);
       const rooms = new Set(players.map((p) => p.seat.roomId)).size;
-      for (const until = Date.now() + 10_000; (await persistedRooms()) < rooms; await sleep(50)) {
-        if (Date.now() > until) throw new Error(`room counts in Redis never reached ${rooms}`);
-      }
+      await expect.poll(persistedRooms, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(rooms);
     }
     const byProcess = new Map<string, Set<string>>();
     for (const { seat } of players)
@@ -176,11 +174,9 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     probe.on("error", () => {});
     // each process writes its seats again into the empty Redis
-    const until = Date.now() + 20_000;
-    while ((await probe.exists(`skirmish:seat:${watched.player.id}`)) === 0) {
-      if (Date.now() > until) throw new Error("seats not restored within 20 s");
-      await sleep(100);
-    }
+    await expect
+      .poll(() => probe.exists(`skirmish:seat:${watched.player.id}`), { timeout: 20_000, interval: 100 })
+      .toBe(1);
     const back = await enter(a, a);
     await waitFor("rounds after Redis came back", () => back.player.rounds.length >= 1, 15_000);
     // the restored seat still refuses a second join of a seated player
@@ -219,11 +215,7 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
 
     const listed = async () =>
       Object.values(await probe.hgetall("roomcaches")).filter((v) => JSON.parse(v).processId === b.processId).length;
-    const until = Date.now() + 20_000;
-    while ((await listed()) > 0) {
-      if (Date.now() > until) throw new Error("B's rooms still listed 20 s after SIGKILL");
-      await sleep(100);
-    }
+    await expect.poll(listed, { timeout: 20_000, interval: 100 }).toBe(0);
     process.stdout.write(
       `cluster: B's rooms left the matchmaking listing ${Math.round(performance.now() - killedAt)} ms after SIGKILL\n`,
     );
