@@ -22,6 +22,7 @@ import {
   type ChildService,
   type Player,
 } from "../game/helpers.ts";
+import { childReadyRecords, latestChildReady } from "./child-ready-records.ts";
 
 const dir = mkdtempSync(pathJoin(tmpdir(), "skirmish-npm-start-"));
 const started: ChildService[] = [];
@@ -30,26 +31,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface ChildReady {
-  time: string;
-  child: string;
-  pid: number;
-  port: number;
-  restarts: number;
-}
-
-/** The supervisor's "child ready" records so far. */
-function readyRecords(lines: string[]): ChildReady[] {
-  return lines
-    .filter((l) => l.startsWith("[main] ") && l.includes('"msg":"child ready"'))
-    .map((l) => JSON.parse(l.slice("[main] ".length)) as ChildReady);
-}
-
-function latest(start: ChildService, child: string): ChildReady {
-  return readyRecords(start.lines)
-    .filter((r) => r.child === child)
-    .at(-1)!;
-}
+const latest = (start: ChildService, child: string) => latestChildReady(start.lines, child);
 
 async function healthz(port: number): Promise<number> {
   try {
@@ -182,7 +164,7 @@ describe("npm start gives up loudly", () => {
         lines.filter((l) => l.startsWith("[main]") && l.includes('"msg":"child crashed; restarting"')),
       ).toHaveLength(2);
       expect(lines.some((l) => l.startsWith("[stats]") && l.includes('"msg":"stats stopped"'))).toBe(true);
-      expect(isRunning(readyRecords(lines).find((r) => r.child === "stats")!.pid)).toBe(false);
+      expect(isRunning(childReadyRecords(lines).find((r) => r.child === "stats")!.pid)).toBe(false);
     } finally {
       blocker.close();
     }
