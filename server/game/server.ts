@@ -49,6 +49,7 @@ import { restoreRoom, restoreRooms } from "./room/restore-rooms.ts";
 import { openClusterRooms, type ClusterRooms } from "./cluster/room-adoption.ts";
 import type { RestorePlan } from "./room/restore-plan.ts";
 import { SeatCredentials } from "./room/seat-credential.ts";
+import { TickClock } from "./room/tick-clock.ts";
 import { Teardown } from "./teardown.ts";
 
 /** What any client may ask the matchmaker for (over HTTP `POST /matchmake/<method>/arena`). */
@@ -161,6 +162,7 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
       credentials: new SeatCredentials(authSecret),
       durability: durable,
       audience,
+      tickClock: new TickClock(config.tickHz),
     }),
   );
   exposeMatchmaking(config.clientRoomChoice === 1);

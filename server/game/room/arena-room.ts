@@ -13,6 +13,7 @@ import {
   ErrorCode,
   CloseCode,
   type Client,
+  TimestepException,
   type RoomException,
   type RoomMethodName,
 } from "@colyseus/core";
@@ -30,6 +31,7 @@ import { npcBrain } from "./npc-brain.ts";
 import { RoundRunner } from "../round/round-runner.ts";
 import { RoomSecret } from "../round/room-secret.ts";
 import { inOneWrite } from "./one-write.ts";
+import type { TickClock } from "./tick-clock.ts";
 import { roundMessage, type PlannedEntity, type RoundOutcome } from "../round/combat-round.ts";
 import type { PlayerRegistry } from "./player-registry.ts";
 import type { RoomAudience } from "./room-audience.ts";
@@ -69,6 +71,8 @@ export interface ArenaDeps {
   durability?: RoomDurability;
   /** who played or watched in each room: who may read its replay */
   audience: RoomAudience;
+  /** the process's one tick clock: every room's clock runs on it (tick-clock.ts) */
+  tickClock: TickClock;
 }
 
 /** NPC kinds in the order a room fills them: a mixed pack a lone human can still fight. */
@@ -101,6 +105,9 @@ function isWatcher(auth: unknown): auth is WatcherClaims {
 /** Ticks one late interval may run to catch up with the wall clock (one round at the defaults). */
 const MAX_CATCH_UP_TICKS = 10;
 
+/** the longest delay a Node timer takes: a simulation interval that never fires */
+const NEVER_MS = 2 ** 31 - 1;
+
 export class ArenaRoom extends Room<{ state: ArenaState }> {
   /** set by the per-server subclass (see arenaRoomClass) */
   declare deps: ArenaDeps;
@@ -119,6 +126,8 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   /** performance.now() at which tick 0 was due: game time follows the wall clock from here */
   private clockStart = 0;
   private clockStarted = false;
+  /** leaves the process's tick clock (set from onCreate on) */
+  private stopTicking = (): void => {};
   private readonly intents = new IntentQueue();
   private readonly scopes = new Map<string, Scope>();
   private runner!: RoundRunner;
@@ -145,6 +154,10 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
     this.maxClients = config.maxPlayers + config.maxSpectators;
     // a seat reserved but never taken (no WebSocket connect) is free again after this
     this.seatReservationTimeout = config.seatReservationS;
+    // Colyseus ticks the clock of a room with neither a patch rate nor a simulation interval on a
+    // 60 Hz timer of its own; this room's clock runs on the process's tick clock instead, so it
+    // declares a simulation interval that never fires before it turns the patch interval off
+    this.setSimulationInterval(() => {}, NEVER_MS);
     this.patchRate = null;
     this.maxMessagesPerSecond = config.maxMessagesPerSecond;
     this.state = new ArenaState();
@@ -204,6 +217,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
       });
     });
     this.deps.rooms.add(this);
+    this.stopTicking = this.deps.tickClock.subscribe(() => this.onTick());
     this.seatAudit = setInterval(() => this.auditSeats(), SEAT_AUDIT_MS);
     this.seatAudit.unref();
     if (restore) this.holdRestoredSeats(restore);
@@ -478,6 +492,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   }
 
   async onDispose(): Promise<void> {
+    this.stopTicking();
     clearInterval(this.seatAudit);
     const { config } = this.deps;
     await this.runner?.stop(config.roundDeadlineMs + 500);
@@ -726,7 +741,7 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
    * MAX_CATCH_UP_TICKS the backlog is dropped and counted, not replayed in a burst.
    */
   private catchUp(): void {
-    const periodMs = 1000 / this.deps.config.tickHz;
+    const periodMs = this.deps.tickClock.periodMs;
     let due = Math.floor((performance.now() - this.clockStart) / periodMs) - this.tickCount;
     if (due > MAX_CATCH_UP_TICKS) {
       this.deps.metrics.ticksDropped.inc(undefined, due - MAX_CATCH_UP_TICKS);
@@ -750,10 +765,23 @@ export class ArenaRoom extends Room<{ state: ArenaState }> {
   private startClock(): void {
     if (this.clockStarted) return;
     this.clockStarted = true;
-    const periodMs = 1000 / this.deps.config.tickHz;
-    // a restored room's tick count goes on from its last round: game time resumes from there, now
-    this.clockStart = performance.now() - this.tickCount * periodMs;
-    this.setSimulationInterval(() => this.catchUp(), periodMs);
+    // a restored room's tick count goes on from its last round: game time resumes from there,
+    // on the process's next tick
+    this.clockStart = this.deps.tickClock.alignedStart(this.tickCount);
+  }
+
+  /**
+   * Every tick of the process's clock from creation on: Colyseus' room clock (its message-rate
+   * windows read it), then the game clock once it started. An error is the room's, handled as
+   * Colyseus handles one in a simulation interval (onUncaughtException); other rooms tick on.
+   */
+  private onTick(): void {
+    try {
+      this.clock.tick();
+      if (this.clockStarted) this.catchUp();
+    } catch (err) {
+      this.onUncaughtException(new TimestepException(err as Error, "room tick"), "setTimestep");
+    }
   }
 
   /** The round's cut-off: every entity, with the intent it queued (if any). */
