@@ -23,7 +23,7 @@
  * `runSim` and `runStep` are exported for the client-sim tests and ad-hoc comparisons.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,12 +100,15 @@ export interface StackOptions {
   /** the stats URL scheme the game server talks (Skirmish: RPC; the baseline: HTTP) */
   statsTransport?: "rpc" | "http";
   pinning?: Pinning | null;
+  /** write the game server's CPU profile (node --cpu-prof) into this folder when it exits */
+  profileDir?: string | null;
 }
 
 /** Stats service + game server as two processes on free loopback ports, data in a temp dir. */
 export async function startStack(gameEnv: Record<string, string> = {}, opts: StackOptions = {}): Promise<Stack> {
   const pinning = opts.pinning ?? null;
   const dir = mkdtempSync(join(tmpdir(), "skirmish-capacity-"));
+  if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
   let stats: ReadyProcess | undefined;
   let game: ReadyProcess | undefined;
   const close = async () => {
@@ -119,6 +122,7 @@ export async function startStack(gameEnv: Record<string, string> = {}, opts: Sta
     });
     pin(stats.pid, pinning?.others);
     game = await spawnReady(opts.server ?? "server/game/main.ts", {
+      execArgv: opts.profileDir ? ["--cpu-prof", "--cpu-prof-dir", opts.profileDir] : [],
       env: {
         PORT: "0",
         HOST: "127.0.0.1",
@@ -248,6 +252,8 @@ export interface Step {
   serverCpu: number;
   /** server CPU (user + system, /proc) per client per round, steady state */
   cpuUsPerClientRound: number;
+  /** the steady state on the monotonic clock V8's CPU profiles use (µs), for bench/profile-window.ts */
+  steadyMonoUs: [number, number] | null;
   statsCpu: number;
   botsCpu: number;
   /** the main bot process's own CPU per client-round over its steady state (client-sim/steady-cpu.ts) */
@@ -289,7 +295,8 @@ export async function runStep(
   const checkBots = client === "thin" ? sdkBots : 0;
   const simPids: number[] = [];
   // Sampled every second: the steady state's start is known only from the sim's report.
-  const samples: { game: number; stats: number; sim: number; machine: [number, number]; at: number }[] = [];
+  const samples: { game: number; stats: number; sim: number; machine: [number, number]; at: number; mono: number }[] =
+    [];
   let rss = 0;
   const sampler = setInterval(() => {
     samples.push({
@@ -298,6 +305,7 @@ export async function runStep(
       sim: simPids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0),
       machine: machineJiffies(),
       at: Date.now(),
+      mono: monotonicUs(),
     });
     rss = Math.max(rss, rssMb(gamePid));
   }, 1000);
@@ -384,6 +392,7 @@ export async function runStep(
     sdkCheck,
     exit: run.code,
     steadyS,
+    steadyMonoUs: steady.length >= 2 ? [first!.mono, last!.mono] : null,
     ok:
       r !== null &&
       errors === 0 &&
@@ -394,6 +403,21 @@ export async function runStep(
       (sdkCheck === null ||
         (sdkCheck.errors === 0 && sdkCheck.joined === sdkCheck.bots && sdkCheck.withResults === sdkCheck.bots)),
   };
+}
+
+/** CLOCK_MONOTONIC in µs: libuv's hrtime and V8's profile timestamps read the same clock on Linux */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** Each server's profile folder gets the steady windows of its steps, named by bot count. */
+function writeSteadyWindows(dir: string, steps: readonly Step[]): void {
+  for (const server of new Set(steps.map((s) => s.server))) {
+    const windows = steps
+      .filter((s) => s.server === server && s.steadyMonoUs !== null)
+      .map((s) => ({ bots: s.bots, ccu: s.ccu, fromUs: s.steadyMonoUs![0], toUs: s.steadyMonoUs![1] }));
+    writeFileSync(join(dir, server, "steady-windows.json"), JSON.stringify(windows, null, 2) + "\n");
+  }
 }
 
 function sdkCheckCell({ sdkCheck: c }: Step): string {
@@ -542,6 +566,12 @@ const options = {
     default: null,
     help: "another checkout of this repository (git worktree of an older commit), run as server before",
   }),
+  profile: text({
+    flag: "profile",
+    env: "BENCH_CAPACITY_PROFILE",
+    default: null,
+    help: "folder for each game server's CPU profile (node --cpu-prof) and steady-windows.json; read them with npm run bench:profile",
+  }),
 };
 export const CAPACITY_COMMAND: Command<typeof options> = { usage: "npm run bench:capacity -- [flags]", options };
 
@@ -550,6 +580,8 @@ export interface CapacityOptions extends Partial<StepBots> {
   servers?: readonly string[];
   /** another checkout of this repository, run as server "before" */
   before?: string | null;
+  /** folder for the game servers' CPU profiles and their steady-state windows */
+  profile?: string | null;
 }
 
 /** The entry points of another checkout, as paths relative to this repository. */
@@ -595,7 +627,11 @@ export async function benchCapacity(opts: CapacityOptions = {}): Promise<string>
   const stacks = new Map<string, Stack>();
   const steps: Step[] = [];
   try {
-    for (const name of names) stacks.set(name, await startStack({}, { ...servers[name], pinning }));
+    const profileDir = opts.profile == null ? null : resolve(opts.profile);
+    for (const name of names) {
+      const dir = profileDir === null ? null : join(profileDir, name);
+      stacks.set(name, await startStack({}, { ...servers[name], pinning, profileDir: dir }));
+    }
     const going = new Set(names);
     for (const n of opts.steps ?? options.steps.default) {
       for (const name of names) {
@@ -616,6 +652,7 @@ export async function benchCapacity(opts: CapacityOptions = {}): Promise<string>
   } finally {
     await Promise.all([...stacks.values()].map((s) => s.close()));
   }
+  if (opts.profile != null) writeSteadyWindows(resolve(opts.profile), steps);
   const roundIntervalMs = stacks.values().next().value?.roundIntervalMs ?? 500;
   const title = `bench:capacity ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${bots.client} bots, ${cpus().length} cores`;
   writeFileSync(CHART_FILE, capacityChart(steps, roundIntervalMs, title));

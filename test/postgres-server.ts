@@ -124,26 +124,34 @@ export async function startPostgres(binDir: string, opts: { port?: number } = {}
     output = "";
     proc.stdout!.on("data", (c: Buffer) => (output += c.toString()));
     proc.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-    const deadline = performance.now() + 60_000;
-    for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`postgres exited at start: ${output}`);
-      const client = new pg.Client({
-        host: "127.0.0.1",
-        port,
-        user: "postgres",
-        database: "postgres",
-        connectionTimeoutMillis: 2000,
-      });
-      try {
-        await client.connect();
-        await client.query("SELECT 1");
-        await client.end();
-        return;
-      } catch {
-        await client.end().catch(() => {});
-        if (performance.now() > deadline) throw new Error(`postgres not accepting connections within 60 s: ${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+    // ready: the postmaster's own log line once it listens and recovery is done (or it exits first)
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        proc.kill("SIGKILL");
+        reject(new Error(`postgres not ready within 60 s: ${output}`));
+      }, 60_000);
+      const settle = (err?: Error) => {
+        clearTimeout(timer);
+        proc.stdout!.off("data", onData);
+        proc.stderr!.off("data", onData);
+        proc.off("exit", onExit);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onData = () => {
+        if (output.includes("database system is ready to accept connections")) settle();
+      };
+      const onExit = () => settle(new Error(`postgres exited at start: ${output}`));
+      proc.stdout!.on("data", onData);
+      proc.stderr!.on("data", onData);
+      proc.once("exit", onExit);
+    });
+    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
+    await client.connect();
+    try {
+      await client.query("SELECT 1");
+    } finally {
+      await client.end();
     }
   }
 
@@ -159,7 +167,8 @@ export async function startPostgres(binDir: string, opts: { port?: number } = {}
     await exited;
     if (signal === "SIGKILL") {
       // the postmaster's children notice it is gone and leave; the stale pid file is handled by
-      // the next start. Wait for the port to be free so that restart() can take it again.
+      // the next start. Wait for the port to be free so that restart() can take it again: those
+      // children are not ours, so their exit is no event here and the port is polled (bounded).
       for (let i = 0; i < 100; i++) {
         if (await isPortFree(port)) break;
         await new Promise((r) => setTimeout(r, 50));

@@ -2,7 +2,7 @@
 // own process, random loopback ports), plus its command-line failure modes.
 import { readFileSync } from "node:fs";
 import { freePort } from "../../server/process/free-port.ts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runSim, startStack, type Stack } from "../../bench/capacity.ts";
 import { decodeHistogram } from "../../client-sim/histogram.ts";
 
@@ -57,6 +57,13 @@ describe("client-sim against a real game server", () => {
   afterAll(async () => {
     await stack?.close();
   }, 20_000);
+
+  /** Players seated in the game's arenas now, as its lobby lists them. */
+  async function playersSeated(): Promise<number> {
+    const res = await fetch(`${stack.url.replace("ws:", "http:")}/rooms`);
+    const { rooms } = (await res.json()) as { rooms: { players: number }[] };
+    return rooms.reduce((n, r) => n + r.players, 0);
+  }
 
   function expectSaneRun(run: Awaited<ReturnType<typeof runSim>>, bots: number) {
     if (run.code !== 0) {
@@ -181,32 +188,35 @@ describe("client-sim against a real game server", () => {
 
   it("a worker process that dies is reported as an error; the other worker's bots still count", async () => {
     let killed = "";
+    let killing: Promise<void> = Promise.resolve();
     const run = await runSim(
       ["--url", stack.url, "--bots", "10", "--duration", "4", "--ramp", "0.5", "--workers", "2"],
       40_000,
       (simPid) => {
-        // Poll: on a loaded machine the workers may not exist yet after 2 s. Never kill pid 0
-        // (Number("") of an empty children list): that is this test's whole process group.
-        const tryKill = () => {
-          let children: string[] = [];
-          try {
-            children = readFileSync(`/proc/${simPid}/task/${simPid}/children`, "utf8")
-              .trim()
-              .split(/\s+/)
-              .filter((c) => /^\d+$/.test(c));
-          } catch {
-            return; // the sim already exited: the assertions below report it
-          }
-          if (children.length === 0) {
-            setTimeout(tryKill, 200);
-            return;
-          }
-          killed = children[0];
-          process.kill(Number(killed), "SIGKILL");
-        };
-        setTimeout(tryKill, 2_000);
+        // mid-run: once all 10 bots are seated (both workers up and playing), SIGKILL one worker.
+        // Never kill pid 0 (Number("") of an empty children list): that is this test's whole process group.
+        killing = vi
+          .waitFor(
+            async () => {
+              const seated = await playersSeated();
+              if (seated < 10) throw new Error(`${seated} of 10 bots seated`);
+              const workers = readFileSync(`/proc/${simPid}/task/${simPid}/children`, "utf8")
+                .trim()
+                .split(/\s+/)
+                .filter((c) => /^\d+$/.test(c));
+              if (workers.length === 0) throw new Error("the sim has no worker processes");
+              return workers[0];
+            },
+            { timeout: 30_000, interval: 100 },
+          )
+          .then((worker) => {
+            killed = worker;
+            process.kill(Number(worker), "SIGKILL");
+          });
+        killing.catch(() => {}); // awaited below, after the run
       },
     );
+    await killing;
     expect(killed).not.toBe("");
     expect(run.code).toBe(1);
     const r = run.report!;

@@ -3,69 +3,25 @@
 // that asks one process plays on the other, one seat per player across processes, Redis dying
 // mid-match and coming back, SIGKILL of a process (listings cleaned, players back in on the
 // survivor), and a replay of each process's journal.
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as joinPath } from "node:path";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { Client } from "@colyseus/sdk";
-import { Redis } from "ioredis";
-import type { StatsService } from "../../server/stats/service.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import { runSim } from "../../bench/capacity.ts";
-import { freePort } from "../../server/process/free-port.ts";
-import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
-import { guest, leaveAll, sleep, startStats, track, waitFor, type Player } from "../game/helpers.ts";
-import {
-  stopChildren,
-  consume,
-  describeWithRedis,
-  gameEnv,
-  reserve,
-  startGameProc,
-  type GameProc,
-  type SeatReservation,
-} from "./helpers.ts";
+import { guest, leaveAll, track, waitFor, type Player } from "../game/helpers.ts";
+import { clusterFixture, consume, describeWithRedis, reserve, type GameProc, type SeatReservation } from "./helpers.ts";
 
 describeWithRedis("cluster on Redis: two game processes, one stats service", () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-cluster-"));
-  const children: ChildProcess[] = [];
-  let redis: RedisServer;
-  let stats: StatsService;
+  const cluster = clusterFixture("cluster");
   let a: GameProc;
   let b: GameProc;
-  let probe: Redis;
   const players: { player: Player; token: string; seat: SeatReservation }[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    stats = await startStats();
-    const env = (port: string) =>
-      gameEnv({
-        REDIS_URL: redis.url,
-        PORT: port,
-        STATS_URL: stats.rpcUrl,
-        JOURNAL_PATH: joinPath(dir, "journal.db"),
-        MAX_PLAYERS: "2",
-        NPCS: "1",
-        CLIENT_ROOM_CHOICE: "1",
-      });
-    [a, b] = await Promise.all([
-      startGameProc(env(String(await freePort())), children),
-      startGameProc(env(String(await freePort())), children),
-    ]);
-    probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    probe.on("error", () => {});
+    const env = { MAX_PLAYERS: "2", NPCS: "1", CLIENT_ROOM_CHOICE: "1" };
+    [a, b] = await Promise.all([cluster.startGame(env), cluster.startGame(env)]);
   }, 200_000);
 
-  afterAll(async () => {
-    await leaveAll(players.map((p) => p.player));
-    probe?.disconnect();
-    await stopChildren(children);
-    await stats?.close();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => leaveAll(players.map((p) => p.player)), 30_000);
 
   const healthz = async (p: GameProc) =>
     (await (await fetch(`${p.httpUrl}/healthz`)).json()) as { process: string; rooms: number; redis?: string };
@@ -83,14 +39,10 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     // Colyseus places a new room on the process with the fewest rooms as each process last wrote
     // its count to Redis, at most once a second: a burst of creations within that second all goes
     // to one process. So each arrival waits until the counts in Redis include every room so far.
-    const persistedRooms = async () =>
-      Object.values(await probe.hgetall("roomcount")).reduce((n, v) => n + Number(v.split(",")[0]), 0);
     for (let i = 0; i < 8; i++) {
       await enter(a, i % 2 === 0 ? a : b);
       const rooms = new Set(players.map((p) => p.seat.roomId)).size;
-      for (const until = Date.now() + 10_000; (await persistedRooms()) < rooms; await sleep(50)) {
-        if (Date.now() > until) throw new Error(`room counts in Redis never reached ${rooms}`);
-      }
+      await expect.poll(cluster.roomsCounted, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(rooms);
     }
     const byProcess = new Map<string, Set<string>>();
     for (const { seat } of players)
@@ -156,7 +108,7 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
 
   it("Redis dies mid-match: running rooms keep playing, joins get a clear error; when it is back, joins work and seats hold", async () => {
     const watched = players[0];
-    await redis.kill();
+    await cluster.redis.kill();
     const before = watched.player.rounds.length;
     await waitFor("rounds while Redis is down", () => watched.player.rounds.length >= before + 5, 15_000);
 
@@ -171,16 +123,11 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
       /skirmish_cluster_errors_total\{[^}]*kind="matchmaking_refused"[^}]*\} [1-9]/,
     );
 
-    redis = await startRedisServer({ port: redis.port });
-    probe.disconnect();
-    probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    probe.on("error", () => {});
+    await cluster.restartRedis();
     // each process writes its seats again into the empty Redis
-    const until = Date.now() + 20_000;
-    while ((await probe.exists(`skirmish:seat:${watched.player.id}`)) === 0) {
-      if (Date.now() > until) throw new Error("seats not restored within 20 s");
-      await sleep(100);
-    }
+    await expect
+      .poll(() => cluster.probe.exists(`skirmish:seat:${watched.player.id}`), { timeout: 20_000, interval: 100 })
+      .toBe(1);
     const back = await enter(a, a);
     await waitFor("rounds after Redis came back", () => back.player.rounds.length >= 1, 15_000);
     // the restored seat still refuses a second join of a seated player
@@ -197,12 +144,12 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
 
   it("a seat left in Redis by a dead process (no IPC channel, no answer) does not block its player", async () => {
     const g = await guest(a);
-    await probe.set(`skirmish:seat:${g.playerId}`, "deadProcess1 someRoom");
-    await probe.sadd("skirmish:seats-of:deadProcess1", g.playerId);
+    await cluster.probe.set(`skirmish:seat:${g.playerId}`, "deadProcess1 someRoom");
+    await cluster.probe.sadd("skirmish:seats-of:deadProcess1", g.playerId);
     const seat = await reserve(a, g.token, "create");
     players.push({ player: track(await consume(a, seat), g.playerId), token: g.token, seat });
-    expect(await probe.get(`skirmish:seat:${g.playerId}`)).toBe(`${seat.processId} ${seat.roomId}`);
-    expect(await probe.exists("skirmish:seats-of:deadProcess1")).toBe(0);
+    expect(await cluster.probe.get(`skirmish:seat:${g.playerId}`)).toBe(`${seat.processId} ${seat.roomId}`);
+    expect(await cluster.probe.exists("skirmish:seats-of:deadProcess1")).toBe(0);
   });
 
   it("SIGKILL of B: its clients see a close, A adopts its rooms (listed under A, not B), its players are back in them through A with client.reconnect(token); both journals replay", async () => {
@@ -218,17 +165,16 @@ describeWithRedis("cluster on Redis: two game processes, one stats service", () 
     // nobody joins meanwhile: only the periodic stale-process sweep can clean up
 
     const listed = async () =>
-      Object.values(await probe.hgetall("roomcaches")).filter((v) => JSON.parse(v).processId === b.processId).length;
-    const until = Date.now() + 20_000;
-    while ((await listed()) > 0) {
-      if (Date.now() > until) throw new Error("B's rooms still listed 20 s after SIGKILL");
-      await sleep(100);
-    }
+      Object.values(await cluster.probe.hgetall("roomcaches")).filter((v) => JSON.parse(v).processId === b.processId)
+        .length;
+    await expect.poll(listed, { timeout: 20_000, interval: 100 }).toBe(0);
     process.stdout.write(
       `cluster: B's rooms left the matchmaking listing ${Math.round(performance.now() - killedAt)} ms after SIGKILL\n`,
     );
     // the sweep drops B from the room-count table too (its rooms may have left the listing first, adopted by A)
-    await vi.waitFor(async () => expect(await probe.hexists("roomcount", b.processId)).toBe(0), { timeout: 20_000 });
+    await vi.waitFor(async () => expect(await cluster.probe.hexists("roomcount", b.processId)).toBe(0), {
+      timeout: 20_000,
+    });
 
     // B's players back in their own rooms, which A adopted, with the reconnection token their SDK holds
     for (const p of onB) {

@@ -3,78 +3,35 @@
 // six times at once through both processes (into a room on each process by id, and by
 // joinOrCreate), either all reserved before any connects (every onJoin racing) or each join on
 // its own; exactly one client may end up seated, and Redis names its room.
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as joinPath } from "node:path";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import type { Room } from "@colyseus/sdk";
-import { Redis } from "ioredis";
-import type { StatsService } from "../../server/stats/service.ts";
-import { freePort } from "../../server/process/free-port.ts";
-import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
-import { guest, startStats } from "../game/helpers.ts";
-import {
-  stopChildren,
-  consume,
-  describeWithRedis,
-  gameEnv,
-  reserve,
-  startGameProc,
-  type GameProc,
-  type SeatReservation,
-} from "./helpers.ts";
+import { guest } from "../game/helpers.ts";
+import { clusterFixture, consume, describeWithRedis, reserve, type GameProc, type SeatReservation } from "./helpers.ts";
 
 const TRIALS = 24;
 
 describeWithRedis("one seat per player under parallel joins through every process", () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-dupjoins-"));
-  const children: ChildProcess[] = [];
+  const cluster = clusterFixture("dupjoins");
   const keepers: Room[] = [];
-  let redis: RedisServer;
-  let stats: StatsService;
   let a: GameProc;
   let b: GameProc;
-  let probe: Redis;
   /** a room on each process, by process id */
   const roomOn = new Map<string, string>();
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    stats = await startStats();
-    const env = async () =>
-      gameEnv({
-        REDIS_URL: redis.url,
-        PORT: String(await freePort()),
-        STATS_URL: stats.rpcUrl,
-        JOURNAL_PATH: joinPath(dir, "journal.db"),
-        MAX_PLAYERS: "8",
-        NPCS: "0",
-        CLIENT_ROOM_CHOICE: "1",
-      });
-    [a, b] = await Promise.all([startGameProc(await env(), children), startGameProc(await env(), children)]);
-    probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    probe.on("error", () => {});
+    const env = { MAX_PLAYERS: "8", NPCS: "0", CLIENT_ROOM_CHOICE: "1" };
+    [a, b] = await Promise.all([cluster.startGame(env), cluster.startGame(env)]);
     // a room on each process, each kept open by a player: Colyseus creates a room on the process
     // with the fewest rooms as last written to Redis (once a second), so wait for each count
-    const roomsCounted = async () =>
-      Object.values(await probe.hgetall("roomcount")).reduce((n, v) => n + Number(v.split(",")[0]), 0);
     while (roomOn.size < 2) {
       const seat = await reserve(a, (await guest(a)).token, "create");
       keepers.push(await consume(a, seat));
       roomOn.set(seat.processId, roomOn.get(seat.processId) ?? seat.roomId);
-      await vi.waitFor(async () => expect(await roomsCounted()).toBe(keepers.length), { timeout: 10_000 });
+      await vi.waitFor(async () => expect(await cluster.roomsCounted()).toBe(keepers.length), { timeout: 10_000 });
     }
   }, 200_000);
 
-  afterAll(async () => {
-    await Promise.all(keepers.map((k) => k.leave().catch(() => {})));
-    probe?.disconnect();
-    await stopChildren(children);
-    await stats?.close();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => Promise.all(keepers.map((k) => k.leave().catch(() => {}))), 30_000);
 
   /** The six joins of one token: by id into the room on each process, and joinOrCreate, each through both processes. */
   function joins(token: string): (() => Promise<SeatReservation>)[] {
@@ -107,7 +64,7 @@ describeWithRedis("one seat per player under parallel joins through every proces
       for (const r of rooms)
         if (r.status === "rejected") expect(String(r.reason)).toMatch(/already in an arena|matchmak|seat|locked/);
       if (seated.length === 1) {
-        const [owner, roomId] = ((await probe.get(`skirmish:seat:${g.playerId}`)) ?? "").split(" ");
+        const [owner, roomId] = ((await cluster.probe.get(`skirmish:seat:${g.playerId}`)) ?? "").split(" ");
         expect(roomId).toBe(seated[0].roomId);
         expect([a.processId, b.processId]).toContain(owner);
       }

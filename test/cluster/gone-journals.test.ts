@@ -3,59 +3,34 @@
 // journal's rows past JOURNAL_MAX_AGE_S and deletes an orphan journal with no rows, leaves alone the
 // journal of a process that is alive (its IPC channel subscribed), and `npm run replay` still
 // replays every round kept.
-import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as joinPath } from "node:path";
+import { existsSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Redis } from "ioredis";
-import type { StatsService } from "../../server/stats/service.ts";
-import { freePort } from "../../server/process/free-port.ts";
-import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
 import { journalPathOf, RoundJournal } from "../../server/game/journal/round-journal.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
-import { guest, startStats, track, waitFor } from "../game/helpers.ts";
-import { stopChildren, consume, describeWithRedis, gameEnv, reserve, startGameProc, type GameProc } from "./helpers.ts";
+import { guest, track, waitFor } from "../game/helpers.ts";
+import { clusterFixture, consume, describeWithRedis, reserve, type GameProc } from "./helpers.ts";
 
 /** a process id no generated one sorts after: the live process it names never takes over the pruning */
 const LIVE_ELSEWHERE = "zzzzzzzzz";
 const DAY_MS = 86_400_000;
 
 describeWithRedis("journals of gone cluster processes", () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-gone-journals-"));
-  const journalPath = joinPath(dir, "journal.db");
-  const children: ChildProcess[] = [];
-  let redis: RedisServer;
-  let stats: StatsService;
+  const cluster = clusterFixture("gone-journals");
+  const { journalPath } = cluster;
   let procs: GameProc[];
   let channel: Redis;
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    stats = await startStats();
-    const env = async () =>
-      gameEnv({
-        REDIS_URL: redis.url,
-        PORT: String(await freePort()),
-        STATS_URL: stats.rpcUrl,
-        JOURNAL_PATH: journalPath,
-        JOURNAL_MAX_AGE_S: "3600",
-        JOURNAL_PRUNE_EVERY_S: "1",
-        NPCS: "1",
-      });
-    procs = await Promise.all([startGameProc(await env(), children), startGameProc(await env(), children)]);
-    channel = new Redis(redis.url);
+    const env = { JOURNAL_MAX_AGE_S: "3600", JOURNAL_PRUNE_EVERY_S: "1", NPCS: "1" };
+    procs = await Promise.all([cluster.startGame(env), cluster.startGame(env)]);
+    // a process alive elsewhere, as the survivor sees it: its IPC channel subscribed
+    channel = new Redis(cluster.redis.url);
     await channel.subscribe(`p:${LIVE_ELSEWHERE}`);
   }, 200_000);
 
-  afterAll(async () => {
-    channel?.disconnect();
-    await stopChildren(children);
-    await stats?.close();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => channel?.disconnect());
 
   /** Rows of a journal file older than a day (opened and closed again). */
   const rowsOlderThanADay = (path: string) => {

@@ -3,49 +3,20 @@
 // a lobby request during the outage does not leave matchmaking stuck once Redis is back (issue 18:
 // @colyseus/redis-driver 0.18.3 kept the failed room-listing read forever), /readyz follows what
 // matchmaking can actually do, and the outage is logged as lines of ours, not ioredis stacks.
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as joinPath } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Redis } from "ioredis";
-import type { StatsService } from "../../server/stats/service.ts";
-import { freePort } from "../../server/process/free-port.ts";
-import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
-import { guest, leaveAll, startStats, track, waitFor, type Player } from "../game/helpers.ts";
-import { stopChildren, consume, describeWithRedis, gameEnv, reserve, startGameProc, type GameProc } from "./helpers.ts";
+import { guest, leaveAll, track, waitFor, type Player } from "../game/helpers.ts";
+import { clusterFixture, consume, describeWithRedis, reserve, type GameProc } from "./helpers.ts";
 
 describeWithRedis("a Redis outage and a cluster process's routes", () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-outage-"));
-  const children: ChildProcess[] = [];
+  const cluster = clusterFixture("outage");
   const players: Player[] = [];
-  let redis: RedisServer;
-  let stats: StatsService;
   let game: GameProc;
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    stats = await startStats();
-    game = await startGameProc(
-      gameEnv({
-        REDIS_URL: redis.url,
-        PORT: String(await freePort()),
-        STATS_URL: stats.rpcUrl,
-        JOURNAL_PATH: joinPath(dir, "journal.db"),
-        MAX_PLAYERS: "4",
-        NPCS: "1",
-      }),
-      children,
-    );
+    game = await cluster.startGame({ MAX_PLAYERS: "4", NPCS: "1" });
   }, 120_000);
 
-  afterAll(async () => {
-    await leaveAll(players);
-    await stopChildren(children);
-    await stats?.close();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => leaveAll(players), 30_000);
 
   const get = async (path: string) => {
     const res = await fetch(`${game.httpUrl}${path}`);
@@ -77,7 +48,7 @@ describeWithRedis("a Redis outage and a cluster process's routes", () => {
     const g = await guest(game);
     expect((await get("/readyz")).status).toBe(200);
 
-    await redis.kill();
+    await cluster.redis.kill();
     await expect.poll(async () => (await get("/healthz")).body.redis).toBe("down");
     const logLinesAtOutage = game.lines.length;
 
@@ -101,7 +72,7 @@ describeWithRedis("a Redis outage and a cluster process's routes", () => {
     const before = first.rounds.length;
     await waitFor("rounds while Redis is away", () => first.rounds.length >= before + 3, 15_000);
 
-    redis = await startRedisServer({ port: redis.port });
+    await cluster.restartRedis();
     await expect.poll(async () => (await get("/readyz")).status, { timeout: 20_000 }).toBe(200);
 
     // matchmaking is not stuck: a join, the listing, a spectator seat
@@ -113,14 +84,11 @@ describeWithRedis("a Redis outage and a cluster process's routes", () => {
     expect((await watch(roomId, g.token)).status).toBe(200);
 
     // the stale-process sweep reads the listing again: a dead process's listing goes
-    const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    try {
-      const ghost = { roomId: "ghostRoom1", processId: "ghostProcess1", name: "arena", clients: 0, maxClients: 4 };
-      await probe.hset("roomcaches", ghost.roomId, JSON.stringify(ghost));
-      await expect.poll(() => probe.hexists("roomcaches", ghost.roomId), { timeout: 20_000, interval: 200 }).toBe(0);
-    } finally {
-      probe.disconnect();
-    }
+    const ghost = { roomId: "ghostRoom1", processId: "ghostProcess1", name: "arena", clients: 0, maxClients: 4 };
+    await cluster.probe.hset("roomcaches", ghost.roomId, JSON.stringify(ghost));
+    await expect
+      .poll(() => cluster.probe.hexists("roomcaches", ghost.roomId), { timeout: 20_000, interval: 200 })
+      .toBe(0);
     expect(await metric("matchmaking_refused")).toBeGreaterThanOrEqual(3);
 
     // the outage is in our log as lines of ours, once; no ioredis "Unhandled error event" stacks
@@ -131,27 +99,23 @@ describeWithRedis("a Redis outage and a cluster process's routes", () => {
   });
 
   it("/readyz is 503 while the room listing fails with every connection up, and ready again once it reads", async () => {
-    const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    try {
-      // a listing Redis refuses to read (another program's key of the same name, say): HGETALL fails with WRONGTYPE
-      await probe.rename("roomcaches", "roomcaches-kept");
-      await probe.set("roomcaches", "not a hash");
-      expect((await get("/healthz")).body.redis).toBe("up");
-      const notReady = await get("/readyz");
-      expect(notReady.status).toBe(503);
-      expect(JSON.stringify(notReady.body.reasons)).toMatch(/matchmaking: the room listing failed \(WRONGTYPE/);
-      expect(await get("/rooms")).toEqual({
-        status: 503,
-        body: { error: "matchmaking_unavailable", message: "matchmaking failed; try again shortly" },
-      });
-      expect(await metric("matchmaking_probe")).toBeGreaterThanOrEqual(1);
+    const { probe } = cluster;
+    // a listing Redis refuses to read (another program's key of the same name, say): HGETALL fails with WRONGTYPE
+    await probe.rename("roomcaches", "roomcaches-kept");
+    await probe.set("roomcaches", "not a hash");
+    expect((await get("/healthz")).body.redis).toBe("up");
+    const notReady = await get("/readyz");
+    expect(notReady.status).toBe(503);
+    expect(JSON.stringify(notReady.body.reasons)).toMatch(/matchmaking: the room listing failed \(WRONGTYPE/);
+    expect(await get("/rooms")).toEqual({
+      status: 503,
+      body: { error: "matchmaking_unavailable", message: "matchmaking failed; try again shortly" },
+    });
+    expect(await metric("matchmaking_probe")).toBeGreaterThanOrEqual(1);
 
-      await probe.del("roomcaches");
-      await probe.rename("roomcaches-kept", "roomcaches");
-      expect(await get("/readyz")).toEqual({ status: 200, body: { status: "ready" } });
-      expect((await get("/rooms")).status).toBe(200);
-    } finally {
-      probe.disconnect();
-    }
+    await probe.del("roomcaches");
+    await probe.rename("roomcaches-kept", "roomcaches");
+    expect(await get("/readyz")).toEqual({ status: 200, body: { status: "ready" } });
+    expect((await get("/rooms")).status).toBe(200);
   });
 });

@@ -4,47 +4,28 @@
 // entities, the next round is the next number. SIGSTOP of the new owner past its lease: another
 // adopts; SIGCONT: the old owner drops the room without broadcasting or writing. SIGTERM of the
 // owner: the room is handed over and goes on elsewhere, no round skipped or repeated.
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as joinPath } from "node:path";
 import { Client } from "@colyseus/sdk";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import type { RoundMessage } from "../../shared/protocol.ts";
-import type { StatsService } from "../../server/stats/service.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
 import { decodeCheckpoint } from "../../server/game/cluster/room-checkpoint.ts";
-import { freePort } from "../../server/process/free-port.ts";
-import { startRedisServer, type RedisServer } from "../../server/process/redis-server.ts";
-import { entitiesOf, join, leaveAll, startStats, track, waitFor, type Player } from "../game/helpers.ts";
-import { describeWithRedis, gameEnv, startGameProc, type GameProc } from "../cluster/helpers.ts";
+import { entitiesOf, join, leaveAll, track, waitFor, type Player } from "../game/helpers.ts";
+import { clusterFixture, describeWithRedis, type GameProc } from "../cluster/helpers.ts";
 
 describeWithRedis("durable matches in a cluster: adoption, fencing, hand-over", () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), "skirmish-adoption-"));
-  const children: ChildProcess[] = [];
-  let redis: RedisServer;
-  let stats: StatsService;
-  let probe: Redis;
+  const cluster = clusterFixture("adoption");
   const procs: GameProc[] = [];
   /** every player connection, old and new, and every round any of them saw */
   const players: Player[] = [];
   const seen: RoundMessage[] = [];
 
   const start = async () => {
-    const env = gameEnv({
-      REDIS_URL: redis.url,
-      PORT: String(await freePort()),
-      STATS_URL: stats.rpcUrl,
-      JOURNAL_PATH: joinPath(dir, "journal.db"),
-      RECONNECT_GRACE_S: "60",
-    });
-    const proc = await startGameProc(env, children);
+    const proc = await cluster.startGame({ RECONNECT_GRACE_S: "60" });
     procs.push(proc);
     return proc;
   };
   const alive = () => procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
-  const lease = async (roomId: string) => probe.hgetall(`skirmish:room:${roomId}:lease`);
+  const lease = async (roomId: string) => cluster.probe.hgetall(`skirmish:room:${roomId}:lease`);
   const ownerOf = async (roomId: string) => {
     const owner = (await lease(roomId)).owner;
     return procs.find((p) => p.processId === owner);
@@ -72,11 +53,7 @@ describeWithRedis("durable matches in a cluster: adoption, fencing, hand-over", 
   }
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    stats = await startStats();
     await Promise.all([start(), start()]);
-    probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    probe.on("error", () => {});
   }, 200_000);
 
   afterAll(async () => {
@@ -89,11 +66,8 @@ describeWithRedis("durable matches in a cluster: adoption, fencing, hand-over", 
             .join(""),
         );
     await leaveAll(players);
-    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-    probe?.disconnect();
-    await stats?.close();
-    redis?.proc.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    // a process may still be SIGSTOPped, deaf to the fixture's SIGTERM
+    for (const c of cluster.children) if (c.exitCode === null) c.kill("SIGKILL");
   });
 
   let ann: Player;
@@ -154,7 +128,7 @@ describeWithRedis("durable matches in a cluster: adoption, fencing, hand-over", 
     // nothing broadcast by the old owner after it woke up, nothing written under its epoch
     expect(oldRooms.map((p) => p.rounds.length)).toEqual(roundsOnOld);
     expect(await lease(roomId)).toMatchObject({ owner: next.processId, epoch: String(epoch) });
-    const checkpoint = decodeCheckpoint((await probe.getBuffer(`skirmish:room:${roomId}:checkpoint`))!);
+    const checkpoint = decodeCheckpoint((await cluster.probe.getBuffer(`skirmish:room:${roomId}:checkpoint`))!);
     expect({ owner: checkpoint.owner, epoch: checkpoint.epoch }).toEqual({ owner: next.processId, epoch });
     roundsAgree();
   }, 120_000);

@@ -19,6 +19,7 @@ import {
   type ChildService,
   type Player,
 } from "../game/helpers.ts";
+import { latestChildReady } from "../process/child-ready-records.ts";
 
 const dir = mkdtempSync(pathJoin(tmpdir(), "skirmish-durable-"));
 const journalPath = pathJoin(dir, "journal.db");
@@ -29,14 +30,6 @@ afterAll(async () => {
   if (start) await stop(start, "SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The supervisor's last "child ready" record of the game. */
-function gameChild(lines: string[]): { pid: number; restarts: number } {
-  const ready = lines
-    .filter((l) => l.startsWith("[main] ") && l.includes('"msg":"child ready"') && l.includes('"child":"game"'))
-    .map((l) => JSON.parse(l.slice("[main] ".length)) as { pid: number; restarts: number });
-  return ready.at(-1)!;
-}
 
 /** Every round number seen by any player maps to one result. */
 function roundsAgree(all: RoundMessage[]): void {
@@ -72,7 +65,7 @@ describe("a match outlives its game process (npm start)", () => {
     // the SDK reconnects by itself only to a room it has been in for 5 s (its minUptime)
     await waitFor("5.5 s of rounds", () => ann.rounds.length >= 55 && bob.rounds.length >= 55, 30_000);
 
-    const killed = gameChild(start.lines);
+    const killed = latestChildReady(start.lines, "game");
     process.kill(killed.pid, "SIGKILL");
     const seenBefore = { ann: ann.rounds.length, bob: bob.rounds.length };
     // state as each player last saw it (the output of its last round): taken once the socket is gone
@@ -83,7 +76,11 @@ describe("a match outlives its game process (npm start)", () => {
     const lastSeen = Math.max(ann.rounds.at(-1)!.round, bob.rounds.at(-1)!.round);
     const before = entitiesOf(ann.rounds.at(-1)!.round === lastSeen ? ann.room : bob.room);
 
-    await waitFor("the game child restarted", () => gameChild(start!.lines).restarts === killed.restarts + 1, 30_000);
+    await waitFor(
+      "the game child restarted",
+      () => latestChildReady(start!.lines, "game").restarts === killed.restarts + 1,
+      30_000,
+    );
     const after = (p: Player, from: number) => p.rounds.slice(from);
     await waitFor(
       "both players in rounds again",

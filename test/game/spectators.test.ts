@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Client, type Room } from "@colyseus/sdk";
 import type { GameServer } from "../../server/game/server.ts";
 import type { StatsService } from "../../server/stats/service.ts";
@@ -47,13 +47,15 @@ describe("spectators and the lobby", () => {
   }
 
   /** GET /rooms until one arena matches (the listing is updated as seats change) */
-  async function listing(match: (r: RoomSummary) => boolean): Promise<RoomSummary[]> {
-    for (let i = 0; i < 100; i++) {
-      const listed = await rooms();
-      if (listed.some(match)) return listed;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no arena in /rooms matched: ${JSON.stringify(await rooms())}`);
+  function listing(match: (r: RoomSummary) => boolean): Promise<RoomSummary[]> {
+    return vi.waitFor(
+      async () => {
+        const listed = await rooms();
+        if (!listed.some(match)) throw new Error(`no arena in /rooms matched: ${JSON.stringify(listed)}`);
+        return listed;
+      },
+      { timeout: 5000, interval: 50 },
+    );
   }
 
   it("watches an arena full of players: sees state and rounds, holds no entity, every intent refused", async () => {

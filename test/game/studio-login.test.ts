@@ -42,6 +42,33 @@ function studioGame(stats: StatsService, jwks: { url: string }, overrides: GameS
   });
 }
 
+/** What a describe's studio login runs on; set once its beforeAll has run. */
+interface StudioSuite {
+  keys: StudioKey[];
+  jwks: JwksServer;
+  stats: StatsService;
+  game: GameServer;
+  /** players to take out at the end */
+  players: Player[];
+}
+
+/**
+ * Registers a describe's setup and teardown: a JWKS server publishing a key per `[alg, kid]`, a
+ * stats service and a game server that trusts that JWKS (`overrides` on top of studioGame's).
+ */
+function studioSuite(keys: [StudioKey["alg"], string][], overrides: GameServerOptions): StudioSuite {
+  const suite = { players: [] as Player[] } as StudioSuite;
+  beforeAll(async () => {
+    suite.keys = await Promise.all(keys.map(([alg, kid]) => studioKey(alg, kid)));
+    suite.jwks = await serveJwks(suite.keys);
+    suite.stats = await startStats();
+    suite.game = await studioGame(suite.stats, suite.jwks, overrides);
+  });
+  closeAfterAll(() => suite);
+  afterAll(() => suite.jwks?.close());
+  return suite;
+}
+
 async function joinWith(game: GameServer, token: string, id: string): Promise<Player> {
   return track(await new Client(game.url).joinOrCreate(ROOM_NAME, { token }), id);
 }
@@ -53,25 +80,18 @@ async function readyz(game: GameServer): Promise<{ status: number; reasons: stri
 }
 
 describe("studio tokens: accepted", () => {
-  let stats: StatsService;
-  let game: GameServer;
-  let jwks: JwksServer;
-  let rsa: StudioKey, ec: StudioKey, ed: StudioKey;
-  const players: Player[] = [];
-  beforeAll(async () => {
-    [rsa, ec, ed] = await Promise.all([
-      studioKey("RS256", "rsa-1"),
-      studioKey("ES256", "ec-1"),
-      studioKey("EdDSA", "ed-1"),
-    ]);
-    jwks = await serveJwks([rsa, ec, ed]);
-    stats = await startStats();
-    game = await studioGame(stats, jwks, { authJwksCooldownS: 0 });
-  });
-  closeAfterAll(() => ({ players, game, stats }));
-  afterAll(() => jwks?.close());
+  const suite = studioSuite(
+    [
+      ["RS256", "rsa-1"],
+      ["ES256", "ec-1"],
+      ["EdDSA", "ed-1"],
+    ],
+    { authJwksCooldownS: 0 },
+  );
 
   it("RS256, ES256 and EdDSA with the right iss and aud: sub becomes the player id, the name comes from a claim", async () => {
+    const { game, players } = suite;
+    const [rsa, ec, ed] = suite.keys;
     const ann = await joinWith(game, await studioToken(rsa, { sub: "auth0|ann", name: "Ann" }), "auth0_7Cann");
     const bob = await joinWith(
       game,
@@ -90,6 +110,8 @@ describe("studio tokens: accepted", () => {
   });
 
   it("a token of a key the studio rotated in joins without a restart", async () => {
+    const { game, jwks, players } = suite;
+    const [rsa] = suite.keys;
     const rotated = await studioKey("ES256", "ec-2");
     const refused = await matchmake(game, "joinOrCreate", { token: await studioToken(rotated, { sub: "dee" }) });
     expect(refused.error).toMatch(/kid "ec-2"/);
@@ -102,26 +124,18 @@ describe("studio tokens: accepted", () => {
   });
 
   it("guests still play beside a studio login", async () => {
+    const { game, players } = suite;
     const g = await guest(game, "Gus");
     players.push(await joinWith(game, g.token, g.playerId));
   });
 });
 
 describe("studio tokens: refused at matchmaking, making no room, seat or journal row", () => {
-  let stats: StatsService;
-  let game: GameServer;
-  let jwks: JwksServer;
-  let rsa: StudioKey;
-  beforeAll(async () => {
-    rsa = await studioKey("RS256", "rsa-1");
-    jwks = await serveJwks([rsa]);
-    stats = await startStats();
-    game = await studioGame(stats, jwks, { authTtlS: 3600, authJwksCooldownS: 3600 });
-  });
-  closeAfterAll(() => ({ game, stats }));
-  afterAll(() => jwks?.close());
+  const suite = studioSuite([["RS256", "rsa-1"]], { authTtlS: 3600, authJwksCooldownS: 3600 });
 
   it("names what is wrong with each token and counts it by reason", async () => {
+    const { game, jwks } = suite;
+    const [rsa] = suite.keys;
     const g = await guest(game); // a real guest, whose id a studio sub must not take
     const good = await studioToken(rsa);
     const [header, payload, signature] = good.split(".");
@@ -258,21 +272,11 @@ describe("no key set ever loaded", () => {
 });
 
 describe("GUEST_LOGIN=0", () => {
-  let stats: StatsService;
-  let game: GameServer;
-  let jwks: JwksServer;
-  let ec: StudioKey;
-  const players: Player[] = [];
-  beforeAll(async () => {
-    ec = await studioKey("ES256", "ec-1");
-    jwks = await serveJwks([ec]);
-    stats = await startStats();
-    game = await studioGame(stats, jwks, { guestLogin: 0 });
-  });
-  closeAfterAll(() => ({ players, game, stats }));
-  afterAll(() => jwks?.close());
+  const suite = studioSuite([["ES256", "ec-1"]], { guestLogin: 0 });
 
   it("POST /auth/guest is gone with a clear body; a studio token still plays", async () => {
+    const { game, players } = suite;
+    const [ec] = suite.keys;
     const res = await fetch(`${game.httpUrl}/auth/guest`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -294,21 +298,11 @@ describe("GUEST_LOGIN=0", () => {
 });
 
 describe("reconnection checks the seat's token again", () => {
-  let stats: StatsService;
-  let game: GameServer;
-  let jwks: JwksServer;
-  let ec: StudioKey;
-  const players: Player[] = [];
-  beforeAll(async () => {
-    ec = await studioKey("ES256", "ec-1");
-    jwks = await serveJwks([ec]);
-    stats = await startStats();
-    game = await studioGame(stats, jwks, { authClockSkewS: 0, reconnectGraceS: 30 });
-  });
-  closeAfterAll(() => ({ players, game, stats }));
-  afterAll(() => jwks?.close());
+  const suite = studioSuite([["ES256", "ec-1"]], { authClockSkewS: 0, reconnectGraceS: 30 });
 
   it("a token that expired while the player was away does not come back; a new token joins", async () => {
+    const { game, players } = suite;
+    const [ec] = suite.keys;
     const exp = nowS() + 2;
     const ann = await joinWith(game, await studioToken(ec, { sub: "ann", exp }), "ann");
     const bob = await joinWith(game, await studioToken(ec, { sub: "bob" }), "bob");

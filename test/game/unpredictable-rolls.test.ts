@@ -48,6 +48,15 @@ describe("combat rolls cannot be predicted from what clients see", () => {
     for (const seed of seeds(a)) expect(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32).toBe(true);
   });
 
+  it("seeds are HMAC-SHA256 of the room secret (golden vector: a journaled room restores with the same seeds)", () => {
+    const nonce = Buffer.from("00112233445566778899aabbccddeeff", "hex");
+    const secret = RoomSecret.derive("server-key", "room1", nonce);
+    // computed once with createHmac: HMAC(HMAC(HMAC(key, "skirmish room secret v1"), roomId \0 nonce), label)
+    expect([secret.roundSeed(7), secret.npcSeed("npc_wolf_2", 7), secret.roundSeed(1_000_000)]).toEqual([
+      298876075, 4120951499, 203621269,
+    ]);
+  });
+
   it("no published seed gives the next one away (0 of 200 predicted)", () => {
     const secret = RoomSecret.derive("server-key", "room1", RoomSecret.newNonce());
     let predicted = 0;

@@ -2,7 +2,7 @@
 // server: crashed children come back, a dead supervisor leaves no orphans, repeated fast crashes
 // end it loudly. Children are found through the supervisor's "child ready" lines (pid, port);
 // readiness itself is the IPC ready message (spawnReady), never a log line.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
@@ -16,12 +16,14 @@ import {
   isRunning,
   join,
   leaveAll,
+  repoFile,
   spawnEntry,
   stop,
   waitFor,
   type ChildService,
   type Player,
 } from "../game/helpers.ts";
+import { childReadyRecords, latestChildReady } from "./child-ready-records.ts";
 
 const dir = mkdtempSync(pathJoin(tmpdir(), "skirmish-npm-start-"));
 const started: ChildService[] = [];
@@ -30,26 +32,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface ChildReady {
-  time: string;
-  child: string;
-  pid: number;
-  port: number;
-  restarts: number;
-}
-
-/** The supervisor's "child ready" records so far. */
-function readyRecords(lines: string[]): ChildReady[] {
-  return lines
-    .filter((l) => l.startsWith("[main] ") && l.includes('"msg":"child ready"'))
-    .map((l) => JSON.parse(l.slice("[main] ".length)) as ChildReady);
-}
-
-function latest(start: ChildService, child: string): ChildReady {
-  return readyRecords(start.lines)
-    .filter((r) => r.child === child)
-    .at(-1)!;
-}
+const latest = (start: ChildService, child: string) => latestChildReady(start.lines, child);
 
 async function healthz(port: number): Promise<number> {
   try {
@@ -182,7 +165,7 @@ describe("npm start gives up loudly", () => {
         lines.filter((l) => l.startsWith("[main]") && l.includes('"msg":"child crashed; restarting"')),
       ).toHaveLength(2);
       expect(lines.some((l) => l.startsWith("[stats]") && l.includes('"msg":"stats stopped"'))).toBe(true);
-      expect(isRunning(readyRecords(lines).find((r) => r.child === "stats")!.pid)).toBe(false);
+      expect(isRunning(childReadyRecords(lines).find((r) => r.child === "stats")!.pid)).toBe(false);
     } finally {
       blocker.close();
     }
@@ -190,11 +173,17 @@ describe("npm start gives up loudly", () => {
 
   it("npm start: a child that refuses its configuration (exit 2) is not restarted; a clear error, exit 1", async () => {
     const lines: string[] = [];
+    // no AUTH_SECRET: npm start keeps one beside the journal, so the journal goes to the temp dir,
+    // never the repository's data/
+    const dataDir = pathJoin(dir, "refused");
+    const repoData = () => (existsSync(repoFile("data")) ? readdirSync(repoFile("data")) : []);
+    const repoDataBefore = repoData();
     const failed = await spawnReady("server/main.ts", {
       env: {
         PORT: String(await freePort()),
         STATS_PORT: String(await freePort()),
         STATS_DB: ":memory:",
+        JOURNAL_PATH: pathJoin(dataDir, "journal.db"),
         TICK_HZ: "zero",
       },
       onLine: (l) => lines.push(l),
@@ -209,5 +198,7 @@ describe("npm start gives up loudly", () => {
     expect(
       lines.filter((l) => l.startsWith("[game]") && l.includes("TICK_HZ (--tick-hz): expected an integer")),
     ).toHaveLength(1);
+    expect(readdirSync(dataDir)).toEqual(["auth-secret"]);
+    expect(repoData()).toEqual(repoDataBefore);
   }, 60_000);
 });

@@ -121,6 +121,7 @@ describe("errors", () => {
 
   it("a failed task that nobody awaits is not an unhandled rejection", async () => {
     const task = run(() => failAfter(1, "nobody listens"));
+    // past the failure (1 ms): an unhandled rejection would surface by then (afterEach checks)
     await delay(20, 0);
     expect(task.state).toBe("failed");
   });

@@ -1,5 +1,5 @@
 import { getEventListeners } from "node:events";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { HaltedError, call, run, sleep, spawn, suspend } from "../../server/runtime/index.ts";
 import type { Operation } from "../../server/runtime/index.ts";
 import { activeCount, delay } from "./helpers.ts";
@@ -36,8 +36,7 @@ describe("halting", () => {
         log.push("finally root");
       }
     });
-    await delay(10, 0);
-    expect(signals).toHaveLength(2);
+    await vi.waitFor(() => expect(signals).toHaveLength(2));
     expect(listenersWhileInFlight).toBe(2);
     await task.halt();
     expect(log).toEqual(["finally grandchild", "finally child", "finally child-body", "finally root"]);
@@ -121,6 +120,7 @@ describe("halting", () => {
       resumed = true;
     });
     await task.halt();
+    // time for the ignored call (20 ms) to settle: it must not resume the halted coroutine
     await delay(40, 0);
     expect(resumed).toBe(false);
   });

@@ -45,6 +45,7 @@ describe("Scope (entity-owned)", () => {
     });
     await expect(Promise.resolve(task)).rejects.toThrow(HaltedError);
     expect(task.state).toBe("halted");
+    // time for a generator that should never start to run anyway
     await delay(5, undefined);
     expect(log).toEqual([]);
     expect(task.state).toBe("halted");

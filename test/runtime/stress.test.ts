@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { all, allSettled, call, race, run, sleep, spawn, suspend, timeout } from "../../server/runtime/index.ts";
 import type { Operation, Task } from "../../server/runtime/index.ts";
 import { activeCount, delay } from "./helpers.ts";
@@ -104,9 +104,13 @@ describe("long synchronous chains", () => {
 
   it("recursion 20 000 spawns deep runs and halts cleanly", async () => {
     let finallies = 0;
+    let deepest = false;
     function* nest(n: number): Operation<number> {
       try {
-        if (n === 0) return yield* suspend();
+        if (n === 0) {
+          deepest = true;
+          return yield* suspend();
+        }
         const child = yield* spawn(() => nest(n - 1));
         return yield* child;
       } finally {
@@ -114,16 +118,18 @@ describe("long synchronous chains", () => {
       }
     }
     const task = run(() => nest(20_000));
-    await delay(5, 0);
+    await vi.waitFor(() => expect(deepest).toBe(true));
     await task.halt();
     expect(finallies).toBe(20_001);
   });
 
   it("a 20 000 deep tree whose bodies all returned closes without overflowing", async () => {
     let finallies = 0;
+    let deepest = false;
     function* leave(n: number): Operation<void> {
       try {
         if (n === 0) {
+          deepest = true;
           yield* suspend();
           return;
         }
@@ -134,7 +140,7 @@ describe("long synchronous chains", () => {
       }
     }
     const task = run(() => leave(20_000));
-    await delay(5, 0);
+    await vi.waitFor(() => expect(deepest).toBe(true));
     await task.halt();
     expect(task.state).toBe("halted");
     expect(finallies).toBe(20_001);

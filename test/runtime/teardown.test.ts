@@ -1,5 +1,5 @@
 import { getEventListeners } from "node:events";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   Scope,
   TickScheduler,
@@ -45,10 +45,9 @@ describe("nothing is left pending after teardown", () => {
       yield* spawn(() => sleep(60_000));
       yield* suspend();
     });
-    await delay(5, 0);
+    await vi.waitFor(() => expect(signals).toHaveLength(9));
     expect(activeCount("Timeout")).toBeGreaterThanOrEqual(timers + 16);
     expect(ticks.waiting).toBe(3);
-    expect(signals).toHaveLength(9);
     expect(signals.every((s) => getEventListeners(s, "abort").length === 1)).toBe(true);
 
     await Promise.all([...scopes.map((s) => s.halt()), root.halt()]);
