@@ -1,7 +1,8 @@
 // The cluster's one-seat rule at the registry itself, against a real redis-server: two processes'
 // registries (each with a live IPC channel, as Colyseus keeps one) claim one player many times at
 // once, from both processes and twice within each, for many players: exactly one claim wins each
-// time. A seat this process left behind in Redis (a release still on its way) refuses nobody.
+// time. A seat this process left behind in Redis (a release still on its way) refuses nobody. An
+// adoption takes a seat only when it is free or held for the adopted room.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { createLogger } from "../../server/observability/log.ts";
@@ -80,5 +81,21 @@ describeWithRedis("RedisPlayerRegistry under concurrent claims", () => {
     expect(await a.claim("p_left", "roomA2")).toBe(false);
     a.release("p_left", "roomA1");
     await expect.poll(() => probe.exists("skirmish:seat:p_left")).toBe(0);
+  });
+
+  it("adopting a room's seat takes it when free or held for that room; a seat for another room refuses, even this process's", async () => {
+    expect(await b.adopt("p_free", "roomX")).toBe(true);
+    expect(await probe.get("skirmish:seat:p_free")).toBe("processB roomX");
+    // the room's previous owner still holds its seat: the adopter takes it over
+    await probe.set("skirmish:seat:p_moved", "processA roomX");
+    expect(await b.adopt("p_moved", "roomX")).toBe(true);
+    expect(await probe.get("skirmish:seat:p_moved")).toBe("processB roomX");
+    expect(await probe.sismember("skirmish:seats-of:processB", "p_moved")).toBe(1);
+    // a seat in another room is that room's, whoever holds it
+    await probe.set("skirmish:seat:p_other", "processA roomY");
+    expect(await b.adopt("p_other", "roomX")).toBe(false);
+    await probe.set("skirmish:seat:p_mine", "processB roomY");
+    expect(await b.adopt("p_mine", "roomX")).toBe(false);
+    expect(await probe.get("skirmish:seat:p_mine")).toBe("processB roomY");
   });
 });

@@ -30,11 +30,15 @@ const OWNERS = "skirmish:seat-owners";
 /** Colyseus's per-process IPC channel (MatchMaker.getProcessChannel, not exported) */
 const processChannel = (processId: string) => `p:${processId}`;
 
-// KEYS: seat, seats-of(me), owners. ARGV: "<me> <room>", player, me. Returns the holder (another
-// process's seat) or nil. A seat of this process is overwritten: the caller holds none (claim's mark).
-const CLAIM = `
+// KEYS: seat, seats-of(me), owners. ARGV: "<me> <room>", player, me, "prefix" | "suffix", mark.
+// Takes the seat when it is free or its value starts (prefix) or ends (suffix) with `mark`; else
+// returns the holder. See TakeRule.
+const TAKE = `
 local cur = redis.call('GET', KEYS[1])
-if cur and string.sub(cur, 1, #ARGV[3] + 1) ~= ARGV[3] .. ' ' then return cur end
+if cur then
+  local part = ARGV[4] == 'prefix' and string.sub(cur, 1, #ARGV[5]) or string.sub(cur, -#ARGV[5])
+  if part ~= ARGV[5] then return cur end
+end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
@@ -63,15 +67,12 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 return freed`;
 
-// KEYS: seat, seats-of(me), owners. ARGV: "<me> <room>", player, me, " <room>". Takes the seat over
-// when it is free or held for the same room (by the process that owned the room before); else the holder.
-const ADOPT = `
-local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] and string.sub(cur, -#ARGV[4]) ~= ARGV[4] then return cur end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[3])
-return false`;
+/**
+ * Which held seat a take overwrites. `claim`: one of this process ("<me> …"): the caller holds
+ * none (claim's mark), so it is a leftover. `adopt`: one held for the same room ("… <room>"), by
+ * the process that owned the room before.
+ */
+type TakeRule = "claim" | "adopt";
 
 export class RedisPlayerRegistry implements PlayerRegistry {
   readonly processId: string;
@@ -108,7 +109,7 @@ export class RedisPlayerRegistry implements PlayerRegistry {
     this.claiming.add(playerId);
     try {
       for (let attempt = 0; ; attempt++) {
-        const holder = await this.runClaim(playerId, roomId);
+        const holder = await this.take(playerId, roomId, "claim");
         if (holder === null) {
           this.held.set(playerId, roomId);
           return true;
@@ -123,17 +124,7 @@ export class RedisPlayerRegistry implements PlayerRegistry {
   }
 
   async adopt(playerId: string, roomId: string): Promise<boolean> {
-    const holder = (await this.redis.eval(
-      ADOPT,
-      3,
-      SEAT_PREFIX + playerId,
-      seatsOf(this.processId),
-      OWNERS,
-      `${this.processId} ${roomId}`,
-      playerId,
-      this.processId,
-      ` ${roomId}`,
-    )) as string | null;
+    const holder = await this.take(playerId, roomId, "adopt");
     if (holder !== null) return false;
     this.held.set(playerId, roomId);
     return true;
@@ -168,7 +159,7 @@ export class RedisPlayerRegistry implements PlayerRegistry {
    */
   async reconcile(): Promise<void> {
     for (const [playerId, roomId] of this.held) {
-      const holder = await this.runClaim(playerId, roomId);
+      const holder = await this.take(playerId, roomId, "claim");
       if (holder !== null) {
         this.metrics.clusterErrors.inc("seat_conflict");
         this.log.warn("seat taken elsewhere while Redis was away", { pid: playerId, room: roomId, holder });
@@ -182,9 +173,11 @@ export class RedisPlayerRegistry implements PlayerRegistry {
     }
   }
 
-  private runClaim(playerId: string, roomId: string): Promise<string | null> {
+  /** Writes the seat unless another holds it (`rule`: which held seats it overwrites); null, or the holder. */
+  private take(playerId: string, roomId: string, rule: TakeRule): Promise<string | null> {
+    const [side, mark] = rule === "claim" ? ["prefix", `${this.processId} `] : ["suffix", ` ${roomId}`];
     return this.redis.eval(
-      CLAIM,
+      TAKE,
       3,
       SEAT_PREFIX + playerId,
       seatsOf(this.processId),
@@ -192,6 +185,8 @@ export class RedisPlayerRegistry implements PlayerRegistry {
       `${this.processId} ${roomId}`,
       playerId,
       this.processId,
+      side,
+      mark,
     ) as Promise<string | null>;
   }
 

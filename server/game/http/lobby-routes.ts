@@ -10,7 +10,7 @@ import { createEndpoint, generateId, matchMaker } from "@colyseus/core";
 import { ROOM_NAME } from "../../../shared/protocol.ts";
 import type { ArenaMetadata, RoomSummary, WatchRequest } from "../../../shared/lobby.ts";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
-import type { SpectatorSeat, WatcherClaims } from "../room/arena-room.ts";
+import type { SpectatorSeat, WatcherClaims } from "../room/arena-seats.ts";
 import type { GameMetrics } from "../metrics.ts";
 import type { MatchmakerGuard } from "./matchmaker-guard.ts";
 

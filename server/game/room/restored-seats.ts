@@ -11,8 +11,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { ClientState, type Client, type Room } from "@colyseus/core";
+import { errorFields } from "../../observability/log.ts";
+import type { ArenaDeps } from "./arena-deps.ts";
 import type { SeatCredentials } from "./seat-credential.ts";
-import type { RestoredSeat } from "./restore-plan.ts";
+import type { RestoredSeat, RestorePlan } from "./restore-plan.ts";
 
 /** Colyseus 0.18's reconnection entries (Room#_reconnections): token -> [sessionId, deferred]. */
 type Reconnections = Record<string, [string, PromiseLike<unknown>] | undefined>;
@@ -67,4 +69,45 @@ export class RestoredSeats {
     const forget = () => delete reconnections[token];
     entry[1].then(forget, forget);
   }
+}
+
+/**
+ * Holds a restored room's player seats: each player is back in the room's audience and claimed in
+ * the player registry (a failed or lost claim is logged: the seat is held all the same), and its
+ * seat waits RECONNECT_GRACE_S; a seat nobody comes back to is handed to `leave`. A room with no
+ * seat to hold (no grace, or only NPCs were left) is disconnected: nobody will come back to it.
+ */
+export function holdRestoredSeats(
+  room: Room,
+  deps: Pick<ArenaDeps, "config" | "metrics" | "log" | "audience" | "players" | "credentials">,
+  plan: RestorePlan,
+  leave: (placeholder: Client) => void,
+): RestoredSeats {
+  const { config, metrics, log } = deps;
+  const seats = new RestoredSeats(room, deps.credentials);
+  for (const seat of plan.seats) {
+    deps.audience.add(room.roomId, seat.pid);
+    deps.players.adopt(seat.pid, room.roomId).then(
+      (taken) =>
+        taken ||
+        log.warn("restored seat held by another room in the player registry", { room: room.roomId, pid: seat.pid }),
+      (err) =>
+        log.warn("restored seat not claimed in the player registry", {
+          room: room.roomId,
+          pid: seat.pid,
+          ...errorFields(err),
+        }),
+    );
+    seats.hold(
+      seat,
+      config.reconnectGraceS,
+      () => metrics.seatsReclaimed.inc(),
+      (placeholder) => {
+        metrics.seatsExpired.inc();
+        leave(placeholder);
+      },
+    );
+  }
+  if (plan.seats.length === 0 || config.reconnectGraceS === 0) void room.disconnect();
+  return seats;
 }
