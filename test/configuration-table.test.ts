@@ -15,6 +15,7 @@ import { SCALE_OUT_COMMAND } from "../bench/scale-out.ts";
 import { CHAOS_COMMAND } from "../bench/chaos.ts";
 import { CAPACITY_COMMAND } from "../bench/capacity.ts";
 import { LOADGEN_COMMAND } from "../bench/loadgen.ts";
+import { PROFILE_COMMAND } from "../bench/profile-window.ts";
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const COMMANDS: Record<string, Command<OptionTable>> = {
@@ -109,6 +110,7 @@ describe("benchmark entry points' options", () => {
     ["bench/scale-out.ts", SCALE_OUT_COMMAND],
     ["bench/chaos.ts", CHAOS_COMMAND],
     ["bench/capacity.ts", CAPACITY_COMMAND],
+    ["bench/profile-window.ts", PROFILE_COMMAND],
   ])("%s --help prints its declarations and exits 0 without running", async (file, command) => {
     const r = await run(file, ["--help"]);
     expect(r.code).toBe(0);
