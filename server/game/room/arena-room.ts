@@ -27,7 +27,6 @@ import { npcBrain } from "./npc-brain.ts";
 import { RoundRunner } from "../round/round-runner.ts";
 import { RoomSecret } from "../round/room-secret.ts";
 import { inOneWrite } from "./one-write.ts";
-import type { TickClock } from "./tick-clock.ts";
 import { roundMessage, type PlannedEntity, type RoundOutcome } from "../round/combat-round.ts";
 import { errorFields } from "../../observability/log.ts";
 import type { RestorePlan } from "./restore-plan.ts";
