@@ -25,7 +25,12 @@ interface ThinPlayer {
   dropped: number | null;
 }
 
-/** Plays a thin seat: one intent per round (an attack on a living NPC, else defend) while alive. */
+/**
+ * Plays a thin seat: an intent every other round (an attack on a living NPC, else defend) while
+ * alive. Not every round: on a loaded machine an intent can reach the room after the cut-off it
+ * was meant for, and the next one would then replace it unseen (the last intent before a cut-off
+ * counts); a round apart, a late intent is still resolved, one round later.
+ */
 function play(seat: Seat, id: string, firstSeq = 1): ThinPlayer {
   const p: ThinPlayer = { seat, id, rounds: [], living: [], errors: [], sent: [], ended: null, dropped: null };
   let seq = firstSeq;
@@ -33,7 +38,7 @@ function play(seat: Seat, id: string, firstSeq = 1): ThinPlayer {
     round(msg) {
       p.rounds.push(msg);
       p.living.push([...seat.living()].sort());
-      if (seat.aliveOf(id) === false) return;
+      if (seat.aliveOf(id) === false || p.rounds.length % 2 === 0) return;
       const npc = seat.living().find((e) => e.startsWith("npc_"));
       p.sent.push(seq);
       seat.send(Msg.intent, npc ? { seq: seq++, action: "attack", target: npc } : { seq: seq++, action: "defend" });
@@ -89,10 +94,10 @@ describe("thin and SDK clients in one arena", () => {
     const thin = play(await seats.joinById(sdk.room.roomId, g.token, never), g.playerId);
     try {
       // enough rounds for several intents, deaths and respawns to go by
-      await waitFor("30 rounds on the thin seat", () => thin.rounds.length >= 30, 20_000);
+      await waitFor("40 rounds on the thin seat", () => thin.rounds.length >= 40, 30_000);
       const sdkRounds = new Map(sdk.rounds.map((m) => [m.round, m]));
       const common = thin.rounds.filter((m) => sdkRounds.has(m.round));
-      expect(common.length).toBeGreaterThanOrEqual(29);
+      expect(common.length).toBeGreaterThanOrEqual(39);
       // the thin seat's rounds are a consecutive run of the SDK's, message for message
       const first = sdk.rounds.findIndex((m) => m.round === thin.rounds[0].round);
       expect(thin.rounds.map((m) => [m.round, m.hash])).toEqual(
@@ -114,14 +119,14 @@ describe("thin and SDK clients in one arena", () => {
         thin.rounds.flatMap((m) => m.intents.filter(([id]) => id === thin.id).map(([, seq]) => seq)),
       );
       const settled = thin.sent.slice(0, -2);
-      expect(settled.filter((seq) => resolved.has(seq)).length).toBeGreaterThan(10);
+      expect(settled.filter((seq) => resolved.has(seq)).length).toBeGreaterThan(8);
       expect(settled.filter((seq) => !resolved.has(seq)).length).toBeLessThanOrEqual(thin.errors.length);
       expect(thin.errors.filter((e) => e.code !== "dead" && e.code !== "target_dead")).toEqual([]);
       expect(metrics.snapshot(false).errors).toEqual({});
     } finally {
       await thin.seat.leave();
     }
-  }, 40_000);
+  }, 50_000);
 
   it("a dropped thin seat comes back with its reconnection token as the same entity, then leaves", async () => {
     // another thin seat in the room, to see the leave
