@@ -26,8 +26,20 @@ export type GameMetrics = ReturnType<typeof createGameMetrics>;
 
 export function createGameMetrics(sources: MetricsSources) {
   const registry = new MetricsRegistry();
+  // registered in this order, the order of /metrics
   const metrics = {
     registry,
+    ...roundMetrics(registry),
+    ...loginMetrics(registry),
+    ...durabilityMetrics(registry),
+  };
+  scrapedMetrics(registry, sources);
+  return metrics;
+}
+
+/** Rounds, what they waited for and fought on, and the clients' intents and errors. */
+function roundMetrics(registry: MetricsRegistry) {
+  return {
     ...registry.counters({
       roundsTotal: ["skirmish_rounds_total", "Combat rounds resolved"],
       roundsCancelled: [
@@ -60,25 +72,39 @@ export function createGameMetrics(sources: MetricsSources) {
       ],
       intentsAccepted: ["skirmish_intents_accepted_total", "Valid intents queued"],
       errors: ["skirmish_errors_total", "Errors by code (client errors sent, internal failures)", ["code"]],
-      authRejected: [
-        "skirmish_auth_rejected_total",
-        "Tokens refused (matchmaking, POST /watch, reconnection), by reason",
-        ["reason"],
-      ],
-      guestsIssued: ["skirmish_guests_issued_total", "Guest tokens issued"],
-      guestLoginsLimited: [
-        "skirmish_guest_logins_limited_total",
-        "Guest logins refused 429 by the per-address rate limit",
-      ],
-      guestLimiterEvictions: [
-        "skirmish_guest_limiter_evictions_total",
-        "Addresses the guest login limiter forgot to stay within its bound (least recently seen first)",
-      ],
-      jwksFetches: [
-        "skirmish_jwks_fetches_total",
-        "Fetches of the studio login's JWKS (AUTH_JWKS_URL), by result",
-        ["result"],
-      ],
+    }),
+  };
+}
+
+/** Tokens refused, guest logins and the studio login's key set. */
+function loginMetrics(registry: MetricsRegistry) {
+  return registry.counters({
+    authRejected: [
+      "skirmish_auth_rejected_total",
+      "Tokens refused (matchmaking, POST /watch, reconnection), by reason",
+      ["reason"],
+    ],
+    guestsIssued: ["skirmish_guests_issued_total", "Guest tokens issued"],
+    guestLoginsLimited: [
+      "skirmish_guest_logins_limited_total",
+      "Guest logins refused 429 by the per-address rate limit",
+    ],
+    guestLimiterEvictions: [
+      "skirmish_guest_limiter_evictions_total",
+      "Addresses the guest login limiter forgot to stay within its bound (least recently seen first)",
+    ],
+    jwksFetches: [
+      "skirmish_jwks_fetches_total",
+      "Fetches of the studio login's JWKS (AUTH_JWKS_URL), by result",
+      ["result"],
+    ],
+  });
+}
+
+/** The journal, the cluster and rooms restored, adopted, handed over or dropped. */
+function durabilityMetrics(registry: MetricsRegistry) {
+  return {
+    ...registry.counters({
       journalRounds: ["skirmish_journal_rounds_total", "Rounds appended to the journal"],
       journalPruned: ["skirmish_journal_pruned_rows_total", "Journal rows deleted by retention (age or size)"],
       journalFilesRemoved: [
@@ -110,6 +136,10 @@ export function createGameMetrics(sources: MetricsSources) {
       [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
     ),
   };
+}
+
+/** What is read at scrape time: connections, rooms, the stats client, dropped log lines, the cluster's Redis. */
+function scrapedMetrics(registry: MetricsRegistry, sources: MetricsSources): void {
   registry.gauge("skirmish_ccu", "Connected clients", sources.ccu);
   registry.gauge("skirmish_rooms", "Arena rooms alive", sources.rooms);
   for (const [key, [name, help]] of Object.entries(STATS_CLIENT_GAUGES)) {
@@ -126,7 +156,6 @@ export function createGameMetrics(sources: MetricsSources) {
     droppedLogLines,
   );
   if (sources.redisUp) registry.gauge("skirmish_redis_up", "1 while the cluster's Redis answers", sources.redisUp);
-  return metrics;
 }
 
 /** The login's gauges, registered once its parts exist (they count into the metrics above). */

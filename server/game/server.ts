@@ -149,22 +149,7 @@ async function compose(config: GameConfig, log: Logger, teardown: Teardown): Pro
   const audience = new RoomAudience();
   const replay = openReplay(core, journal, audience, login, teardown);
   const restoring = new Map<string, RestorePlan>();
-  server.define(
-    ROOM_NAME,
-    arenaRoomClass({
-      ...core,
-      authSecret,
-      verifyToken: login.verifyToken,
-      journal,
-      players: cluster?.players ?? new LocalPlayerRegistry(),
-      limitedLog: core.limited,
-      restoring,
-      credentials: new SeatCredentials(authSecret),
-      durability: durable,
-      audience,
-      tickClock: new TickClock(config.tickHz),
-    }),
-  );
+  server.define(ROOM_NAME, arenaRoom(core, { authSecret, login, journal, cluster, restoring, durable, audience }));
   exposeMatchmaking(config.clientRoomChoice === 1);
 
   // restore before listen: no client meets a room that is not back yet
@@ -217,6 +202,34 @@ function colyseusServer(core: Core, scaleOut: ScaleOut | undefined, refused: (re
     publicAddress: scaleOut?.publicAddress,
   });
   return { server, httpServer: transport.server! };
+}
+
+/** The arena's room class: what every room shares, seats in the cluster's registry or this process's. */
+function arenaRoom(
+  core: Core,
+  s: {
+    authSecret: string;
+    login: Login;
+    journal: RoundJournal;
+    cluster: ClusterMember | undefined;
+    restoring: Map<string, RestorePlan>;
+    durable: ClusterRooms | undefined;
+    audience: RoomAudience;
+  },
+) {
+  return arenaRoomClass({
+    ...core,
+    authSecret: s.authSecret,
+    verifyToken: s.login.verifyToken,
+    journal: s.journal,
+    players: s.cluster?.players ?? new LocalPlayerRegistry(),
+    limitedLog: core.limited,
+    restoring: s.restoring,
+    credentials: new SeatCredentials(s.authSecret),
+    durability: s.durable,
+    audience: s.audience,
+    tickClock: new TickClock(core.config.tickHz),
+  });
 }
 
 /** Colyseus' router on our node adapter (http/router-adapter.ts): its failures counted and logged. */

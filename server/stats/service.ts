@@ -7,12 +7,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLogger, type Logger } from "../observability/log.ts";
 import { FaultInjector, type Faults } from "./faults.ts";
-import { httpRoutes } from "./http-routes.ts";
-import { createServiceMetrics } from "./metrics.ts";
+import { httpRoutes, type HttpRoutes } from "./http-routes.ts";
+import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 import { RPC_PATH } from "./rpc-protocol.ts";
-import { rpcServer } from "./rpc-server.ts";
+import { rpcServer, type RpcServer } from "./rpc-server.ts";
 import { serviceContext } from "./service-context.ts";
 import { createStore, openStore } from "./store/open-store.ts";
+import type { StatsStore } from "./store/stats-store.ts";
 
 export type { Faults } from "./faults.ts";
 
@@ -51,6 +52,51 @@ export interface StatsService {
 export async function startStatsService(opts: StatsServiceOptions): Promise<StatsService> {
   const host = opts.host ?? "127.0.0.1";
   const log = opts.log ?? createLogger("silent");
+  const storage = openStorage(opts, log);
+  const { store, opening } = storage;
+  const faults = new FaultInjector();
+  if (opts.faults) faults.set(opts.faults);
+  const metrics = createServiceMetrics();
+  const expiry = startGuestExpiry(store, (opts.guestTtlS ?? 0) * 1000, metrics, log);
+  const ctx = serviceContext({ store, storeError: storage.error, faults, metrics, log, token: opts.token });
+  const routes = httpRoutes(ctx);
+  const rpc = rpcServer(ctx);
+  const server = statsHttpServer(routes, rpc, metrics);
+  await listenOn(server, opts.port ?? 0, host);
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+
+  return {
+    port,
+    rpcUrl: `ws://${urlHost}:${port}${RPC_PATH}`,
+    httpUrl: `http://${urlHost}:${port}`,
+    storeReady: storage.ready,
+    setFaults: (f) => faults.set(f),
+    get faults() {
+      return faults.faults;
+    },
+    counters: () => countersOf(metrics),
+    resetPeak: () => {
+      metrics.inFlightPeak = metrics.inFlightIds;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(expiry);
+        ctx.close();
+        routes.close();
+        rpc.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+        await opening.halt();
+        await store.close();
+      })()),
+  };
+}
+
+/** The store, opening in the background: its error until it is open ("opening" at first), and when it is. */
+function openStorage(opts: StatsServiceOptions, log: Logger) {
   const store = createStore(opts.db ?? ":memory:", {
     poolSize: opts.poolSize ?? 10,
     statementTimeoutMs: opts.statementTimeoutMs ?? 1000,
@@ -58,15 +104,16 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
   });
   let storeError: string | undefined = "opening";
   const opening = openStore(store, { log, onError: (err) => (storeError = err.message) });
-  const storeReady = Promise.resolve(opening).then(() => {
+  const ready = Promise.resolve(opening).then(() => {
     storeError = undefined;
     log.info("stats store ready", { store: store.kind });
   });
-  storeReady.catch(() => {}); // halted by close() before it opened: nothing to report
-  const faults = new FaultInjector();
-  if (opts.faults) faults.set(opts.faults);
-  const metrics = createServiceMetrics();
-  const guestTtlMs = (opts.guestTtlS ?? 0) * 1000;
+  ready.catch(() => {}); // halted by close() before it opened: nothing to report
+  return { store, opening, ready, error: () => storeError };
+}
+
+/** Deletes guest rows unread for `guestTtlMs` (none when 0); the interval, for close() to clear. */
+function startGuestExpiry(store: StatsStore, guestTtlMs: number, metrics: ServiceMetrics, log: Logger) {
   // every minute, or twice per TTL when that is shorter; a store without expiry keeps its rows
   const expiry =
     guestTtlMs > 0 && store.expireGuests
@@ -87,10 +134,11 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
         )
       : undefined;
   expiry?.unref();
-  const ctx = serviceContext({ store, storeError: () => storeError, faults, metrics, log, token: opts.token });
-  const routes = httpRoutes(ctx);
-  const rpc = rpcServer(ctx);
+  return expiry;
+}
 
+/** One HTTP server for the routes and the RPC's WebSocket upgrade; a malformed request is counted, answered 400. */
+function statsHttpServer(routes: HttpRoutes, rpc: RpcServer, metrics: ServiceMetrics): Server {
   const server: Server = createServer({ keepAliveTimeout: 60_000 }, routes.onRequest);
   server.on("upgrade", rpc.onUpgrade);
   server.on("clientError", (_err, socket) => {
@@ -98,51 +146,29 @@ export async function startStatsService(opts: StatsServiceOptions): Promise<Stat
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     else socket.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
+  return server;
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(":") ? `[${host}]` : host;
-  let closing: Promise<void> | undefined;
+}
 
+function countersOf(metrics: ServiceMetrics): Record<string, number> {
   return {
-    port,
-    rpcUrl: `ws://${urlHost}:${port}${RPC_PATH}`,
-    httpUrl: `http://${urlHost}:${port}`,
-    storeReady,
-    setFaults: (f) => faults.set(f),
-    get faults() {
-      return faults.faults;
-    },
-    counters: () => ({
-      connections: metrics.connections,
-      inFlightIds: metrics.inFlightIds,
-      inFlightPeak: metrics.inFlightPeak,
-      rpcGetFrames: metrics.requests.get({ transport: "rpc", op: "get" }),
-      rpcBatchFrames: metrics.requests.get({ transport: "rpc", op: "batch" }),
-      httpGets: metrics.requests.get({ transport: "http", op: "get" }),
-      rpcIdsServed: metrics.idsServed.get({ transport: "rpc" }),
-      httpIdsServed: metrics.idsServed.get({ transport: "http" }),
-      guestRowsExpired: metrics.guestRowsExpired.get(),
-    }),
-    resetPeak: () => {
-      metrics.inFlightPeak = metrics.inFlightIds;
-    },
-    close: () =>
-      (closing ??= (async () => {
-        clearInterval(expiry);
-        ctx.close();
-        routes.close();
-        rpc.close();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
-        await opening.halt();
-        await store.close();
-      })()),
+    connections: metrics.connections,
+    inFlightIds: metrics.inFlightIds,
+    inFlightPeak: metrics.inFlightPeak,
+    rpcGetFrames: metrics.requests.get({ transport: "rpc", op: "get" }),
+    rpcBatchFrames: metrics.requests.get({ transport: "rpc", op: "batch" }),
+    httpGets: metrics.requests.get({ transport: "http", op: "get" }),
+    rpcIdsServed: metrics.idsServed.get({ transport: "rpc" }),
+    httpIdsServed: metrics.idsServed.get({ transport: "http" }),
+    guestRowsExpired: metrics.guestRowsExpired.get(),
   };
 }

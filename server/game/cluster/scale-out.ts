@@ -96,64 +96,10 @@ export function joinCluster(scaleOut: ScaleOut, processId: string, metrics: Game
   const { url, driver } = scaleOut;
   const redis = openRedis(url);
   const players = new RedisPlayerRegistry(redis, processId, metrics, log);
-  const connections = [redis, ...scaleOut.connections];
-  // a connection is down from its first error or lost connection until it is ready again (all
-  // start up: Redis answered the start-up probe a moment ago)
-  const down = new Set<Redis>();
-  const isUp = () => down.size === 0;
+  const isUp = watchConnections([redis, ...scaleOut.connections], url, metrics, log, () => restoreAfterOutage(players));
   const limited = limitLog(log);
-
-  const wentDown = (connection: Redis, fields: Record<string, unknown>) => {
-    // logged when the outage starts, not per connection or reconnect attempt
-    if (isUp())
-      log.warn("Redis unreachable: refusing new joins, running matches go on", { redis: maskRedisUrl(url), ...fields });
-    down.add(connection);
-  };
-  for (const connection of connections) {
-    connection.on("error", (err: Error) => {
-      // ioredis repeats this for every reconnect attempt of every connection: each one counted
-      metrics.clusterErrors.inc("redis_connection");
-      wentDown(connection, errorFields(err));
-    });
-    // 'reconnecting', not 'close': a connection closed on purpose (shutdown) ends without reconnecting
-    connection.on("reconnecting", () => wentDown(connection, { err: "connection lost" }));
-    connection.on("ready", () => {
-      if (!down.delete(connection) || !isUp()) return;
-      log.info("Redis is back: restoring this process's listings and seats", { redis: maskRedisUrl(url) });
-      restore().catch((err) => {
-        metrics.clusterErrors.inc("restore");
-        log.error("restoring after a Redis outage failed", errorFields(err));
-      });
-    });
-  }
-
-  async function restore(): Promise<void> {
-    await matchMaker.restoreMissingRoomCaches();
-    await matchMaker.stats.persist(true);
-    await players.reconcile();
-  }
-
   const restoreGate = gateMatchmaking(isUp, () => metrics.clusterErrors.inc("matchmaking_refused"));
-
-  const sweep: Task<void> = run(
-    function* () {
-      for (;;) {
-        yield* sleep(SWEEP_EVERY_MS);
-        if (!isUp() || matchMaker.state !== matchMaker.MatchMakerState.READY) continue;
-        try {
-          // Colyseus's own cleanup: a process without its IPC channel that does not answer a health
-          // check loses its room listings and its place in the room-count table
-          yield* call("sweep", async () => {
-            await players.sweepDead(await sweepStaleProcesses());
-          });
-        } catch (err) {
-          metrics.clusterErrors.inc("sweep");
-          log.warn("stale-process sweep failed", errorFields(err));
-        }
-      }
-    },
-    { name: "stale-process-sweep" },
-  );
+  const sweep = startSweep(isUp, players, metrics, log);
 
   async function probeMatchmaking(): Promise<string | null> {
     if (!isUp()) return "redis: unreachable (running matches go on, joins are refused)";
@@ -183,6 +129,79 @@ export function joinCluster(scaleOut: ScaleOut, processId: string, metrics: Game
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * Follows this process's Redis connections: every error counted, an outage logged once when it
+ * starts and once when it ends, and `restore` run when the last connection is back. Returns
+ * whether all are up.
+ */
+function watchConnections(
+  connections: readonly Redis[],
+  url: string,
+  metrics: GameMetrics,
+  log: Logger,
+  restore: () => Promise<void>,
+): () => boolean {
+  // a connection is down from its first error or lost connection until it is ready again (all
+  // start up: Redis answered the start-up probe a moment ago)
+  const down = new Set<Redis>();
+  const isUp = () => down.size === 0;
+
+  const wentDown = (connection: Redis, fields: Record<string, unknown>) => {
+    // logged when the outage starts, not per connection or reconnect attempt
+    if (isUp())
+      log.warn("Redis unreachable: refusing new joins, running matches go on", { redis: maskRedisUrl(url), ...fields });
+    down.add(connection);
+  };
+  for (const connection of connections) {
+    connection.on("error", (err: Error) => {
+      // ioredis repeats this for every reconnect attempt of every connection: each one counted
+      metrics.clusterErrors.inc("redis_connection");
+      wentDown(connection, errorFields(err));
+    });
+    // 'reconnecting', not 'close': a connection closed on purpose (shutdown) ends without reconnecting
+    connection.on("reconnecting", () => wentDown(connection, { err: "connection lost" }));
+    connection.on("ready", () => {
+      if (!down.delete(connection) || !isUp()) return;
+      log.info("Redis is back: restoring this process's listings and seats", { redis: maskRedisUrl(url) });
+      restore().catch((err) => {
+        metrics.clusterErrors.inc("restore");
+        log.error("restoring after a Redis outage failed", errorFields(err));
+      });
+    });
+  }
+  return isUp;
+}
+
+/** A restarted Redis is empty: this process's room listings, room count and seats are written again. */
+async function restoreAfterOutage(players: RedisPlayerRegistry): Promise<void> {
+  await matchMaker.restoreMissingRoomCaches();
+  await matchMaker.stats.persist(true);
+  await players.reconcile();
+}
+
+/** Every SWEEP_EVERY_MS while Redis is up and the matchmaker ready: dead processes' listings and seats go. */
+function startSweep(isUp: () => boolean, players: RedisPlayerRegistry, metrics: GameMetrics, log: Logger): Task<void> {
+  return run(
+    function* () {
+      for (;;) {
+        yield* sleep(SWEEP_EVERY_MS);
+        if (!isUp() || matchMaker.state !== matchMaker.MatchMakerState.READY) continue;
+        try {
+          // Colyseus's own cleanup: a process without its IPC channel that does not answer a health
+          // check loses its room listings and its place in the room-count table
+          yield* call("sweep", async () => {
+            await players.sweepDead(await sweepStaleProcesses());
+          });
+        } catch (err) {
+          metrics.clusterErrors.inc("sweep");
+          log.warn("stale-process sweep failed", errorFields(err));
+        }
+      }
+    },
+    { name: "stale-process-sweep" },
+  );
 }
 
 /**
