@@ -47,6 +47,14 @@ const JOIN_TIMEOUT_MS = 15_000;
 const LEAVE_TIMEOUT_MS = 3_000;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 4_000;
+/**
+ * How long a dropped bot keeps reconnecting to a server it cannot reach before it joins as a new
+ * player: a game process that crashed or is being redeployed comes back with the match restored
+ * and the seat held for its grace (RECONNECT_GRACE_S), as a game client would keep trying.
+ */
+const RECONNECT_PATIENCE_MS = 30_000;
+/** failures that say the server was not there, not that it refused the seat */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "TimeoutError"]);
 /** the close reason of a drop the scenario asked for: that drop (and a leave after it) is expected */
 const DROP_REASON = "client-sim drop";
 
@@ -120,19 +128,28 @@ export class Bot implements BotApi {
     const backoff = new Backoff({ minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS });
     let seat: Seat | null = null;
     let reconnectionToken: string | null = null;
+    let droppedAt = 0;
     let seats = 0;
     try {
       for (;;) {
-        seat = yield* this.takeSeat(reconnectionToken);
-        if (seat === null) {
-          // a failed join backs off (bots refused together spread out); a failed reconnect
+        const taken: Seat | string = yield* this.takeSeat(reconnectionToken);
+        if (typeof taken === "string") {
+          const patient = performance.now() - droppedAt < RECONNECT_PATIENCE_MS;
+          // an unreachable server is retried with the same token (its process is coming back);
+          // a failed join backs off (bots refused together spread out); a refused reconnect
           // joins again at once, as a new player: the old seat is held until its grace ends
+          if (reconnectionToken !== null && UNREACHABLE.has(taken) && patient) {
+            yield* sleep(backoff.next());
+            continue;
+          }
           if (reconnectionToken === null) yield* sleep(backoff.next());
           reconnectionToken = null;
           continue;
         }
+        seat = taken;
         backoff.reset();
-        reconnectionToken = yield* this.play(seat, seats++ === 0);
+        reconnectionToken = yield* this.play(taken, seats++ === 0);
+        droppedAt = performance.now();
         seat = null;
       }
     } finally {
@@ -214,12 +231,12 @@ export class Bot implements BotApi {
   // ---- lifecycle ----
 
   /**
-   * One join (no token) or reconnect attempt, bounded by JOIN_TIMEOUT_MS: the seat, or null
-   * after counting the failure. A failed attempt drops the identity: a refused token (expired, a
+   * One join (no token) or reconnect attempt, bounded by JOIN_TIMEOUT_MS: the seat, or the
+   * failure's kind after counting it. A failed attempt drops the identity: a refused token (expired, a
    * server restarted with another secret) needs a new one, and after a failed reconnect only a
    * new identity can join while the old seat is held.
    */
-  private *takeSeat(reconnectionToken: string | null): Operation<Seat | null> {
+  private *takeSeat(reconnectionToken: string | null): Operation<Seat | string> {
     const { metrics, log } = this.cfg;
     const what = reconnectionToken === null ? "join" : "reconnect";
     metrics.count("joinAttempts");
@@ -246,7 +263,7 @@ export class Bot implements BotApi {
       metrics.error(`${what}:${kind}`);
       log(`${what}_failed`, { bot: this.cfg.index, kind, error: String((err as Error)?.message ?? err) });
       this.token = "";
-      return null;
+      return kind;
     } finally {
       this.connectingSince = null;
     }

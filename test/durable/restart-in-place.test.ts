@@ -1,10 +1,12 @@
 // A match outlives its game process under `npm start`: the game child is SIGKILLed mid-match, the
 // supervisor starts a new one, which restores every live room from the journal before it
-// listens; the SDK's own automatic reconnection brings both players back to the same entity.
+// listens; the SDK's own automatic reconnection brings both players back to the same entity, and
+// client-sim's bots keep reconnecting while the process is down instead of joining as new players.
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runSim } from "../../bench/capacity.ts";
 import type { RoundMessage } from "../../shared/protocol.ts";
 import { RoundJournal } from "../../server/game/journal/round-journal.ts";
 import { replayJournal } from "../../server/game/journal/replay-cli.ts";
@@ -24,6 +26,7 @@ import { latestChildReady } from "../process/child-ready-records.ts";
 const dir = mkdtempSync(pathJoin(tmpdir(), "skirmish-durable-"));
 const journalPath = pathJoin(dir, "journal.db");
 let start: ChildService | undefined;
+let port = 0;
 const players: Player[] = [];
 afterAll(async () => {
   await leaveAll(players);
@@ -42,7 +45,7 @@ function roundsAgree(all: RoundMessage[]): void {
 
 describe("a match outlives its game process (npm start)", () => {
   it("SIGKILL mid-match: both players are back in the same room and entity, the match goes on from the next round", async () => {
-    const port = await freePort();
+    port = await freePort();
     start = await spawnEntry("server/main.ts", {
       PORT: String(port),
       STATS_PORT: String(await freePort()),
@@ -122,4 +125,44 @@ describe("a match outlives its game process (npm start)", () => {
     const out: string[] = [];
     expect(await replayJournal({ paths: [journalPath] }, (l) => out.push(l))).toBe(0);
   }, 120_000);
+
+  it("client-sim's bots keep reconnecting while the game process is down and come back as the same players", async () => {
+    // the bots join the players' room (it has seats): they are in once their entities are connected
+    const [ann] = players;
+    const seated = () => [...entitiesOf(ann.room).values()].filter((e) => e.kind === "player" && e.connected).length;
+    const before = seated();
+    // thin bots: they never reconnect by themselves, so every drop goes through the bot's own reconnect
+    const bots = 3;
+    // long enough for a restart on a loaded machine and the bots' backoff (up to 4 s) after it
+    const sim = runSim(
+      [
+        "--url",
+        `ws://127.0.0.1:${port}`,
+        "--bots",
+        String(bots),
+        "--duration",
+        "45",
+        "--ramp",
+        "1",
+        "--client",
+        "thin",
+      ],
+      120_000,
+    );
+    await waitFor("the bots connected", () => seated() === before + bots, 30_000);
+    const killed = latestChildReady(start!.lines, "game");
+    process.kill(killed.pid, "SIGKILL");
+    await waitFor(
+      "the game child restarted",
+      () => latestChildReady(start!.lines, "game").restarts === killed.restarts + 1,
+      30_000,
+    );
+    const r = (await sim).report!;
+    // nobody became a new player: one guest login each, and each came back through a reconnect
+    expect(r.latency.auth.count).toBe(bots);
+    expect(r.bots.rejoins).toBeGreaterThanOrEqual(bots);
+    expect(r.bots.withResults).toBe(bots);
+    // what failed is what a crash makes fail: the dropped sockets and reconnects refused while down
+    for (const kind of Object.keys(r.errors.byKind)) expect(kind).toMatch(/^(drop|left|room_error|reconnect):/);
+  }, 180_000);
 });
