@@ -1,5 +1,5 @@
 /**
- * The game process's one tick clock: a single interval at the tick rate on which every room's
+ * The game process's one tick clock: a single timer at the tick rate on which every room's
  * clock runs, instead of a timer per room. Rooms tick in the same event-loop turn, so the rounds
  * that start on one tick start together: their stats fetches leave in shared RPC batches and
  * their journal records share one commit (journal/round-journal.ts commits once per turn).
