@@ -6,6 +6,7 @@
 //
 // One server per test file (start it in beforeAll): initdb costs a second or two, a test's own
 // rows are kept apart by ids or by a database of its own (createDatabase).
+import { prerequisite } from "./prerequisite.ts";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { freePort, isPortFree } from "../server/process/free-port.ts";
@@ -37,10 +38,7 @@ export function postgresBinDir(): string | undefined {
  */
 export function postgresForTests(): string | undefined {
   const dir = postgresBinDir();
-  if (dir !== undefined) return dir;
-  if (process.env.CI) throw new Error(`CI is set and ${POSTGRES_MISSING}`);
-  console.warn(`skipped: ${POSTGRES_MISSING}`);
-  return undefined;
+  return prerequisite(dir !== undefined, POSTGRES_MISSING) ? dir : undefined;
 }
 
 export interface PostgresServer {

@@ -44,7 +44,8 @@ const DROP_CODES: readonly number[] = [
   CloseCode.MAY_TRY_RECONNECT,
 ];
 
-const NO_EVENTS: SeatEvents = {
+/** a seat's events before anyone listens (and a base for listeners that want only some) */
+export const NO_EVENTS: SeatEvents = {
   round() {},
   error() {},
   unexpected() {},

@@ -7,14 +7,15 @@ import { existsSync, mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { describe } from "vitest";
 import { repoFile } from "../game/helpers.ts";
+import { prerequisite } from "../prerequisite.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
 
-/** `describe` when Chromium is here (or under CI, where its absence must fail), else a skip. */
-export const describeChromium = present || process.env.CI ? describe : describe.skip;
-if (!present && !process.env.CI)
-  console.warn(`browser suites skipped: no ${CHROMIUM}; install the Debian package chromium`);
+/** `describe` when Chromium is here, else a skip with one line (under CI its absence fails: test/prerequisite.ts). */
+export const describeChromium = prerequisite(present, `browser suites: no ${CHROMIUM} (Debian package chromium)`)
+  ? describe
+  : describe.skip;
 
 export function launchChromium(): Promise<Browser> {
   if (!present) throw new Error(`${CHROMIUM} is missing (CI=${process.env.CI}): install the Debian package chromium`);

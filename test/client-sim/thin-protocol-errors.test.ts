@@ -15,6 +15,7 @@ import { parseOptions } from "../../client-sim/options.ts";
 import { buildReport } from "../../client-sim/report.ts";
 import type { Seat } from "../../client-sim/seat.ts";
 import { thinSeats } from "../../client-sim/thin/thin-seats.ts";
+import { NO_EVENTS } from "../../client-sim/thin/thin-seat.ts";
 import type { RoundMessage } from "../../shared/protocol.ts";
 import { ArenaState, Entity } from "../../shared/state.ts";
 
@@ -115,15 +116,7 @@ describe("thin client: a wire it does not know is counted, never ignored", () =>
     const seat = await source.joinOrCreate("token", new AbortController().signal);
     seats.push(seat);
     const rounds: RoundMessage[] = [];
-    seat.listen({
-      round: (m) => rounds.push(m),
-      error() {},
-      unexpected() {},
-      roomError() {},
-      dropped() {},
-      reconnected() {},
-      ended() {},
-    });
+    seat.listen({ ...NO_EVENTS, round: (m) => rounds.push(m) });
     await expect.poll(() => rounds.length).toBe(1);
     expect(rounds[0]).toEqual(ROUND);
     expect(seat.reconnectionToken).toBe("room1:tok");
@@ -143,15 +136,7 @@ describe("thin client: a wire it does not know is counted, never ignored", () =>
     const seat = await source.joinOrCreate("token", new AbortController().signal);
     seats.push(seat);
     let rounds = 0;
-    seat.listen({
-      round: () => rounds++,
-      error() {},
-      unexpected() {},
-      roomError() {},
-      dropped() {},
-      reconnected() {},
-      ended() {},
-    });
+    seat.listen({ ...NO_EVENTS, round: () => rounds++ });
     await expect.poll(() => rounds).toBe(1);
     expect(metrics.snapshot(false).errors).toEqual({});
   });

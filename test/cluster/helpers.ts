@@ -23,16 +23,15 @@ import { spawnReady, type ExitStatus } from "../../server/process/spawn-ready.ts
 import { DEFAULT_CONFIG } from "../../server/game/config.ts";
 import { journalPathOf } from "../../server/game/journal/round-journal.ts";
 import { AUTH_SECRET, STATS_TOKEN, startStats } from "../game/helpers.ts";
+import { prerequisite } from "../prerequisite.ts";
 
 /** `describe`, or `describe.skip` with one line naming the package when redis-server is missing (a failure under CI). */
 export function describeWithRedis(name: string, body: () => void): void {
-  if (findRedisServer()) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI) throw new Error(`CI: redis-server is missing; install the Debian package ${REDIS_PACKAGE}`);
-  process.stdout.write(`skipped "${name}": redis-server not found (Debian package ${REDIS_PACKAGE})\n`);
-  describe.skip(name, body);
+  const here = prerequisite(
+    findRedisServer() !== undefined,
+    `"${name}": redis-server not found (Debian package ${REDIS_PACKAGE})`,
+  );
+  describe.skipIf(!here)(name, body);
 }
 
 export interface GameProc {

@@ -2,6 +2,7 @@
 // stats service and two game processes on consecutive ports, one matchmaking over both, logs
 // prefixed per process, SIGINT stopping every one of them, a SIGKILLed redis-server started again,
 // and a SIGKILL of start:cluster itself leaving nothing running.
+import { prerequisite } from "../prerequisite.ts";
 import { afterAll, expect, it, vi } from "vitest";
 import { freePortRange } from "../../server/process/free-port.ts";
 import { spawnReady, type ReadyProcess } from "../../server/process/spawn-ready.ts";
@@ -63,13 +64,8 @@ async function startCluster(args: string[], lines: string[], env: Record<string,
 
 /** `it`, or `it.skip` with one line naming the package when setpriv is missing (a failure under CI). */
 function itWithSetpriv(name: string, body: () => Promise<void>, timeoutMs: number): void {
-  if (findSetpriv()) {
-    it(name, body, timeoutMs);
-    return;
-  }
-  if (process.env.CI) throw new Error(`CI: setpriv is missing; install the Debian package ${SETPRIV_PACKAGE}`);
-  process.stdout.write(`skipped "${name}": setpriv not found (Debian package ${SETPRIV_PACKAGE})\n`);
-  it.skip(name, body);
+  const here = prerequisite(Boolean(findSetpriv()), `"${name}": setpriv not found (Debian package ${SETPRIV_PACKAGE})`);
+  it.skipIf(!here)(name, body, timeoutMs);
 }
 
 describeWithRedis("npm run start:cluster", () => {

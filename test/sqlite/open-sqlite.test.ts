@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqlite } from "../../server/sqlite/open-sqlite.ts";
+import { prerequisite } from "../prerequisite.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "open-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,7 +62,8 @@ describe("openSqlite", () => {
     db.close();
   });
 
-  it.skipIf(!existsSync("/proc/self/fd"))("a schema that cannot be applied throws and leaves no file open", () => {
+  const procFds = prerequisite(existsSync("/proc/self/fd"), "open-file check: no /proc/self/fd (a Linux procfs)");
+  it.skipIf(!procFds)("a schema that cannot be applied throws and leaves no file open", () => {
     const path = join(dir, "bad.db");
     expect(() => openSqlite(path, { schema: "CREATE TABLE oops (" })).toThrow(/syntax error|incomplete input/);
     expect(openFiles().filter((f) => f.startsWith(path))).toEqual([]);
